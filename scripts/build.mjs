@@ -1,0 +1,54 @@
+// Builds every bundle with esbuild: the extension host, the standalone debug adapter,
+// the CLI, and one browser bundle per webview panel.
+// `--production` minifies and drops source maps (the VSIX must not carry them).
+import * as esbuild from 'esbuild';
+import { existsSync, rmSync, mkdirSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const targets = [
+  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+];
+
+// One bundle per panel. Each webview loads only dist/webview/<name>.js (+ .css if it imports CSS).
+for (const name of ['dataset', 'template', 'training', 'safetensors']) {
+  const entry = `webview/${name}/main.ts`;
+  if (!existsSync(entry)) continue;
+  targets.push({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    legalComments: 'none',
+    entryPoints: [entry],
+    outfile: `dist/webview/${name}.js`,
+    loader: { '.css': 'css' },
+  });
+}
+
+rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist', { recursive: true });
+if (watch) {
+  for (const t of targets) (await esbuild.context(t)).watch();
+  console.log('watching…');
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+  console.log(`built ${targets.length} bundles into dist/${production ? ' (production)' : ''}`);
+}

@@ -1,0 +1,4 @@
+import * as vscode from 'vscode';
+
+// PLACEHOLDER: replaced by the owner of this capability.
+export function registerSafetensors(_context: vscode.ExtensionContext): void {}

@@ -1,0 +1,27 @@
+// Wiring only: each capability registers itself from its own glue module.
+import * as vscode from 'vscode';
+import { registerDataset } from './editors/registerDataset';
+import { registerTemplate } from './editors/registerTemplate';
+import { registerSafetensors } from './editors/registerSafetensors';
+import { registerTraining } from './training/registerTraining';
+import { registerDebug } from './debug/registerDebug';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const registrations: Array<[string, (c: vscode.ExtensionContext) => void]> = [
+    ['dataset', registerDataset],
+    ['template', registerTemplate],
+    ['safetensors', registerSafetensors],
+    ['training', registerTraining],
+    ['debug', registerDebug],
+  ];
+  // One failing capability must not take the others (or the extension host) down.
+  for (const [name, register] of registrations) {
+    try {
+      register(context);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Batchscope: could not start ${name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+export function deactivate(): void {}

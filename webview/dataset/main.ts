@@ -1,0 +1,2 @@
+// PLACEHOLDER: dataset panel entry; replaced by its owner.
+export {};

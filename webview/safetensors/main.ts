@@ -1,0 +1,2 @@
+// PLACEHOLDER: safetensors panel entry; replaced by its owner.
+export {};

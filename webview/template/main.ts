@@ -1,0 +1,2 @@
+// PLACEHOLDER: template panel entry; replaced by its owner.
+export {};

@@ -1,0 +1,2 @@
+// PLACEHOLDER: training panel entry; replaced by its owner.
+export {};
