@@ -1,0 +1,1 @@
+"""DataLoader debugging: instrumentation, controller and stage hooks."""
