@@ -2,19 +2,144 @@
 // One file for all panels; each panel owns its own section. Keep messages plain JSON-serialisable.
 import type { ColumnInfo, DatasetStats, ReadError, TokenChip } from '../src/data/types';
 import type { CharSpan, LintFinding, TemplateErrorInfo } from '../src/template/types';
+import type { TrainEvent } from '../src/runtime/protocol';
+import type { TensorStats } from '../src/data/safetensorsStats';
+import type { CompareRow } from '../src/data/safetensorsCompare';
 
 // ── dataset panel ──────────────────────────────────────────────────────────────
-export type DatasetToWebview = { type: 'dataset/placeholder' } & Partial<{ columns: ColumnInfo[]; stats: DatasetStats; errors: ReadError[]; chips: TokenChip[] }>;
-export type DatasetFromWebview = { type: 'dataset/ready' };
+// The host sends at most one page of rows per message (plus one selected row in full).
+/** A grid cell as shown in the grid: a text preview (cut at a limit) or an image thumbnail. */
+export interface DatasetCellPreview {
+  text: string;
+  /** The full text is longer than `text`: the grid offers "show full". */
+  truncated: boolean;
+  /** Thumbnail source: a `data:` URL (bytes) or a webview URI (a `path` under the dataset folder). */
+  image?: string;
+  /** Why an image could not be shown (too big for the grid, unknown format, path outside the folder …). */
+  imageNote?: string;
+}
+export interface DatasetGridRow {
+  index: number;
+  cells: Record<string, DatasetCellPreview>;
+  /** Short warnings for this row, e.g. "0 trained tokens", "input_ids 12 ≠ labels 11". */
+  flags: string[];
+  error?: ReadError;
+}
+export interface DatasetTokenizerInfo {
+  /** tokenizer.json (or folder) in use; null when none is known. */
+  path: string | null;
+  source: 'setting' | 'nearby' | 'picked' | 'none';
+  error?: string;
+}
+export interface DatasetRowDetail {
+  index: number;
+  /** Every cell's full text (each capped at a few MB, with `truncated` set). */
+  cells: { column: string; text: string; truncated: boolean; image?: string; imageNote?: string }[];
+  flags: string[];
+  error?: ReadError;
+  /** Token view of the id column, when there is one. */
+  tokens?: { column: string; chips: TokenChip[]; total: number; decoded: boolean };
+}
+export interface DatasetSearchHit {
+  row: number;
+  column: string;
+}
+export type DatasetToWebview =
+  | {
+      type: 'dataset/init';
+      title: string;
+      path: string;
+      format: string;
+      numRows: number;
+      columns: ColumnInfo[];
+      notes: string[];
+      errors: ReadError[];
+      pageSize: number;
+      cutoffLen: number;
+      tokenizer: DatasetTokenizerInfo;
+      /** True for an `indices`-only cache file: the panel shows the note, not a grid of numbers. */
+      indicesOnly: boolean;
+    }
+  | { type: 'dataset/page'; offset: number; rows: DatasetGridRow[]; errors: ReadError[] }
+  | { type: 'dataset/row'; detail: DatasetRowDetail }
+  | { type: 'dataset/tokenizer'; tokenizer: DatasetTokenizerInfo }
+  | { type: 'dataset/searchProgress'; searchId: number; done: number; total: number }
+  | { type: 'dataset/searchHits'; searchId: number; hits: DatasetSearchHit[] }
+  | { type: 'dataset/searchDone'; searchId: number; count: number; cancelled: boolean; error?: string }
+  | { type: 'dataset/statsProgress'; done: number; total: number }
+  | { type: 'dataset/stats'; stats: DatasetStats }
+  | { type: 'dataset/statsDone'; cancelled: boolean; error?: string }
+  | { type: 'dataset/jump'; row: number }
+  | { type: 'dataset/showStats' }
+  | { type: 'dataset/fatal'; message: string; errors: ReadError[] };
+export type DatasetFromWebview =
+  | { type: 'dataset/ready' }
+  | { type: 'dataset/requestPage'; offset: number; limit: number }
+  | { type: 'dataset/selectRow'; index: number }
+  | { type: 'dataset/search'; query: string }
+  | { type: 'dataset/cancelSearch' }
+  | { type: 'dataset/computeStats'; cutoffLen: number }
+  | { type: 'dataset/cancelStats' }
+  | { type: 'dataset/selectTokenizer' };
 
 // ── template preview panel ─────────────────────────────────────────────────────
 export type TemplateToWebview = { type: 'template/placeholder' } & Partial<{ spans: CharSpan[]; lint: LintFinding[]; error: TemplateErrorInfo }>;
 export type TemplateFromWebview = { type: 'template/ready' };
 
 // ── training dashboard ─────────────────────────────────────────────────────────
-export type TrainingToWebview = { type: 'training/placeholder' };
-export type TrainingFromWebview = { type: 'training/ready' };
+// The host keeps the run's whole event history; a (re)opened panel gets it all in `training/reset`,
+// then new events in batches. The panel folds them with the same reducer (src/training/runState.ts).
+export interface TrainingRunInfo {
+  /** Config file of the run, null when no run was started in this window. */
+  config: string | null;
+  /** True while the process is alive (Stop enabled). */
+  active: boolean;
+  /** A checkpoint exists to resume from (Resume enabled). */
+  canResume: boolean;
+}
+export type TrainingToWebview =
+  | { type: 'training/reset'; run: TrainingRunInfo; events: TrainEvent[] }
+  | { type: 'training/events'; events: TrainEvent[] }
+  | { type: 'training/run'; run: TrainingRunInfo }
+  /** Output that is not an event (stderr of the runtime), shown in the log box; capped by the host. */
+  | { type: 'training/log'; lines: string[] };
+export type TrainingFromWebview =
+  | { type: 'training/ready' }
+  | { type: 'training/stop' }
+  | { type: 'training/resume' }
+  | { type: 'training/openCheckpoint'; path: string };
 
-// ── safetensors viewer ─────────────────────────────────────────────────────────
-export type SafetensorsToWebview = { type: 'safetensors/placeholder' };
-export type SafetensorsFromWebview = { type: 'safetensors/ready' };
+// ── safetensors viewer (and checkpoint compare, same bundle) ──────────────────
+export interface SafetensorsTensorRow {
+  name: string;
+  dtype: string;
+  shape: number[];
+  bytes: number;
+  /** Absolute byte offset in its file. */
+  offset: number;
+  /** Shard file name (base name) for sharded models. */
+  file: string;
+  error?: string;
+}
+export interface SafetensorsModelView {
+  title: string;
+  path: string;
+  kind: 'file' | 'index' | 'folder';
+  tensors: SafetensorsTensorRow[];
+  metadata: Record<string, string>;
+  totalBytes: number;
+  shards: { file: string; size: number; headerLength: number; tensors: number }[];
+  problems: ReadError[];
+}
+export type SafetensorsToWebview =
+  | { type: 'safetensors/model'; model: SafetensorsModelView }
+  | { type: 'safetensors/fatal'; message: string }
+  | { type: 'safetensors/statsProgress'; name: string; done: number; total: number }
+  | { type: 'safetensors/stats'; name: string; stats?: TensorStats; error?: string }
+  | { type: 'safetensors/compareStart'; a: string; b: string; total: number }
+  | { type: 'safetensors/compareProgress'; done: number; total: number }
+  | { type: 'safetensors/compare'; a: string; b: string; rows: CompareRow[]; elapsedMs: number; cancelled: boolean };
+export type SafetensorsFromWebview =
+  | { type: 'safetensors/ready' }
+  | { type: 'safetensors/requestStats'; name: string }
+  | { type: 'safetensors/cancel' };

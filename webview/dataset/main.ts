@@ -1,2 +1,350 @@
-// PLACEHOLDER: dataset panel entry; replaced by its owner.
-export {};
+// Dataset preview panel (webview side). The host (src/editors/datasetSession.ts) owns the data;
+// this page only asks for the rows in view and renders what it gets, always as text.
+//
+// Stable DOM hooks (the e2e tests rely on them; keep them):
+//   #row-count                 text "<N> rows" (also data-rows="N")
+//   #grid                      the scrolling virtual grid; rows are `.row[data-row="N"]` (0-based),
+//                              data cells `.cell[data-col="<column>"]`, row number `.rownum`,
+//                              per-row warnings `.flags .flag`; a truncated cell has `a.show-full`
+//   #jump-input, #jump-button  <vscode-textfield> / <vscode-button>; type into the inner input
+//                              (Playwright: `#jump-input input`, it pierces the open shadow root),
+//                              then Enter or click the button. Also the `batchscope.jumpToRow` command.
+//   #search-input, #search-button, #search-cancel, #search-progress, #search-results
+//                              plain text = case-insensitive substring over text columns;
+//                              `ids: 151644 872` = token-id subsequence over id columns;
+//                              `@column …` restricts either to one column. Results are
+//                              `#search-results .result[data-row="N"]`, click → jump; `#search-status` counts.
+//   #detail                    the selected row: #detail-title, #row-flags, #tokens, #cells-full
+//   #tokens                    chips `.chip` with `.trained` / `.masked` / `.special` / `.padding`,
+//                              `title` = the token id, text = token with whitespace made visible
+//   #tokenizer, #tokenizer-button   tokenizer in use and "Select tokenizer…"
+//   #stats                     #stats-button, #stats-cancel, #stats-progress, #cutoff-input,
+//                              #stats-rows (row count), #stats-figures, #histogram with `.bar`
+//   #errors                    hidden when empty; `.error` items read "file:line: message" or "file (byte N): message"
+//   #notes                     explanations (e.g. an `indices`-only cache file), `.note` items
+//   .thumb                     image thumbnails (data: URLs or webview URIs), in the grid and #detail
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import './style.css';
+import type { ReadError } from '../../src/data/types';
+import type { DatasetFromWebview, DatasetSearchHit, DatasetToWebview, DatasetTokenizerInfo } from '../messages';
+import { byId, clear, describeError, el } from './dom';
+import { VirtualGrid } from './grid';
+import { renderDetail } from './detail';
+import { renderStats } from './stats';
+
+declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
+const vscode = acquireVsCodeApi();
+const post = (msg: DatasetFromWebview): void => vscode.postMessage(msg);
+
+/** Results beyond this are counted but not listed: a list of a million rows helps nobody. */
+const MAX_LISTED_HITS = 1000;
+
+type Field = HTMLElement & { value: string };
+type Progress = HTMLElement & { value?: number; max: number; indeterminate: boolean };
+
+function layout(): void {
+  const app = byId('app');
+  clear(app);
+  const header = el('header', 'top');
+  const title = el('h2', 'title');
+  title.id = 'title';
+  const meta = el('span', 'meta');
+  meta.id = 'meta';
+  const rowCount = el('span', 'row-count');
+  rowCount.id = 'row-count';
+  const tok = el('span', 'tokenizer');
+  tok.id = 'tokenizer';
+  const tokButton = button('tokenizer-button', 'Select tokenizer…', true);
+  header.append(title, rowCount, meta, tok, tokButton);
+
+  const errors = el('div', 'errors hidden');
+  errors.id = 'errors';
+  const notes = el('div', 'notes hidden');
+  notes.id = 'notes';
+
+  const toolbar = el('div', 'toolbar');
+  const jump = field('jump-input', 'Row number');
+  const search = field('search-input', 'Search text, or ids: 151644 872');
+  search.classList.add('search-field');
+  const searchProgress = el('vscode-progress-bar', 'hidden') as Progress;
+  searchProgress.id = 'search-progress';
+  const searchStatus = el('span', 'search-status');
+  searchStatus.id = 'search-status';
+  const cancel = button('search-cancel', 'Cancel', true);
+  cancel.setAttribute('disabled', '');
+  toolbar.append(jump, button('jump-button', 'Go to row'), search, button('search-button', 'Search'), cancel, searchStatus);
+  const results = el('div', 'search-results hidden');
+  results.id = 'search-results';
+
+  const main = el('div', 'main');
+  const grid = el('div', 'grid');
+  grid.id = 'grid';
+  grid.tabIndex = 0;
+  const detail = el('aside', 'detail');
+  detail.id = 'detail';
+  const dTitle = el('h3', 'detail-title', 'Click a row to see it in full');
+  dTitle.id = 'detail-title';
+  const flags = el('div', 'row-flags');
+  flags.id = 'row-flags';
+  const tokens = el('div', 'tokens empty');
+  tokens.id = 'tokens';
+  const cells = el('div', 'cells-full');
+  cells.id = 'cells-full';
+  detail.append(dTitle, flags, tokens, cells);
+  main.append(grid, detail);
+
+  const stats = el('section', 'stats hidden');
+  stats.id = 'stats';
+  const statsBar = el('div', 'toolbar');
+  const cutoff = field('cutoff-input', 'Cutoff length');
+  const statsProgress = el('vscode-progress-bar', 'hidden') as Progress;
+  statsProgress.id = 'stats-progress';
+  const statsCancel = button('stats-cancel', 'Cancel', true);
+  statsCancel.setAttribute('disabled', '');
+  statsBar.append(el('h3', undefined, 'Statistics'), el('span', 'label', 'Rows:'), idSpan('stats-rows', '—'), el('span', 'label', 'Cutoff:'), cutoff, button('stats-button', 'Compute'), statsCancel, button('stats-close', 'Hide', true));
+  const figures = el('dl', 'figures');
+  figures.id = 'stats-figures';
+  const histogram = el('div', 'histogram');
+  histogram.id = 'histogram';
+  stats.append(statsBar, statsProgress, el('div', 'stats-body'));
+  stats.lastElementChild!.append(histogram, figures);
+
+  app.append(header, errors, notes, toolbar, searchProgress, results, stats, main);
+  header.append(button('stats-open', 'Statistics', true));
+}
+
+function button(id: string, label: string, secondary = false): HTMLElement {
+  const b = el('vscode-button', undefined, label);
+  b.id = id;
+  if (secondary) b.setAttribute('secondary', '');
+  return b;
+}
+
+function field(id: string, placeholder: string): Field {
+  const f = el('vscode-textfield') as Field;
+  f.id = id;
+  f.setAttribute('placeholder', placeholder);
+  return f;
+}
+
+function idSpan(id: string, text: string): HTMLElement {
+  const s = el('span', undefined, text);
+  s.id = id;
+  return s;
+}
+
+layout();
+
+let numRows = 0;
+let searchId = 0;
+let hitCount = 0;
+let focusColumn: string | undefined;
+
+const grid = new VirtualGrid(byId('grid'), {
+  requestPage: (offset, limit) => post({ type: 'dataset/requestPage', offset, limit }),
+  selectRow: (index, column) => {
+    focusColumn = column;
+    post({ type: 'dataset/selectRow', index });
+  },
+});
+
+function show(id: string, visible: boolean): void {
+  byId(id).classList.toggle('hidden', !visible);
+}
+
+function setErrors(errors: ReadError[], total = errors.length): void {
+  const box = byId('errors');
+  clear(box);
+  show('errors', errors.length > 0);
+  if (!errors.length) return;
+  box.append(el('div', 'banner', `${total} problem${total === 1 ? '' : 's'} while reading; the rows that could be read are shown.`));
+  const list = el('ul');
+  for (const e of errors) list.append(el('li', 'error', describeError(e)));
+  box.append(list);
+}
+
+function setNotes(notes: string[]): void {
+  const box = byId('notes');
+  clear(box);
+  show('notes', notes.length > 0);
+  for (const n of notes) box.append(el('div', 'note', n));
+}
+
+function setTokenizer(t: DatasetTokenizerInfo): void {
+  const where = { setting: 'from batchscope.tokenizerPath', nearby: 'found beside the dataset', picked: 'selected', none: '' }[t.source];
+  byId('tokenizer').textContent = t.path ? `Tokenizer: ${t.path} (${where})` : 'No tokenizer: token ids are shown as numbers';
+  byId('tokenizer').title = t.error ?? '';
+  if (t.error) byId('tokenizer').textContent += ` — ${t.error}`;
+}
+
+function doJump(): void {
+  const raw = (byId<Field>('jump-input').value ?? '').trim().replace(/[,_\s]/g, '');
+  const n = Number(raw);
+  if (!raw || !Number.isInteger(n) || n < 0 || n >= numRows) {
+    byId('jump-input').setAttribute('invalid', '');
+    byId('jump-input').title = `Enter a row number from 0 to ${Math.max(0, numRows - 1)}`;
+    return;
+  }
+  byId('jump-input').removeAttribute('invalid');
+  grid.jumpTo(n);
+}
+
+function startSearch(): void {
+  const query = (byId<Field>('search-input').value ?? '').trim();
+  if (!query) return;
+  hitCount = 0;
+  clear(byId('search-results'));
+  show('search-results', true);
+  byId('search-status').textContent = 'Searching…';
+  const p = byId<Progress>('search-progress');
+  p.value = 0;
+  show('search-progress', true);
+  byId('search-cancel').removeAttribute('disabled');
+  post({ type: 'dataset/search', query });
+}
+
+function addHits(hits: DatasetSearchHit[]): void {
+  const list = byId('search-results');
+  for (const h of hits) {
+    hitCount++;
+    if (hitCount > MAX_LISTED_HITS) continue;
+    const item = el('div', 'result');
+    item.dataset.row = String(h.row);
+    item.append(el('span', 'result-row', `row ${h.row}`), el('span', 'result-col', h.column));
+    item.tabIndex = 0;
+    list.append(item);
+  }
+  byId('search-status').textContent = `${hitCount} match${hitCount === 1 ? '' : 'es'}…`;
+}
+
+function startStats(): void {
+  const raw = Number((byId<Field>('cutoff-input').value ?? '').trim());
+  if (!Number.isInteger(raw) || raw <= 0) {
+    byId('cutoff-input').setAttribute('invalid', '');
+    return;
+  }
+  byId('cutoff-input').removeAttribute('invalid');
+  show('stats', true);
+  const p = byId<Progress>('stats-progress');
+  p.value = 0;
+  show('stats-progress', true);
+  byId('stats-cancel').removeAttribute('disabled');
+  post({ type: 'dataset/computeStats', cutoffLen: raw });
+}
+
+function onKeyEnter(id: string, action: () => void): void {
+  byId(id).addEventListener('keydown', (ev) => {
+    if ((ev as KeyboardEvent).key === 'Enter') action();
+  });
+}
+
+byId('jump-button').addEventListener('click', doJump);
+onKeyEnter('jump-input', doJump);
+byId('search-button').addEventListener('click', startSearch);
+onKeyEnter('search-input', startSearch);
+byId('search-cancel').addEventListener('click', () => post({ type: 'dataset/cancelSearch' }));
+byId('search-results').addEventListener('click', (ev) => {
+  const item = (ev.target as HTMLElement).closest<HTMLElement>('.result');
+  if (item?.dataset.row) grid.jumpTo(Number(item.dataset.row));
+});
+byId('tokenizer-button').addEventListener('click', () => post({ type: 'dataset/selectTokenizer' }));
+byId('stats-open').addEventListener('click', () => show('stats', true));
+byId('stats-close').addEventListener('click', () => show('stats', false));
+byId('stats-button').addEventListener('click', startStats);
+onKeyEnter('cutoff-input', startStats);
+byId('stats-cancel').addEventListener('click', () => post({ type: 'dataset/cancelStats' }));
+
+window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'dataset/init': {
+      numRows = msg.numRows;
+      byId('title').textContent = msg.title;
+      byId('title').title = msg.path;
+      byId('meta').textContent = `${msg.format} · ${msg.columns.length} column${msg.columns.length === 1 ? '' : 's'}`;
+      byId('row-count').textContent = `${msg.numRows} rows`;
+      byId('row-count').dataset.rows = String(msg.numRows);
+      byId<Field>('cutoff-input').value = String(msg.cutoffLen);
+      setTokenizer(msg.tokenizer);
+      setErrors(msg.errors);
+      setNotes(msg.notes);
+      document.body.classList.toggle('indices-only', msg.indicesOnly);
+      grid.reset(msg.columns, msg.indicesOnly ? 0 : msg.numRows, msg.pageSize);
+      break;
+    }
+    case 'dataset/page':
+      grid.addPage(msg.offset, msg.rows);
+      if (msg.errors.length) setErrors(msg.errors);
+      break;
+    case 'dataset/row':
+      if (msg.detail.index !== grid.selectedRow) break; // an answer to an older click
+      renderDetail(msg.detail, focusColumn, {
+        title: byId('detail-title'),
+        flags: byId('row-flags'),
+        tokens: byId('tokens'),
+        cells: byId('cells-full'),
+      });
+      break;
+    case 'dataset/tokenizer':
+      setTokenizer(msg.tokenizer);
+      if (grid.selectedRow >= 0) post({ type: 'dataset/selectRow', index: grid.selectedRow });
+      break;
+    case 'dataset/searchProgress': {
+      if (msg.searchId < searchId) break;
+      searchId = msg.searchId;
+      const p = byId<Progress>('search-progress');
+      p.max = Math.max(1, msg.total);
+      p.value = msg.done;
+      break;
+    }
+    case 'dataset/searchHits':
+      if (msg.searchId < searchId) break;
+      searchId = msg.searchId;
+      addHits(msg.hits);
+      break;
+    case 'dataset/searchDone': {
+      if (msg.searchId < searchId) break;
+      show('search-progress', false);
+      byId('search-cancel').setAttribute('disabled', '');
+      const listed = msg.count > MAX_LISTED_HITS ? ` (first ${MAX_LISTED_HITS} listed)` : '';
+      const state = msg.error ? `Search failed: ${msg.error}` : msg.cancelled ? `Cancelled after ${msg.count} matches` : `${msg.count} match${msg.count === 1 ? '' : 'es'}${listed}`;
+      byId('search-status').textContent = state;
+      if (!msg.error && !msg.cancelled && msg.count === 0) byId('search-results').append(el('div', 'note', 'No matches.'));
+      break;
+    }
+    case 'dataset/statsProgress': {
+      const p = byId<Progress>('stats-progress');
+      p.max = Math.max(1, msg.total);
+      p.value = msg.done;
+      break;
+    }
+    case 'dataset/stats':
+      renderStats(msg.stats, { rows: byId('stats-rows'), figures: byId('stats-figures'), histogram: byId('histogram') });
+      break;
+    case 'dataset/statsDone':
+      show('stats-progress', false);
+      byId('stats-cancel').setAttribute('disabled', '');
+      if (msg.error || msg.cancelled) {
+        const f = byId('stats-figures');
+        clear(f);
+        f.append(el('div', msg.error ? 'error' : 'note', msg.error ? `Statistics failed: ${msg.error}` : 'Statistics cancelled.'));
+      }
+      break;
+    case 'dataset/jump':
+      if (msg.row >= 0 && msg.row < numRows) grid.jumpTo(msg.row);
+      break;
+    case 'dataset/showStats':
+      show('stats', true);
+      startStats();
+      break;
+    case 'dataset/fatal':
+      setErrors([{ file: '', message: msg.message }, ...msg.errors]);
+      byId('row-count').textContent = '0 rows';
+      byId('row-count').dataset.rows = '0';
+      break;
+  }
+});
+
+post({ type: 'dataset/ready' });

@@ -5,6 +5,7 @@ With no debug session they cost one attribute lookup. The debug package replaces
 session attaches (BATCHSCOPE_LISTEN, `batchscope_runtime.listen()`, or a launch under the adapter).
 """
 import contextlib
+import os
 
 _active = None  # set by the debug session: an object with .stage(name, **info) -> context manager
 
@@ -17,5 +18,16 @@ def stage(name, **info):
 
 
 def install_from_env():
-    """Start listening when BATCHSCOPE_LISTEN is set. Implemented by the debug package."""
+    """Start a debug session when the environment asks for one; returns the port or None.
+
+    BATCHSCOPE_LISTEN=[127.0.0.1:]PORT → listen() (attach later); BATCHSCOPE_CONTROLLER (set by
+    `python -m batchscope_runtime debug`) → connect to that controller. Otherwise nothing.
+    """
+    if os.environ.get("BATCHSCOPE_CONTROLLER") and os.environ.get("BATCHSCOPE_SECRET"):
+        from . import session
+        session.activate(wait_go=False)
+        return int(os.environ["BATCHSCOPE_CONTROLLER"].rpartition(":")[2])
+    if os.environ.get("BATCHSCOPE_LISTEN"):
+        from . import session
+        return session.listen()
     return None

@@ -1,0 +1,178 @@
+// Random access into Arrow IPC files without reading them whole.
+// HF `datasets` writes the IPC *stream* format (no footer), so we walk the message framing ourselves:
+//   [0xFFFFFFFF] int32 metadataLength, flatbuffer Message (padded), body of Message.bodyLength bytes.
+// The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
+import { Message, MessageHeader } from 'apache-arrow';
+import type { ByteSource } from './byteSource';
+import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
+import type { ReadError } from './types';
+
+export interface IpcMessage {
+  /** Byte offset of the message's framing in the file. */
+  offset: number;
+  /** The flatbuffer metadata (no framing, no padding removed). */
+  metaOffset: number;
+  metaLength: number;
+  bodyOffset: number;
+  bodyLength: number;
+  type: MessageHeader;
+  /** Rows, for record batches. */
+  rows: number;
+}
+
+export interface IpcIndex {
+  fileFormat: boolean;
+  schema: IpcMessage;
+  dictionaries: IpcMessage[];
+  batches: IpcMessage[];
+  /** rowStarts[i] = first row of batch i; rowStarts[batches.length] = total rows. */
+  rowStarts: number[];
+  /** Where the walk stopped and why, when it did not end at a clean end-of-stream marker. */
+  errors: ReadError[];
+}
+
+const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+/** A single message's metadata over this is not something a writer produces: treat it as corruption. */
+const MAX_META = 64 * 1024 * 1024;
+
+export function hasFileMagic(head: Uint8Array): boolean {
+  return MAGIC.every((b, i) => head[i] === b);
+}
+
+/**
+ * Walks the framing of the whole file, reading only message headers (a few hundred bytes per batch).
+ * Stops at the end-of-stream marker, the end of the file, or the first corrupt frame (recorded in `errors`,
+ * keeping every batch before it readable). Throws DatasetOpenError when not even the schema can be read.
+ */
+export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Promise<IpcIndex> {
+  const file = src.name;
+  const head = await src.read(0, 8);
+  const fileFormat = hasFileMagic(head);
+  let pos = fileFormat ? 8 : 0;
+  let schema: IpcMessage | undefined;
+  const dictionaries: IpcMessage[] = [];
+  const batches: IpcMessage[] = [];
+  const rowStarts = [0];
+  const errors: ReadError[] = [];
+  const fail = (byteOffset: number, message: string) => {
+    if (!schema) throw new DatasetOpenError(file, message, { byteOffset });
+    errors.push({ file, byteOffset, message });
+  };
+  let n = 0;
+  for (;;) {
+    if ((++n & 255) === 0) throwIfAborted(signal);
+    if (pos >= src.size) {
+      if (!schema) fail(pos, src.size === 0 ? 'empty file, not an Arrow IPC stream' : 'no Arrow schema message found');
+      break; // streams may end without an EOS marker; that is fine
+    }
+    const frame = await src.read(pos, 8);
+    if (frame.length < 4) {
+      fail(pos, `truncated Arrow message header (${frame.length} of 8 bytes)`);
+      break;
+    }
+    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    let prefix = 4;
+    let metaLength = dv.getInt32(0, true);
+    if (dv.getUint32(0, true) === 0xffffffff) {
+      if (frame.length < 8) {
+        fail(pos, 'truncated Arrow message header (continuation marker without length)');
+        break;
+      }
+      prefix = 8;
+      metaLength = dv.getInt32(4, true);
+    }
+    if (metaLength === 0) break; // end-of-stream marker
+    if (metaLength < 0 || metaLength > MAX_META) {
+      fail(pos, `corrupt Arrow message framing: metadata length ${metaLength}${schema ? '' : ' (is this an Arrow IPC file?)'}`);
+      break;
+    }
+    const metaOffset = pos + prefix;
+    if (metaOffset + metaLength > src.size) {
+      fail(pos, `truncated Arrow message: metadata needs ${metaLength} bytes, file ends ${src.size - metaOffset} bytes later`);
+      break;
+    }
+    let msg: Message;
+    try {
+      msg = Message.decode(await src.read(metaOffset, metaLength));
+    } catch (err) {
+      fail(metaOffset, `corrupt Arrow message metadata (flatbuffer): ${errorMessage(err)}`);
+      break;
+    }
+    const bodyLength = Number(msg.bodyLength);
+    const bodyOffset = metaOffset + metaLength;
+    if (!Number.isFinite(bodyLength) || bodyLength < 0 || bodyOffset + bodyLength > src.size) {
+      fail(pos, `truncated Arrow message: body needs ${bodyLength} bytes, file ends ${src.size - bodyOffset} bytes later`);
+      break;
+    }
+    const entry: IpcMessage = { offset: pos, metaOffset, metaLength, bodyOffset, bodyLength, type: msg.headerType, rows: 0 };
+    if (msg.isSchema()) {
+      if (schema) {
+        fail(pos, 'a second schema message in one stream');
+        break;
+      }
+      schema = entry;
+    } else if (!schema) {
+      fail(pos, 'the stream does not start with a schema message');
+      break;
+    } else if (msg.isDictionaryBatch()) {
+      dictionaries.push(entry);
+    } else if (msg.isRecordBatch()) {
+      let rows: number;
+      try {
+        rows = Number(msg.header().length);
+      } catch (err) {
+        fail(metaOffset, `corrupt record batch header: ${errorMessage(err)}`);
+        break;
+      }
+      if (!Number.isSafeInteger(rows) || rows < 0) {
+        fail(metaOffset, `corrupt record batch header: ${rows} rows`);
+        break;
+      }
+      entry.rows = rows;
+      batches.push(entry);
+      rowStarts.push(rowStarts[rowStarts.length - 1] + rows);
+    } else {
+      fail(pos, `unexpected Arrow message type ${msg.headerType}`);
+      break;
+    }
+    pos = bodyOffset + bodyLength;
+  }
+  return { fileFormat, schema: schema!, dictionaries, batches, rowStarts, errors };
+}
+
+/** The batch holding `row` (binary search over rowStarts). */
+export function batchForRow(index: IpcIndex, row: number): number {
+  let lo = 0;
+  let hi = index.batches.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (index.rowStarts[mid] <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Builds a tiny self-contained stream: schema + dictionaries + the given batch + EOS, re-framed with the
+ * continuation marker, read straight from the file into one buffer. The synchronous reader decodes it.
+ */
+export async function readBatchStream(src: ByteSource, index: IpcIndex, msgs: IpcMessage[]): Promise<Uint8Array> {
+  const parts = [index.schema, ...index.dictionaries, ...msgs];
+  let total = 8;
+  for (const m of parts) total += 8 + m.metaLength + (m === index.schema ? 0 : m.bodyLength);
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  for (const m of parts) {
+    dv.setUint32(at, 0xffffffff, true);
+    dv.setInt32(at + 4, m.metaLength, true);
+    at += 8;
+    const len = m.metaLength + (m === index.schema ? 0 : m.bodyLength);
+    const got = await src.readInto(out, at, m.metaOffset, len);
+    if (got !== len) throw new Error(`short read at byte ${m.metaOffset}`);
+    at += len;
+  }
+  dv.setUint32(at, 0xffffffff, true);
+  dv.setInt32(at + 4, 0, true);
+  return out;
+}

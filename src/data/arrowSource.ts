@@ -1,0 +1,218 @@
+// DatasetSource over an Arrow IPC stream or file: an index of message offsets, then only the
+// record batches a page needs are read and decoded (schema + dictionaries + batch N + EOS).
+import { RecordBatchReader, Type, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './arrowIndex';
+import { arrowTypeName, cellAt } from './arrowValues';
+import type { ByteSource } from './byteSource';
+import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
+import { Lru } from './lru';
+import { INDICES_NOTE, featuresFromHfMetadata, makeColumns } from './roles';
+import { utf8CodePoints, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
+import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
+
+/** Decodes a self-contained IPC stream holding one schema and at most one batch. */
+function decodeStream(buf: Uint8Array): { schema: Schema; batch?: RecordBatch } {
+  const reader = RecordBatchReader.from(buf);
+  reader.open();
+  const schema = reader.schema;
+  if (!schema) throw new Error('no schema');
+  const next = reader.next();
+  return { schema, batch: next.done ? undefined : (next.value as RecordBatch) };
+}
+
+export class ArrowSource implements ScannableSource {
+  readonly format: DatasetFormat;
+  readonly numRows: number;
+  readonly columns: ColumnInfo[];
+  readonly notes: string[] = [];
+  readonly errors: ReadError[];
+  readonly features?: unknown;
+  private readonly batchCache = new Lru<number, RecordBatch>(3);
+  private readonly rowCache = new Lru<number, Row>(4096);
+  private readonly badBatches = new Map<number, ReadError>();
+
+  private constructor(
+    private readonly src: ByteSource,
+    private readonly index: IpcIndex,
+    readonly schema: Schema,
+  ) {
+    this.format = index.fileFormat ? 'arrow-file' : 'arrow-stream';
+    this.numRows = index.rowStarts[index.rowStarts.length - 1];
+    this.errors = [...index.errors];
+    this.features = featuresFromHfMetadata(schema.metadata.get('huggingface'));
+    this.columns = makeColumns(
+      schema.fields.map((f) => ({ name: f.name, type: arrowTypeName(f.type) })),
+      this.features,
+    );
+    if (this.columns.length === 1 && this.columns[0].role === 'indices') this.notes.push(INDICES_NOTE);
+    if (index.errors.length) {
+      this.notes.push(`The file is damaged after row ${this.numRows}: ${index.errors[0].message}. Rows before it are shown.`);
+    }
+  }
+
+  get path(): string {
+    return this.src.name;
+  }
+
+  static async open(src: ByteSource, signal?: AbortSignal): Promise<ArrowSource> {
+    const index = await buildIpcIndex(src, signal);
+    let schema: Schema;
+    try {
+      schema = decodeStream(await readBatchStream(src, index, [])).schema;
+    } catch (err) {
+      throw new DatasetOpenError(src.name, `corrupt Arrow schema: ${errorMessage(err)}`, { byteOffset: index.schema.offset });
+    }
+    return new ArrowSource(src, index, schema);
+  }
+
+  /** Byte offset of the record batch holding `row` (for error messages). */
+  batchOffsetOfRow(row: number): number {
+    return this.index.batches[batchForRow(this.index, row)]?.offset ?? 0;
+  }
+
+  private async batch(bi: number): Promise<RecordBatch> {
+    const cached = this.batchCache.get(bi);
+    if (cached) return cached;
+    const bad = this.badBatches.get(bi);
+    if (bad) throw new Error(bad.message);
+    const msg = this.index.batches[bi];
+    try {
+      const { batch } = decodeStream(await readBatchStream(this.src, this.index, [msg]));
+      if (!batch) throw new Error('record batch did not decode');
+      if (batch.numRows !== msg.rows) throw new Error(`record batch has ${batch.numRows} rows, header says ${msg.rows}`);
+      this.batchCache.set(bi, batch);
+      return batch;
+    } catch (err) {
+      const e: ReadError = { file: this.src.name, byteOffset: msg.offset, message: `corrupt record batch ${bi}: ${errorMessage(err)}` };
+      this.badBatches.set(bi, e);
+      this.errors.push(e);
+      throw new Error(e.message);
+    }
+  }
+
+  async readRows(offset: number, limit: number, signal?: AbortSignal): Promise<Row[]> {
+    const end = Math.min(this.numRows, Math.max(0, offset + limit));
+    const rows: Row[] = [];
+    let r = Math.max(0, offset);
+    while (r < end) {
+      throwIfAborted(signal);
+      const cachedRow = this.rowCache.get(r);
+      if (cachedRow) {
+        rows.push(cachedRow);
+        r++;
+        continue;
+      }
+      const bi = batchForRow(this.index, r);
+      const batchStart = this.index.rowStarts[bi];
+      const batchEnd = Math.min(end, this.index.rowStarts[bi + 1]);
+      let batch: RecordBatch;
+      try {
+        batch = await this.batch(bi);
+      } catch {
+        const error = this.badBatches.get(bi)!;
+        for (; r < batchEnd; r++) rows.push({ index: r, values: {}, error });
+        continue;
+      }
+      const vectors = this.columns.map((c, k) => [c.name, batch.getChildAt(k)] as const);
+      for (; r < batchEnd; r++) {
+        const values: Record<string, CellValue> = {};
+        for (const [name, vec] of vectors) values[name] = vec ? cellAt(vec, r - batchStart) : null;
+        const row: Row = { index: r, values };
+        this.rowCache.set(r, row);
+        rows.push(row);
+      }
+    }
+    return rows;
+  }
+
+  async scan(columns: string[], onChunk: (chunk: ScanChunk) => void, opts: ScanOptions = {}): Promise<void> {
+    const wanted = new Set(columns);
+    const total = this.numRows;
+    for (let bi = 0; bi < this.index.batches.length; bi++) {
+      throwIfAborted(opts.signal);
+      const msg = this.index.batches[bi];
+      let batch: RecordBatch | undefined;
+      try {
+        // No cache on purpose: a scan touches every batch once and must not evict the page the user is looking at.
+        batch = this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg])).batch;
+        if (!batch) throw new Error('record batch did not decode');
+      } catch (err) {
+        if (!this.badBatches.has(bi)) {
+          const e: ReadError = { file: this.src.name, byteOffset: msg.offset, message: `corrupt record batch ${bi}: ${errorMessage(err)}` };
+          this.badBatches.set(bi, e);
+          this.errors.push(e);
+        }
+        continue;
+      }
+      const cols = new Map<string, ScanColumn>();
+      this.columns.forEach((c, k) => {
+        if (wanted.has(c.name)) {
+          const v = batch!.getChildAt(k);
+          if (v) cols.set(c.name, scanColumnOf(v));
+        }
+      });
+      onChunk({ rowStart: this.index.rowStarts[bi], numRows: batch.numRows, column: (name) => cols.get(name) });
+      opts.onProgress?.({ done: this.index.rowStarts[bi + 1], total });
+      // Let cancellation and other work in the host run between batches.
+      if ((bi & 7) === 7) await new Promise<void>((res) => setImmediate(res));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.batchCache.clear();
+    this.rowCache.clear();
+    await this.src.close();
+  }
+}
+
+/** Low 32 bits of each int64 (token ids and −100 fit; the high word is only sign extension). */
+function lowWords(values: BigInt64Array | BigUint64Array): Int32Array {
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < out.length; i++) out[i] = words[2 * i];
+  return out;
+}
+
+/** Typed-array views over one column of one batch: no per-row allocation beyond subarray(). */
+export function scanColumnOf(v: Vector): ScanColumn {
+  const data = v.data[0];
+  const t = v.type;
+  const valid = (r: number) => v.isValid(r);
+  if ((t.typeId === Type.List || t.typeId === Type.LargeList) && data.children[0] && data.children[0].type.typeId === Type.Int) {
+    const offs = data.valueOffsets as Int32Array | BigInt64Array;
+    const child = data.children[0];
+    let vals = child.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
+    if (vals instanceof BigInt64Array || vals instanceof BigUint64Array) vals = lowWords(vals);
+    const numVals = vals as Int32Array;
+    const base = data.offset;
+    const cbase = child.offset;
+    const at = offs instanceof BigInt64Array ? (i: number) => Number(offs[i]) : (i: number) => (offs as Int32Array)[i];
+    return {
+      list: (r) => (valid(r) ? numVals.subarray(cbase + at(base + r), cbase + at(base + r + 1)) : null),
+      length: (r) => (valid(r) ? at(base + r + 1) - at(base + r) : null),
+      text: () => null,
+      cell: (r) => cellAt(v, r),
+    };
+  }
+  if (t.typeId === Type.Utf8 || t.typeId === Type.LargeUtf8) {
+    const offs = data.valueOffsets as Int32Array | BigInt64Array;
+    const bytes = data.values as Uint8Array;
+    const base = data.offset;
+    const at = offs instanceof BigInt64Array ? (i: number) => Number(offs[i]) : (i: number) => (offs as Int32Array)[i];
+    return {
+      list: () => null,
+      length: (r) => (valid(r) ? utf8CodePoints(bytes, at(base + r), at(base + r + 1)) : null),
+      text: (r) => (valid(r) ? (v.get(r) as string) : null),
+      cell: (r) => cellAt(v, r),
+    };
+  }
+  if (t.typeId === Type.List || t.typeId === Type.LargeList || t.typeId === Type.FixedSizeList) {
+    return {
+      list: () => null,
+      length: (r) => (valid(r) ? (v.get(r) as Vector).length : null),
+      text: () => null,
+      cell: (r) => cellAt(v, r),
+    };
+  }
+  return { list: () => null, length: () => null, text: () => null, cell: (r) => cellAt(v, r) };
+}

@@ -1,0 +1,141 @@
+// Arrow vectors → CellValue (JSON-like: integers as numbers, bigint only beyond 2^53), and pyarrow-style type names.
+import { DataType, Type, type Field, type Vector } from 'apache-arrow';
+import type { CellValue } from './types';
+
+export function bigToCell(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+function isPrimitiveNumeric(t: DataType): boolean {
+  return t.typeId === Type.Int || t.typeId === Type.Float;
+}
+
+/** All values of a vector as cells. Fast path for null-free numeric vectors (token id lists). */
+export function vectorToCells(v: Vector): CellValue[] {
+  const n = v.length;
+  if (isPrimitiveNumeric(v.type) && v.nullCount === 0) {
+    const arr = v.toArray() as ArrayLike<number | bigint>;
+    const out: CellValue[] = new Array(n);
+    if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) {
+      for (let i = 0; i < n; i++) out[i] = bigToCell(arr[i] as bigint);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = arr[i] as number;
+    }
+    return out;
+  }
+  const out: CellValue[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = cellAt(v, i);
+  return out;
+}
+
+export function cellAt(v: Vector, i: number): CellValue {
+  if (!v.isValid(i)) return null;
+  const t = v.type;
+  switch (t.typeId) {
+    case Type.Null:
+      return null;
+    case Type.Int:
+    case Type.Float:
+    case Type.Decimal: {
+      const x = v.get(i) as unknown;
+      if (typeof x === 'bigint') return bigToCell(x);
+      if (typeof x === 'number') return x;
+      return toCell(x);
+    }
+    case Type.Bool:
+      return Boolean(v.get(i));
+    case Type.Utf8:
+    case Type.LargeUtf8:
+    case Type.Utf8View:
+      return v.get(i) as string;
+    case Type.Binary:
+    case Type.LargeBinary:
+    case Type.FixedSizeBinary:
+    case Type.BinaryView:
+      // Copy, so a cached row does not pin the whole record batch in memory.
+      return (v.get(i) as Uint8Array).slice();
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList:
+      return vectorToCells(v.get(i) as Vector);
+    case Type.Struct: {
+      const out: { [k: string]: CellValue } = {};
+      (t.children as Field[]).forEach((f, k) => {
+        out[f.name] = cellAt(v.getChildAt(k)!, i);
+      });
+      return out;
+    }
+    default:
+      return toCell(v.get(i));
+  }
+}
+
+/** Generic JS value → cell, for types without a dedicated path (dictionary, timestamp, map …). */
+export function toCell(x: unknown): CellValue {
+  if (x === null || x === undefined) return null;
+  if (typeof x === 'bigint') return bigToCell(x);
+  if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') return x;
+  if (x instanceof Date) return x.toISOString();
+  if (x instanceof Uint8Array) return x.slice();
+  if (ArrayBuffer.isView(x)) return Array.from(x as unknown as ArrayLike<number | bigint>, (e) => toCell(e));
+  if (Array.isArray(x)) return x.map(toCell);
+  const maybeVector = x as { toArray?: () => unknown; type?: unknown; length?: number; get?: (i: number) => unknown };
+  if (maybeVector.type instanceof DataType && typeof maybeVector.get === 'function') return vectorToCells(x as Vector);
+  const withJson = x as { toJSON?: () => unknown };
+  if (typeof withJson.toJSON === 'function') {
+    const j = withJson.toJSON();
+    if (j !== x) return toCell(j);
+  }
+  if (typeof x === 'object') {
+    const out: { [k: string]: CellValue } = {};
+    for (const [k, val] of Object.entries(x as object)) out[k] = toCell(val);
+    return out;
+  }
+  return String(x);
+}
+
+/** pyarrow-style type string: `int32`, `list<int64>`, `large_list<string>`, `struct<bytes: binary, path: string>`. */
+export function arrowTypeName(t: DataType): string {
+  switch (t.typeId) {
+    case Type.Null:
+      return 'null';
+    case Type.Bool:
+      return 'bool';
+    case Type.Int: {
+      const it = t as unknown as { isSigned: boolean; bitWidth: number };
+      return `${it.isSigned ? '' : 'u'}int${it.bitWidth}`;
+    }
+    case Type.Float: {
+      const p = (t as unknown as { precision: number }).precision;
+      return p === 0 ? 'halffloat' : p === 1 ? 'float' : 'double';
+    }
+    case Type.Utf8:
+      return 'string';
+    case Type.LargeUtf8:
+      return 'large_string';
+    case Type.Utf8View:
+      return 'string_view';
+    case Type.Binary:
+      return 'binary';
+    case Type.LargeBinary:
+      return 'large_binary';
+    case Type.BinaryView:
+      return 'binary_view';
+    case Type.FixedSizeBinary:
+      return `fixed_size_binary[${(t as unknown as { byteWidth: number }).byteWidth}]`;
+    case Type.List:
+      return `list<${arrowTypeName((t.children as Field[])[0].type)}>`;
+    case Type.LargeList:
+      return `large_list<${arrowTypeName((t.children as Field[])[0].type)}>`;
+    case Type.FixedSizeList:
+      return `fixed_size_list<${arrowTypeName((t.children as Field[])[0].type)}>[${(t as unknown as { listSize: number }).listSize}]`;
+    case Type.Struct:
+      return `struct<${(t.children as Field[]).map((f) => `${f.name}: ${arrowTypeName(f.type)}`).join(', ')}>`;
+    case Type.Dictionary: {
+      const d = t as unknown as { dictionary: DataType; indices: DataType };
+      return `dictionary<values=${arrowTypeName(d.dictionary)}, indices=${arrowTypeName(d.indices)}>`;
+    }
+    default:
+      return String(t).toLowerCase();
+  }
+}

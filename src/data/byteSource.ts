@@ -1,0 +1,61 @@
+// Random access to bytes, from a file (never loaded whole) or from memory (tests, fuzzing).
+import { promises as fsp } from 'node:fs';
+
+export interface ByteSource {
+  /** Name used in error messages (the file path). */
+  readonly name: string;
+  readonly size: number;
+  /** Reads up to `length` bytes at `offset`; shorter only at the end of the source. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Reads into `target` at `targetOffset`; returns the bytes read. Lets callers avoid a copy. */
+  readInto(target: Uint8Array, targetOffset: number, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openFileSource(path: string): Promise<ByteSource> {
+  const fh = await fsp.open(path, 'r');
+  const size = (await fh.stat()).size;
+  let closed = false;
+  const readInto = async (target: Uint8Array, targetOffset: number, offset: number, length: number) => {
+    if (closed) throw new Error(`${path}: file already closed`);
+    const want = Math.max(0, Math.min(length, size - offset));
+    let done = 0;
+    while (done < want) {
+      const { bytesRead } = await fh.read(target, targetOffset + done, want - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done;
+  };
+  return {
+    name: path,
+    size,
+    readInto,
+    async read(offset, length) {
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      const n = await readInto(buf, 0, offset, buf.length);
+      return n === buf.length ? buf : buf.subarray(0, n);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
+  };
+}
+
+export function memorySource(name: string, bytes: Uint8Array): ByteSource {
+  return {
+    name,
+    size: bytes.length,
+    async read(offset, length) {
+      return bytes.slice(Math.max(0, offset), Math.max(0, Math.min(bytes.length, offset + length)));
+    },
+    async readInto(target, targetOffset, offset, length) {
+      const part = bytes.subarray(Math.max(0, offset), Math.max(0, Math.min(bytes.length, offset + length)));
+      target.set(part, targetOffset);
+      return part.length;
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,215 @@
+// DatasetSource over Parquet through hyparquet: the footer once, then only the row ranges a page needs.
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { RecordBatchReader } from 'apache-arrow';
+import { arrowTypeName, toCell } from './arrowValues';
+import type { ByteSource } from './byteSource';
+import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
+import { Lru } from './lru';
+import { featuresFromHfMetadata, makeColumns } from './roles';
+import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
+import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
+
+type Tree = ReturnType<typeof parquetSchema>;
+type AsyncBuffer = { byteLength: number; slice(start: number, end?: number): Promise<ArrayBuffer> };
+
+function asyncBuffer(src: ByteSource): AsyncBuffer {
+  return {
+    byteLength: src.size,
+    async slice(start: number, end?: number) {
+      const e = end ?? src.size;
+      const b = await src.read(start, e - start);
+      return b.buffer.byteLength === b.length ? (b.buffer as ArrayBuffer) : (b.slice().buffer as ArrayBuffer);
+    },
+  };
+}
+
+function leafType(el: Tree['element']): string {
+  const lt = el.logical_type as { type?: string; bitWidth?: number; isSigned?: boolean } | undefined;
+  const ct = el.converted_type;
+  if (lt?.type === 'STRING' || ct === 'UTF8' || ct === 'JSON' || ct === 'ENUM') return 'string';
+  if (lt?.type === 'INTEGER') return `${lt.isSigned === false ? 'u' : ''}int${lt.bitWidth}`;
+  if (ct && /^U?INT_(8|16|32|64)$/.test(ct)) return ct.toLowerCase().replace('_', '');
+  switch (el.type) {
+    case 'BOOLEAN':
+      return 'bool';
+    case 'INT32':
+      return 'int32';
+    case 'INT64':
+      return 'int64';
+    case 'INT96':
+      return 'timestamp[ns]';
+    case 'FLOAT':
+      return 'float';
+    case 'DOUBLE':
+      return 'double';
+    case 'BYTE_ARRAY':
+      return 'binary';
+    case 'FIXED_LEN_BYTE_ARRAY':
+      return `fixed_size_binary[${el.type_length}]`;
+    default:
+      return String(el.type ?? 'null').toLowerCase();
+  }
+}
+
+/** pyarrow-like type name for a parquet schema node (LIST groups → list<…>, other groups → struct<…>). */
+export function parquetTypeName(node: Tree): string {
+  const el = node.element;
+  if (!node.children.length) return el.repetition_type === 'REPEATED' ? `list<${leafType(el)}>` : leafType(el);
+  const isList = el.converted_type === 'LIST' || (el.logical_type as { type?: string } | undefined)?.type === 'LIST';
+  if (isList && node.children.length === 1) {
+    const rep = node.children[0];
+    const elem = rep.children.length === 1 ? rep.children[0] : rep;
+    return `list<${parquetTypeName(elem)}>`;
+  }
+  return `struct<${node.children.map((c) => `${c.element.name}: ${parquetTypeName(c)}`).join(', ')}>`;
+}
+
+/** pyarrow stores the exact Arrow schema (base64 IPC message) under `ARROW:schema`: the truest type names. */
+function arrowSchemaTypes(b64: string | undefined): Map<string, string> | undefined {
+  if (!b64) return undefined;
+  try {
+    const raw = Buffer.from(b64, 'base64');
+    const buf = new Uint8Array(raw.length + 8);
+    buf.set(raw);
+    buf.set([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], raw.length);
+    const reader = RecordBatchReader.from(buf);
+    reader.open();
+    return new Map(reader.schema.fields.map((f) => [f.name, arrowTypeName(f.type)]));
+  } catch {
+    return undefined;
+  }
+}
+
+export class ParquetSource implements ScannableSource {
+  readonly format: DatasetFormat = 'parquet';
+  readonly numRows: number;
+  readonly columns: ColumnInfo[];
+  readonly notes: string[] = [];
+  readonly errors: ReadError[] = [];
+  readonly features?: unknown;
+  private readonly rowCache = new Lru<number, Row>(4096);
+  private readonly groupStarts: number[] = [0];
+  private readonly file: AsyncBuffer;
+
+  private constructor(
+    private readonly src: ByteSource,
+    private readonly meta: FileMetaData,
+  ) {
+    this.file = asyncBuffer(src);
+    this.numRows = Number(meta.num_rows);
+    for (const g of meta.row_groups) this.groupStarts.push(this.groupStarts[this.groupStarts.length - 1] + Number(g.num_rows));
+    const kv = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value]));
+    this.features = featuresFromHfMetadata(kv.get('huggingface'));
+    const exact = arrowSchemaTypes(kv.get('ARROW:schema'));
+    const tree = parquetSchema(meta);
+    this.columns = makeColumns(
+      tree.children.map((c) => ({ name: c.element.name, type: exact?.get(c.element.name) ?? parquetTypeName(c) })),
+      this.features,
+    );
+  }
+
+  get path(): string {
+    return this.src.name;
+  }
+
+  static async open(src: ByteSource, _signal?: AbortSignal): Promise<ParquetSource> {
+    const name = src.name;
+    if (src.size < 12) throw new DatasetOpenError(name, `too small to be a Parquet file (${src.size} bytes)`, { byteOffset: 0 });
+    const head = await src.read(0, 4);
+    const tail = await src.read(src.size - 8, 8);
+    const magic = (b: Uint8Array, at: number) => b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31;
+    if (!magic(head, 0)) throw new DatasetOpenError(name, 'not a Parquet file (no PAR1 magic at the start)', { byteOffset: 0 });
+    if (!magic(tail, 4)) {
+      throw new DatasetOpenError(name, 'Parquet footer missing (no PAR1 magic at the end: file truncated?)', { byteOffset: src.size - 4 });
+    }
+    const footerLen = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
+    const footerAt = src.size - 8 - footerLen;
+    if (footerLen > src.size - 12) {
+      throw new DatasetOpenError(name, `corrupt Parquet footer length ${footerLen}`, { byteOffset: src.size - 8 });
+    }
+    let meta: FileMetaData;
+    try {
+      meta = await parquetMetadataAsync(asyncBuffer(src));
+      parquetSchema(meta);
+      if (!Number.isSafeInteger(Number(meta.num_rows)) || Number(meta.num_rows) < 0) throw new Error(`num_rows ${meta.num_rows}`);
+    } catch (err) {
+      throw new DatasetOpenError(name, `corrupt Parquet footer: ${errorMessage(err)}`, { byteOffset: footerAt });
+    }
+    return new ParquetSource(src, meta);
+  }
+
+  private groupOf(row: number): number {
+    let g = 0;
+    while (g + 1 < this.groupStarts.length - 1 && this.groupStarts[g + 1] <= row) g++;
+    return g;
+  }
+
+  private groupError(g: number, err: unknown): ReadError {
+    const col = this.meta.row_groups[g]?.columns[0];
+    const off = Number(col?.meta_data?.dictionary_page_offset ?? col?.meta_data?.data_page_offset ?? col?.file_offset ?? 0);
+    const e: ReadError = { file: this.src.name, byteOffset: off, message: `corrupt row group ${g}: ${errorMessage(err)}` };
+    if (!this.errors.some((x) => x.message === e.message)) this.errors.push(e);
+    return e;
+  }
+
+  async readRows(offset: number, limit: number, signal?: AbortSignal): Promise<Row[]> {
+    const end = Math.min(this.numRows, offset + limit);
+    const out: Row[] = [];
+    let r = Math.max(0, offset);
+    while (r < end) {
+      throwIfAborted(signal);
+      const hit = this.rowCache.get(r);
+      if (hit) {
+        out.push(hit);
+        r++;
+        continue;
+      }
+      // One row group at a time, so a corrupt group only costs its own rows.
+      const g = this.groupOf(r);
+      const gEnd = Math.min(end, this.groupStarts[g + 1]);
+      try {
+        const objs = await parquetReadObjects({ file: this.file, metadata: this.meta, rowStart: r, rowEnd: gEnd, compressors, utf8: false });
+        if (objs.length !== gEnd - r) throw new Error(`expected ${gEnd - r} rows, decoded ${objs.length}`);
+        for (let i = 0; i < objs.length; i++, r++) {
+          const values: Record<string, CellValue> = {};
+          for (const c of this.columns) values[c.name] = toCell(objs[i][c.name]);
+          const row = { index: r, values };
+          this.rowCache.set(r, row);
+          out.push(row);
+        }
+      } catch (err) {
+        const error = this.groupError(g, err);
+        for (; r < gEnd; r++) out.push({ index: r, values: {}, error });
+      }
+    }
+    return out;
+  }
+
+  async scan(columns: string[], onChunk: (chunk: ScanChunk) => void, opts: ScanOptions = {}): Promise<void> {
+    const wanted = this.columns.filter((c) => columns.includes(c.name)).map((c) => c.name);
+    for (let g = 0; g < this.meta.row_groups.length; g++) {
+      throwIfAborted(opts.signal);
+      const rowStart = this.groupStarts[g];
+      const rowEnd = this.groupStarts[g + 1];
+      let objs: Record<string, unknown>[];
+      try {
+        objs = wanted.length
+          ? await parquetReadObjects({ file: this.file, metadata: this.meta, rowStart, rowEnd, columns: wanted, compressors, utf8: false })
+          : new Array(rowEnd - rowStart).fill({});
+      } catch (err) {
+        this.groupError(g, err);
+        continue;
+      }
+      const cols = new Map<string, ScanColumn>(wanted.map((name) => [name, cellColumn(objs.map((o) => toCell(o[name])))]));
+      onChunk({ rowStart, numRows: objs.length, column: (name) => cols.get(name) });
+      opts.onProgress?.({ done: rowEnd, total: this.numRows });
+      await new Promise<void>((res) => setImmediate(res));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.rowCache.clear();
+    await this.src.close();
+  }
+}

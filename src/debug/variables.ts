@@ -1,0 +1,97 @@
+// Adapter-side token decoding for the Variables view. The controller summarises tensors itself
+// (shape, dtype, device, min/max/mean, NaN count, padding ratio) and adds `decoded` rows when it
+// was given a tokenizer. When it was not (attach sessions: the tokenizer path in launch.json lives
+// on this machine, not the job's), an expanded `input_ids` / `labels` tensor gets a `decoded`
+// child here, built from the rows in its `values` child. vscode-free.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { TokenDecoder } from './tokenDecode';
+
+const TOKEN_TENSORS = new Set(['input_ids', 'labels']);
+/** Local references live at the top of the DAP range, far from the controller's small ones. */
+const LOCAL_BASE = 2 ** 31 - 2 ** 20;
+const PAGE = 100;
+
+/** Parses a row rendering like `[1, 2, -100, 4]` (also tensor(...) / nested single row). */
+export function parseIds(text: string): number[] | undefined {
+  const m = /^\s*(?:tensor\()?\[([-\d,\s]*)\]/.exec(text);
+  if (!m) return undefined;
+  const ids = m[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  return ids.every(Number.isInteger) ? ids : undefined;
+}
+
+export class TokenVariables {
+  /** controller ref of an expanded input_ids/labels tensor → its name */
+  private readonly tensorRefs = new Map<number, string>();
+  private readonly local = new Map<number, DebugProtocol.Variable[]>();
+  private next = LOCAL_BASE;
+
+  constructor(readonly decoder: TokenDecoder) {}
+
+  /** Controller references die when the thread continues; so do ours. */
+  reset(): void {
+    this.tensorRefs.clear();
+    this.local.clear();
+    this.next = LOCAL_BASE;
+  }
+
+  /** Children of a local reference (paged like the controller's), or undefined if not ours. */
+  children(ref: number, start = 0, count?: number): DebugProtocol.Variable[] | undefined {
+    const all = this.local.get(ref);
+    if (!all) return undefined;
+    return all.slice(start, count ? start + count : undefined);
+  }
+
+  private alloc(children: DebugProtocol.Variable[]): number {
+    const ref = this.next++;
+    this.local.set(ref, children);
+    return ref;
+  }
+
+  async decorate(parentRef: number, vars: DebugProtocol.Variable[], fetch: (ref: number) => Promise<DebugProtocol.Variable[]>): Promise<DebugProtocol.Variable[]> {
+    for (const v of vars) if (TOKEN_TENSORS.has(v.name) && v.variablesReference > 0) this.tensorRefs.set(v.variablesReference, v.name);
+    const name = this.tensorRefs.get(parentRef);
+    if (!name || vars.some((v) => v.name === 'decoded')) return vars;
+    const values = vars.find((v) => v.name === 'values');
+    if (!values) return vars;
+    let rows: number[][] = [];
+    const single = values.variablesReference === 0 ? parseIds(values.value) : undefined;
+    if (single) rows = [single];
+    else if (values.variablesReference > 0) {
+      for (const r of await fetch(values.variablesReference)) {
+        const ids = parseIds(r.value);
+        if (ids) rows.push(ids);
+      }
+    }
+    if (!rows.length) return vars;
+    return [...vars, this.decodedVariable(name, rows)];
+  }
+
+  /** `decoded`: one string per row; children: the rows, each expandable to its tokens. */
+  decodedVariable(name: string, rows: number[][]): DebugProtocol.Variable {
+    const labels = name === 'labels';
+    const rowVars = rows.map((ids, i) => {
+      const text = labels ? this.decoder.decodeLabels(ids) : this.decoder.decode(ids);
+      const tokens = ids.map((id, j) => ({
+        name: String(j),
+        value: `${id} ${JSON.stringify(this.decoder.piece(id))}${id === -100 ? ' (masked)' : ''}`,
+        variablesReference: 0,
+      }));
+      const masked = ids.filter((id) => id === -100).length;
+      return {
+        name: `[${i}]`,
+        value: JSON.stringify(text),
+        type: labels ? `str · ${masked}/${ids.length} masked` : 'str',
+        variablesReference: this.alloc(tokens),
+        indexedVariables: tokens.length,
+        presentationHint: tokens.length > PAGE ? { lazy: true } : undefined,
+      } as DebugProtocol.Variable;
+    });
+    return {
+      name: 'decoded',
+      value: rows.length === 1 ? rowVars[0].value : `${rows.length} rows (decoded by ${this.decoder.source})`,
+      type: 'list[str]',
+      variablesReference: this.alloc(rowVars),
+      indexedVariables: rowVars.length,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+// Spawning the bundled Python runtime: where it lives, the environment it needs, and how to end a
+// process tree. Pure Node (no vscode import) so the CLI, the tests and the extension share it.
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+let configuredRuntimeDir: string | undefined;
+
+/** The extension calls this once with `context.asAbsolutePath('runtime')`. */
+export function setRuntimeDir(dir: string): void {
+  configuredRuntimeDir = dir;
+}
+
+/**
+ * The folder that holds the `batchscope_runtime` package (it goes on PYTHONPATH).
+ * In the VSIX it is `<extension>/runtime`; from the sources it is `<repo>/runtime`.
+ */
+export function runtimeDir(explicit?: string): string {
+  if (explicit) return explicit;
+  if (configuredRuntimeDir) return configuredRuntimeDir;
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  for (const rel of ['../runtime', '../../runtime', 'runtime']) {
+    const dir = path.resolve(here, rel);
+    if (existsSync(path.join(dir, 'batchscope_runtime', '__init__.py'))) return dir;
+  }
+  throw new Error(`cannot find the batchscope_runtime package near ${here}; call setRuntimeDir()`);
+}
+
+/** The environment for a runtime process: the runtime first on PYTHONPATH, unbuffered UTF-8 I/O. */
+export function runtimeEnv(dir: string, base: NodeJS.ProcessEnv = process.env, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = { ...base, ...extra };
+  const prev = merged.PYTHONPATH;
+  merged.PYTHONPATH = prev ? `${dir}${path.delimiter}${prev}` : dir;
+  merged.PYTHONUNBUFFERED = '1';
+  merged.PYTHONIOENCODING = 'utf-8';
+  return merged;
+}
+
+/** Starts `python -m batchscope_runtime <args>` in its own process group (so the tree can be killed). */
+export function spawnRuntime(python: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; runtimeDir?: string }): ChildProcess {
+  const dir = runtimeDir(opts.runtimeDir);
+  return spawn(python, ['-m', 'batchscope_runtime', ...args], {
+    cwd: opts.cwd,
+    env: runtimeEnv(dir, process.env, opts.env ?? {}),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: process.platform !== 'win32',
+    windowsHide: true,
+  });
+}
+
+/** Kills a process and all its children (torchrun workers, DataLoader workers). */
+export function killTree(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (process.platform === 'win32') {
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true }).on('error', () => child.kill('SIGKILL'));
+    return;
+  }
+  try {
+    process.kill(-child.pid, 'SIGKILL'); // the whole group: spawnRuntime made the child its leader
+  } catch {
+    child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,103 @@
+// Fuzz over the readers: random truncations and byte flips of real fixtures. A reader must either
+// return rows (possibly with per-row errors) or throw an Error naming the file: no hang, no non-Error
+// throw, no unhandled rejection. FUZZ_CASES overrides the count (the bench runs more).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { memorySource } from '../../src/data/byteSource';
+import { openByteSource } from '../../src/data/open';
+import { computeStats } from '../../src/data/stats';
+import type { DatasetFormat } from '../../src/data/types';
+import { fixturePath, manifest } from './fixtures';
+
+const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
+const PER_CASE_MS = 2_000;
+
+type Fmt = Exclude<DatasetFormat, 'save_to_disk'>;
+const m = manifest();
+const seeds: { name: string; fmt: Fmt; bytes: Uint8Array }[] = [
+  ['alpaca_tok', 'arrow-stream'],
+  ['types_list', 'arrow-stream'],
+  ['alpaca_tok_file', 'arrow-stream'],
+  ['types_parquet', 'parquet'],
+  ['alpaca_tok_parquet', 'parquet'],
+  ['malformed_jsonl', 'jsonl'],
+  ['alpaca_json', 'json'],
+].map(([name, fmt]) => ({ name, fmt: fmt as Fmt, bytes: new Uint8Array(readFileSync(fixturePath(m[name]))) }));
+
+/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its number. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function mutate(bytes: Uint8Array, rand: () => number): Uint8Array {
+  let out = bytes.slice();
+  const kind = rand();
+  if (kind < 0.4) out = out.subarray(0, Math.floor(rand() * out.length));
+  if (kind >= 0.3) {
+    const flips = 1 + Math.floor(rand() * 8);
+    for (let i = 0; i < flips && out.length; i++) {
+      const at = rand() < 0.5 ? Math.floor(rand() * Math.min(out.length, 512)) : Math.floor(rand() * out.length); // headers matter most
+      out[at] = rand() < 0.5 ? out[at] ^ (1 << Math.floor(rand() * 8)) : Math.floor(rand() * 256);
+    }
+  }
+  return out;
+}
+
+async function oneCase(i: number): Promise<'rows' | 'error'> {
+  const rand = rng(i + 1);
+  const seed = seeds[i % seeds.length];
+  const bytes = mutate(seed.bytes, rand);
+  const name = `fuzz-${i}-${seed.name}`;
+  let src;
+  try {
+    src = await openByteSource(memorySource(name, bytes), seed.fmt);
+  } catch (err) {
+    assert.ok(err instanceof Error, `case ${i}: threw a non-Error ${String(err)}`);
+    assert.ok(err.message.includes(name), `case ${i}: error does not name the file: ${err.message}`);
+    return 'error';
+  }
+  const rows = await src.readRows(Math.floor(rand() * 4), 40);
+  for (const r of rows) {
+    if (r.error) assert.ok(r.error.line !== undefined || r.error.byteOffset !== undefined, `case ${i}: row error without a position`);
+  }
+  if (i % 5 === 0) await computeStats(src, { cutoffLen: 16, eosId: 2 });
+  await src.close();
+  return 'rows';
+}
+
+test(`fuzz: ${CASES} truncated / byte-flipped fixtures never hang or crash a reader`, async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  const tally = { rows: 0, error: 0 };
+  let slowest = 0;
+  try {
+    for (let i = 0; i < CASES; i++) {
+      const t0 = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        oneCase(i),
+        new Promise<never>((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`case ${i} (${seeds[i % seeds.length].name}) took over ${PER_CASE_MS} ms`)), PER_CASE_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      tally[outcome]++;
+      slowest = Math.max(slowest, performance.now() - t0);
+    }
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled, []);
+  assert.equal(tally.rows + tally.error, CASES);
+  // Both outcomes must occur, or the mutations are not exercising anything.
+  assert.ok(tally.rows > CASES / 10 && tally.error > CASES / 10, JSON.stringify(tally));
+  console.log(`fuzz: ${CASES} cases, ${tally.rows} opened, ${tally.error} rejected with an error, slowest ${slowest.toFixed(0)} ms`);
+});

@@ -1,0 +1,133 @@
+// Attach to a job that is already running (case 9) and the remote layout: the runtime listening
+// on loopback in one process, the standalone adapter in `--server` mode in another, the client
+// attaching by host + port + secret.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { PROGRAM, PYTHON, RUNTIME, TOKENIZER, adapterPath, configure, evaluate, openSession, topScopes, vars, findVar } from './harness';
+
+type Stopped = DebugProtocol.StoppedEvent['body'] & { stage?: string; batch?: { loader: string; epoch: number; index: number } };
+
+interface Job {
+  proc: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+  waitFor: (re: RegExp, ms: number) => Promise<void>;
+}
+
+function startJob(args: string[], env: Record<string, string>): Job {
+  const proc = spawn(PYTHON, [PROGRAM, ...args], { env: { ...process.env, PYTHONPATH: RUNTIME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners: Array<() => void> = [];
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of [...listeners]) l();
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const waitFor = (re: RegExp, ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`job did not print ${re} within ${ms} ms:\n${out.slice(-2000)}`)), ms);
+      const check = () => {
+        if (re.test(out)) {
+          clearTimeout(t);
+          listeners.splice(listeners.indexOf(check), 1);
+          resolve();
+        }
+      };
+      listeners.push(check);
+      check();
+    });
+  return { proc, out: () => out, exited, waitFor };
+}
+
+function sessionFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bs-session-')), 'session.json');
+}
+
+async function readSession(file: string, ms = 20_000): Promise<{ port: number; secret: string; pid: number }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+test('case 9: attach after 200 steps, stop once, detach: the job runs to its end', async () => {
+  const file = sessionFile();
+  const job = startJob(['--listen', '--n', '900', '--batch-size', '2', '--step-delay', '0.01'], { BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'attach-secret' });
+  try {
+    const sess = await readSession(file);
+    assert.equal(sess.secret, 'attach-secret');
+    await job.waitFor(/step 200\n/, 60_000);
+    const s = await openSession();
+    await configure(s, s.dc.attachRequest({ port: sess.port, secret: sess.secret, tokenizer: TOKENIZER } as DebugProtocol.AttachRequestArguments), {
+      functionBreakpoints: [{ name: 'train_step' }],
+    });
+    const stop = (await s.ev.next('stopped', 20_000)).body as Stopped;
+    assert.equal(stop.stage, 'train_step');
+    assert.ok(stop.batch!.index >= 200, `attached late: batch ${stop.batch!.index}`);
+    const { frames, scopes } = await topScopes(s.dc, 1);
+    assert.equal(await evaluate(s.dc, frames[0].id, 'batch_index'), String(stop.batch!.index));
+    // The attach-side tokenizer decodes input_ids here (the job's controller has none).
+    const batch = findVar(scopes, 'batch')!;
+    const inputIds = (await vars(s.dc, batch.variablesReference)).get('input_ids')!;
+    const decoded = (await vars(s.dc, inputIds.variablesReference)).get('decoded');
+    assert.ok(decoded, 'input_ids has a decoded child');
+    const rows = [...(await vars(s.dc, decoded.variablesReference)).values()].map((v) => v.value);
+    assert.match(rows[0], /sample \d+: /);
+
+    const detachedAt = Date.now();
+    await s.dc.disconnectRequest({ terminateDebuggee: false });
+    await s.dc.stop();
+    const code = await job.exited;
+    assert.equal(code, 0, job.out().slice(-2000));
+    assert.match(job.out(), /done steps=450 /);
+    // 450 steps × 10 ms: what is left after the stop must not wait on anything we left behind.
+    assert.ok(Date.now() - detachedAt < 20_000, 'the job finished promptly after detach');
+  } finally {
+    job.proc.kill('SIGKILL');
+  }
+});
+
+test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode, attach by host+port+secret', async () => {
+  const file = sessionFile();
+  const job = startJob(['--n', '400', '--batch-size', '2', '--step-delay', '0.01'], { BATCHSCOPE_LISTEN: '127.0.0.1:0', BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'remote-secret' });
+  const server = spawn(process.execPath, [adapterPath(), '--server=0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const adapterPort = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /listening on port (\d+)/.exec(buf);
+        if (m) resolve(Number(m[1]));
+      });
+      server.on('exit', (c) => reject(new Error(`adapter server exited ${c}`)));
+    });
+    const sess = await readSession(file);
+    const s = await openSession(adapterPort);
+    await configure(s, s.dc.attachRequest({ host: '127.0.0.1', port: sess.port, secret: 'remote-secret' } as DebugProtocol.AttachRequestArguments), {
+      functionBreakpoints: [{ name: 'fetch', hitCondition: '1' }],
+    });
+    const stop = (await s.ev.next('stopped', 20_000)).body as Stopped;
+    assert.equal(stop.stage, 'fetch');
+    const threads = (await s.dc.threadsRequest()).body.threads;
+    assert.ok(threads.some((t) => t.id === 1), JSON.stringify(threads));
+    await s.dc.disconnectRequest({ terminateDebuggee: false });
+    await s.dc.stop();
+    assert.equal(await job.exited, 0, job.out().slice(-2000));
+    assert.match(job.out(), /done steps=200 /);
+  } finally {
+    job.proc.kill('SIGKILL');
+    server.kill('SIGKILL');
+  }
+});

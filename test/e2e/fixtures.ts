@@ -1,0 +1,41 @@
+// Where the scenarios find their inputs: fixtures built by scripts/fixtures.sh (test/.fixtures/)
+// and small JSONL files written here, whose exact content the assertions refer to.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES } from './harness';
+
+/** First file under `dir` (recursive, sorted) whose name matches; throws naming the builder. */
+export function fixtureFile(dir: string, name: RegExp, builder: string): string {
+  const root = join(FIXTURES, dir);
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.test(n)) found.push(p);
+    }
+  };
+  if (existsSync(root)) walk(root);
+  if (!found.length) throw new Error(`no ${name} under ${root}: build it with bash scripts/fixtures.sh (builder ${builder})`);
+  return found[0];
+}
+
+/** Five chat rows; line 3 is cut off mid-object, so the file has 4 good rows and one bad line. */
+export const MALFORMED_JSONL = [
+  JSON.stringify({ id: 'row-alpha', messages: [{ role: 'user', content: 'alpha question' }, { role: 'assistant', content: 'alpha answer' }] }),
+  JSON.stringify({ id: 'row-bravo', messages: [{ role: 'user', content: 'bravo question' }, { role: 'assistant', content: 'bravo answer' }] }),
+  '{"id": "row-broken", "messages": [{"role": "user", "content": "never closed"',
+  JSON.stringify({ id: 'row-delta', messages: [{ role: 'user', content: 'delta question' }, { role: 'assistant', content: 'delta answer' }] }),
+  JSON.stringify({ id: 'row-echo', messages: [{ role: 'user', content: 'echo question' }, { role: 'assistant', content: 'echo answer' }] }),
+].join('\n') + '\n';
+export const MALFORMED_LINE = 3;
+export const GOOD_IDS = ['row-alpha', 'row-bravo', 'row-delta', 'row-echo'];
+
+/** Markup that would run if any cell were written with innerHTML. */
+export const XSS_IMG = '<img src=x onerror=alert(1)>';
+export const XSS_SCRIPT = '<script>alert(2)</script>';
+export const XSS_JSONL = [
+  JSON.stringify({ text: XSS_IMG, note: 'image with an onerror handler' }),
+  JSON.stringify({ text: XSS_SCRIPT, note: 'script element' }),
+  JSON.stringify({ text: `<svg onload=alert(3)><a href="javascript:alert(4)">link</a>`, note: 'svg onload' }),
+].join('\n') + '\n';

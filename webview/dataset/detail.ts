@@ -1,0 +1,77 @@
+// The selected row in full: flags, the token view (chips) and every cell's full text.
+import type { TokenChip } from '../../src/data/types';
+import type { DatasetRowDetail } from '../messages';
+import { clear, describeError, el } from './dom';
+
+export function renderDetail(
+  detail: DatasetRowDetail,
+  focusColumn: string | undefined,
+  parts: { title: HTMLElement; flags: HTMLElement; tokens: HTMLElement; cells: HTMLElement },
+): void {
+  parts.title.textContent = `Row ${detail.index}`;
+  clear(parts.flags);
+  for (const f of detail.flags) parts.flags.append(el('span', 'flag', f));
+  if (detail.error) parts.flags.append(el('span', 'error', describeError(detail.error)));
+
+  renderTokens(detail, parts.tokens);
+
+  clear(parts.cells);
+  let focus: HTMLElement | null = null;
+  for (const c of detail.cells) {
+    const block = el('section', 'cell-full');
+    block.dataset.col = c.column;
+    block.append(el('h4', 'cell-name', c.column));
+    if (c.image) {
+      const img = el('img', 'thumb large');
+      img.src = c.image;
+      img.alt = `${c.column} of row ${detail.index}`;
+      block.append(img);
+    }
+    if (c.imageNote) block.append(el('div', 'note', c.imageNote));
+    if (!c.image || c.text) block.append(el('pre', 'cell-text', c.text));
+    if (c.truncated) block.append(el('div', 'note', 'Cut here: the cell is longer than the panel shows.'));
+    if (c.column === focusColumn) {
+      block.classList.add('focused');
+      focus = block;
+    }
+    parts.cells.append(block);
+  }
+  focus?.scrollIntoView({ block: 'nearest' });
+}
+
+function renderTokens(detail: DatasetRowDetail, host: HTMLElement): void {
+  clear(host);
+  const t = detail.tokens;
+  if (!t) {
+    host.classList.add('empty');
+    return;
+  }
+  host.classList.remove('empty');
+  const trained = t.chips.filter((c) => c.trained === true).length;
+  const hasLabels = t.chips.some((c) => c.trained !== undefined);
+  const summary = `${t.column}: ${t.total} tokens` + (hasLabels ? `, ${trained} trained` : '') + (t.decoded ? '' : ' (ids only: no tokenizer)');
+  host.append(el('div', 'tokens-summary', summary));
+  // The legend uses its own classes so `#tokens .chip` / `.trained` count only real tokens.
+  const legend = el('div', 'legend');
+  for (const [kind, label] of [['trained', 'trained'], ['masked', 'masked (−100)'], ['special', 'special'], ['padding', 'padding']]) {
+    legend.append(el('span', `legend-chip legend-${kind}`, label));
+  }
+  host.append(legend);
+  const chips = el('div', 'chips');
+  // One fragment: thousands of chips appended one by one would relayout each time.
+  const frag = document.createDocumentFragment();
+  for (const c of t.chips) frag.append(chipEl(c));
+  chips.append(frag);
+  host.append(chips);
+  if (t.chips.length < t.total) host.append(el('div', 'note', `First ${t.chips.length} of ${t.total} tokens shown.`));
+}
+
+function chipEl(c: TokenChip): HTMLElement {
+  const chip = el('span', 'chip', c.text);
+  if (c.special) chip.classList.add('special');
+  if (c.trained === true) chip.classList.add('trained');
+  if (c.trained === false) chip.classList.add('masked');
+  if (c.padding) chip.classList.add('padding');
+  chip.title = String(c.id);
+  return chip;
+}
