@@ -23,6 +23,8 @@ export interface DatasetGridRow {
   cells: Record<string, DatasetCellPreview>;
   /** Short warnings for this row, e.g. "0 trained tokens", "input_ids 12 ≠ labels 11". */
   flags: string[];
+  /** The first tokens of the id column as chips (when a tokenizer is loaded), shown in its grid cell. */
+  chips?: TokenChip[];
   error?: ReadError;
 }
 export interface DatasetTokenizerInfo {
@@ -62,6 +64,7 @@ export type DatasetToWebview =
     }
   | { type: 'dataset/page'; offset: number; rows: DatasetGridRow[]; errors: ReadError[] }
   | { type: 'dataset/row'; detail: DatasetRowDetail }
+  /** The tokenizer changed or finished loading: the webview drops its pages to get decoded chips. */
   | { type: 'dataset/tokenizer'; tokenizer: DatasetTokenizerInfo }
   | { type: 'dataset/searchProgress'; searchId: number; done: number; total: number }
   | { type: 'dataset/searchHits'; searchId: number; hits: DatasetSearchHit[] }

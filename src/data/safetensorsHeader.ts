@@ -99,7 +99,9 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new SafetensorsError(file, 8 + jsonErrorByte(text, err as Error), `header is not valid JSON: ${(err as Error).message}`);
+    // V8's own "at position N (line 1 column M)" counts characters of the header, not file bytes: drop it.
+    const reason = (err as Error).message.replace(/\s*(?:in JSON )?at position \d+.*$/, '');
+    throw new SafetensorsError(file, 8 + jsonErrorByte(text, err as Error), `header is not valid JSON (${reason})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(file, 8, 'header is not a JSON object');
 
@@ -108,18 +110,19 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
   const problems: ReadError[] = [];
   const dataSize = fileSize - dataStart;
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
-    const at = 8 + byteIndexOfKey(text, name);
+    // Only computed for an error: it scans the header text, which is large for big models.
+    const at = (): number => 8 + byteIndexOfKey(text, name);
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(file, at, '__metadata__ is not an object');
+      if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(file, at(), '__metadata__ is not an object');
       for (const [k, v] of Object.entries(raw)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null || typeof e.dtype !== 'string') throw new SafetensorsError(file, at, `tensor "${name}" has no dtype`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(file, at, `tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
+    if (typeof e !== 'object' || e === null || typeof e.dtype !== 'string') throw new SafetensorsError(file, at(), `tensor "${name}" has no dtype`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(file, at(), `tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[1] < off[0]) {
-      throw new SafetensorsError(file, at, `tensor "${name}" has bad data_offsets ${JSON.stringify(off)}`);
+      throw new SafetensorsError(file, at(), `tensor "${name}" has bad data_offsets ${JSON.stringify(off)}`);
     }
     const shape = e.shape as number[];
     const numel = shape.reduce((a, b) => a * b, 1);

@@ -42,6 +42,8 @@ export class DataLoaderSession extends LoggingDebugSession {
   private progressSeq = 0;
   private terminatedSent = false;
   private tokens?: TokenVariables;
+  /** The last stopped body per thread: names the batch in the stack's label frame. */
+  private readonly lastStop = new Map<number, StopInfo>();
   /** Sent with setExceptionBreakpoints when the attach configuration sets it (launch passes --hang-timeout). */
   private hangTimeout?: number;
 
@@ -146,6 +148,7 @@ export class DataLoaderSession extends LoggingDebugSession {
     switch (e.event) {
       case 'stopped':
         this.tokens?.reset();
+        if (typeof body.threadId === 'number') this.lastStop.set(body.threadId, body as unknown as StopInfo);
         this.sendEvent(rawEvent('stopped', body));
         break;
       case 'continued':
@@ -262,10 +265,14 @@ export class DataLoaderSession extends LoggingDebugSession {
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
-    void this.forward(response, 'stackTrace', args);
+    void this.forward(response, 'stackTrace', args, (body) => withBatchLabel(body as unknown as DebugProtocol.StackTraceResponse['body'], args, this.lastStop.get(args.threadId)));
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    if (args.frameId % 100 === LABEL_DEPTH) {
+      response.body = { scopes: [] };
+      return this.sendResponse(response);
+    }
     void this.forward(response, 'scopes', args);
   }
 
@@ -373,6 +380,43 @@ export class DataLoaderSession extends LoggingDebugSession {
     const message = err instanceof Error ? err.message : String(err);
     this.sendErrorResponse(response, { id: 1001, format: message.replace(/\{/g, '(').replace(/\}/g, ')'), showUser: true });
   }
+}
+
+interface StopInfo {
+  threadId: number;
+  stage?: string;
+  batch?: { loader: string; epoch: number; index: number };
+}
+
+/** Frame ids are threadId·100 + depth; depth 99 is the adapter's own label frame. */
+const LABEL_DEPTH = 99;
+
+/** Where a thread runs, for the label frame: "worker 2", "pin-memory thread", "main process". */
+export function placeOf(threadId: number): string {
+  if (threadId >= 100) return `worker ${threadId % 100}`;
+  if (threadId >= 2) return 'pin-memory thread';
+  return 'main process';
+}
+
+/**
+ * Appends a `label` frame "batch 1234 · worker 2" (with the loader when there are several) after
+ * the stage frames of a stopped batch, unless the controller sent a label of its own.
+ */
+export function withBatchLabel(body: DebugProtocol.StackTraceResponse['body'], args: DebugProtocol.StackTraceArguments, stop: StopInfo | undefined): DebugProtocol.StackTraceResponse['body'] {
+  const frames = body.stackFrames ?? [];
+  const total = body.totalFrames ?? frames.length;
+  if (!stop?.batch || frames.some((f) => f.presentationHint === 'label')) return body;
+  const start = args.startFrame ?? 0;
+  const label: DebugProtocol.StackFrame = {
+    id: args.threadId * 100 + LABEL_DEPTH,
+    name: `batch ${stop.batch.index} · ${placeOf(args.threadId)} · ${stop.batch.loader} · epoch ${stop.batch.epoch}`,
+    line: 0,
+    column: 0,
+    presentationHint: 'label',
+  };
+  // Only on the last page, so paged requests (supportsDelayedStackTraceLoading) see it once.
+  const lastPage = start + frames.length >= total;
+  return { stackFrames: lastPage ? [...frames, label] : frames, totalFrames: total + 1 };
 }
 
 /** A DAP event with the controller's body kept whole (it already has DAP field names). */

@@ -26,6 +26,8 @@ export const PREVIEW_CHARS = 300;
 export const DETAIL_CHARS = 2_000_000;
 const GRID_IMAGE_BYTES = 256 * 1024;
 const DETAIL_IMAGE_BYTES = 16 * 1024 * 1024;
+/** Chips per row in the grid's id cell: about a screen width; the rest is in the detail view. */
+export const GRID_CHIPS = 48;
 /** The token view renders at most this many chips per row. */
 export const MAX_CHIPS = 16_384;
 /** The error list sent to the webview is capped; the banner still gives the count. */
@@ -173,7 +175,11 @@ export class DatasetSession {
     const path = r.path;
     this.tokenizer = this.engines.loadTokenizer(path).then(
       (t) => {
-        if (this.tokenizerInfo.path === path) this.loadedTokenizer = t;
+        if (this.tokenizerInfo.path === path) {
+          this.loadedTokenizer = t;
+          // Pages sent before the load show raw ids; this makes the webview ask again.
+          this.post({ type: 'dataset/tokenizer', tokenizer: this.tokenizerInfo });
+        }
         return t;
       },
       (err) => {
@@ -251,7 +257,16 @@ export class DatasetSession {
       }
       cells[c.name] = cellText(v, PREVIEW_CHARS, c.role);
     }
-    return { index: row.index, cells, flags: rowFlags(row.values, this.tokCols, this.loadedTokenizer ?? {}) };
+    const out: DatasetGridRow = { index: row.index, cells, flags: rowFlags(row.values, this.tokCols, this.loadedTokenizer ?? {}) };
+    const tok = this.loadedTokenizer;
+    const ids = tok && this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
+    if (tok && ids) {
+      const head = <T>(a: T[] | null | undefined): T[] | undefined => (a ? a.slice(0, GRID_CHIPS) : undefined);
+      const labels = this.tokCols.labels ? intList(row.values[this.tokCols.labels]) : null;
+      const mask = this.tokCols.attentionMask ? intList(row.values[this.tokCols.attentionMask]) : null;
+      out.chips = tok.chips(ids.slice(0, GRID_CHIPS), head(labels), head(mask));
+    }
+    return out;
   }
 
   private async sendRow(index: number): Promise<void> {

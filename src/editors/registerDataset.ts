@@ -83,7 +83,8 @@ class DatasetPanels {
       title: basename(path),
       cutoffLen: config.get<number>('cutoffLen', 2048),
       indexCacheDir: this.indexCacheDir(),
-      post: (msg) => webview.postMessage(msg),
+      // A panel closing mid-send rejects; the session stops on dispose anyway.
+      post: (msg) => void Promise.resolve(webview.postMessage(msg)).catch(() => undefined),
       resolveTokenizer: (picked) =>
         resolveTokenizer({
           datasetPath: path,

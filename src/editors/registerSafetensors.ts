@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SafetensorsSession } from './safetensorsSession';
+import { compareCheckpointDirs } from './safetensorsView';
 
 export const SAFETENSORS_VIEW_TYPE = 'batchscope.safetensors';
 
@@ -77,13 +78,4 @@ async function pickCheckpoint(title: string, preset?: string, exclude?: string):
     ...(pick.browse === 'file' ? { filters: { 'Model weights': ['safetensors', 'json'] } } : {}),
   });
   return uris?.[0]?.fsPath;
-}
-
-/** checkpoint-10 before checkpoint-9 (numeric, newest first), other folders by name. */
-export function compareCheckpointDirs(x: string, y: string): number {
-  const n = (p: string) => Number(/checkpoint-(\d+)$/.exec(p)?.[1] ?? NaN);
-  const nx = n(x);
-  const ny = n(y);
-  if (!Number.isNaN(nx) && !Number.isNaN(ny) && path.dirname(x) === path.dirname(y)) return ny - nx;
-  return x.localeCompare(y);
 }

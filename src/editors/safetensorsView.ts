@@ -1,5 +1,5 @@
 // Model → what the safetensors panel shows (plain JSON for postMessage). No vscode import.
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { SafetensorsModelView } from '../../webview/messages';
 import type { SafetensorsModel } from '../data/safetensorsModel';
 
@@ -14,4 +14,13 @@ export function modelView(model: SafetensorsModel): SafetensorsModelView {
     shards: model.shards.map((s) => ({ file: basename(s.file), size: s.fileSize, headerLength: s.headerLength, tensors: s.tensors.length })),
     problems: model.problems,
   };
+}
+
+/** Quick-pick order of checkpoint folders: checkpoint-10 before checkpoint-9 (newest first), others by path. */
+export function compareCheckpointDirs(x: string, y: string): number {
+  const n = (p: string) => Number(/checkpoint-(\d+)$/.exec(p)?.[1] ?? NaN);
+  const nx = n(x);
+  const ny = n(y);
+  if (!Number.isNaN(nx) && !Number.isNaN(ny) && dirname(x) === dirname(y)) return ny - nx;
+  return x.localeCompare(y);
 }

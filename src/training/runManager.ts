@@ -2,11 +2,11 @@
 // reopened or restored dashboard replays, the folded RunState and a capped tail of stderr.
 // One run at a time. No vscode import: the glue (task terminal, status bar, dashboard) listens.
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { startTraining, type StartTrainingOptions, type TrainEvent, type TrainingExit, type TrainingRun } from '../runtime';
 import { applyEvent, latestCheckpoint, newRunState, type RunState } from './runState';
-import { parseTrainerLog } from './trainerLog';
+import { checkpointEvents, parseTrainerLog } from './trainerLog';
 
 export const LOG_TAIL_LINES = 400;
 
@@ -86,8 +86,10 @@ export class RunManager extends EventEmitter<ManagerEvents> {
     const file = path.join(outputDir, 'trainer_log.jsonl');
     const text = await readFile(file, 'utf8');
     const { events } = parseTrainerLog(text);
+    // The log has no checkpoint lines: the checkpoint-N folders are the list (and what Resume uses).
+    const dirs = await readdir(outputDir).catch(() => [] as string[]);
     this.reset();
-    for (const ev of events) this.record(ev);
+    for (const ev of [...events, ...checkpointEvents(outputDir, dirs, path.sep)]) this.record(ev);
     if (config) this.lastOptions = { python: '', config };
     // The process of that run is gone with the old extension host: a run left "running" is shown as stopped.
     if (this.state.phase === 'running' || this.state.phase === 'starting') this.state.phase = 'stopped';

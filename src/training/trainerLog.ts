@@ -1,8 +1,9 @@
 // Rebuilding a run's history from `output_dir/trainer_log.jsonl` when the dashboard is restored after
-// a window reload (the host's in-memory history is gone then). Lines are protocol events as the
-// runtime writes them; LLaMA-Factory's own trainer_log.jsonl lines (current_steps, loss, lr, …) are
-// read too, so the dashboard also shows runs made outside Batchscope. Bad lines are skipped and counted.
-import { parseEventLine, type StepEvent, type TrainEvent } from '../runtime/protocol';
+// a window reload (the host's in-memory history is gone then). The runtime writes LLaMA-Factory's
+// keys (current_steps, total_steps, loss, lr, epoch, elapsed_time, remaining_time) plus its own
+// (tokens_per_s, data_wait_ms, …), so logs of LLaMA-Factory runs load too; eval lines carry
+// eval_loss. Protocol event lines are accepted as they are. Bad lines are skipped and counted.
+import { parseEventLine, type EvalEvent, type StepEvent, type TrainEvent } from '../runtime/protocol';
 
 export interface TrainerLog {
   events: TrainEvent[];
@@ -36,7 +37,7 @@ export function parseClock(s: unknown): number | null {
   return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
 }
 
-function fromLlamaFactory(line: string): StepEvent | null {
+function fromLlamaFactory(line: string): StepEvent | EvalEvent | null {
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(line);
@@ -44,25 +45,38 @@ function fromLlamaFactory(line: string): StepEvent | null {
     return null;
   }
   if (typeof o !== 'object' || o === null || typeof o.current_steps !== 'number' || typeof o.total_steps !== 'number') return null;
-  // Eval-only lines carry eval_loss and no loss: not a training step.
-  if (typeof o.loss !== 'number') return null;
   const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+  const orNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  if ('eval_loss' in o && !('loss' in o)) {
+    return { type: 'eval', time: 0, step: o.current_steps, epoch: num(o.epoch), eval_loss: orNull(o.eval_loss), eval_samples: num(o.eval_samples) };
+  }
+  if (!('loss' in o)) return null;
   return {
     type: 'step',
     time: 0,
     step: o.current_steps,
     total_steps: o.total_steps,
     epoch: num(o.epoch),
-    loss: o.loss,
+    loss: orNull(o.loss),
     lr: num(o.lr ?? o.learning_rate),
-    grad_norm: typeof o.grad_norm === 'number' ? o.grad_norm : null,
-    tokens_per_s: num(o.throughput),
-    samples_per_s: 0,
-    data_wait_ms: 0,
-    step_ms: 0,
+    grad_norm: orNull(o.grad_norm),
+    // LLaMA-Factory's `throughput` is tokens/s too.
+    tokens_per_s: num(o.tokens_per_s ?? o.throughput),
+    samples_per_s: num(o.samples_per_s),
+    data_wait_ms: num(o.data_wait_ms),
+    step_ms: num(o.step_ms),
     elapsed_s: parseClock(o.elapsed_time) ?? 0,
     eta_s: parseClock(o.remaining_time),
-    gpu_mem_allocated: null,
-    gpu_mem_reserved: null,
+    gpu_mem_allocated: orNull(o.gpu_mem_allocated),
+    gpu_mem_reserved: orNull(o.gpu_mem_reserved),
   };
+}
+
+/** `checkpoint-N` folder names → checkpoint events (the log has none), oldest first. */
+export function checkpointEvents(outputDir: string, names: string[], sep = '/'): TrainEvent[] {
+  return names
+    .map((n) => /^checkpoint-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({ type: 'checkpoint' as const, time: 0, step: Number(m[1]), path: `${outputDir.replace(/[\\/]+$/, '')}${sep}${m[0]}`, reason: 'save_steps' as const }))
+    .sort((a, b) => a.step - b.step);
 }

@@ -1,17 +1,18 @@
-import { launch, topScopes, vars, close } from '/work/main/test/debug/harness';
+import { launch, topScopes, evaluate, close } from '/work/main/test/debug/harness';
 (async () => {
-  const args = process.argv.slice(2);
-  const s = await launch(['--n', '24', '--batch-size', '4', '--tokenizer', '/work/main/test/.fixtures/tokenizer', ...args], { functionBreakpoints: [{ name: 'collate', condition: 'batch_index == 3' }] });
-  const e = await s.ev.next('stopped');
-  console.log(JSON.stringify(e.body));
-  const { frames, scopes } = await topScopes(s.dc, e.body.threadId);
-  console.log(JSON.stringify(frames, null, 0));
-  for (const [k, m] of scopes) console.log(k, JSON.stringify([...m.values()]));
-  await s.dc.nextRequest({ threadId: e.body.threadId });
-  const e2 = await s.ev.next('stopped');
-  console.log(JSON.stringify(e2.body));
-  const r = await topScopes(s.dc, e2.body.threadId);
-  console.log(JSON.stringify(r.frames));
-  for (const [k, m] of r.scopes) console.log(k, JSON.stringify([...m.values()]));
+  const s = await launch(['--iterable', '--n', '10', '--first-shard', '7', '--batch-size', '2', '--workers', '2'], { functionBreakpoints: [{ name: 'collate', condition: 'worker_id == 1' }] });
+  s.ev.next('terminated', 60000).then(() => console.log('TERMINATED'));
+  for (let i = 0; i < 3; i++) {
+    const e = await s.ev.next('stopped', 20000).catch((e) => { console.log('no stop'); return undefined; });
+    if (!e) break;
+    console.log(JSON.stringify(e.body));
+    try {
+      const { frames, scopes } = await topScopes(s.dc, e.body.threadId);
+      console.log(frames.map((f) => f.name));
+      console.log(await evaluate(s.dc, frames[0].id, 'len(samples)'));
+    } catch (err) { console.log('ERR', (err as Error).message); }
+    await s.dc.continueRequest({ threadId: e.body.threadId }).catch((err) => console.log('CONT ERR', err.message));
+  }
+  console.log(s.ev.output().slice(-1500));
   await close(s);
 })();

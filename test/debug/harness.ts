@@ -60,6 +60,24 @@ export class Events {
     });
   }
 
+  /** The first of several event kinds (one waiter, so the loser is not consumed later). */
+  async nextAny(names: string[], ms = 30_000): Promise<DebugProtocol.Event> {
+    for (const n of names) if (this.seen[n].length) return this.seen[n].shift()!;
+    return new Promise((resolve, reject) => {
+      const ws = names.map((name) => ({ name, pred: () => true, resolve: (e: DebugProtocol.Event) => done(e) }));
+      const done = (e: DebugProtocol.Event) => {
+        clearTimeout(t);
+        for (const w of ws) if (this.waiters.includes(w)) this.waiters.splice(this.waiters.indexOf(w), 1);
+        resolve(e);
+      };
+      const t = setTimeout(() => {
+        for (const w of ws) if (this.waiters.includes(w)) this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`none of ${names.join(', ')} within ${ms} ms; output so far:\n${this.output().slice(-3000)}`));
+      }, ms);
+      this.waiters.push(...ws);
+    });
+  }
+
   /** Events of this name that arrived and were not consumed. */
   pending(name: string): DebugProtocol.Event[] {
     return this.seen[name] ?? [];

@@ -129,7 +129,7 @@ test('case 6: IterableDataset with 2 workers and uneven shards', async () => {
   try {
     const seen: number[] = [];
     for (;;) {
-      const e = await Promise.race([s.ev.next('stopped', 30_000), s.ev.next('terminated', 30_000)]);
+      const e = await s.ev.nextAny(['stopped', 'terminated']);
       if (e.event === 'terminated') break;
       const stop = e.body as Stopped;
       assert.equal(stop.threadId, 101, 'collate of worker 1 of loader 0');

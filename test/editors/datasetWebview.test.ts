@@ -101,7 +101,14 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   await page.locator('#search-input input').fill('ids: 40 268 330');
   await page.locator('#search-button').click();
   await page.locator('#search-results .result').first().waitFor();
-  await page.locator('#search-status', { hasText: /^1 match$/ }).waitFor();
+  await page.locator('#search-status', { hasText: /^\d+ match(es)?$/ }).waitFor();
+  // Ground truth: row/column pairs of the builder's expected rows holding the run.
+  const rows = readFileSync(join(DATA, 'expected/alpaca_tok.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const has = (a: number[]) => a.some((_, i) => a[i] === 40 && a[i + 1] === 268 && a[i + 2] === 330);
+  const want = rows.flatMap((r, i) => (['input_ids', 'labels'] as const).filter((c) => has(r[c])).map((c) => `row ${i}${c}`));
+  const got = await page.locator('#search-results .result').evaluateAll((items) => items.map((n) => n.textContent));
+  assert.deepEqual(got, want);
+  assert.equal(await page.locator('#search-status').innerText(), `${want.length} match${want.length === 1 ? '' : 'es'}`);
   await page.locator('#search-results .result').first().click();
   await page.locator('#grid .row[data-row="0"].selected').waitFor();
 

@@ -115,8 +115,9 @@ test('corrupt header: clear error naming the file and the byte offset of the JSO
   await assert.rejects(readSafetensorsHeader(file), (err: unknown) => {
     assert.ok(err instanceof SafetensorsError);
     assert.equal(err.file, file);
-    assert.ok(err.byteOffset >= 8 && err.byteOffset <= 8 + 41, `offset ${err.byteOffset}`);
-    assert.match(err.message, /corrupt_header\.safetensors: byte \d+: header is not valid JSON/);
+    // The builder kept the first 40 bytes of JSON and padded with spaces: the fault is where content stops.
+    assert.equal(err.byteOffset, 8 + 40);
+    assert.match(err.message, /corrupt_header\.safetensors: byte \d+: header is not valid JSON \(Unterminated string\)$/);
     return true;
   });
 });
@@ -140,4 +141,56 @@ test('truncated file: header still lists every tensor; the cut one carries the e
 test('not a safetensors file at all (a text file, a tiny file): errors, not crashes', async () => {
   await assert.rejects(readSafetensorsHeader(join(DIR, 'expected.json')), /expected\.json: byte 0: header length/);
   await assert.rejects(openSafetensorsModel(join(DIR, 'nope')), /ENOENT/);
+});
+
+test('a 10 GiB shard (sparse file): the header costs two small reads; stats read only the tensor asked for', async (t) => {
+  const { mkdtempSync, openSync, writeSync, ftruncateSync, closeSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'bs-st-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'model-00001-of-00004.safetensors');
+  const big = 10 * 2 ** 30;
+  let json = JSON.stringify({ __metadata__: { format: 'pt' }, 'big.weight': { dtype: 'BF16', shape: [big / 2], data_offsets: [0, big] }, tail: { dtype: 'F32', shape: [4], data_offsets: [big, big + 16] } });
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const head = Buffer.alloc(8 + json.length);
+  head.writeBigUInt64LE(BigInt(json.length), 0);
+  head.write(json, 8, 'utf8');
+  const fd = openSync(file, 'w');
+  writeSync(fd, head, 0, head.length, 0);
+  ftruncateSync(fd, head.length + big + 16);
+  writeSync(fd, Buffer.from(new Float32Array([1, -2, Number.NaN, 5]).buffer), 0, 16, head.length + big);
+  closeSync(fd);
+
+  const t0 = performance.now();
+  const h = await readSafetensorsHeader(file);
+  assert.ok(performance.now() - t0 < 1000);
+  assert.equal(h.fileSize, head.length + big + 16);
+  assert.deepEqual(h.problems, []);
+  const tail = h.tensors.find((x) => x.name === 'tail')!;
+  assert.equal(tail.offset, head.length + big);
+  let bytesRead = 0;
+  const s = await tensorStats(tail, { onProgress: (done) => (bytesRead = done) });
+  assert.equal(bytesRead, 16);
+  assert.deepEqual([s.min, s.max, s.nan, s.count], [-2, 5, 1, 4]);
+  // Cancelling a long statistics read stops it.
+  const ac = new AbortController();
+  const bigT = h.tensors.find((x) => x.name === 'big.weight')!;
+  const p = tensorStats(bigT, { signal: ac.signal, onProgress: () => ac.abort() });
+  await assert.rejects(p, /cancelled/);
+});
+
+test('a bad entry in the header names the tensor and the byte offset of its key', async () => {
+  const { parseSafetensorsHeader } = await import('../../src/data/safetensorsHeader');
+  const json = '{"ok":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"bad":{"shape":[2],"data_offsets":[4,12]}}';
+  const bytes = new TextEncoder().encode(json);
+  assert.throws(() => parseSafetensorsHeader('m.safetensors', 8 + bytes.length + 12, bytes), (err: unknown) => {
+    assert.ok(err instanceof SafetensorsError);
+    assert.equal(err.byteOffset, 8 + json.indexOf('"bad"'));
+    assert.match(err.message, /^m\.safetensors: byte \d+: tensor "bad" has no dtype$/);
+    return true;
+  });
+  const sizeMismatch = new TextEncoder().encode('{"t":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}}');
+  const h = parseSafetensorsHeader('m.safetensors', 8 + sizeMismatch.length + 4, sizeMismatch);
+  assert.match(h.tensors[0].error!, /is 6 bytes but data_offsets span 4/);
+  assert.equal(h.problems.length, 1);
 });

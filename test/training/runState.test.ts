@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { CheckpointEvent, StartedEvent, StepEvent, TrainEvent } from '../../src/runtime/protocol';
 import { validateEvent } from '../../src/runtime/protocol';
 import { dataWaitShare, foldEvents, formatEta, formatLoss, latestCheckpoint, lossPointCount, newRunState, percentDone, statusText } from '../../src/training/runState';
-import { parseClock, parseTrainerLog } from '../../src/training/trainerLog';
+import { checkpointEvents, parseClock, parseTrainerLog } from '../../src/training/trainerLog';
 import { isResume } from '../../src/training/runManager';
 
 function started(over: Partial<StartedEvent> = {}): StartedEvent {
@@ -98,12 +98,19 @@ test('trainer_log.jsonl: protocol lines and LLaMA-Factory lines both restore; ba
     '',
   ].join('\n');
   const { events, skipped } = parseTrainerLog(text);
-  assert.deepEqual(events.map((e) => e.type), ['started', 'step', 'step', 'checkpoint']);
+  assert.deepEqual(events.map((e) => e.type), ['started', 'step', 'step', 'eval', 'checkpoint']);
   const s = foldEvents(events);
   assert.deepEqual(s.series.step, [1, 2]);
   assert.equal(s.last?.eta_s, 28);
   assert.equal(s.last?.tokens_per_s, 812.5);
-  assert.deepEqual(skipped.map((x) => x.line), [4, 5]);
+  assert.deepEqual(s.evals, [{ step: 2, loss: 3.9 }]);
+  assert.deepEqual(skipped.map((x) => x.line), [5]);
   assert.equal(parseClock('1 day, 2:03:04'), 86400 + 7384);
   assert.equal(parseClock('x'), null);
+});
+
+test('checkpoint-N folders become checkpoint events in step order (restore after reload)', () => {
+  const evs = checkpointEvents('/ws/out/', ['checkpoint-20', 'trainer_log.jsonl', 'checkpoint-5', 'checkpoint-x']);
+  assert.deepEqual(evs.map((e) => (e.type === 'checkpoint' ? [e.step, e.path] : null)), [[5, '/ws/out/checkpoint-5'], [20, '/ws/out/checkpoint-20']]);
+  for (const e of evs) assert.equal(validateEvent(e), null);
 });

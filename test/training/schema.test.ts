@@ -90,8 +90,8 @@ test('the fixture config validates', () => {
   assert.equal(errors(cfg), '');
 });
 
-test('configs shipped in the repo (demo/, examples/) validate', () => {
-  const dirs = ['demo', 'examples'].filter((d) => existsSync(d));
+test('the demo config and the runtime fixture config validate', () => {
+  const dirs = ['media/demo', 'examples', join(process.env.BATCHSCOPE_FIXTURES ?? 'test/.fixtures', 'train')].filter((d) => existsSync(d));
   const found: string[] = [];
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -101,6 +101,7 @@ test('configs shipped in the repo (demo/, examples/) validate', () => {
     }
   };
   dirs.forEach(walk);
+  assert.ok(found.length >= 1, `no config found in ${dirs.join(', ')}`);
   for (const f of found) assert.equal(errors(parse(readFileSync(f, 'utf8'))), '', f);
 });
 

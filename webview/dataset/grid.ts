@@ -48,10 +48,12 @@ export class VirtualGrid {
     this.pages.clear();
     this.requested.clear();
     this.selected = -1;
-    const template = `64px repeat(${columns.length}, minmax(140px, 1fr)) 120px`;
+    // The id column carries the decoded token strip: give it most of the width.
+    const widths = columns.map((c) => (c.role === 'input_ids' ? 'minmax(320px, 4fr)' : 'minmax(140px, 1fr)'));
+    const template = `64px ${widths.join(' ')} 200px`;
     this.header.style.gridTemplateColumns = template;
     this.body.style.setProperty('--grid-columns', template);
-    this.spacer.style.minWidth = this.header.style.minWidth = `${64 + 120 + columns.length * 160}px`;
+    this.spacer.style.minWidth = this.header.style.minWidth = `${64 + 200 + columns.length * 160 + (columns.some((c) => c.role === 'input_ids') ? 180 : 0)}px`;
     clear(this.header);
     this.header.append(el('div', 'rownum', '#'));
     for (const c of columns) {
@@ -74,6 +76,13 @@ export class VirtualGrid {
       const oldest = this.pages.keys().next().value as number;
       this.pages.delete(oldest);
     }
+    this.schedule();
+  }
+
+  /** Forgets every page (e.g. the tokenizer changed) and asks again for the rows in view. */
+  refresh(): void {
+    this.pages.clear();
+    this.requested.clear();
     this.schedule();
   }
 
@@ -184,13 +193,27 @@ export class VirtualGrid {
       const preview = data.cells[c.name];
       const cell = el('div', 'cell');
       cell.dataset.col = c.name;
-      if (preview?.image) {
+      if (data.chips && c.role === 'input_ids') {
+        // Decoded tokens, shaded trained / masked like the token view, on every row of the grid.
+        const strip = el('span', 'cell-text gchips');
+        for (const chip of data.chips) {
+          const g = el('span', 'gchip', chip.text);
+          if (chip.special) g.classList.add('special');
+          if (chip.trained === true) g.classList.add('trained');
+          if (chip.trained === false) g.classList.add('masked');
+          if (chip.padding) g.classList.add('padding');
+          strip.append(g);
+        }
+        cell.append(strip);
+        cell.title = preview?.text ?? '';
+      } else if (preview?.image) {
         const img = el('img', 'thumb');
         img.src = preview.image;
         img.alt = `${c.name} of row ${index}`;
         cell.append(img);
       } else {
-        cell.append(el('span', 'cell-text', preview?.text ?? ''));
+        // One line per grid row: newlines shown as ↵ (the detail view keeps the real ones).
+        cell.append(el('span', 'cell-text', (preview?.text ?? '').replace(/\r?\n/g, '↵')));
         if (preview?.imageNote) cell.title = preview.imageNote;
       }
       if (preview?.truncated) {

@@ -5,7 +5,8 @@
 //   #row-count                 text "<N> rows" (also data-rows="N")
 //   #grid                      the scrolling virtual grid; rows are `.row[data-row="N"]` (0-based),
 //                              data cells `.cell[data-col="<column>"]`, row number `.rownum`,
-//                              per-row warnings `.flags .flag`; a truncated cell has `a.show-full`
+//                              per-row warnings `.flags .flag`; a truncated cell has `a.show-full`;
+//                              the input_ids cell shows the first tokens as `.gchip` (same classes)
 //   #jump-input, #jump-button  <vscode-textfield> / <vscode-button>; type into the inner input
 //                              (Playwright: `#jump-input input`, it pierces the open shadow root),
 //                              then Enter or click the button. Also the `batchscope.jumpToRow` command.
@@ -175,7 +176,7 @@ function setNotes(notes: string[]): void {
 function setTokenizer(t: DatasetTokenizerInfo): void {
   const where = { setting: 'from batchscope.tokenizerPath', nearby: 'found beside the dataset', picked: 'selected', none: '' }[t.source];
   byId('tokenizer').textContent = t.path ? `Tokenizer: ${t.path} (${where})` : 'No tokenizer: token ids are shown as numbers';
-  byId('tokenizer').title = t.error ?? '';
+  byId('tokenizer').title = [t.path ?? '', t.error ?? ''].filter(Boolean).join('\n');
   if (t.error) byId('tokenizer').textContent += ` — ${t.error}`;
 }
 
@@ -289,6 +290,7 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       break;
     case 'dataset/tokenizer':
       setTokenizer(msg.tokenizer);
+      grid.refresh();
       if (grid.selectedRow >= 0) post({ type: 'dataset/selectRow', index: grid.selectedRow });
       break;
     case 'dataset/searchProgress': {

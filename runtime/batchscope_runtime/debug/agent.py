@@ -510,7 +510,8 @@ class Agent:
                     return
             except Exception:
                 pass
-        desc = "%s: %s" % (type(exc).__name__, values.short_repr(str(exc), 300))
+        text_ = str(exc)
+        desc = "%s: %s" % (type(exc).__name__, text_ if len(text_) <= 300 else text_[:299] + "…")
         self.stop("exception", stage, ctx, text=filter_id, description=desc, exc=exc)
 
     def _globals(self, ctx):
@@ -654,8 +655,8 @@ class Agent:
         tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
         mod = type(e).__module__
         return {"exceptionId": st.reason if st.reason != "exception" else (self._filter_of(st) or "exception"),
-                "description": "%s: %s" % (type(e).__name__, values.short_repr(str(e), 500)), "breakMode": "always",
-                "details": {"message": values.short_repr(str(e), 2000), "typeName": type(e).__name__,
+                "description": "%s: %s" % (type(e).__name__, str(e)[:500]), "breakMode": "always",
+                "details": {"message": str(e)[:2000], "typeName": type(e).__name__,
                             "fullTypeName": "%s.%s" % (mod, type(e).__qualname__), "stackTrace": tb,
                             "evaluateName": "exception"}}
 

@@ -72,6 +72,9 @@ def _meta_of(indices):
 class _Proxy:
     """Passes unknown attributes (state_dict, load_state_dict, set_epoch, …) through to the original."""
 
+    def __bool__(self):  # never fall back to __len__ for truth: an infinite sampler has none
+        return True
+
     def __getattr__(self, name):
         inner = self.__dict__.get("_bs_inner")
         if inner is None or (name.startswith("__") and name.endswith("__")):
@@ -479,21 +482,10 @@ def _iter_next(self):
     a = _agent() if info is not None else None
     if a is None:
         return _orig["next"](self)
-    lid, name, loader_ref, user_timeout = info
-    loader = loader_ref()
-    n = getattr(self, "_num_yielded", 0)
-    sampler = getattr(loader, "batch_sampler", None) or getattr(loader, "sampler", None)
-    epoch = max(getattr(sampler, "_bs_epoch", 0), 0)
     try:
-        total = len(self)
-    except TypeError:
-        total = None
-    worker = None
-    nw = getattr(self, "_num_workers", 0)
-    if nw:
-        task = getattr(self, "_task_info", {}).get(getattr(self, "_rcvd_idx", -1))
-        worker = task[0] if task else n % nw
-    a.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
+        lid, name, epoch, n, total = _wait_begin(a, self, info)
+    except Exception:  # bookkeeping must never break iteration
+        return _orig["next"](self)
     try:
         data = _orig["next"](self)
     finally:
@@ -501,6 +493,31 @@ def _iter_next(self):
     _tls.main_batch = (lid, name, epoch, n, data, total)
     a.progress(name, epoch, n, total)
     return data
+
+
+def _wait_begin(a, it, info):
+    lid, name, loader_ref, user_timeout = info
+    loader = loader_ref()
+    n = getattr(it, "_num_yielded", 0)
+    epoch = max(getattr(_index_sampler(loader), "_bs_epoch", 0), 0)
+    try:
+        total = len(it)
+    except TypeError:
+        total = None
+    worker = None
+    nw = getattr(it, "_num_workers", 0)
+    if nw:
+        task = getattr(it, "_task_info", {}).get(getattr(it, "_rcvd_idx", -1))
+        worker = task[0] if task else n % nw
+    a.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
+    return lid, name, epoch, n, total
+
+
+def _index_sampler(loader):
+    if loader is None:
+        return None
+    bs = getattr(loader, "batch_sampler", None)
+    return bs if bs is not None else getattr(loader, "sampler", None)
 
 
 def _pin(data, *args, **kwargs):
@@ -518,12 +535,15 @@ def _pin(data, *args, **kwargs):
             idx = caller.f_locals["idx"]
     else:
         tid = 1
-        mb = getattr(_tls, "main_batch", None)
-        lid, idx = (mb[0], mb[3] + 1) if mb else (0, -1)
+        w = a.waiting
+        if w is not None:  # inline pinning inside __next__ (num_workers=0): the batch being produced
+            lid, idx = w[7], w[3]
+        else:  # called after the batch was handed out (user code)
+            mb = getattr(_tls, "main_batch", None)
+            lid, idx = (mb[0], mb[3]) if mb else (0, -1)
     loader = _loader_by_id(lid)
     name = _loader_names.get(loader, "loader%d" % lid) if loader is not None else "loader%d" % lid
-    sampler = getattr(loader, "batch_sampler", None) or getattr(loader, "sampler", None)
-    ctx = _agent_mod.BatchCtx(lid, name, max(getattr(sampler, "_bs_epoch", 0), 0), idx, None, None, tid)
+    ctx = _agent_mod.BatchCtx(lid, name, max(getattr(_index_sampler(loader), "_bs_epoch", 0), 0), idx, None, None, tid)
     ctx.batch = data
     a.boundary("pin_memory", ctx)
     _tls.in_pin = True

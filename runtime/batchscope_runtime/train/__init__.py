@@ -67,7 +67,7 @@ def main(argv):
         if "--nproc" in argv:
             i = argv.index("--nproc")
             del argv[i:i + 2]
-        return distributed.launch(argv + ["--nproc", str(nproc)], nproc)
+        return distributed.launch(argv, nproc)
     events = EventWriter(open_channel(args.events, rank))
     for message, code, location in cfg.warnings:
         events.warning(message, code, location)

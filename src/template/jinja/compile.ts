@@ -202,15 +202,14 @@ export function renderCompiled(t: CompiledTemplate, { vars, now }: RenderVariabl
 export function extractSpans(marked: string): { text: string; spans: CharSpan[] } {
   const spans: CharSpan[] = [];
   const open: number[] = [];
+  const markers = /[\uFDD0\uFDD1]/g;
   let text = '';
   let from = 0;
-  for (let i = 0; i < marked.length; i++) {
-    const c = marked[i];
-    if (c !== GEN_OPEN && c !== GEN_CLOSE) continue;
-    text += marked.slice(from, i);
-    from = i + 1;
-    if (c === GEN_OPEN) open.push(text.length);
-    else spans.push({ start: open.pop() ?? 0, end: text.length });
+  for (let m = markers.exec(marked); m; m = markers.exec(marked)) {
+    text += marked.slice(from, m.index);
+    from = m.index + 1;
+    if (m[0] === GEN_OPEN) open.push(text.length);
+    else if (m[0] === GEN_CLOSE) spans.push({ start: open.pop() ?? 0, end: text.length });
   }
   text += marked.slice(from);
   return { text, spans };

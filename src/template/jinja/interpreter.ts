@@ -11,6 +11,7 @@ import { isPySpace, pyJsonDumps, pyPercentFormat, pyRepr, pySplit, pyStr, pyStri
 import {
   type RV,
   bool,
+  childEnv,
   controlErrors,
   dict,
   float,
@@ -34,6 +35,7 @@ import {
   numOf,
   pyTypeName,
   str,
+  truthy,
   tuple,
   undef,
 } from './values';
@@ -480,7 +482,7 @@ export function toStringValue(v: RV): string {
 // ── filters ───────────────────────────────────────────────────────────────────
 type Filter = (this: PyInterpreter, v: RV, args: RV[], kw: Kwargs, env: Environment) => RV;
 const arg = (args: RV[], kw: Kwargs, i: number, name: string): RV | undefined => args[i] ?? kw.get(name);
-const truthy = (v: RV | undefined): boolean => !!v && v.__bool__().value;
+const truthyOpt = (v: RV | undefined): boolean => !!v && truthy(v);
 
 function pyLen(v: RV): number {
   if (isStr(v)) return len(v.value);
@@ -502,8 +504,10 @@ function pyRound(x: number, digits: number, method: string): number {
   const f = 10 ** digits;
   if (method === 'floor') return Math.floor(x * f) / f;
   if (method === 'ceil') return Math.ceil(x * f) / f;
-  // jinja2's 'common' rounds half away from zero.
-  return (Math.sign(x) * Math.round(Math.abs(x) * f)) / f;
+  // jinja2's 'common' is Python's round(): ties go to the even neighbour.
+  const y = x * f;
+  const r = Math.abs(y % 1) === 0.5 ? 2 * Math.round(y / 2) : Math.round(y);
+  return r / f;
 }
 
 function sortKey(a: RV, b: RV, caseSensitive: boolean): number {
@@ -543,7 +547,7 @@ export const FILTERS: Record<string, Filter> = {
       if (s.length !== 2) throw new TemplateRuntimeError(`too many values to unpack (expected 2)`, 'runtime', 'ValueError');
       separators = [pyStr(s[0]), pyStr(s[1])];
     }
-    return str(pyJsonDumps(v, { ensureAscii: truthy(ensureAscii), indent: ind, separators, sortKeys: truthy(sortKeys) }));
+    return str(pyJsonDumps(v, { ensureAscii: truthyOpt(ensureAscii), indent: ind, separators, sortKeys: truthyOpt(sortKeys) }));
   },
   string: (v) => str(pyStr(v)),
   safe: (v) => v,
@@ -574,7 +578,7 @@ export const FILTERS: Record<string, Filter> = {
   default(v, args, kw) {
     const dflt = arg(args, kw, 0, 'default_value') ?? str('');
     const boolean = arg(args, kw, 1, 'boolean');
-    return isUndef(v) || (truthy(boolean) && !truthy(v)) ? dflt : v;
+    return isUndef(v) || (truthyOpt(boolean) && !truthy(v)) ? dflt : v;
   },
   items(v) {
     if (isUndef(v)) return list([]);
@@ -609,15 +613,15 @@ export const FILTERS: Record<string, Filter> = {
     return selectFilter.call(this, v, args, kw, env, true, false);
   },
   sort(v, args, kw) {
-    const reverse = truthy(arg(args, kw, 0, 'reverse'));
-    const cs = truthy(arg(args, kw, 1, 'case_sensitive'));
+    const reverse = truthyOpt(arg(args, kw, 0, 'reverse'));
+    const cs = truthyOpt(arg(args, kw, 1, 'case_sensitive'));
     const attribute = arg(args, kw, 2, 'attribute');
     const key = (x: RV) => (attribute && !isNone(attribute) ? attrPath(x, attribute) : x);
     const sorted = [...pyIter(v)].sort((a, b) => sortKey(key(a), key(b), cs));
     return list(reverse ? sorted.reverse() : sorted);
   },
   unique(v, args, kw) {
-    const cs = truthy(arg(args, kw, 0, 'case_sensitive'));
+    const cs = truthyOpt(arg(args, kw, 0, 'case_sensitive'));
     const out: RV[] = [];
     for (const x of pyIter(v)) {
       const k = !cs && isStr(x) ? str(x.value.toLowerCase()) : x;
@@ -671,8 +675,8 @@ export const FILTERS: Record<string, Filter> = {
   },
   indent(v, args, kw) {
     const width = arg(args, kw, 0, 'width') ?? int(4);
-    const first = truthy(arg(args, kw, 1, 'first'));
-    const blank = truthy(arg(args, kw, 2, 'blank'));
+    const first = truthyOpt(arg(args, kw, 1, 'first'));
+    const blank = truthyOpt(arg(args, kw, 2, 'blank'));
     const ind = isStr(width) ? width.value : ' '.repeat(numOf(width));
     const lines = pySplitlines(pyStr(v) + '\n', false);
     let rv: string;
@@ -690,9 +694,9 @@ export const FILTERS: Record<string, Filter> = {
   },
   dictsort(v, args, kw) {
     if (!isDict(v)) throw typeError('You can only sort by either "key" or "value"');
-    const cs = truthy(arg(args, kw, 0, 'case_sensitive'));
+    const cs = truthyOpt(arg(args, kw, 0, 'case_sensitive'));
     const by = arg(args, kw, 1, 'by');
-    const reverse = truthy(arg(args, kw, 2, 'reverse'));
+    const reverse = truthyOpt(arg(args, kw, 2, 'reverse'));
     const pos = by && pyStr(by) === 'value' ? 1 : 0;
     const pairs = pyIter((dictMethod(v, 'items')!.value as (a: RV[]) => RV)([]));
     pairs.sort((a, b) => sortKey((a.value as RV[])[pos], (b.value as RV[])[pos], cs));
@@ -706,7 +710,7 @@ function escapeHtml(v: RV): string {
 }
 
 function extreme(v: RV, args: RV[], kw: Kwargs, sign: 1 | -1): RV {
-  const cs = truthy(arg(args, kw, 0, 'case_sensitive'));
+  const cs = truthyOpt(arg(args, kw, 0, 'case_sensitive'));
   const attribute = arg(args, kw, 1, 'attribute');
   const items = pyIter(v);
   if (!items.length) return undef(`No aggregated item, sequence was empty.`);
@@ -779,7 +783,7 @@ export class PyInterpreter extends Interpreter {
       case 'BinaryExpression':
         return this.binary(node, env);
       case 'UnaryExpression': {
-        if (node.operator.value === 'not') return bool(!(this.evaluate(node.argument, env) as RV).__bool__().value);
+        if (node.operator.value === 'not') return bool(!truthy(this.evaluate(node.argument, env) as RV));
         const v = this.evaluate(node.argument, env) as RV;
         if (isUndef(v)) throw undefinedError(v);
         if (!isNum(v)) throw typeError(`bad operand type for unary ${node.operator.value}: '${pyTypeName(v)}'`);
@@ -811,18 +815,97 @@ export class PyInterpreter extends Interpreter {
         }
         return dict(m, intKeys);
       }
+      // Literals are immutable: build their value once per node.
+      case 'StringLiteral':
+        return (node.__rv ??= str(node.value));
+      case 'IntegerLiteral':
+        return (node.__rv ??= int(node.value));
       case 'FloatLiteral':
-        return float(node.value);
+        return (node.__rv ??= float(node.value));
+      case 'For':
+        return this.pyFor(node, env);
+      case 'If':
+        return this.block(truthy(this.evaluate(node.test, env) as RV) ? node.body : node.alternate, env);
+      case 'Ternary':
+        return this.evaluate(truthy(this.evaluate(node.condition, env) as RV) ? node.trueExpr : node.falseExpr, env) as RV;
       default:
         return super.evaluate(node, env) as unknown as RV;
     }
   }
 
+  /** jinja2's for loop: filtered items, `loop` (index, first, last, cycle …), else-block, break/continue. */
+  private pyFor(node: Node, env: Environment): RV {
+    const scope = childEnv(env);
+    let iterNode = node.iterable;
+    let test: Node;
+    if (iterNode.type === 'SelectExpression') {
+      test = iterNode.test;
+      iterNode = iterNode.lhs;
+    }
+    const iterable = this.evaluate(iterNode, scope) as RV;
+    let items = pyIter(iterable);
+    const lv = node.loopvar;
+    const bind = (s: Environment, item: RV) => {
+      if (lv.type === 'Identifier') {
+        s.variables.set(lv.value, item as never);
+        return;
+      }
+      const parts = pyIter(item);
+      const want = lv.value.length;
+      if (parts.length !== want)
+        throw new TemplateRuntimeError(
+          parts.length > want ? `too many values to unpack (expected ${want})` : `not enough values to unpack (expected ${want}, got ${parts.length})`,
+          'runtime',
+          'ValueError',
+        );
+      for (let j = 0; j < want; j++) s.variables.set(lv.value[j].value, parts[j] as never);
+    };
+    if (test) {
+      items = items.filter((item) => {
+        const ls = childEnv(scope);
+        bind(ls, item);
+        return truthy(this.evaluate(test, ls) as RV);
+      });
+    }
+    const n = items.length;
+    if (n === 0) return this.block(node.defaultBlock, scope);
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      const loop = new Map<string, RV>([
+        ['index', int(i + 1)],
+        ['index0', int(i)],
+        ['revindex', int(n - i)],
+        ['revindex0', int(n - i - 1)],
+        ['first', bool(i === 0)],
+        ['last', bool(i === n - 1)],
+        ['length', int(n)],
+        ['depth', int(1)],
+        ['depth0', int(0)],
+        ['previtem', i > 0 ? items[i - 1] : undef("there is no previous item")],
+        ['nextitem', i < n - 1 ? items[i + 1] : undef("there is no next item")],
+      ]);
+      scope.variables.set('loop', dict(loop) as never);
+      bind(scope, items[i]);
+      try {
+        out += this.block(node.body, scope).value;
+      } catch (e) {
+        if (e instanceof controlErrors[1]) continue;
+        if (e instanceof controlErrors[0]) break;
+        throw e;
+      }
+    }
+    return str(out);
+  }
+
+  private block(stmts: Node[], env: Environment): RV {
+    return (this as unknown as { evaluateBlock(b: Node[], e: Environment): RV }).evaluateBlock(stmts, env);
+  }
+
   private binary(node: Node, env: Environment): RV {
     const op: string = node.operator.value;
     const l = this.evaluate(node.left, env) as RV;
-    if (op === 'and') return l.__bool__().value ? (this.evaluate(node.right, env) as RV) : l;
-    if (op === 'or') return l.__bool__().value ? l : (this.evaluate(node.right, env) as RV);
+    if (op === 'and') return truthy(l) ? (this.evaluate(node.right, env) as RV) : l;
+    if (op === 'or') return truthy(l) ? l : (this.evaluate(node.right, env) as RV);
     const r = this.evaluate(node.right, env) as RV;
     switch (op) {
       case '==':

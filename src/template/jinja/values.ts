@@ -49,28 +49,63 @@ ev({
 });
 export const KeywordArgumentsValue = captured!.constructor as Ctor<Map<string, RV>>;
 
-export const str = (s: string): RV => new StringValue(s);
-export const int = (n: number): RV => new IntegerValue(n);
-export const float = (n: number): RV => new FloatValue(n);
-export const bool = (b: boolean): RV => new BooleanValue(b);
-export const none = (): RV => new NullValue();
-export const list = (items: RV[]): RV => new ArrayValue(items);
-export const fn = (f: Fn): RV => new FunctionValue(f);
+// Fast constructors. @huggingface/jinja's value classes declare `type`/`value` as class fields, which
+// V8 defines property by property at every level of the hierarchy; building the same objects with
+// Object.create + plain assignment is several times faster and renders are allocation-bound.
+const mk = (proto: object, type: string, value: unknown): RV => {
+  const o = Object.create(proto) as RV;
+  o.type = type;
+  o.value = value;
+  return o;
+};
+const P = {
+  str: StringValue.prototype,
+  int: IntegerValue.prototype,
+  float: FloatValue.prototype,
+  bool: BooleanValue.prototype,
+  none: NullValue.prototype,
+  undef: UndefinedValue.prototype,
+  list: ArrayValue.prototype,
+  dict: ObjectValue.prototype,
+  fn: FunctionValue.prototype,
+};
+const TRUE = mk(P.bool, 'BooleanValue', true);
+const FALSE = mk(P.bool, 'BooleanValue', false);
+const NONE = mk(P.none, 'NullValue', null);
+const UNDEF = mk(P.undef, 'UndefinedValue', undefined);
+
+export const str = (s: string): RV => mk(P.str, 'StringValue', s);
+export const int = (n: number): RV => mk(P.int, 'IntegerValue', n);
+export const float = (n: number): RV => mk(P.float, 'FloatValue', n);
+export const bool = (b: boolean): RV => (b ? TRUE : FALSE);
+export const none = (): RV => NONE;
+export const list = (items: RV[]): RV => mk(P.list, 'ArrayValue', items);
+export const fn = (f: Fn): RV => mk(P.fn, 'FunctionValue', f);
 export function tuple(items: RV[]): RV {
-  const t = new ArrayValue(items);
+  const t = list(items);
   t.isTuple = true;
   return t;
 }
 export function undef(hint?: string, security = false): RV {
-  const u = new UndefinedValue();
-  if (hint) u.hint = hint;
+  if (!hint) return UNDEF;
+  const u = mk(P.undef, 'UndefinedValue', undefined);
+  u.hint = hint;
   if (security) u.security = true;
   return u;
 }
 export function dict(entries: Map<string, RV>, intKeys?: Set<string>): RV {
-  const d = new ObjectValue(entries);
+  const d = mk(P.dict, 'ObjectValue', entries);
   if (intKeys && intKeys.size) d.intKeys = intKeys;
   return d;
+}
+
+/** A child scope without the per-instance `namespace` function the Environment constructor builds. */
+export function childEnv(parent: Environment): Environment {
+  const e = Object.create(Environment.prototype) as Environment;
+  e.variables = new Map();
+  (e as unknown as { tests: unknown }).tests = (parent as unknown as { tests: unknown }).tests;
+  e.parent = parent;
+  return e;
 }
 
 export const isStr = (v: RV): boolean => v.type === 'StringValue';
@@ -90,28 +125,48 @@ export const isKwargs = (v: RV | undefined): boolean => !!v && v.type === 'Keywo
 export const isNum = (v: RV): boolean => v.type === 'IntegerValue' || v.type === 'FloatValue' || v.type === 'BooleanValue';
 export const numOf = (v: RV): number => (v.type === 'BooleanValue' ? (v.value ? 1 : 0) : (v.value as number));
 
+/** Python truthiness, without allocating (the base classes' __bool__ builds a new BooleanValue). */
+export function truthy(v: RV): boolean {
+  switch (v.type) {
+    case 'StringValue':
+      return v.value.length > 0;
+    case 'IntegerValue':
+    case 'FloatValue':
+      return v.value !== 0;
+    case 'BooleanValue':
+      return v.value;
+    case 'NullValue':
+    case 'UndefinedValue':
+      return false;
+    default:
+      if (v.value instanceof Map) return v.type === 'NamespaceValue' || v.value.size > 0;
+      if (Array.isArray(v.value)) return v.value.length > 0;
+      return true;
+  }
+}
+
 /** Converts plain JSON-like JS data (messages, tools, kwargs) to runtime values. */
 export function toRuntime(x: unknown): RV {
   switch (typeof x) {
     case 'string':
-      return new StringValue(x);
+      return str(x);
     case 'number':
-      return Number.isInteger(x) ? new IntegerValue(x) : new FloatValue(x);
+      return Number.isInteger(x) ? int(x) : float(x);
     case 'bigint':
-      return new IntegerValue(Number(x));
+      return int(Number(x));
     case 'boolean':
-      return new BooleanValue(x);
+      return bool(x);
     case 'undefined':
-      return new UndefinedValue();
+      return undef();
     case 'object': {
-      if (x === null) return new NullValue();
-      if (Array.isArray(x)) return new ArrayValue(x.map(toRuntime));
+      if (x === null) return none();
+      if (Array.isArray(x)) return list(x.map(toRuntime));
       const m = new Map<string, RV>();
-      for (const [k, v] of Object.entries(x as Record<string, unknown>)) m.set(k, toRuntime(v));
-      return new ObjectValue(m);
+      for (const k in x as Record<string, unknown>) m.set(k, toRuntime((x as Record<string, unknown>)[k]));
+      return dict(m);
     }
     default:
-      return new NullValue();
+      return none();
   }
 }
 

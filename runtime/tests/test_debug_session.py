@@ -1,0 +1,302 @@
+"""End-to-end debug sessions: the real launcher, controller, agents and torch DataLoaders on CPU,
+driven through protocol/debug-protocol.md by a small Python client (debug_client.py)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FIXTURES, RUNTIME
+from debug_client import FIXTURE_DIR, JOB, PYTHON, Client, Job, run_plain
+
+TOKENIZER = FIXTURES / "tokenizer"
+
+
+def tokenizer_dir():
+    if not (TOKENIZER / "tokenizer.json").exists():
+        builder = RUNTIME.parent / "test" / "fixtures" / "builders" / "a_tokenizer.py"
+        subprocess.run([PYTHON, str(builder), str(FIXTURES)], check=True, capture_output=True, timeout=120)
+    return TOKENIZER
+
+
+def names(variables):
+    return {v["name"]: v for v in variables}
+
+
+def test_break_at_collate_on_batch_3_inspect_step_and_no_hang_or_timeout_while_paused():
+    # fork workers, a user DataLoader timeout of 2 s and a hang timeout of 1 s: a pause of 3 s must trip neither.
+    job = Job(["--workers", 2, "--size", 32, "--start-method", "fork", "--timeout", 2], hang_timeout=1,
+              tokenizer=tokenizer_dir())
+    c = job.client()
+    try:
+        bp = c.request("setFunctionBreakpoints", breakpoints=[{"name": "collate", "condition": "batch_index == 3"},
+                                                              {"name": "no_such_stage"}])["breakpoints"]
+        assert bp[0]["verified"] and not bp[1]["verified"] and "stages" in bp[1]["message"]
+        c.request("setExceptionBreakpoints", filters=["hang", "collate_error"])
+        c.request("configurationDone")
+        st = c.stopped()
+        assert st["reason"] == "function breakpoint" and st["stage"] == "collate"
+        assert st["batch"]["index"] == 3 and st["batch"]["loader"] == "train_loader"
+        assert st["threadId"] == 101  # batch 3 → worker 1 (round robin) → 100·(0+1)+1
+        threads = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
+        assert {1, 100, 101} <= set(threads) and "pid" in threads[101] and "epoch 0" in threads[101]
+
+        frames, v = c.top_scope_vars(101)
+        assert frames[0]["name"].startswith("collate · batch 3")
+        assert frames[0]["source"]["path"].endswith("debug_data.py")
+        assert frames[1]["presentationHint"] == "subtle" and "indices [12, 13, 14, 15]" in frames[1]["name"]
+        assert v["batch_index"]["value"] == "3" and v["worker_id"]["value"] == "1"
+        assert json.loads(v["indices"]["value"]) == [12, 13, 14, 15]
+        assert c.request("evaluate", expression="[s['idx'] for s in samples]", frameId=frames[0]["id"])["result"] == "[12, 13, 14, 15]"
+        bad = c.raw("evaluate", expression="nope", frameId=frames[0]["id"])
+        assert not bad["success"] and "NameError" in bad["message"]
+        sample0 = c.request("variables", variablesReference=v["samples"]["variablesReference"], count=1)["variables"][0]
+        kids = names(c.request("variables", variablesReference=sample0["variablesReference"])["variables"])
+        assert kids["idx"]["value"] == "12"
+
+        time.sleep(3)  # paused longer than both the hang timeout and the DataLoader timeout
+
+        c.request("next", threadId=101)
+        st = c.stopped()
+        assert (st["reason"], st["stage"], st["threadId"], st["batch"]["index"]) == ("step", "batch_ready", 101, 3)
+        frames, v = c.top_scope_vars(101)
+        batch = names(c.request("variables", variablesReference=v["batch"]["variablesReference"])["variables"])
+        assert batch["input_ids"]["value"].startswith("Tensor[4, ") and "int64" in batch["input_ids"]["value"]
+        stats = names(c.request("variables", variablesReference=batch["labels"]["variablesReference"])["variables"])
+        assert stats["min"]["value"] == "-100" and "padding_ratio" in stats
+        assert "decoded" in stats and "·" in stats["decoded"]["value"]  # masked -100 rendered as dots
+        ids_kids = names(c.request("variables", variablesReference=batch["input_ids"]["variablesReference"])["variables"])
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(str(TOKENIZER / "tokenizer.json"))
+        first_row = c.request("evaluate", expression="batch['input_ids'][0][batch['attention_mask'][0].bool()].tolist()",
+                              frameId=frames[0]["id"])["result"]
+        expected = tok.decode(json.loads(first_row), skip_special_tokens=False)
+        got = c.request("variables", variablesReference=ids_kids["decoded"]["variablesReference"])["variables"][0]["value"]
+        assert expected in eval(got)  # the padded row decodes to the unpadded text plus pad tokens
+
+        c.request("next", threadId=101)
+        st = c.stopped()
+        assert (st["stage"], st["threadId"], st["batch"]["index"]) == ("to_device", 1, 3)
+        frames = c.request("stackTrace", threadId=1)["stackFrames"]
+        assert frames[0]["source"]["path"].endswith("loader_job.py")
+        c.request("stepOut", threadId=1)
+        st = c.stopped()
+        assert (st["stage"], st["batch"]["index"]) == ("train_step", 3)
+        c.request("continue", threadId=1)
+        exited = c.wait_event("exited", timeout=120)
+        assert exited["exitCode"] == 0
+        recent = c.request("recentBatches")["batches"]
+        assert any(r["batch"] == 3 and "collate" in r["timings"] for r in recent)
+    finally:
+        c.close()
+    assert job.wait() == 0
+    assert job.records()[-1] == {"done": True, "steps": 8}
+    assert not any("timed out" in line for line in job.stderr)
+
+
+def test_spawn_workers_hang_names_the_line_and_multiarg_collate_error_stops_live():
+    job = Job(["--workers", 2, "--size", 32, "--start-method", "spawn", "--sleep-at", 9, "--sleep-s", 8,
+               "--collate-fail-on", 21, "--collate-fail-kind", "multiarg"], hang_timeout=2)
+    c = job.client()
+    try:
+        c.request("setExceptionBreakpoints", filters=["collate_error", "hang"])
+        c.request("configurationDone")
+        seen = {}
+        while len(seen) < 2:
+            st = c.stopped(timeout=120)
+            seen[st["text"]] = st
+            info = c.request("exceptionInfo", threadId=st["threadId"])
+            st["info"] = info
+            if st["text"] == "hang":
+                st["frames"] = c.request("stackTrace", threadId=st["threadId"])["stackFrames"]
+        hang, err = seen["hang"], seen["collate_error"]
+        line = next(i for i, l in enumerate(open(FIXTURE_DIR / "debug_data.py"), 1) if "HANG-LINE" in l)
+        assert hang["threadId"] == 100 and hang["batch"]["index"] == 2  # index 9 is in batch 2 → worker 0
+        assert "debug_data.py:%d" % line in hang["description"]
+        assert any(f["line"] == line and f.get("source", {}).get("path", "").endswith("debug_data.py") for f in hang["frames"])
+        assert err["threadId"] == 101 and err["batch"]["index"] == 5 and err["stage"] == "collate"
+        d = err["info"]["details"]
+        assert d["typeName"] == "MultiArgError" and "row 21 has no labels" in d["message"]
+        assert "debug_data.py" in d["stackTrace"]
+        frames, v = c.top_scope_vars(101)
+        assert json.loads(v["indices"]["value"]) == [20, 21, 22, 23]
+        assert c.request("evaluate", expression="exception.code", frameId=frames[0]["id"])["result"] == "7"
+        c.request("continue", threadId=101)
+        exited = c.wait_event("exited", timeout=120)
+        assert exited["exitCode"] == 1 and "MultiArgError" in exited["error"]["message"]
+    finally:
+        c.close()
+    assert job.wait() == 1
+
+
+def test_worker_killed_reports_worker_died_and_controller_outlives_the_main_process():
+    job = Job(["--workers", 2, "--size", 32, "--kill-at", 13], linger=10)
+    c = job.client()
+    try:
+        c.request("setExceptionBreakpoints", filters=["worker_died"])
+        c.request("configurationDone")
+        st = c.stopped(timeout=120)
+        assert st["text"] == "worker_died" and st["threadId"] == 101 and st["batch"]["index"] == 3
+        info = c.request("exceptionInfo", threadId=101)
+        assert "SIGKILL" in info["description"]
+        scopes = c.request("scopes", frameId=c.request("stackTrace", threadId=101)["stackFrames"][0]["id"])["scopes"]
+        w = names(c.request("variables", variablesReference=scopes[0]["variablesReference"])["variables"])
+        assert w["signal"]["value"] == "SIGKILL" and json.loads(w["indices"]["value"]) == [12, 13, 14, 15]
+        assert float(w["rss_mb"]["value"]) > 0
+        c.request("continue", threadId=101)
+        exited = c.wait_event("exited", timeout=120)
+        assert exited["exitCode"] not in (0, None)  # torch raised in the main process
+        # The main process is gone; the controller still answers.
+        assert isinstance(c.request("threads")["threads"], list)
+        assert c.request("recentBatches")["batches"]
+    finally:
+        c.close()
+    assert job.wait() != 0
+
+
+def test_iterable_dataset_uneven_shards_and_two_loaders():
+    args = ["--workers", 2, "--iterable", "--shards", "5,2", "--batch-size", 2, "--val", "--size", 32]
+    plain = run_plain(args)
+    job = Job(args)
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[
+            {"name": "collate", "condition": "loader == 'val_loader' and batch_index == 1"},
+            {"name": "fetch", "condition": "loader == 'train_loader' and worker_id == 1"}])
+        c.request("configurationDone")
+        st = c.stopped()
+        assert (st["stage"], st["threadId"], st["batch"]["loader"]) == ("fetch", 101, "train_loader")
+        c.request("stepIn", threadId=101)
+        st = c.stopped()
+        assert st["stage"] == "sample" and st["threadId"] == 101
+        frames, v = c.top_scope_vars(101)
+        assert v["sample"]["variablesReference"] > 0  # the sample worker 1 just produced
+        c.request("setFunctionBreakpoints", breakpoints=[
+            {"name": "collate", "condition": "loader == 'val_loader' and batch_index == 1"}])
+        c.request("continue", threadId=101)
+        st = c.stopped()
+        assert st["batch"]["loader"] == "val_loader" and st["threadId"] == 201  # loader 1, worker 1
+        threads = {t["id"] for t in c.request("threads")["threads"]}
+        assert {200, 201} <= threads
+        c.request("continue", threadId=201)
+        assert c.wait_event("exited", timeout=120)["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+    assert job.records() == plain  # same batches, same order, same rows as without the debugger
+
+
+def test_persistent_workers_pin_memory_two_epochs_keep_thread_ids():
+    job = Job(["--workers", 2, "--size", 16, "--epochs", 2, "--persistent", "--pin-memory"])
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "collate", "condition": "batch_index == 1"}])
+        c.request("configurationDone")
+        first = c.stopped()
+        t0 = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
+        c.request("continue", threadId=first["threadId"])
+        second = c.stopped()
+        t1 = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
+        assert first["batch"]["epoch"] == 0 and second["batch"]["epoch"] == 1
+        assert first["threadId"] == second["threadId"] == 101
+        pid = t0[101].split("pid ")[1].split(",")[0]
+        assert "pid %s, epoch 1" % pid in t1[101]  # same process (persistent), new epoch in the name
+        c.request("continue", threadId=101)
+        assert c.wait_event("exited", timeout=120)["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+
+
+def test_shuffled_seeded_breakpoint_indices_match_plain_loader_and_pin_hook():
+    args = ["--size", 40, "--shuffle", "--seed", 1234, "--pin-probe"]
+    plain = run_plain(args)
+    job = Job(args)
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "sampler", "condition": "batch_index == 5"},
+                                                         {"name": "pin_memory", "hitCondition": "7"}])
+        c.request("configurationDone")
+        st = c.stopped()
+        assert (st["stage"], st["threadId"]) == ("sampler", 1)
+        frames, v = c.top_scope_vars(1)
+        assert json.loads(v["indices"]["value"]) == plain[5]["idx"]
+        c.request("stepIn", threadId=1)  # sampler → fetch (stepIn only enters samples from fetch)
+        st = c.stopped()
+        assert st["stage"] == "fetch"
+        c.request("stepIn", threadId=1)
+        st = c.stopped()
+        frames, v = c.top_scope_vars(1)
+        assert st["stage"] == "sample" and int(v["index"]["value"]) == plain[5]["idx"][0]
+        c.request("continue", threadId=1)
+        st = c.stopped()  # the pin_memory hook, 7th hit (hitCondition counted by the controller)
+        assert st["stage"] == "pin_memory" and st["batch"]["index"] == 6
+        c.request("continue", threadId=1)
+        assert c.wait_event("exited", timeout=120)["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+    assert [r for r in job.records() if "idx" in r] == [r for r in plain if "idx" in r]
+
+
+def _non_loopback_ip():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("10.255.255.255", 1))
+        ip = s.getsockname()[0]
+    except OSError:
+        ip = None
+    finally:
+        s.close()
+    return None if ip is None or ip.startswith("127.") else ip
+
+
+def test_attach_after_200_steps_then_detach_and_refusals(tmp_path):
+    session_file = tmp_path / "session.json"
+    env = dict(os.environ, PYTHONPATH=str(RUNTIME), BATCHSCOPE_SESSION_FILE=str(session_file), PYTHONUNBUFFERED="1")
+    env.pop("BATCHSCOPE_SECRET", None)
+    proc = subprocess.Popen([PYTHON, str(JOB), "--listen", "--workers", "2", "--size", "1200", "--batch-size", "2",
+                             "--step-sleep", "0.002"],
+                            cwd=str(FIXTURE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        step = -1
+        for line in proc.stdout:
+            rec = json.loads(line)
+            step = rec.get("step", step)
+            if step >= 200:
+                break
+        assert step >= 200
+        info = json.loads(session_file.read_text())
+        assert oct(session_file.stat().st_mode & 0o777) == "0o600"
+        port, secret = info["port"], info["secret"]
+
+        with pytest.raises(ConnectionRefusedError):
+            Client(port, "wrong-secret")
+        raw = socket.create_connection(("127.0.0.1", port))
+        raw.sendall(b"not json at all\n")
+        assert b"refused" in raw.recv(4096)
+        raw.close()
+        ip = _non_loopback_ip()
+        if ip:
+            with pytest.raises(OSError):  # bound to 127.0.0.1 only
+                socket.create_connection((ip, port), timeout=2)
+
+        c = Client(port, secret)
+        assert c.welcome["mode"] == "attach"
+        with pytest.raises(ConnectionRefusedError):
+            Client(port, secret)  # one adapter at a time
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "collate"}])
+        st = c.stopped()
+        assert st["stage"] == "collate" and st["batch"]["index"] > 200
+        c.request("detach")
+        c.close()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=180) == 0
+        assert '"done": true' in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,224 @@
+"""Unit tests of the debug engine's pieces: wire format and vectors, faulthandler parsing, hit
+conditions, stepping rules, picklable proxies, tensor summaries and token decoding."""
+import faulthandler
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+import torch
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+
+from conftest import FIXTURES, REPO, RUNTIME
+from batchscope_runtime.debug import agent, controller, instrument, values, wire
+
+sys.path.insert(0, str(REPO / "test" / "fixtures" / "debug"))
+from debug_data import PadCollate, RowDataset, ShardedRows  # noqa: E402
+
+VECTORS = REPO / "protocol" / "vectors"
+
+
+def test_vectors_validate_against_the_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((REPO / "protocol" / "debug.schema.json").read_text())
+    v = jsonschema.Draft202012Validator(schema)
+    good = json.loads((VECTORS / "debug-messages.json").read_text())["messages"]
+    assert len(good) > 30
+    for m in good:
+        assert not list(v.iter_errors(m)), m
+        assert "\n" not in wire.encode(m).decode()[:-1]
+    for case in json.loads((VECTORS / "debug-invalid.json").read_text())["messages"]:
+        assert not v.is_valid(case["line"]), case["why"]
+
+
+def test_ids_vectors_match_the_runtime():
+    ids = json.loads((VECTORS / "debug-ids.json").read_text())
+    for t in ids["threads"]:
+        if t["role"] == "worker":
+            assert wire.thread_id_for_worker(t["loader"], t["worker"]) == t["threadId"]
+        elif t["role"] == "pin":
+            assert wire.thread_id_for_pin(t["loader"]) == t["threadId"]
+    for f in ids["frames"]:
+        assert f["threadId"] * 100 + f["depth"] == f["frameId"]
+    assert tuple(ids["stages"]) == wire.STAGES and tuple(ids["filters"]) == wire.FILTERS
+
+
+def test_handshake_vectors_against_a_live_controller():
+    ctl = controller.Controller("s3cret", wait=False)
+    ctl.start()
+    try:
+        cases = json.loads((VECTORS / "debug-invalid.json").read_text())["handshake"]
+        for case in cases:
+            import socket
+            s = socket.create_connection(("127.0.0.1", ctl.port), timeout=5)
+            s.sendall(case["first"].replace("<SECRET>", "s3cret").encode() + b"\n")
+            answer = wire.LineReader(s).read()
+            assert answer["type"] == case["expect"], case
+            s.close()
+    finally:
+        ctl.close()
+
+
+def test_is_loopback_and_secret_check():
+    assert wire.is_loopback(("127.0.0.1", 1)) and wire.is_loopback(("::1", 1, 0, 0))
+    assert not wire.is_loopback(("10.0.0.5", 1)) and not wire.is_loopback(("example.com", 1))
+    assert wire.secret_ok("abc", "abc") and not wire.secret_ok("abd", "abc") and not wire.secret_ok(None, "abc")
+
+
+def test_line_reader_splits_and_limits():
+    a, b = __import__("socket").socketpair()
+    try:
+        a.sendall(b'{"x":1}\n\n{"y":')
+        a.sendall(b'2}\n')
+        r = wire.LineReader(b)
+        assert r.read() == {"x": 1} and r.read() == {"y": 2}
+        a.close()
+        assert r.read() is None
+    finally:
+        b.close()
+
+
+def _stuck():
+    time.sleep(3)  # STUCK-HERE
+
+
+def test_parse_faulthandler_dump_of_a_real_stuck_thread():
+    with tempfile.TemporaryFile("w+") as f:
+        t = threading.Thread(target=_stuck)
+        t.start()
+        time.sleep(0.1)
+        faulthandler.dump_traceback(file=f, all_threads=True)
+        f.seek(0)
+        text = f.read()
+        t.join()
+    frames = controller.parse_faulthandler(text, t.ident)
+    line = next(i for i, l in enumerate(open(__file__), 1) if "STUCK-HERE" in l and "def" not in l and "next(" not in l)
+    assert frames[0]["name"] == "_stuck" or any(f["name"] == "_stuck" and f["line"] == line for f in frames)
+    assert all(f["path"] for f in frames)
+
+
+@pytest.mark.parametrize("cond,hits,expected", [
+    ("3", [1, 2, 3, 4], [False, False, True, False]),
+    (">= 2", [1, 2, 3], [False, True, True]),
+    ("> 2", [2, 3], [False, True]),
+    ("% 2", [1, 2, 3, 4], [False, True, False, True]),
+])
+def test_hit_conditions(cond, hits, expected):
+    assert [controller.Controller._hit_matches(cond, h) for h in hits] == expected
+
+
+def test_step_rules():
+    m = agent.step_matches
+    assert m({"kind": "next", "from": "fetch"}, "collate") and not m({"kind": "next", "from": "fetch"}, "sample")
+    assert m({"kind": "stepIn", "from": "fetch"}, "sample")
+    assert m({"kind": "stepIn", "from": "collate"}, "batch_ready")
+    assert m({"kind": "next", "from": "sample"}, "sample")
+    assert not m({"kind": "stepOut", "from": "fetch"}, "collate") and m({"kind": "stepOut", "from": "sample"}, "batch_ready")
+    assert m({"kind": "stepOut", "from": "to_device"}, "train_step") and not m({"kind": "stepOut", "from": "to_device"}, "pin_memory")
+    assert m({"kind": "next", "from": "batch_ready"}, "to_device")
+
+
+class StatefulSampler(BatchSampler):
+    def state_dict(self):
+        return {"pos": 5}
+
+
+def test_tagged_indices_and_proxies_pickle_and_pass_attributes_through():
+    t = instrument._tag(instrument.TaggedIndices, [3, 1, 2], (0, "train", 1, 7, 10))
+    u = pickle.loads(pickle.dumps(t))
+    assert type(u) is instrument.TaggedIndices and list(u) == [3, 1, 2] and u._bs == (0, "train", 1, 7, 10)
+    ti = pickle.loads(pickle.dumps(instrument._tag(instrument.TaggedIterIndices, [None, None], (0, "t", 0, 1, None))))
+    assert ti._bs == (0, "t", 0, 1, None)
+    bs = instrument.BatchSamplerProxy(StatefulSampler(SequentialSampler(range(10)), 4, False), 0, "train", False)
+    assert bs.state_dict() == {"pos": 5} and len(bs) == 3 and bool(bs)
+    bs2 = pickle.loads(pickle.dumps(bs))
+    assert bs2.state_dict() == {"pos": 5} and bs2.batch_size == 4
+    ds = pickle.loads(pickle.dumps(instrument.MapDatasetProxy(RowDataset(8, sleep_s=0.5), 0, "train")))
+    assert len(ds) == 8 and ds.sleep_s == 0.5 and ds[2]["idx"] == 2
+    it = pickle.loads(pickle.dumps(instrument._get_iterable_proxy()(ShardedRows([2, 1]), 1, "val")))
+    assert isinstance(it, torch.utils.data.IterableDataset) and it.counts == [2, 1]
+    assert [r["idx"] for r in it] == [0, 1]
+    cp = pickle.loads(pickle.dumps(instrument.CollateProxy(PadCollate(pad_id=3))))
+    assert cp.pad_id == 3
+    with pytest.raises(AttributeError):
+        instrument.MapDatasetProxy(RowDataset(2), 0, "x").no_such_attribute
+
+
+def test_instrumentation_without_a_session_leaves_batches_identical():
+    # No BATCHSCOPE_CONTROLLER: the hooks stay out of the way and iteration is unchanged.
+    assert "BATCHSCOPE_CONTROLLER" not in os.environ
+    instrument.install()
+    try:
+        g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+        a = [b["idx"].tolist() for b in DataLoader(RowDataset(20), batch_size=3, shuffle=True, generator=g1, collate_fn=PadCollate())]
+        instrument.uninstall()
+        b = [b["idx"].tolist() for b in DataLoader(RowDataset(20), batch_size=3, shuffle=True, generator=g2, collate_fn=PadCollate())]
+        assert a == b
+    finally:
+        instrument.uninstall()
+
+
+def test_tensor_summary_matches_torch():
+    x = torch.tensor([[1.0, float("nan"), 3.0], [float("inf"), -2.0, 0.5]])
+    s = values.tensor_stats(x)
+    assert s["shape"] == [2, 3] and s["dtype"] == "float32" and s["device"] == "cpu"
+    assert s["nan_count"] == 1 and s["inf_count"] == 1
+    finite = x[torch.isfinite(x)]
+    assert s["min"] == finite.min().item() and s["max"] == finite.max().item()
+    assert s["mean"] == pytest.approx(finite.double().mean().item(), abs=1e-4)
+    ids = torch.tensor([[5, 6, 0], [7, 0, 0]])
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0]])
+    assert values.tensor_stats(ids, "input_ids", {"attention_mask": mask})["padding_ratio"] == pytest.approx(0.5)
+    labels = torch.tensor([[-100, 6, 7, -100]])
+    assert values.tensor_stats(labels, "labels")["padding_ratio"] == pytest.approx(0.5)
+    line = values.tensor_line(ids, values.tensor_stats(ids, "input_ids", {"attention_mask": mask}))
+    assert line.startswith("Tensor[2, 3] int64 cpu") and "pad 50%" in line
+
+
+def test_decoded_ids_and_masked_labels_match_tokenizers():
+    tok_dir = FIXTURES / "tokenizer"
+    if not (tok_dir / "tokenizer.json").exists():
+        subprocess.run([sys.executable, str(REPO / "test" / "fixtures" / "builders" / "a_tokenizer.py"), str(FIXTURES)],
+                       check=True, capture_output=True, timeout=120)
+    from tokenizers import Tokenizer
+    tok = Tokenizer.from_file(str(tok_dir / "tokenizer.json"))
+    ids = tok.encode("hello world, the batch").ids
+    t = values.Tokenizer.load(str(tok_dir))
+    assert values.decode_rows(torch.tensor([ids]), "input_ids", t) == [tok.decode(ids, skip_special_tokens=False)]
+    labels = [-100, -100] + ids[2:]
+    got = values.decode_rows(torch.tensor([labels]), "labels", t)[0]
+    assert got == "··" + tok.decode(ids[2:], skip_special_tokens=False)
+
+
+def test_var_table_is_lazy_and_references_carry_the_slot():
+    vt = values.VarTable(slot=3)
+    v = vt.var("batch", {"input_ids": torch.tensor([[1, 2]]), "n": 4})
+    assert v["variablesReference"] >> 20 == 3 and v["namedVariables"] == 2
+    kids = {k["name"]: k for k in vt.children(v["variablesReference"])}
+    assert kids["input_ids"]["value"].startswith("Tensor[1, 2] int64") and kids["n"]["value"] == "4"
+    stats = {k["name"]: k["value"] for k in vt.children(kids["input_ids"]["variablesReference"])}
+    assert stats["min"] == "1" and stats["max"] == "2"
+    with pytest.raises(KeyError):
+        vt.children(12345)
+
+
+def test_hooks_stage_is_a_no_op_without_a_session():
+    from batchscope_runtime.debug import hooks
+    assert hooks._active is None
+    with hooks.stage("train_step", batch=1):
+        pass
+    assert hooks.install_from_env() is None
+
+
+def test_launcher_rejects_bad_usage():
+    env = dict(os.environ, PYTHONPATH=str(RUNTIME))
+    env.pop("BATCHSCOPE_SECRET", None)
+    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--", "x.py"], env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "BATCHSCOPE_SECRET" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s"], env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "nothing to run" in r.stderr
