@@ -86,8 +86,48 @@ export type DatasetFromWebview =
   | { type: 'dataset/selectTokenizer' };
 
 // ── template preview panel ─────────────────────────────────────────────────────
-export type TemplateToWebview = { type: 'template/placeholder' } & Partial<{ spans: CharSpan[]; lint: LintFinding[]; error: TemplateErrorInfo }>;
-export type TemplateFromWebview = { type: 'template/ready' };
+/** Inputs the panel edits (all JSON as typed, parsed on the host so errors can name the field). */
+export interface TemplateInputs {
+  messagesJson: string;
+  toolsJson: string;
+  kwargsJson: string;
+  addGenerationPrompt: boolean;
+  continueFinalMessage: boolean;
+  /** A named template (`default`, `tool_use` …) when the file has several; empty = transformers' choice. */
+  templateName: string;
+}
+export interface TemplateChip {
+  id: number;
+  /** Token text with whitespace made visible. */
+  text: string;
+  special: boolean;
+  trained: boolean;
+}
+export interface TemplatePreviewState {
+  file: string;
+  /** The template in use: its name when the file has several. */
+  templateName?: string;
+  templateNames: string[];
+  inputs: TemplateInputs;
+  /** Rendered text, exactly as transformers renders it (absent on error). */
+  text?: string;
+  /** `{% generation %}` spans (UTF-16 offsets into text). */
+  spans: CharSpan[];
+  /** Special-token occurrences in text (UTF-16 offsets). */
+  specials: CharSpan[];
+  /** Token view, when a tokenizer.json sits beside the template. */
+  tokens?: { chips: TemplateChip[]; count: number; trained: number };
+  tokenizerNote?: string;
+  /** Where the sample came from, e.g. "row 12 of train.jsonl". */
+  source?: string;
+  error?: TemplateErrorInfo & { pyClass?: string };
+  lint: LintFinding[];
+}
+export type TemplateToWebview = { type: 'template/state'; state: TemplatePreviewState };
+export type TemplateFromWebview =
+  | { type: 'template/ready' }
+  | { type: 'template/inputs'; inputs: TemplateInputs }
+  | { type: 'template/reveal'; line: number; column: number };
 
 // ── training dashboard ─────────────────────────────────────────────────────────
 // The host keeps the run's whole event history; a (re)opened panel gets it all in `training/reset`,

@@ -57,9 +57,10 @@ def run_runtime(model, data, a):
         sys.exit("runtime failed:\n" + r.stderr[-3000:])
     steps = [e for e in map(json.loads, r.stdout.splitlines()) if e["type"] == "step"]
     measured = [e for e in steps if e["step"] > a.warmup]
-    # Step events carry the wall time of each step (logging_steps: 1); the measured window is
-    # steps warmup+1..N, like the plain loop's.
-    wall = sum(e["step_ms"] for e in measured) / 1000.0
+    # Wall clock from the event of step `warmup` to the event of the last step (logging_steps: 1,
+    # so the cost of writing events is inside the window), like the plain loop's window.
+    start = next(e for e in steps if e["step"] == a.warmup)
+    wall = steps[-1]["time"] - start["time"]
     tokens = sum(e["tokens_per_s"] * e["step_ms"] / 1000.0 for e in measured)
     return {"steps_per_s": len(measured) / wall, "tokens_per_s": tokens / wall,
             "data_wait_ms": statistics.mean(e["data_wait_ms"] for e in measured), "final_loss": steps[-1]["loss"]}
@@ -96,6 +97,8 @@ def main():
 
         if not torch.cuda.is_available():
             sys.exit("--gpu: CUDA is not available")
+    if not a.gpu:  # one thread each: oversubscribed OpenMP spinning would swamp the comparison
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = make_model(size)
     data = make_data(512, 700 if a.gpu else 40)
     ours, plain = [], []
@@ -108,8 +111,9 @@ def main():
         import torch
 
         device = torch.cuda.get_device_name(0)
-    print("\nbench/train: %s, model %s, batch %d, cutoff_len %d, %d measured steps x %d repeats (median)\n"
-          % (device, size, a.batch, a.cutoff, a.steps - a.warmup, a.repeats))
+    print("\nbench/train: %s, model %s, batch %d, cutoff_len %d, %d measured steps x %d repeats (median), "
+          "OMP_NUM_THREADS=%s\n" % (device, size, a.batch, a.cutoff, a.steps - a.warmup, a.repeats,
+                                   os.environ.get("OMP_NUM_THREADS", "unset")))
     rows = [("steps/s", "steps_per_s", "%.2f"), ("tokens/s", "tokens_per_s", "%.0f"), ("data wait ms/step", "data_wait_ms", "%.2f")]
     print("| metric | batchscope runtime | plain torch loop | ratio (runtime/plain) |")
     print("|---|---|---|---|")

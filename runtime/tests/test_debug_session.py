@@ -189,26 +189,41 @@ def test_iterable_dataset_uneven_shards_and_two_loaders():
     assert job.records() == plain  # same batches, same order, same rows as without the debugger
 
 
-def test_persistent_workers_pin_memory_two_epochs_keep_thread_ids():
-    job = Job(["--workers", 2, "--size", 16, "--epochs", 2, "--persistent", "--pin-memory"])
+def test_persistent_workers_pin_memory_two_epochs_keep_thread_ids_pause_and_nan():
+    job = Job(["--workers", 2, "--size", 16, "--epochs", 2, "--persistent", "--pin-memory", "--nan-on", 5])
     c = job.client()
+    stops, names_at = [], {}
     try:
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "collate", "condition": "batch_index == 1"}])
+        c.request("setExceptionBreakpoints", filters=["nan_inf"])
         c.request("configurationDone")
-        first = c.stopped()
-        t0 = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
-        c.request("continue", threadId=first["threadId"])
-        second = c.stopped()
-        t1 = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
-        assert first["batch"]["epoch"] == 0 and second["batch"]["epoch"] == 1
-        assert first["threadId"] == second["threadId"] == 101
-        pid = t0[101].split("pid ")[1].split(",")[0]
-        assert "pid %s, epoch 1" % pid in t1[101]  # same process (persistent), new epoch in the name
-        c.request("continue", threadId=101)
-        assert c.wait_event("exited", timeout=120)["exitCode"] == 0
+        while True:
+            try:
+                st = c.stopped(timeout=60)
+            except EOFError:
+                break
+            key = (st["reason"], st.get("text"), st["stage"], st["threadId"], st["batch"]["epoch"] if st["reason"] != "pause" else None)
+            stops.append(key)
+            names_at[key] = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
+            if st.get("text") == "nan_inf":
+                info = c.request("exceptionInfo", threadId=st["threadId"])
+                assert info["exceptionId"] == "nan_inf" and "batch['weights']" in info["description"]
+            if len(stops) == 1:
+                c.request("pause", threadId=100)
+            c.request("continue", threadId=st["threadId"], singleThread=True)
     finally:
         c.close()
     assert job.wait() == 0
+    collate = [k for k in stops if k[0] == "function breakpoint"]
+    nans = [k for k in stops if k[1] == "nan_inf"]
+    pauses = [k for k in stops if k[0] == "pause"]
+    # batch 1 (rows 4-7, row 5 has a NaN weight) runs on worker 1 in both epochs: same thread id
+    assert collate == [("function breakpoint", None, "collate", 101, 0), ("function breakpoint", None, "collate", 101, 1)]
+    assert nans == [("exception", "nan_inf", "batch_ready", 101, 0), ("exception", "nan_inf", "batch_ready", 101, 1)]
+    assert len(pauses) == 1 and pauses[0][3] == 100
+    n0, n1 = names_at[collate[0]][101], names_at[collate[1]][101]
+    pid = n0.split("pid ")[1].split(",")[0]
+    assert "epoch 0" in n0 and "pid %s, epoch 1" % pid in n1  # the same (persistent) process, new epoch
 
 
 def test_shuffled_seeded_breakpoint_indices_match_plain_loader_and_pin_hook():

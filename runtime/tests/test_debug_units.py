@@ -222,3 +222,6 @@ def test_launcher_rejects_bad_usage():
     assert r.returncode == 2 and "BATCHSCOPE_SECRET" in r.stderr
     r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s"], env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "nothing to run" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s", "--", "/nonexistent/x.py"],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "program not found: /nonexistent/x.py" in r.stderr and not r.stdout

@@ -3,6 +3,7 @@
 import { RecordBatchReader, Type, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './arrowIndex';
 import { arrowTypeName, cellAt } from './arrowValues';
+import { validateBatch } from './arrowValidate';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import { Lru } from './lru';
@@ -11,13 +12,15 @@ import { utf8CodePoints, type ScanChunk, type ScanColumn, type ScanOptions, type
 import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
 
 /** Decodes a self-contained IPC stream holding one schema and at most one batch. */
-function decodeStream(buf: Uint8Array): { schema: Schema; batch?: RecordBatch } {
+function decodeStream(buf: Uint8Array, validate = true): { schema: Schema; batch?: RecordBatch } {
   const reader = RecordBatchReader.from(buf);
   reader.open();
   const schema = reader.schema;
   if (!schema) throw new Error('no schema');
   const next = reader.next();
-  return { schema, batch: next.done ? undefined : (next.value as RecordBatch) };
+  const batch = next.done ? undefined : (next.value as RecordBatch);
+  if (batch && validate) validateBatch(batch);
+  return { schema, batch };
 }
 
 export class ArrowSource implements ScannableSource {
@@ -58,7 +61,7 @@ export class ArrowSource implements ScannableSource {
     const index = await buildIpcIndex(src, signal);
     let schema: Schema;
     try {
-      schema = decodeStream(await readBatchStream(src, index, [])).schema;
+      schema = decodeStream(await readBatchStream(src, index, []), false).schema;
     } catch (err) {
       throw new DatasetOpenError(src.name, `corrupt Arrow schema: ${errorMessage(err)}`, { byteOffset: index.schema.offset });
     }

@@ -90,8 +90,14 @@ async function streamDiff(ta: TensorInfo, tb: TensorInfo, opts: CompareOptions) 
       const bb = rawB.subarray(0, n * wb);
       await readFully(fa, ba, ta.offset + i * wa, ta);
       await readFully(fb, bb, tb.offset + i * wb, tb);
-      if (identical) identical = bytesEqual(ba, bb);
+      const sameChunk = sameBytes && bytesEqual(ba, bb);
+      if (!sameChunk) identical = false;
       decodeInto(ta.dtype, ba, va);
+      if (sameChunk) {
+        // Equal bytes (a frozen layer): no difference to add, only ‖a‖. Skips decoding b.
+        for (let k = 0; k < n; k++) normSq += va[k] * va[k];
+        continue;
+      }
       decodeInto(tb.dtype, bb, vb);
       for (let k = 0; k < n; k++) {
         const x = va[k];

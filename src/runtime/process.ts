@@ -2,7 +2,7 @@
 // process tree. Pure Node (no vscode import) so the CLI, the tests and the extension share it.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 let configuredRuntimeDir: string | undefined;
 
@@ -48,16 +48,55 @@ export function spawnRuntime(python: string, args: string[], opts: { cwd?: strin
   });
 }
 
-/** Kills a process and all its children (torchrun workers, DataLoader workers). */
+/** Kills a process and all its descendants (torchrun workers, DataLoader workers). */
 export function killTree(child: ChildProcess): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (process.platform === 'win32') {
     spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true }).on('error', () => child.kill('SIGKILL'));
     return;
   }
+  // torchrun starts each worker in a new session, so the process group alone would miss them:
+  // collect the descendants from the process table first, then kill the group and every one.
+  const pids = [...descendants(child.pid)];
   try {
-    process.kill(-child.pid, 'SIGKILL'); // the whole group: spawnRuntime made the child its leader
+    process.kill(-child.pid, 'SIGKILL'); // spawnRuntime made the child a group leader
   } catch {
     child.kill('SIGKILL');
   }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Every descendant of `root` according to `ps` (empty when ps is unavailable). */
+export function descendants(root: number): Set<number> {
+  let table: string;
+  try {
+    table = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8', timeout: 5000 });
+  } catch {
+    return new Set();
+  }
+  const children = new Map<number, number[]>();
+  for (const line of table.split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(pid) || !Number.isFinite(ppid)) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(pid);
+    children.set(ppid, list);
+  }
+  const out = new Set<number>();
+  const stack = [root];
+  while (stack.length) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      if (!out.has(c)) {
+        out.add(c);
+        stack.push(c);
+      }
+    }
+  }
+  return out;
 }

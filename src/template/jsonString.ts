@@ -98,3 +98,25 @@ export function findStringLiterals(doc: string, wanted: (path: Path) => boolean)
   }
   return out;
 }
+
+/**
+ * Document offset of template line/column: directly in a .jinja file, or through the JSON escaping of
+ * the string literal at `literalStart` for a template embedded in JSON.
+ */
+export function templateOffsetInDocument(doc: string, source: string, literalStart: number | undefined, line: number, column: number): number {
+  if (literalStart === undefined) return offsetOfLineColumn(doc, line, column);
+  return docOffsetOfStringIndex(doc, literalStart, offsetOfLineColumn(source, line, column));
+}
+
+/** A JSON string literal for `value`, escaping non-ASCII as \uXXXX when the literal it replaces did. */
+export function jsonStringLiteral(value: string, asciiOnly: boolean): string {
+  const lit = JSON.stringify(value);
+  return asciiOnly ? lit.replace(/[^\x00-\x7f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')) : lit;
+}
+
+/** Replaces the string literal [start, end) of `doc` with `value`, keeping the literal's escaping style. */
+export function replaceJsonStringLiteral(doc: string, lit: { start: number; end: number }, value: string): string {
+  const old = doc.slice(lit.start, lit.end);
+  const asciiOnly = /\\u00[8-9a-f][0-9a-f]|\\u0[1-9a-f][0-9a-f]{2}|\\u[1-9a-f][0-9a-f]{3}/i.test(old);
+  return doc.slice(0, lit.start) + jsonStringLiteral(value, asciiOnly) + doc.slice(lit.end);
+}

@@ -43,10 +43,13 @@ export function renderChat(template: string, opts: RenderOptions): RenderResult 
   const chat = opts.messages.map((m) => {
     if (m === null || typeof m !== 'object' || Array.isArray(m))
       throw new TemplateError({ message: `Chat messages should be dicts, dataclasses or pydantic models, but got ${JSON.stringify(m)}.`, kind: 'type', pyClass: 'TypeError' });
+    // A fresh top-level object per message (None-valued keys dropped, as transformers does); nested
+    // values are only read, except by continue_final_message, which deep-copies the last message.
     const kept: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(clone(m) as ChatMessage)) if (v !== null && v !== undefined) kept[k] = v;
+    for (const k in m) if (m[k] !== null && m[k] !== undefined) kept[k] = m[k];
     return aliasReasoning(kept);
   });
+  if (cfm) chat[chat.length - 1] = clone(chat[chat.length - 1]);
 
   let finalMessage: string | undefined;
   if (cfm) {

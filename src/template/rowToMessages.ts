@@ -102,7 +102,7 @@ export function rowToMessages(row: Record<string, unknown>, entry?: DatasetInfoE
   const cols = entry?.columns ?? {};
   if (entry?.formatting === 'sharegpt' || entry?.formatting === 'openai') {
     const tags = entry.formatting === 'openai' ? { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', observation_tag: 'tool', system_tag: 'system', ...entry.tags } : entry.tags ?? {};
-    return sharegpt(row, { messages: 'messages', ...cols }, tags);
+    return sharegpt(row, cols, tags);
   }
   if (entry) return alpaca(row, cols);
   // No entry: detect.

@@ -20,6 +20,10 @@ export function registerTraining(context: vscode.ExtensionContext): void {
   const status = new TrainingStatus(manager);
   const deps: TaskDeps = { manager, env };
   manager.on('log', (line) => output.appendLine(line));
+  // A run started from tasks.json (not through the command) gets its dashboard too.
+  manager.on('run', (info) => {
+    if (info.active) dashboard.show(true);
+  });
   manager.on('exit', (exit) => {
     const err = manager.state.error;
     if (err && !exit.stopRequested) {
@@ -43,7 +47,6 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     if (doc?.isDirty) await doc.save();
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
     const def: TrainTaskDefinition = { type: TASK_TYPE, config, ...(overrides?.length ? { overrides } : {}) };
-    dashboard.show(true);
     await vscode.tasks.executeTask(makeTrainTask(def, folder ?? vscode.TaskScope.Workspace, deps));
   };
 

@@ -91,8 +91,13 @@ export class RunManager extends EventEmitter<ManagerEvents> {
     this.reset();
     for (const ev of [...events, ...checkpointEvents(outputDir, dirs, path.sep)]) this.record(ev);
     if (config) this.lastOptions = { python: '', config };
-    // The process of that run is gone with the old extension host: a run left "running" is shown as stopped.
-    if (this.state.phase === 'running' || this.state.phase === 'starting') this.state.phase = 'stopped';
+    // The log has no end line; the process of that run is gone with the old extension host. Record how
+    // it ended (all steps done: completed, else stopped) as an event, so the replaying webview agrees.
+    if (this.state.phase === 'running' || this.state.phase === 'starting') {
+      const last = this.state.last;
+      const done = !!last && last.total_steps > 0 && last.step >= last.total_steps;
+      this.record({ type: 'finished', time: last?.time ?? 0, step: this.state.step, total_steps: this.state.totalSteps, reason: done ? 'completed' : 'stopped', elapsed_s: last?.elapsed_s ?? 0, output_dir: outputDir });
+    }
     this.emit('run', this.info());
     return events.length;
   }

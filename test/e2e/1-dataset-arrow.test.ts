@@ -4,10 +4,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { Session, UI_TIMEOUT, FIXTURES } from './harness';
-import { fixtureFile } from './fixtures';
+import { dataFixture, expectedRows } from './fixtures';
 
 let s: Session;
-const arrow = fixtureFile('data', /^cache-.*\.arrow$/, 'b_datasets.py');
+// A tokenized cache file written by datasets' map(): input_ids, attention_mask, labels (-100 = masked).
+const fx = dataFixture('alpaca_tok');
+const arrow = fx.abs;
+const truth = expectedRows<{ input_ids: number[]; labels: number[] }>(fx);
 
 before(async () => {
   s = await Session.start({
@@ -29,7 +32,7 @@ test('an HF cache-*.arrow shows rows, tokens, the last row and the histogram', {
   await rows.first().waitFor({ timeout: UI_TIMEOUT });
   assert.ok((await rows.count()) > 0, 'the grid shows rows');
   const total = Number(await wv.locator('#row-count').getAttribute('data-rows'));
-  assert.ok(total > 1, `row count known (${total})`);
+  assert.equal(total, fx.rows, 'row count as datasets reports it');
   assert.match(await wv.locator('#row-count').innerText(), new RegExp(`^${total} rows`));
 
   // Token view of the first row: trained tokens (labels ≠ -100) look different from masked ones.
@@ -41,7 +44,10 @@ test('an HF cache-*.arrow shows rows, tokens, the last row and the histogram', {
   assert.ok((await trained.innerText()).length > 0, 'a trained chip shows decoded text');
   const bg = (l: typeof trained) => l.evaluate((n) => getComputedStyle(n).backgroundColor);
   assert.notEqual(await bg(trained), await bg(masked), 'trained and masked chips have different backgrounds');
-  assert.match((await trained.getAttribute('title')) ?? '', /\d/, 'a chip names its token id');
+  // Ground truth from the builder: one chip per input id, trained exactly where labels ≠ -100.
+  assert.equal(await wv.locator('#tokens .chip').count(), truth[0].input_ids.length, 'one chip per token');
+  assert.equal(await wv.locator('#tokens .chip.trained').count(), truth[0].labels.filter((l) => l !== -100).length, 'trained chips');
+  assert.equal(await trained.getAttribute('title').then((t) => /\d+/.exec(t ?? '')?.[0]), String(truth[0].input_ids[truth[0].labels.findIndex((l) => l !== -100)]), 'the first trained chip names its token id');
   await s.screenshot('tokens');
 
   // Jump to the last row (0-based) through the jump box.

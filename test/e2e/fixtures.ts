@@ -1,6 +1,6 @@
 // Where the scenarios find their inputs: fixtures built by scripts/fixtures.sh (test/.fixtures/)
 // and small JSONL files written here, whose exact content the assertions refer to.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from './harness';
 
@@ -18,6 +18,28 @@ export function fixtureFile(dir: string, name: RegExp, builder: string): string 
   if (existsSync(root)) walk(root);
   if (!found.length) throw new Error(`no ${name} under ${root}: build it with bash scripts/fixtures.sh (builder ${builder})`);
   return found[0];
+}
+
+/** An entry of the data builder's manifest (test/fixtures/builders/b_datasets.py → data/manifest.json). */
+export interface DataFixture {
+  path: string;
+  format: string;
+  rows: number;
+  expected?: string;
+  bad_lines?: number[];
+}
+export function dataFixture(name: string): DataFixture & { abs: string } {
+  const file = join(FIXTURES, 'data/manifest.json');
+  if (!existsSync(file)) throw new Error(`${file} missing: build it with bash scripts/fixtures.sh (builder b_datasets.py)`);
+  const entry = JSON.parse(readFileSync(file, 'utf8'))[name] as DataFixture | undefined;
+  if (!entry) throw new Error(`no "${name}" in ${file}`);
+  return { ...entry, abs: join(FIXTURES, 'data', entry.path) };
+}
+
+/** Rows of a JSONL ground-truth file written by the builder with the real `datasets` library. */
+export function expectedRows<T>(fixture: DataFixture): T[] {
+  if (!fixture.expected) throw new Error(`fixture ${fixture.path} has no expected rows`);
+  return readFileSync(join(FIXTURES, 'data', fixture.expected), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 }
 
 /** Five chat rows; line 3 is cut off mid-object, so the file has 4 good rows and one bad line. */

@@ -69,7 +69,7 @@ export function prepare({ say = () => {} } = {}) {
         }
       }
     }
-    let leftovers = 0;
+    const leftovers = [];
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
       let cmd = '';
@@ -79,14 +79,14 @@ export function prepare({ say = () => {} } = {}) {
         continue;
       }
       if (!cmd.includes(run)) continue;
-      leftovers++;
+      leftovers.push(`${d} ${cmd.replace(/\0/g, ' ').slice(0, 120)}`);
       try {
         process.kill(Number(d), 'SIGKILL');
       } catch {
         /* raced with its exit */
       }
     }
-    if (leftovers) console.error(`[e2e] ended ${leftovers} leftover process(es) of this run`);
+    if (leftovers.length) console.error(`[e2e] ended ${leftovers.length} leftover process(es) of this run:\n  ${leftovers.join('\n  ')}`);
     if (process.env.BATCHSCOPE_E2E_KEEP !== '1') rmSync(run, { recursive: true, force: true });
     else console.error(`[e2e] kept ${run}`);
   };

@@ -1,7 +1,7 @@
 // The client spawns the real runtime on the fixture config and receives the protocol events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resumeTraining, startTraining } from '../../src/runtime/training';
@@ -46,14 +46,26 @@ test('a run streams started and step events; stop() asks first (checkpoint, clea
   assert.equal(again.finished?.reason, 'completed');
 });
 
-test('a second stop() kills the process tree', async () => {
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); // a zombie is dead
+  } catch {
+    return false;
+  }
+}
+
+test('a second stop() kills the whole tree, torchrun workers included', async () => {
   const out = mkdtempSync(join(tmpdir(), 'bs-kill-'));
-  // Each save sleeps: the graceful stop is still saving when the second stop() arrives.
+  // 2 processes through torchrun (its workers run in their own sessions). Each save sleeps, so the
+  // graceful stop is still saving when the second stop() arrives.
   const run = startTraining({
-    python: PY, config: CONFIG, overrides: [`output_dir=${out}`, 'max_steps=100000', 'num_train_epochs=1000', 'save_steps=0'],
+    python: PY, config: CONFIG, nproc: 2,
+    overrides: [`output_dir=${out}`, 'max_steps=100000', 'num_train_epochs=1000', 'save_steps=0'],
     env: { ...ENV, BATCHSCOPE_TEST_SAVE_DELAY: '5' },
   });
+  let worker = 0;
   run.on('event', (e) => {
+    if (e.type === 'started') worker = e.pid;
     if (e.type === 'step' && e.step === 1) {
       run.stop();
       setTimeout(() => assert.equal(run.stop(), 'killed'), 300);
@@ -64,6 +76,9 @@ test('a second stop() kills the process tree', async () => {
   assert.equal(exit.signal, 'SIGKILL');
   assert.equal(exit.finished, undefined);
   assert.equal(run.stop(), 'not-running');
+  assert.ok(worker > 0 && worker !== run.pid, 'rank 0 runs in a torchrun worker');
+  for (let i = 0; i < 50 && alive(worker); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(worker), false, `worker ${worker} survived`);
 });
 
 test('a bad config ends with an error event pointing at the key', async () => {

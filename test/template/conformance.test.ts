@@ -24,7 +24,7 @@ const TOKENIZERS = {
 
 interface PyResult {
   text?: string;
-  error?: { cls: string; message: string; lineno: number | null };
+  error?: { cls: string; message: string; lineno: number | null; tb_line: number | null };
   input_ids?: number[];
   assistant_masks?: number[];
   spans?: [number, number][];
@@ -91,7 +91,8 @@ describe('template conformance with transformers', () => {
           assert.equal(caught.info.message, py.error.message);
           assert.equal(caught.info.pyClass, py.error.cls);
         }
-        if (py.error.lineno !== null) assert.equal(caught.info.line, py.error.lineno, `line of: ${caught.message}`);
+        const line = py.error.lineno ?? py.error.tb_line;
+        if (line !== null) assert.equal(caught.info.line, line, `template line of: ${caught.message}`);
         return;
       }
       assert.ok(!c.error, 'transformers rendered this case; the case says it raises');

@@ -7,6 +7,7 @@ OUT: {"special_tokens": {name: map}, "results": [{"text"} | {"error": {...}}, + 
 import datetime as _dt
 import json
 import sys
+import traceback
 
 import transformers.utils.chat_template_utils as ctu
 from transformers import AutoTokenizer
@@ -41,7 +42,9 @@ for case in spec["cases"]:
     try:
         r["text"] = tok.apply_chat_template(case["messages"], tokenize=False, **args)
     except Exception as e:  # noqa: BLE001 - every error class is part of the comparison
-        r["error"] = {"cls": type(e).__name__, "message": str(e), "lineno": getattr(e, "lineno", None)}
+        # Runtime errors carry no lineno; the traceback's last frame in the template has it.
+        frames = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == "<template>"]
+        r["error"] = {"cls": type(e).__name__, "message": str(e), "lineno": getattr(e, "lineno", None), "tb_line": frames[-1] if frames else None}
     if case.get("mask") and "text" in r:
         enc = tok.apply_chat_template(case["messages"], tokenize=True, return_dict=True, return_assistant_tokens_mask=True, **args)
         r["input_ids"] = list(enc["input_ids"])

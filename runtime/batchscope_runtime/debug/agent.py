@@ -26,8 +26,11 @@ _create_lock = threading.Lock()
 
 
 def _reset_after_fork():
-    global _create_lock
-    _create_lock = threading.Lock()  # the parent's lock may have been held by another thread at fork time
+    # The parent's connection, threads and locks are the parent's: a forked child starts over and
+    # connects on its first stage (no getpid() on the hot path).
+    global _agent, _create_lock
+    _agent = None
+    _create_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -37,16 +40,16 @@ if hasattr(os, "register_at_fork"):
 def get():
     """This process's agent, or None when no session is configured or the controller is gone."""
     a = _agent
-    if a is not None and a.pid == os.getpid():
+    if a is not None:
         return a if a.ok else None
     return _create()
 
 
-def _create(kind=None, wait_go=False):
+def _create(kind=None, wait_go=False, retry=False):
     global _agent
     with _create_lock:
         a = _agent
-        if a is not None and a.pid == os.getpid():
+        if a is not None and a.pid == os.getpid() and (a.ok or not retry):
             return a if a.ok else None
         a = Agent(kind)
         _agent = a
@@ -56,7 +59,7 @@ def _create(kind=None, wait_go=False):
 
 def start_main(wait_go=False):
     """Connect the main process now (launch/listen) rather than lazily."""
-    return _create("main", wait_go=wait_go)
+    return _create("main", wait_go=wait_go, retry=True)
 
 
 class Config:
@@ -101,11 +104,14 @@ def step_matches(step, stage):
     return cur > f and stage != "sample"
 
 
+_NO_SOURCES = {}
+
+
 class BatchCtx:
     """What one thread knows about the batch it is working on."""
 
     __slots__ = ("loader_id", "loader", "epoch", "index", "indices", "worker_id", "tid", "key", "stage", "t0",
-                 "timings", "samples", "batch", "sample", "sample_pos", "exception", "sources", "extra", "total")
+                 "timings", "samples", "batch", "sample", "sample_pos", "exception", "sources", "extra", "total", "extra_src")
 
     def __init__(self, loader_id, loader, epoch, index, indices, worker_id, tid):
         self.loader_id = loader_id
@@ -124,9 +130,10 @@ class BatchCtx:
         self.sample = None
         self.sample_pos = None
         self.exception = None
-        self.sources = {}
+        self.sources = _NO_SOURCES
         self.extra = None
         self.total = None
+        self.extra_src = None
 
     def batch_ref(self):
         return {"loader": self.loader, "loaderId": self.loader_id, "epoch": self.epoch, "index": self.index}
@@ -171,6 +178,8 @@ class StopState:
         self.reason = reason
         self.q = queue.Queue()
         self.vars = None
+        self.text = None
+        self.description = None
 
 
 class Agent:
@@ -193,6 +202,9 @@ class Agent:
         self.iterators = []  # weakrefs to live DataLoader iterators (main process)
         self.waiting = None  # (since, loader name, epoch, batch, worker, total, user timeout, loader id) of the main thread
         self.last_progress = 0.0
+        self.last_flush = 0.0
+        self.rss_at = 0.0
+        self.rss = None
         self.last_wait_report = 0.0
         self.error = None
         info = None
@@ -413,29 +425,44 @@ class Agent:
         self.current[threading.get_ident()] = ctx
         if self.kind == "worker" and ctx.epoch != self.epoch:
             self.epoch = ctx.epoch
-        if self.cfg.attached:
-            cur = {"threadId": ctx.tid, "stage": "fetch", "batch": ctx.batch_ref(), "indices": list(ctx.indices or ())[:256],
-                   "rssMb": _rss_mb()}
-            if self.kind == "worker":
-                cur["name"] = self.thread_name()
-            recs, self.records = self.records, []
-            self.send({"type": "state", "records": recs, "current": cur})
-        else:
+        cfg = self.cfg
+        if cfg.attached:
+            now = time.monotonic()
+            # One message per batch only when a filter needs to know the batch in flight (hang,
+            # worker_died); otherwise the records are coalesced to a few messages a second.
+            if cfg.hang or (self.kind == "worker" and "worker_died" in cfg.filters) or now - self.last_flush >= 0.25:
+                self.last_flush = now
+                if now - self.rss_at >= 1.0:
+                    self.rss_at, self.rss = now, _rss_mb()
+                cur = {"threadId": ctx.tid, "stage": "fetch", "batch": ctx.batch_ref(), "indices": list(ctx.indices or ())[:256],
+                       "rssMb": self.rss}
+                if self.kind == "worker":
+                    cur["name"] = self.thread_name()
+                self.send({"type": "state", "records": self._take_records(), "current": cur})
+        elif self.records:
             self.records = []
-        if self.cfg.hang:
+        if cfg.hang:
             self.arm_hang()
 
     def finish(self, ctx, error=None):
-        """The batch leaves this process (batch_ready) or fails."""
-        self.disarm_hang()
+        """The batch leaves this process (batch_ready) or fails. Records are formatted when flushed."""
+        if self.hang_armed:
+            self._disarm_hang()
         if self.cfg.attached:
+            self.records.append((ctx, error))
+            if len(self.records) > 64:
+                del self.records[:-64]
+
+    def _take_records(self):
+        recs, self.records = self.records, []
+        out = []
+        for ctx, error in recs:
             rec = {"loader": ctx.loader, "epoch": ctx.epoch, "batch": ctx.index, "threadId": ctx.tid, "pid": self.pid,
                    "indices": list(ctx.indices or ())[:64], "timings": {k: round(v * 1000, 3) for k, v in ctx.timings.items()}}
             if error is not None:
                 rec["error"] = "%s: %s" % (type(error).__name__, values.short_repr(str(error)))
-            self.records.append(rec)
-            if len(self.records) > 64:
-                del self.records[:-64]
+            out.append(rec)
+        return out
 
     def progress(self, loader, epoch, batch, total):
         if not self.cfg.attached:
@@ -444,7 +471,7 @@ class Agent:
         if now - self.last_progress < 0.5:
             return
         self.last_progress = now
-        recs, self.records = self.records, []
+        recs = self._take_records()
         msg = "%s epoch %d batch %d%s" % (loader, epoch, batch, "/%d" % total if total else "")
         self.send({"type": "state", "records": recs,
                    "progress": {"loader": loader, "epoch": epoch, "batch": batch, "total": total, "message": msg}})
@@ -527,6 +554,8 @@ class Agent:
         self.disarm_hang()  # a paused stage is not a hung stage
         frames = self._stage_frames(stage, ctx)
         st = StopState(tid, stage, ctx, ctx.locals(stage), frames, exc, reason)
+        st.text = text
+        st.description = description
         self.stops[tid] = st
         body = {"reason": reason, "threadId": tid, "allThreadsStopped": False, "stage": stage, "batch": ctx.batch_ref(),
                 "description": description or "%s · batch %s · %s" % (stage, ctx.index, ctx.loader)}
@@ -575,7 +604,7 @@ class Agent:
                 continue
             if s == "batch_ready" and not current:
                 continue
-            path, line = ctx.sources.get(s, (None, 0))
+            path, line = (ctx.extra_src if s == "collate" and ctx.extra_src else ctx.sources.get(s, (None, 0)))
             label = "%s · batch %s" % (s, ctx.index)
             if s == "fetch" and ctx.indices is not None:
                 idx = list(ctx.indices)
@@ -651,7 +680,12 @@ class Agent:
     def _call_exceptionInfo(self, st, args):
         e = st.exc_info
         if e is None:
-            raise ValueError("no exception on thread %d" % st.tid)
+            if st.reason != "exception":
+                raise ValueError("thread %d did not stop on an exception" % st.tid)
+            # A check that found bad data (nan_inf) rather than a raised exception.
+            return {"exceptionId": st.text or "exception", "description": st.description or "", "breakMode": "always",
+                    "details": {"message": st.description or "", "typeName": "NonFiniteValues", "fullTypeName": "batchscope.NonFiniteValues",
+                                "stackTrace": ""}}
         tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
         mod = type(e).__module__
         return {"exceptionId": st.reason if st.reason != "exception" else (self._filter_of(st) or "exception"),

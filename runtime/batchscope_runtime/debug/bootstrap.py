@@ -15,7 +15,7 @@ def main(argv):
     try:
         if argv[:1] == ["--config"]:
             from batchscope_runtime import cli
-            code = cli.main(["train", "--config"] + argv[1:2])
+            code = cli.main(["train"] + argv[1:2])  # the train command reads `hooks.install_from_env()` itself
         elif argv[:1] == ["-m"]:
             sys.argv = argv[1:]
             sys.path.insert(0, os.getcwd())

@@ -219,7 +219,7 @@ def _sources(ctx, inner):
             src["sample"] = loc
         src["module"] = key.__module__
         _source_cache[key] = src
-    ctx.sources = dict(src)
+    ctx.sources = src  # shared per dataset type; never mutated per batch
 
 
 def _where(fn):
@@ -326,10 +326,10 @@ class CollateProxy(_Proxy):
             ctx.timings["fetch"] = time.perf_counter() - _tls.fetch_t
         ctx.samples = samples
         ctx.stage = "collate"
-        if "collate" not in ctx.sources:
-            loc = _where(self._bs_inner)
-            if loc:
-                ctx.sources["collate"] = loc
+        loc = self.__dict__.get("_bs_where")
+        if loc is None:
+            loc = self.__dict__["_bs_where"] = _where(self._bs_inner) or False
+        ctx.extra_src = loc or None
         a.boundary("collate", ctx)
         t = time.perf_counter()
         try:
@@ -567,18 +567,19 @@ class _StageCM:
         if a is not None and a.cfg.armed:
             mb = getattr(_tls, "main_batch", None)
             info = self.info
-            lid, lname, epoch, n = (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, -1)
-            if "batch_index" in info:
-                n = info["batch_index"]
+            # The batch's identity is the one the DataLoader iterator last handed out, so steps and
+            # conditions line up with the worker stages; the caller's own counter (a global
+            # micro-step, say) stays visible as `info_batch_index`.
+            lid, lname, epoch, n = (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, info.get("batch_index", -1))
             ctx = _agent_mod.BatchCtx(lid, lname, epoch, n, None, None, 1)
             b = info.get("batch")
             ctx.batch = b if b is not None else (mb[4] if mb else None)
-            extra = {k: v for k, v in info.items() if k not in ("batch", "batch_index")}
+            extra = {("info_batch_index" if k == "batch_index" else k): v for k, v in info.items() if k != "batch"}
             if extra:
                 ctx.extra = extra
             caller = sys._getframe(2)
-            ctx.sources[self.name] = (os.path.abspath(caller.f_code.co_filename), caller.f_lineno)
-            ctx.sources["module"] = caller.f_globals.get("__name__")
+            ctx.sources = {self.name: (os.path.abspath(caller.f_code.co_filename), caller.f_lineno),
+                           "module": caller.f_globals.get("__name__")}
             a.boundary(self.name, ctx)
         self.t = time.perf_counter()
         return self

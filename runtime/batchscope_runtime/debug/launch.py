@@ -39,7 +39,19 @@ def parse(argv):
         p.error("nothing to run: add -- program.py, -- -m module, or --config train.yaml")
     if target[:1] == ["-m"] and len(target) < 2:
         p.error("-m needs a module name")
-    a.target = ["--config", os.path.abspath(a.config)] if a.config else (["-m"] + target[1:] if target[0] == "-m" else ["--"] + target)
+    base = a.cwd or os.getcwd()
+    if a.config:
+        path = os.path.join(base, a.config)
+        if not os.path.isfile(path):
+            p.error("config not found: %s" % path)
+        a.target = ["--config", os.path.abspath(path)]
+    elif target[0] == "-m":
+        a.target = ["-m"] + target[1:]
+    else:
+        path = os.path.join(base, target[0])
+        if not os.path.isfile(path):
+            p.error("program not found: %s" % path)
+        a.target = ["--", os.path.abspath(path)] + target[1:]
     return a
 
 

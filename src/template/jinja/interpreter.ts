@@ -720,6 +720,11 @@ function extreme(v: RV, args: RV[], kw: Kwargs, sign: 1 | -1): RV {
   return best;
 }
 
+const ONE = int(1);
+const ZERO = int(0);
+const NO_PREV = undef('there is no previous item');
+const NO_NEXT = undef('there is no next item');
+
 // ── the interpreter ───────────────────────────────────────────────────────────
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const base = Interpreter.prototype as any;
@@ -869,21 +874,21 @@ export class PyInterpreter extends Interpreter {
     }
     const n = items.length;
     if (n === 0) return this.block(node.defaultBlock, scope);
+    const nRV = int(n);
     let out = '';
     for (let i = 0; i < n; i++) {
-      const loop = new Map<string, RV>([
-        ['index', int(i + 1)],
-        ['index0', int(i)],
-        ['revindex', int(n - i)],
-        ['revindex0', int(n - i - 1)],
-        ['first', bool(i === 0)],
-        ['last', bool(i === n - 1)],
-        ['length', int(n)],
-        ['depth', int(1)],
-        ['depth0', int(0)],
-        ['previtem', i > 0 ? items[i - 1] : undef("there is no previous item")],
-        ['nextitem', i < n - 1 ? items[i + 1] : undef("there is no next item")],
-      ]);
+      const loop = new Map<string, RV>()
+        .set('index', int(i + 1))
+        .set('index0', int(i))
+        .set('revindex', int(n - i))
+        .set('revindex0', int(n - i - 1))
+        .set('first', bool(i === 0))
+        .set('last', bool(i === n - 1))
+        .set('length', nRV)
+        .set('depth', ONE)
+        .set('depth0', ZERO)
+        .set('previtem', i > 0 ? items[i - 1] : NO_PREV)
+        .set('nextitem', i < n - 1 ? items[i + 1] : NO_NEXT);
       scope.variables.set('loop', dict(loop) as never);
       bind(scope, items[i]);
       try {

@@ -1,0 +1,77 @@
+// Scenario 4: a `batchscope` debug session from launch.json on the fixture DataLoader job with
+// num_workers=2 and a function breakpoint `collate`: it stops there (call stack), the Variables view
+// shows the collated batch's tensor summary and decoded tokens, and Continue runs to the end.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, REPO, Session, UI_TIMEOUT } from './harness';
+
+let s: Session;
+const JOB = join(REPO, 'test/fixtures/debug');
+
+const LAUNCH = {
+  version: '0.2.0',
+  configurations: [
+    {
+      type: 'batchscope',
+      request: 'launch',
+      name: 'Debug the DataLoader',
+      program: '${workspaceFolder}/loader_job.py',
+      args: ['--workers', '2', '--size', '16', '--batch-size', '4'],
+      tokenizer: '${workspaceFolder}/tokenizer',
+    },
+  ],
+};
+
+before(async () => {
+  if (!existsSync(join(JOB, 'loader_job.py'))) throw new Error(`${JOB}/loader_job.py missing (debug fixtures)`);
+  s = await Session.start({
+    name: 'debug',
+    copy: { 'loader_job.py': join(JOB, 'loader_job.py'), 'debug_data.py': join(JOB, 'debug_data.py'), tokenizer: join(FIXTURES, 'tokenizer') },
+    write: { '.vscode/launch.json': JSON.stringify(LAUNCH, null, 2) },
+  });
+});
+after(async () => s?.close());
+
+/** A row of a debug view (Variables, Call Stack) by its text. */
+function row(view: string, text: string | RegExp) {
+  return s.page.locator(`${view} .monaco-list-row`, { hasText: text }).first();
+}
+
+test('collate breakpoint with num_workers=2: call stack, batch summary, decoded tokens, run to the end', { timeout: 300_000 }, async () => {
+  // Function breakpoint "collate", typed into the Breakpoints view as a person would.
+  await s.command('Add Function Breakpoint'); // listed without the "Debug:" category
+  const input = s.page.locator('.debug-breakpoints input, .debug-pane .monaco-inputbox input').first();
+  await input.waitFor({ timeout: UI_TIMEOUT });
+  await input.fill('collate');
+  await input.press('Enter');
+  await row('.debug-breakpoints', 'collate').waitFor({ timeout: UI_TIMEOUT });
+
+  await s.command('Debug: Start Debugging');
+  // Stopped at collate, in a worker: the debug toolbar offers Continue and the call stack names it.
+  const cont = s.page.locator('.debug-toolbar .action-label.codicon-debug-continue');
+  await cont.waitFor({ timeout: 180_000 });
+  await row('.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
+  await s.screenshot('stopped-at-collate');
+
+  // Step over collate: the collated batch is in Variables, tensors summarised.
+  await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
+  const batch = row('.debug-variables', /^\s*batch\b/);
+  await batch.waitFor({ timeout: UI_TIMEOUT });
+  await batch.click();
+  const inputIds = row('.debug-variables', /input_ids/);
+  await inputIds.waitFor({ timeout: UI_TIMEOUT });
+  assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
+  await inputIds.click();
+  const decoded = row('.debug-variables', /decoded/);
+  await decoded.waitFor({ timeout: UI_TIMEOUT });
+  assert.match(await decoded.innerText(), /rows|"/, `decoded tokens shown: ${await decoded.innerText()}`);
+  await s.screenshot('variables');
+
+  // Remove the breakpoint and continue: the job runs to its end and the session closes.
+  await s.command('Debug: Remove All Breakpoints');
+  await cont.click();
+  await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
+  assert.equal(await s.page.locator('.debug-call-stack .monaco-list-row').count(), 0, 'no session left in the call stack');
+});
