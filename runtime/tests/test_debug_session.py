@@ -315,3 +315,30 @@ def test_attach_after_200_steps_then_detach_and_refusals(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _has_accelerator():
+    r = subprocess.run([PYTHON, "-c", "import torch; print(int(torch.cuda.is_available()))"], capture_output=True, text=True)
+    return r.stdout.strip() == "1"
+
+
+@pytest.mark.skipif(not _has_accelerator(), reason="pin memory needs an accelerator (CPU-only torch never pins)")
+def test_pin_memory_thread_on_an_accelerator():
+    job = Job(["--workers", 2, "--size", 16, "--pin-memory"])
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "pin_memory", "condition": "batch_index == 2"}])
+        c.request("configurationDone")
+        st = c.stopped()
+        assert (st["stage"], st["threadId"], st["batch"]["index"]) == ("pin_memory", 2, 2)
+        assert any(t["id"] == 2 and "pin memory" in t["name"] for t in c.request("threads")["threads"])
+        frames, v = c.top_scope_vars(2)
+        assert frames[0]["name"].startswith("pin_memory · batch 2")
+        c.request("next", threadId=2)
+        st = c.stopped()
+        assert (st["stage"], st["threadId"], st["batch"]["index"]) == ("to_device", 1, 2)
+        c.request("continue", threadId=1)
+        assert c.wait_event("exited", timeout=120)["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0

@@ -131,7 +131,9 @@ class StatefulSampler(BatchSampler):
 def test_tagged_indices_and_proxies_pickle_and_pass_attributes_through():
     t = instrument._tag(instrument.TaggedIndices, [3, 1, 2], (0, "train", 1, 7, 10))
     u = pickle.loads(pickle.dumps(t))
-    assert type(u) is instrument.TaggedIndices and list(u) == [3, 1, 2] and u._bs == (0, "train", 1, 7, 10)
+    assert type(u) is instrument.TaggedIndices and u._bs == (0, "train", 1, 7, 10)
+    assert list(u) == [3, 1, 2] and not hasattr(u, "_bs")  # the first iteration (torch's fetch) takes the tag
+    assert list(u) == [3, 1, 2] and u[0] == 3 and len(u) == 3
     ti = pickle.loads(pickle.dumps(instrument._tag(instrument.TaggedIterIndices, [None, None], (0, "t", 0, 1, None))))
     assert ti._bs == (0, "t", 0, 1, None)
     bs = instrument.BatchSamplerProxy(StatefulSampler(SequentialSampler(range(10)), 4, False), 0, "train", False)
@@ -218,10 +220,81 @@ def test_hooks_stage_is_a_no_op_without_a_session():
 def test_launcher_rejects_bad_usage():
     env = dict(os.environ, PYTHONPATH=str(RUNTIME))
     env.pop("BATCHSCOPE_SECRET", None)
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--", "x.py"], env=env, capture_output=True, text=True)
+    job = str(REPO / "test" / "fixtures" / "debug" / "loader_job.py")
+    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--", job], env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "BATCHSCOPE_SECRET" in r.stderr
     r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s"], env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "nothing to run" in r.stderr
     r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s", "--", "/nonexistent/x.py"],
                        env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "program not found: /nonexistent/x.py" in r.stderr and not r.stdout
+
+
+def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(monkeypatch):
+    # torch < 2.0 has no __getitems__: its fetcher does [dataset[i] for i in indices] then collate_fn.
+    # Drive exactly that against a live controller, agent and adapter client in this process.
+    from debug_client import Client
+    ctl = controller.Controller("k", wait=False)
+    ctl.start()
+    monkeypatch.setenv("BATCHSCOPE_CONTROLLER", "127.0.0.1:%d" % ctl.port)
+    monkeypatch.setenv("BATCHSCOPE_SECRET", "k")
+    c = None
+    try:
+        assert agent.start_main() is not None
+        c = Client(ctl.port, "k")
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}, {"name": "collate"}])
+        c.request("setExceptionBreakpoints", filters=["fetch_error"])
+        c.request("configurationDone")
+        time.sleep(0.3)  # the config reaches the agent's receiver thread
+        train_loader = DataLoader(RowDataset(16, raise_at=9), batch_size=4, collate_fn=PadCollate())
+        lid = instrument._instrument(train_loader)
+        ds, collate = train_loader.dataset, train_loader.collate_fn
+        assert isinstance(ds, instrument.MapDatasetProxy) and isinstance(collate, instrument.CollateProxy)
+        out = {}
+
+        def fetch(n, idx):
+            tagged = instrument._tag(instrument.TaggedIndices, idx, (lid, "train_loader", 0, n, 4))
+            try:
+                out[n] = collate([ds[i] for i in tagged])
+            except Exception as e:
+                out[n] = e
+
+        t = threading.Thread(target=fetch, args=(1, [4, 5, 6, 7]))
+        t.start()
+        st = c.stopped(timeout=10)
+        assert (st["stage"], st["batch"]["index"], st["threadId"]) == ("fetch", 1, 1)
+        frames = c.request("stackTrace", threadId=1)["stackFrames"]
+        assert frames[0]["source"]["path"].endswith("debug_data.py")  # the user's __getitem__
+        c.request("stepIn", threadId=1)
+        st = c.stopped(timeout=10)
+        frames, v = c.top_scope_vars(1)
+        assert st["stage"] == "sample" and v["index"]["value"] == "4"
+        c.request("continue", threadId=1)
+        st = c.stopped(timeout=10)
+        assert st["stage"] == "collate"
+        frames, v = c.top_scope_vars(1)
+        assert v["samples"]["indexedVariables"] == 4
+        c.request("continue", threadId=1)
+        t.join(10)
+        assert out[1]["idx"].tolist() == [4, 5, 6, 7]
+
+        c.request("setFunctionBreakpoints", breakpoints=[])
+        t = threading.Thread(target=fetch, args=(2, [8, 9, 10, 11]))
+        t.start()
+        st = c.stopped(timeout=10)
+        assert st["text"] == "fetch_error" and st["batch"]["index"] == 2
+        info = c.request("exceptionInfo", threadId=1)
+        assert info["details"]["typeName"] == "ValueError" and "bad row 9" in info["details"]["message"]
+        c.request("continue", threadId=1)
+        t.join(10)
+        assert isinstance(out[2], ValueError)  # the user's exception still reaches torch unchanged
+    finally:
+        if c is not None:
+            c.close()
+        a = agent._agent
+        agent._agent = None
+        if a is not None and a.sock is not None:
+            a.ok = False
+            a.sock.close()
+        instrument.uninstall()
+        ctl.close()

@@ -3,6 +3,7 @@
 //   [0xFFFFFFFF] int32 metadataLength, flatbuffer Message (padded), body of Message.bodyLength bytes.
 // The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
 import { Message, MessageHeader } from 'apache-arrow';
+import { checkMessageMetadata } from './arrowFlatbuf';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import type { ReadError } from './types';
@@ -93,7 +94,10 @@ export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Prom
     }
     let msg: Message;
     try {
-      msg = Message.decode(await src.read(metaOffset, metaLength));
+      const meta = await src.read(metaOffset, metaLength);
+      checkMessageMetadata(meta);
+      msg = Message.decode(meta);
+      if (msg.isSchema()) msg.header(); // decode the schema here, inside the guard, not later in the reader
     } catch (err) {
       fail(metaOffset, `corrupt Arrow message metadata (flatbuffer): ${errorMessage(err)}`);
       break;

@@ -277,7 +277,7 @@ export class DataLoaderSession extends LoggingDebugSession {
   }
 
   protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
-    const local = this.tokens?.children(args.variablesReference, args.start, args.count);
+    const local = await this.tokens?.children(args.variablesReference, args.start, args.count);
     if (local) {
       response.body = { variables: local };
       return this.sendResponse(response);

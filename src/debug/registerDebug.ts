@@ -4,25 +4,25 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { DataLoaderSession } from './dataloaderSession';
+import { findPython } from '../runtime/python';
 
 const TYPE = 'batchscope';
 
-/** Interpreter: launch config → setting batchscope.python → the Python extension's environment → python3. */
+/** Interpreter: launch config → setting batchscope.python → the Python extension's environment → python3 on PATH. */
 async function resolvePython(resource: vscode.Uri | undefined): Promise<string> {
   const setting = vscode.workspace.getConfiguration('batchscope', resource).get<string>('python', '');
-  if (setting) return setting;
-  if (vscode.extensions.getExtension('ms-python.python')) {
+  let fromExtension: string | undefined;
+  if (!setting && vscode.extensions.getExtension('ms-python.python')) {
     try {
       const { PythonExtension } = await import('@vscode/python-extension');
       const api = await PythonExtension.api();
       const env = await api.environments.resolveEnvironment(api.environments.getActiveEnvironmentPath(resource));
-      const exe = env?.executable.uri?.fsPath;
-      if (exe) return exe;
+      fromExtension = env?.executable.uri?.fsPath;
     } catch {
-      // The Python extension is optional; fall through to python3.
+      // The Python extension is optional.
     }
   }
-  return process.platform === 'win32' ? 'python' : 'python3';
+  return (await findPython(setting || undefined, fromExtension)).path;
 }
 
 class ConfigurationProvider implements vscode.DebugConfigurationProvider {
@@ -49,7 +49,14 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
       if (tok) config.tokenizer = tok;
     }
     if (config.cwd === undefined && folder) config.cwd = folder.uri.fsPath;
-    if (config.request === 'launch' && !config.python) config.python = await resolvePython(resource);
+    if (config.request === 'launch' && !config.python) {
+      try {
+        config.python = await resolvePython(resource);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Batchscope: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
     config.runtimePath ??= path.join(this.extensionPath, 'runtime');
     return config;
   }

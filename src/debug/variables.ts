@@ -22,7 +22,8 @@ export function parseIds(text: string): number[] | undefined {
 export class TokenVariables {
   /** controller ref of an expanded input_ids/labels tensor → its name */
   private readonly tensorRefs = new Map<number, string>();
-  private readonly local = new Map<number, DebugProtocol.Variable[]>();
+  /** Local reference → children, or a thunk computing them on first expansion. */
+  private readonly local = new Map<number, DebugProtocol.Variable[] | (() => Promise<DebugProtocol.Variable[]>)>();
   private next = LOCAL_BASE;
 
   constructor(readonly decoder: TokenDecoder) {}
@@ -35,13 +36,17 @@ export class TokenVariables {
   }
 
   /** Children of a local reference (paged like the controller's), or undefined if not ours. */
-  children(ref: number, start = 0, count?: number): DebugProtocol.Variable[] | undefined {
-    const all = this.local.get(ref);
+  async children(ref: number, start = 0, count?: number): Promise<DebugProtocol.Variable[] | undefined> {
+    let all = this.local.get(ref);
     if (!all) return undefined;
+    if (typeof all === 'function') {
+      all = await all();
+      this.local.set(ref, all);
+    }
     return all.slice(start, count ? start + count : undefined);
   }
 
-  private alloc(children: DebugProtocol.Variable[]): number {
+  private alloc(children: DebugProtocol.Variable[] | (() => Promise<DebugProtocol.Variable[]>)): number {
     const ref = this.next++;
     this.local.set(ref, children);
     return ref;
@@ -53,17 +58,19 @@ export class TokenVariables {
     if (!name || vars.some((v) => v.name === 'decoded')) return vars;
     const values = vars.find((v) => v.name === 'values');
     if (!values) return vars;
-    let rows: number[][] = [];
-    const single = values.variablesReference === 0 ? parseIds(values.value) : undefined;
-    if (single) rows = [single];
-    else if (values.variablesReference > 0) {
-      for (const r of await fetch(values.variablesReference)) {
-        const ids = parseIds(r.value);
-        if (ids) rows.push(ids);
-      }
-    }
-    if (!rows.length) return vars;
-    return [...vars, this.decodedVariable(name, rows)];
+    // Lazy: the rows are read from the controller only when the user expands `decoded`.
+    const decoded: DebugProtocol.Variable = {
+      name: 'decoded',
+      value: `decode with ${this.decoder.source}`,
+      type: 'list[str]',
+      presentationHint: { lazy: true },
+      variablesReference: this.alloc(async () => {
+        const rows = await readRows(values, fetch);
+        const v = this.decodedVariable(name, rows);
+        return (await this.children(v.variablesReference)) ?? [];
+      }),
+    };
+    return [...vars, decoded];
   }
 
   /** `decoded`: one string per row; children: the rows, each expandable to its tokens. */
@@ -94,4 +101,24 @@ export class TokenVariables {
       indexedVariables: rowVars.length,
     };
   }
+}
+
+/**
+ * The id rows under a tensor's `values` child: a 1-D rendering `[1, 2]`, rows rendered inline
+ * (`[[1, 2], [3, 4]]` children `[0]`: `[1, 2]`), or rows that are themselves expandable lists.
+ */
+async function readRows(values: DebugProtocol.Variable, fetch: (ref: number) => Promise<DebugProtocol.Variable[]>): Promise<number[][]> {
+  if (values.variablesReference === 0) {
+    const one = parseIds(values.value);
+    return one ? [one] : [];
+  }
+  const rows: number[][] = [];
+  const children = await fetch(values.variablesReference);
+  // A 1-D tensor: the children are the ids themselves.
+  if (children.length && children.every((c) => /^-?\d+$/.test(c.value.trim()))) return [children.map((c) => Number(c.value))];
+  for (const r of children) {
+    const ids = parseIds(r.value) ?? (r.variablesReference > 0 ? (await fetch(r.variablesReference)).map((c) => Number(c.value)) : undefined);
+    if (ids && ids.every(Number.isInteger)) rows.push(ids);
+  }
+  return rows;
 }

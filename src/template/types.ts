@@ -11,14 +11,18 @@ export interface RenderOptions {
   tools?: unknown[] | null;
   documents?: unknown[] | null;
   addGenerationPrompt?: boolean;
-  continueFinalMessage?: boolean;
+  /** true continues `content`; a string names the field to continue (as transformers allows). */
+  continueFinalMessage?: boolean | string;
   /** Special-tokens map and caller kwargs (enable_thinking …), merged the way transformers merges them. */
   variables?: Record<string, unknown>;
   /** Pins `strftime_now` for reproducible output. */
   now?: Date;
 }
 
-/** A character span [start, end) of trained (assistant) text, as transformers' AssistantTracker records it. */
+/**
+ * A character span [start, end) of trained (assistant) text, as transformers' AssistantTracker records it.
+ * In RenderResult these are UTF-16 offsets into the JS string; `toCodePointSpans` (render.ts) gives Python's.
+ */
 export interface CharSpan {
   start: number;
   end: number;

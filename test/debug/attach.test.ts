@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { PROGRAM, PYTHON, RUNTIME, TOKENIZER, adapterPath, configure, evaluate, openSession, topScopes, vars, findVar } from './harness';
+import { PROGRAM, PYTHON, RUNTIME, TOKENIZER, adapterPath, configure, evaluate, openSession, topScopes, vars, findVar, type Session } from './harness';
 
 type Stopped = DebugProtocol.StoppedEvent['body'] & { stage?: string; batch?: { loader: string; epoch: number; index: number } };
 
@@ -46,6 +46,17 @@ function startJob(args: string[], env: Record<string, string>): Job {
   return { proc, out: () => out, exited, waitFor };
 }
 
+/** DebugClients still open when a test fails; stopped in `finally` so no adapter outlives its test. */
+const live: Session[] = [];
+async function stopAll(): Promise<void> {
+  for (const s of live.splice(0)) await s.dc.stop().catch(() => {});
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(what)), ms)))]).finally(() => clearTimeout(t));
+}
+
 function sessionFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bs-session-')), 'session.json');
 }
@@ -64,12 +75,13 @@ async function readSession(file: string, ms = 20_000): Promise<{ port: number; s
 
 test('case 9: attach after 200 steps, stop once, detach: the job runs to its end', async () => {
   const file = sessionFile();
-  const job = startJob(['--listen', '--n', '900', '--batch-size', '2', '--step-delay', '0.01'], { BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'attach-secret' });
+  const job = startJob(['--listen', '--n', '900', '--batch-size', '2', '--step-delay', '0.01', '--tokenizer', TOKENIZER], { BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'attach-secret' });
   try {
     const sess = await readSession(file);
     assert.equal(sess.secret, 'attach-secret');
     await job.waitFor(/step 200\n/, 60_000);
     const s = await openSession();
+    live.push(s);
     await configure(s, s.dc.attachRequest({ port: sess.port, secret: sess.secret, tokenizer: TOKENIZER } as DebugProtocol.AttachRequestArguments), {
       functionBreakpoints: [{ name: 'train_step' }],
     });
@@ -89,13 +101,15 @@ test('case 9: attach after 200 steps, stop once, detach: the job runs to its end
     const detachedAt = Date.now();
     await s.dc.disconnectRequest({ terminateDebuggee: false });
     await s.dc.stop();
-    const code = await job.exited;
+    live.splice(live.indexOf(s), 1);
+    const code = await withTimeout(job.exited, 30_000, 'the job did not finish after detach');
     assert.equal(code, 0, job.out().slice(-2000));
     assert.match(job.out(), /done steps=450 /);
     // 450 steps × 10 ms: what is left after the stop must not wait on anything we left behind.
     assert.ok(Date.now() - detachedAt < 20_000, 'the job finished promptly after detach');
   } finally {
     job.proc.kill('SIGKILL');
+    await stopAll();
   }
 });
 
@@ -115,6 +129,7 @@ test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode,
     });
     const sess = await readSession(file);
     const s = await openSession(adapterPort);
+    live.push(s);
     await configure(s, s.dc.attachRequest({ host: '127.0.0.1', port: sess.port, secret: 'remote-secret' } as DebugProtocol.AttachRequestArguments), {
       functionBreakpoints: [{ name: 'fetch', hitCondition: '1' }],
     });
@@ -124,10 +139,12 @@ test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode,
     assert.ok(threads.some((t) => t.id === 1), JSON.stringify(threads));
     await s.dc.disconnectRequest({ terminateDebuggee: false });
     await s.dc.stop();
-    assert.equal(await job.exited, 0, job.out().slice(-2000));
+    live.splice(live.indexOf(s), 1);
+    assert.equal(await withTimeout(job.exited, 30_000, 'the job did not finish after detach'), 0, job.out().slice(-2000));
     assert.match(job.out(), /done steps=200 /);
   } finally {
     job.proc.kill('SIGKILL');
+    await stopAll();
     server.kill('SIGKILL');
   }
 });

@@ -95,7 +95,7 @@ export interface Session {
 
 /** A started DebugClient on a fresh stdio adapter (or on a `--server` port), initialized. */
 export async function openSession(port?: number): Promise<Session> {
-  const dc = new DebugClient('node', adapterPath(), 'batchscope');
+  const dc = new DebugClient('node', adapterPath(), 'batchscope', undefined, process.env.BATCHSCOPE_TEST_ADAPTER_STDERR === '1');
   dc.defaultTimeout = 30_000;
   await dc.start(port);
   const ev = new Events(dc);

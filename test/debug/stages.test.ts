@@ -92,6 +92,11 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
 
     await s.dc.continueRequest({ threadId: 1 });
     await runsToEnd(s, /done steps=6 /);
+    // Batch progress reached the client as DAP progress events (it said it supports them).
+    const starts = s.ev.all.filter((e) => e.event === 'progressStart');
+    assert.ok(starts.length >= 1, 'progressStart sent');
+    assert.match(starts[0].body.title, /train_loader · epoch 0/);
+    assert.ok(s.ev.all.some((e) => e.event === 'progressEnd' && e.body.progressId === starts[0].body.progressId), 'progress ended');
   } finally {
     await close(s);
   }
@@ -157,7 +162,8 @@ test('case 7: persistent workers with pin_memory over 2 epochs keep their thread
       if (!byEpoch.has(epoch)) byEpoch.set(epoch, new Set());
       byEpoch.get(epoch)!.add(stop.threadId!);
       for (const t of (await s.dc.threadsRequest()).body.threads) if (t.id === stop.threadId) names.set(t.id * 10 + epoch, t.name);
-      await s.dc.continueRequest({ threadId: stop.threadId!, singleThread: true });
+      const cont = await s.dc.continueRequest({ threadId: stop.threadId!, singleThread: true });
+      assert.equal(cont.body.allThreadsContinued, false, 'single-thread continue resumes only that thread');
     }
     assert.deepEqual([...byEpoch.keys()].sort(), [0, 1]);
     assert.deepEqual([...byEpoch.get(0)!].sort(), [100, 101]);
@@ -185,6 +191,42 @@ test('case 11: train and val loaders in one run', async () => {
     assert.ok(threads.some((t) => /val_loader/.test(t.name)), JSON.stringify(threads));
     await s.dc.continueRequest({ threadId: stop.threadId! });
     await runsToEnd(s, /done steps=2 /);
+  } finally {
+    await close(s);
+  }
+});
+
+test('stepIn goes to the per-sample fetch, stepOut to the end of the batch, pause stops at the next stage; unknown stage names are refused', async () => {
+  const s = await launch(['--n', '400', '--batch-size', '4', '--step-delay', '0.01'], {
+    functionBreakpoints: [{ name: 'fetch', condition: 'batch_index == 1' }],
+  });
+  try {
+    const stop = await stopped(s);
+    assert.equal(stop.stage, 'fetch');
+    await s.dc.stepInRequest({ threadId: 1 });
+    const sample = await stopped(s);
+    assert.equal(sample.stage, 'sample');
+    assert.equal(sample.batch?.index, 1);
+    const { frames } = await topScopes(s.dc, 1);
+    assert.equal(await evaluate(s.dc, frames[0].id, 'index'), '4', 'the first sample of batch 1');
+    await s.dc.stepOutRequest({ threadId: 1 });
+    const out = await stopped(s);
+    assert.equal(out.stage, 'batch_ready');
+    assert.equal(out.batch?.index, 1);
+    await s.dc.continueRequest({ threadId: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    await s.dc.pauseRequest({ threadId: 1 });
+    const paused = await stopped(s);
+    assert.equal(paused.reason, 'pause');
+    assert.ok(paused.batch!.index > 1, 'paused in a later batch');
+    // Python in the stopped stage's frame, as the REPL and watch use it.
+    const top = await topScopes(s.dc, 1);
+    assert.equal(await evaluate(s.dc, top.frames[0].id, 'batch_index'), String(paused.batch!.index));
+    await assert.rejects(evaluate(s.dc, top.frames[0].id, 'undefined_name_xyz'), /NameError/);
+    const bps = await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'collate', condition: 'batch_index ==' }, { name: 'no_such_stage' }, { name: 'train_step', hitCondition: '% 3' }] });
+    assert.deepEqual(bps.body.breakpoints.map((b) => b.verified), [false, false, true]);
+    assert.match(bps.body.breakpoints[0].message ?? '', /condition/);
+    assert.match(bps.body.breakpoints[1].message ?? '', /no_such_stage/);
   } finally {
     await close(s);
   }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { TokenDecoder } from '../../src/debug/tokenDecode';
 import { TokenVariables, parseIds } from '../../src/debug/variables';
 
@@ -59,12 +60,30 @@ test('decorate adds a lazy `decoded` child to an expanded input_ids tensor', asy
   });
   const decoded = out.find((v) => v.name === 'decoded');
   assert.ok(decoded, 'decoded child added');
-  const children = tv.children(decoded.variablesReference)!;
+  assert.deepEqual(decoded.presentationHint, { lazy: true });
+  const children = (await tv.children(decoded.variablesReference))!;
   assert.deepEqual(children.map((c) => JSON.parse(c.value)), [truth.text[0], truth.text[1]]);
-  const tokens = tv.children(children[0].variablesReference)!;
+  const tokens = (await tv.children(children[0].variablesReference))!;
   assert.equal(tokens.length, rows[0].length);
+  assert.deepEqual((await tv.children(children[0].variablesReference, 1, 2))!.map((t) => t.name), ['1', '2']);
   tv.reset();
-  assert.equal(tv.children(decoded.variablesReference), undefined);
+  assert.equal(await tv.children(decoded.variablesReference), undefined);
+});
+
+test('decorate reads rows that are themselves expandable lists (the controller\'s list[N] rendering)', async () => {
+  const truth = pythonTruth();
+  const tv = new TokenVariables(TokenDecoder.load(TOK));
+  await tv.decorate(1, [{ name: 'labels', value: 'Tensor', variablesReference: 7 }], async () => []);
+  const labels = [-100, -100, ...truth.ids[0].slice(2)];
+  const lists: Record<number, DebugProtocol.Variable[]> = {
+    8: [{ name: '[0]', value: 'list[' + labels.length + ']', variablesReference: 9 }],
+    9: labels.map((id, i) => ({ name: `[${i}]`, value: String(id), variablesReference: 0 })),
+  };
+  const out = await tv.decorate(7, [{ name: 'values', value: '[[…]]', variablesReference: 8 }], async (ref) => lists[ref]);
+  const rows = (await tv.children(out.find((v) => v.name === 'decoded')!.variablesReference))!;
+  assert.equal(rows.length, 1);
+  assert.ok(JSON.parse(rows[0].value).startsWith('[masked ×2]'), rows[0].value);
+  assert.match(rows[0].type ?? '', /2\/\d+ masked/);
 });
 
 test('parseIds reads tensor and list renderings', () => {

@@ -30,6 +30,7 @@ before(async () => {
     name: 'debug',
     copy: { 'loader_job.py': join(JOB, 'loader_job.py'), 'debug_data.py': join(JOB, 'debug_data.py'), tokenizer: join(FIXTURES, 'tokenizer') },
     write: { '.vscode/launch.json': JSON.stringify(LAUNCH, null, 2) },
+    viewport: { width: 1280, height: 1000 }, // room for Variables next to Call Stack and Breakpoints
   });
 });
 after(async () => s?.close());
@@ -39,8 +40,21 @@ function row(view: string, text: string | RegExp) {
   return s.page.locator(`${view} .monaco-list-row`, { hasText: text }).first();
 }
 
+/** The tree renders only the rows in view: walk the focus down (as arrow keys do) until the row shows. */
+async function reveal(view: string, text: string | RegExp) {
+  const r = row(view, text);
+  for (let i = 0; i < 40 && !(await r.isVisible()); i++) {
+    await s.page.keyboard.press('ArrowDown');
+    await s.page.locator(`${view} .monaco-list-row.focused`).first().waitFor({ timeout: UI_TIMEOUT });
+  }
+  await r.waitFor({ timeout: UI_TIMEOUT });
+  return r;
+}
+
 test('collate breakpoint with num_workers=2: call stack, batch summary, decoded tokens, run to the end', { timeout: 300_000 }, async () => {
   // Function breakpoint "collate", typed into the Breakpoints view as a person would.
+  await s.command('View: Show Run and Debug');
+  await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).waitFor({ timeout: UI_TIMEOUT });
   await s.command('Add Function Breakpoint'); // listed without the "Debug:" category
   const input = s.page.locator('.debug-breakpoints input, .debug-pane .monaco-inputbox input').first();
   await input.waitFor({ timeout: UI_TIMEOUT });
@@ -55,6 +69,8 @@ test('collate breakpoint with num_workers=2: call stack, batch summary, decoded 
   await row('.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
   await s.screenshot('stopped-at-collate');
 
+  // Fold the Watch pane: Variables gets its room.
+  await s.page.locator('.pane-header', { hasText: 'Watch' }).click();
   // Step over collate: the collated batch is in Variables, tensors summarised.
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
   const batch = row('.debug-variables', /^\s*batch\b/);
@@ -64,13 +80,12 @@ test('collate breakpoint with num_workers=2: call stack, batch summary, decoded 
   await inputIds.waitFor({ timeout: UI_TIMEOUT });
   assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
   await inputIds.click();
-  const decoded = row('.debug-variables', /decoded/);
-  await decoded.waitFor({ timeout: UI_TIMEOUT });
+  const decoded = await reveal('.debug-variables', /decoded/);
   assert.match(await decoded.innerText(), /rows|"/, `decoded tokens shown: ${await decoded.innerText()}`);
   await s.screenshot('variables');
 
   // Remove the breakpoint and continue: the job runs to its end and the session closes.
-  await s.command('Debug: Remove All Breakpoints');
+  await s.command('Remove All Breakpoints'); // listed without the "Debug:" category
   await cont.click();
   await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
   assert.equal(await s.page.locator('.debug-call-stack .monaco-list-row').count(), 0, 'no session left in the call stack');

@@ -61,7 +61,7 @@ TOOL[{{ message.name|default('?') }}]: {{ message.content }}
 
 // Printing and semantics where @huggingface/jinja differs from Python: each line exercises one gap.
 const GAPS = `repr: {{ messages[0] }} | {{ tools }} | {{ [1, 'a', none, true, 2.5] }} | {{ ("it's", 'say "hi"', 'x') }}
-scalars: {{ True }} {{ none }} {{ 2.0 }} {{ 1/3 }} {{ 10**20 }} {{ 1e20 }} {{ 0.00001 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ true + 1 }}
+scalars: {{ True }} {{ none }} {{ 2.0 }} {{ 1/3 }} {{ 10**20 }} {{ 1e20 }} {{ 0.00001 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ true + 1 }}{% if floats is defined %} {{ floats }} {{ floats|tojson }} {{ floats|sum }}{% endif %}
 intkeys: {% set d = {0: 'zero', 1: 'one'} %}{{ d[1] }} {{ d }} {{ d|tojson }} {{ 0 in d }}
 tuples: {% for a, b in [('x', 1), ('y', 2)] %}{{ a }}{{ b }} {% endfor %}{% for k, v in {'p': 1, 'q': [2]}.items() %}{{ k }}={{ v }};{% endfor %}
 undefined: [{{ nothing|trim }}][{{ nothing|length }}][{% for x in nothing %}x{% endfor %}][{{ nothing }}][{{ nothing|default('dflt') }}][{{ nothing is defined }}]
@@ -69,6 +69,7 @@ strings: {{ 'é🙂'|length }} {{ '  x  '.strip() }}|{{ 'a b  c'.split() }} {{ '
 compare: {{ 'a' < 'b' }} {{ [1, 2] == [1, 2] }} {{ {'a': 1} == {'a': 1} }} {{ 1 == 1.0 }} {{ 'x' in 'xyz' }} {{ 'b' in {'b': 1} }} {{ [1] + [2] }}
 json: {{ {'b': 1, 'a': 'é<>'}|tojson(sort_keys=true) }} {{ {'a': [1, 2]}|tojson(separators=(',', ':')) }} {{ {'a': {}}|tojson(indent=1) }} {{ 'é'|tojson(true) }} {{ 3.0|tojson }}
 filters: {{ messages|map(attribute='role')|join(',') }} {{ messages|selectattr('role', 'equalto', 'user')|list|length }} {{ [3, 1, 2]|sort }} {{ [3, 1, 2]|max }} {{ [1, 2.5]|sum }} {{ 2.5|round }} {{ '3.7'|int }} {{ ['a', 'b']|map('upper')|list }} {{ 'a b c'|wordcount }} {{ [1, 1, 2]|unique|list }} {{ 'x'|list }}
+loopctl: {% for x in [1, 2, 3, 4, 5] %}<{{ x }}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}!{% break %}{% endif %}>{% else %}never{% endfor %}{% for x in [] %}{% else %}empty{% endfor %}
 loop: {% for m in messages %}{{ loop.index }}/{{ loop.length }}{{ 'F' if loop.first }}{{ 'L' if loop.last }}{{ loop.cycle('a', 'b') }} {% endfor %}
 scope: {% set x = 'outer' %}{% for m in messages %}{% set x = 'inner' %}{% endfor %}{{ x }}{% set ns = namespace(x='outer') %}{% for m in messages %}{% set ns.x = 'inner' %}{% endfor %} {{ ns.x }} {{ ns }}
 dict: {{ dict(a=1, b='x') }} {{ messages[0].get('missing', 'fallback') }} {{ messages[0].keys()|list }}
@@ -177,7 +178,7 @@ export const CASES: ConformanceCase[] = [
   { name: 'llama2 undefined bos_token', tokenizer: 'fixture', template: 'llama2', messages: plain, error: { sameMessage: true } },
   ...both({ name: 'tools template', tokenizer: 'fixture', template: 'tools', messages: toolChat, tools }),
   ...both({ name: 'tools template no tools', tokenizer: 'fixture', template: 'tools', messages: toolChat.slice(0, 2) }),
-  ...both({ name: 'gaps', tokenizer: 'fixture', template: 'gaps', messages: toolChat, tools, kwargs: { enable_thinking: false } }),
+  ...both({ name: 'gaps', tokenizer: 'fixture', template: 'gaps', messages: toolChat, tools, kwargs: { enable_thinking: false, floats: [0.1, 1.5e-7, 123456789.125, 3.14159e-5, -2.5] } }),
   { name: 'crlf template', tokenizer: 'fixture', template: 'crlf', messages: multi },
   ...both({ name: 'generation spans', tokenizer: 'fixture', template: 'generation', messages: multi, mask: true }),
   { name: 'generation with reasoning aliases', tokenizer: 'fixture', template: 'gaps', messages: thinking },

@@ -19,12 +19,9 @@ before(async () => {
   buildSync({ entryPoints: [join(REPO, 'webview/template/main.ts')], bundle: true, format: 'iife', platform: 'browser', outfile: join(dir, 'template.js'), loader: { '.css': 'css' }, logLevel: 'warning' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   page = await browser.newPage();
-  await page.addInitScript(() => {
-    const w = window as unknown as { posted: unknown[]; acquireVsCodeApi: () => unknown };
-    w.posted = [];
-    w.acquireVsCodeApi = () => ({ postMessage: (m: unknown) => w.posted.push(m), setState: () => undefined, getState: () => undefined });
-  });
-  await page.setContent(`<!DOCTYPE html><html><head><style>${readFileSync(join(dir, 'template.css'), 'utf8')}</style></head><body><div id="app"></div></body></html>`);
+  // Stands in for VS Code's webview API: records what the page posts.
+  const stub = 'window.posted = []; window.acquireVsCodeApi = () => ({ postMessage: (m) => window.posted.push(m), setState() {}, getState() {} });';
+  await page.setContent(`<!DOCTYPE html><html><head><style>${readFileSync(join(dir, 'template.css'), 'utf8')}</style><script>${stub}</script></head><body><div id="app"></div></body></html>`);
   await page.addScriptTag({ content: readFileSync(join(dir, 'template.js'), 'utf8') });
 });
 after(async () => {

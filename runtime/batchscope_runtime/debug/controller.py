@@ -739,6 +739,11 @@ class Controller:
                                     "total": msg.get("total"), "message": msg["message"]})
 
     def _agent_gone(self, a):
+        if a.hang_file:  # the agent's faulthandler file: the process is gone, nobody writes it any more
+            try:
+                os.unlink(a.hang_file)
+            except OSError:
+                pass
         if a.kind == "worker" and not a.said_bye:
             threading.Thread(target=self._worker_gone, args=(a,), daemon=True).start()
             return
@@ -781,7 +786,9 @@ class Controller:
         status = self._probe(a.pid) or {}
         sig = status.get("signal")
         code = status.get("exitCode")
-        if sig is None and code in (0, None) and not status.get("unknown"):
+        main = next((x for x in list(self.agents.values()) if x.kind == "main"), None)
+        shutting_down = main is None or main.said_bye  # torch terminates leftover workers while the job ends
+        if shutting_down or (sig is None and code in (0, None) and not status.get("unknown")):
             with self.lock:
                 t = self.threads.get(a.thread_id)
                 if t and t.slot == a.slot and t.alive:

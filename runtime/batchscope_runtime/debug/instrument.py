@@ -41,6 +41,14 @@ class TaggedIndices(list):
     def __reduce__(self):
         return (_rebuild_tagged, (type(self), list(list.__iter__(self)), getattr(self, "_bs", None)))
 
+    def __iter__(self):
+        # torch < 2.0 has no __getitems__: its fetcher iterates the index list once, in the
+        # fetching process, and calls dataset[i] per index. That first iteration begins the batch.
+        meta = self.__dict__.pop("_bs", None)
+        if meta is not None:
+            _begin_map_batch(self, meta)
+        return list.__iter__(self)
+
 
 def _tag(cls, items, meta):
     t = cls(items)
@@ -63,8 +71,9 @@ class TaggedIterIndices(TaggedIndices):
         return list.__iter__(self)
 
 
-def _meta_of(indices):
-    return getattr(indices, "_bs", None) if isinstance(indices, TaggedIndices) else None
+def _take_meta(indices):
+    """The batch tag, consumed so a later iteration of the same list does not begin it again."""
+    return indices.__dict__.pop("_bs", None) if isinstance(indices, TaggedIndices) else None
 
 
 # ---------- proxies of the loader inputs (module level: spawn/forkserver pickle them)
@@ -144,11 +153,31 @@ class MapDatasetProxy(_Proxy):
         return len(self._bs_inner)
 
     def __getitem__(self, index):
-        return self._bs_inner[index]
+        ctx = getattr(_tls, "ctx", None)
+        if ctx is None or ctx.stage != "fetch":
+            return self._bs_inner[index]
+        # torch < 2.0 path: one call per index inside a batch begun by TaggedIndices.__iter__
+        a = _agent()
+        if a is None:
+            return self._bs_inner[index]
+        if a.cfg.armed:
+            ctx.sample_pos = (len(ctx.samples), index)
+            ctx.sample = None
+            a.boundary("sample", ctx)
+        try:
+            sample = self._bs_inner[index]
+        except Exception as e:
+            _tls.ctx = None
+            ctx.timings["fetch"] = time.perf_counter() - _tls.fetch_t
+            a.exception("fetch_error", "fetch", ctx, e)
+            a.finish(ctx, e)
+            raise
+        ctx.samples.append(sample)
+        return sample
 
     def __getitems__(self, indices):
         a = _agent()
-        meta = _meta_of(indices)
+        meta = _take_meta(indices)
         if a is None or meta is None:
             return _fetch_plain(self._bs_inner, indices)
         ctx = _new_ctx(a, meta, indices, self._bs_inner)
@@ -233,11 +262,36 @@ def _where(fn):
         return None
 
 
+def _begin_map_batch(indices, meta):
+    a = _agent()
+    if a is None:
+        return
+    ctx = _new_ctx(a, meta, indices, _inner_dataset(meta[0]))
+    ctx.stage = "fetch"
+    ctx.samples = []
+    ctx.timings["fetch"] = 0.0
+    _tls.ctx = ctx
+    a.begin(ctx)
+    a.boundary("fetch", ctx)
+    _tls.fetch_t = time.perf_counter()
+
+
+def _inner_dataset(lid):
+    """The user's dataset behind loader `lid`, for source locations (worker: its own copy)."""
+    try:
+        from torch.utils.data import get_worker_info
+        info = get_worker_info()
+    except Exception:
+        info = None
+    proxy = info.dataset if info is not None else getattr(_loader_by_id(lid), "dataset", None)
+    return getattr(proxy, "_bs_inner", None) or object()
+
+
 def _begin_iterable_batch(indices, meta):
     a = _agent()
     if a is None:
         return
-    ctx = _new_ctx(a, meta, indices, getattr(_tls, "iter_inner", None) or object())
+    ctx = _new_ctx(a, meta, indices, getattr(_tls, "iter_inner", None) or _inner_dataset(meta[0]))
     ctx.indices = []  # an iterable dataset has no indices: record the sample positions it yields
     ctx.stage = "fetch"
     ctx.samples = []
@@ -467,11 +521,8 @@ def _iter_init(self, loader, *args, **kwargs):
         name = _loader_names.get(loader) or "loader%d" % lid
         user_timeout = getattr(self, "_timeout", 0) if getattr(self, "_num_workers", 0) else 0
         object.__setattr__(self, "_bs_info", (lid, name, weakref.ref(loader), user_timeout))
-        pin = getattr(self, "_pin_memory_thread", None)
-        if pin is not None and pin.ident is not None:
-            a.pin_threads[pin.ident] = lid
-            a.send({"type": "thread", "reason": "started", "threadId": wire.thread_id_for_pin(lid),
-                    "name": "pin memory · %s (pid %d)" % (name, a.pid)})
+        # The pin-memory thread does not exist yet (the subclass starts it after this base __init__):
+        # _pin() recognises it on its first batch.
         a.register_iterator(weakref.ref(self), user_timeout)
     except Exception as e:
         print("batchscope: iterator not tracked: %s: %s" % (type(e).__name__, e), file=sys.stderr)
@@ -524,11 +575,16 @@ def _pin(data, *args, **kwargs):
     if getattr(_tls, "in_pin", False):
         return _orig["pin"](data, *args, **kwargs)
     a = _agent()
-    if a is None or not a.cfg.armed:
+    if a is None:
         return _orig["pin"](data, *args, **kwargs)
     ident = threading.get_ident()
     lid = a.pin_threads.get(ident)
-    if lid is not None:
+    if lid is None:
+        lid = False if threading.current_thread() is threading.main_thread() else _register_pin_thread(a, ident)
+        a.pin_threads[ident] = lid
+    if not a.cfg.armed:
+        return _orig["pin"](data, *args, **kwargs)
+    if lid is not False:
         tid, idx = wire.thread_id_for_pin(lid), -1
         caller = sys._getframe(1)
         if isinstance(caller.f_locals.get("idx"), int):  # torch's pin loop holds the batch's send index
@@ -551,6 +607,20 @@ def _pin(data, *args, **kwargs):
         return _orig["pin"](data, *args, **kwargs)
     finally:
         _tls.in_pin = False
+
+
+def _register_pin_thread(a, ident):
+    """Find which live iterator owns this pin-memory thread; announce it as thread 2 + loader id."""
+    for ref, _ in list(a.iterators):
+        it = ref()
+        pin = getattr(it, "_pin_memory_thread", None)
+        info = getattr(it, "_bs_info", None)
+        if pin is not None and info is not None and pin.ident == ident:
+            a.pin_threads[ident] = info[0]
+            a.send({"type": "thread", "reason": "started", "threadId": wire.thread_id_for_pin(info[0]),
+                    "name": "pin memory · %s (pid %d)" % (info[1], a.pid)})
+            return info[0]
+    return False  # not a pin thread we know: treat like the main thread
 
 
 class _StageCM:

@@ -61,6 +61,8 @@ def main(argv):
     if not secret:
         print("batchscope debug: pass --secret or set BATCHSCOPE_SECRET", file=sys.stderr)
         return 2
+    if a.tokenizer:
+        a.tokenizer = os.path.abspath(a.tokenizer)  # the program may run in another --cwd
     try:
         ctl = Controller(secret, port=a.port, mode="launch", hang_timeout=a.hang_timeout, tokenizer=a.tokenizer, wait=not a.no_wait)
     except OSError as e:
@@ -72,7 +74,7 @@ def main(argv):
     env = child_env(os.environ, "127.0.0.1:%d" % ctl.port, secret)
     env["BATCHSCOPE_HANG_TIMEOUT"] = str(a.hang_timeout)
     if a.tokenizer:
-        env["BATCHSCOPE_TOKENIZER"] = os.path.abspath(a.tokenizer)
+        env["BATCHSCOPE_TOKENIZER"] = a.tokenizer
     cmd = [sys.executable, "-m", "batchscope_runtime.debug.bootstrap"] + a.target
     try:
         proc = subprocess.Popen(cmd, env=env, cwd=a.cwd or None)

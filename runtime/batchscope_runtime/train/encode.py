@@ -77,10 +77,12 @@ class Encoder:
 
 def _encode_chunk(args):
     """Worker for preprocessing_num_workers > 1 (module-level so multiprocessing can pickle it)."""
-    tokenizer_dir, cutoff_len, chunk = args
+    tokenizer_dir, chat_template, cutoff_len, chunk = args
     from transformers import AutoTokenizer
 
-    enc = Encoder(AutoTokenizer.from_pretrained(tokenizer_dir), cutoff_len)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer.chat_template = chat_template  # the `template` key may have replaced it
+    enc = Encoder(tokenizer, cutoff_len)
     return [enc.encode(s["messages"], s.get("tools")) for s in chunk]
 
 
@@ -90,7 +92,8 @@ def encode_all(samples, tokenizer, tokenizer_dir, cutoff_len, num_workers=None):
         import multiprocessing as mp
 
         size = (len(samples) + num_workers - 1) // num_workers
-        chunks = [(str(tokenizer_dir), cutoff_len, samples[i:i + size]) for i in range(0, len(samples), size)]
+        chunks = [(str(tokenizer_dir), tokenizer.chat_template, cutoff_len, samples[i:i + size])
+                  for i in range(0, len(samples), size)]
         with mp.get_context("spawn").Pool(num_workers) as pool:
             results = [r for part in pool.map(_encode_chunk, chunks) for r in part]
     else:

@@ -894,9 +894,11 @@ export class PyInterpreter extends Interpreter {
       try {
         out += this.block(node.body, scope).value;
       } catch (e) {
-        if (e instanceof controlErrors[1]) continue;
-        if (e instanceof controlErrors[0]) break;
-        throw e;
+        const ctl = e instanceof controlErrors[1] ? 'continue' : e instanceof controlErrors[0] ? 'break' : undefined;
+        if (!ctl) throw e;
+        out += (e as { partial?: string }).partial ?? '';
+        if (ctl === 'continue') continue;
+        break;
       }
     }
     return str(out);
@@ -937,7 +939,14 @@ Object.assign(PyInterpreter.prototype, {
   evaluateBlock(this: PyInterpreter, statements: Node[], env: Environment): RV {
     let out = '';
     for (const s of statements) {
-      const v = this.evaluate(s, env) as RV;
+      let v: RV;
+      try {
+        v = this.evaluate(s, env) as RV;
+      } catch (e) {
+        // break/continue: jinja2 has already emitted this iteration's output so far; carry it up.
+        if (controlErrors.some((c) => e instanceof c)) (e as { partial?: string }).partial = out + ((e as { partial?: string }).partial ?? '');
+        throw e;
+      }
       const t = s.type;
       if (t === 'Set' || t === 'Macro' || t === 'Comment') continue;
       out += v.type === 'StringValue' ? v.value : pyStr(v);
