@@ -46,6 +46,23 @@ export interface DatasetSearchHit {
   row: number;
   column: string;
 }
+/** The selected tokenized row checked against the chat template (src/editors/datasetTemplateCompare.ts). */
+export interface DatasetTemplateCompare {
+  index: number;
+  /** no-source: the row keeps no conversation beside its ids; no-template: no tokenizer/template known. */
+  status: 'match' | 'differs' | 'no-source' | 'no-template' | 'error';
+  /** One sentence for the panel, e.g. "First differing token at position 7: expected …, found …". */
+  message: string;
+  /** The template file used. */
+  template?: string;
+  /** Tokens compared (match). */
+  compared?: number;
+  /** Where the first difference is (differs). */
+  field?: 'input_ids' | 'labels';
+  position?: number;
+  expected?: string;
+  found?: string;
+}
 export type DatasetToWebview =
   | {
       type: 'dataset/init';
@@ -74,6 +91,10 @@ export type DatasetToWebview =
   | { type: 'dataset/statsDone'; cancelled: boolean; error?: string }
   | { type: 'dataset/jump'; row: number }
   | { type: 'dataset/showStats' }
+  /** Sent after `dataset/row` for a tokenized dataset (input_ids + labels). */
+  | { type: 'dataset/templateCompare'; compare: DatasetTemplateCompare }
+  /** Answer to `dataset/previewTemplate`: sent to the template preview, or why not (no chat shape …). */
+  | { type: 'dataset/previewTemplateResult'; index: number; ok: boolean; message: string }
   | { type: 'dataset/fatal'; message: string; errors: ReadError[] };
 export type DatasetFromWebview =
   | { type: 'dataset/ready' }
@@ -83,7 +104,9 @@ export type DatasetFromWebview =
   | { type: 'dataset/cancelSearch' }
   | { type: 'dataset/computeStats'; cutoffLen: number }
   | { type: 'dataset/cancelStats' }
-  | { type: 'dataset/selectTokenizer' };
+  | { type: 'dataset/selectTokenizer' }
+  /** "Preview with chat template" for the selected row. */
+  | { type: 'dataset/previewTemplate'; index: number };
 
 // ── template preview panel ─────────────────────────────────────────────────────
 /** Inputs the panel edits (all JSON as typed, parsed on the host so errors can name the field). */

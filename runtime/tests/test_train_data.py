@@ -115,3 +115,12 @@ def test_the_sampler_skips_exactly_the_consumed_prefix():
     assert list(s) == list(base)[8:] and len(s) == len(base) - 8
     s.set_epoch(4)
     assert list(s) != list(base)
+
+
+def test_preprocessing_workers_give_the_same_encoding():
+    from batchscope_runtime.train.encode import encode_all
+
+    tok = AutoTokenizer.from_pretrained(str(FIXTURES / "model"))
+    samples = load_conversations(["alpaca_demo", "sharegpt_demo"], FIXTURES / "train") * 4
+    assert len(samples) >= 256  # below that, encode_all stays in-process
+    assert encode_all(samples, tok, FIXTURES / "model", 128, 2) == encode_all(samples, tok, FIXTURES / "model", 128, None)

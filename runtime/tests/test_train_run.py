@@ -145,9 +145,14 @@ def test_kill_during_a_save_leaves_the_previous_checkpoint_loadable(tmp_path):
     AutoModelForCausalLM.from_pretrained(str(tmp_path / "checkpoint-5"))
     assert ckpt.torch_load(tmp_path / "checkpoint-5" / "optimizer.pt")["state"]
     # and a resume picks it up and cleans the half-written folder away
-    events, rc, stderr = run_train(CONFIG, "output_dir=%s" % tmp_path, "resume_from_checkpoint=true", "max_steps=6",
-                                   "save_steps=0")
+    # (this run also writes its events to a file with --events: stdout then carries none)
+    channel = tmp_path / "events.jsonl"
+    on_stdout, rc, stderr = run_train(CONFIG, "output_dir=%s" % tmp_path, "resume_from_checkpoint=true",
+                                      "max_steps=6", "save_steps=0", extra=("--events", str(channel)))
     assert rc == 0, stderr
+    assert on_stdout == []
+    events = [json.loads(l) for l in channel.read_text().splitlines()]
+    assert_valid(events)
     assert events[0]["start_step"] == 5 and events[-1]["step"] == 6
     assert not list(tmp_path.glob(".checkpoint-*"))
 

@@ -20,7 +20,7 @@ function validOffsets(offs: ArrayLike<number | bigint> | undefined, from: number
 export function validateData(d: Data, path: string): void {
   const n = d.length;
   check(Number.isSafeInteger(n) && n >= 0 && d.offset >= 0, path, `bad length ${n}`);
-  if (d.nullCount > 0) check(!!d.nullBitmap && d.nullBitmap.length * 8 >= d.offset + n, path, 'validity bitmap too short');
+  if (d.nullCount > 0 && d.type.typeId !== Type.Null) check(!!d.nullBitmap && d.nullBitmap.length * 8 >= d.offset + n, path, 'validity bitmap too short');
   switch (d.type.typeId) {
     case Type.Int:
     case Type.Float:

@@ -11,7 +11,22 @@ export async function openJsonSource(src: ByteSource, opts: TextOpenOptions): Pr
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
   if (i >= head.length && src.size <= head.length) throw new DatasetOpenError(src.name, 'empty file');
   if (head[i] === 0x5b) return openTextSource(src, 'json', 'json', opts);
-  if (head[i] === 0x7b) return openTextSource(src, 'jsonl', 'json', opts);
+  if (head[i] === 0x7b) {
+    // One pretty-printed object (a config, not data) vs JSON Lines: a small file that parses whole is the former.
+    if (src.size <= 64 * 1024 * 1024) {
+      const text = new TextDecoder().decode(await src.read(0, src.size));
+      let whole: unknown;
+      try {
+        whole = JSON.parse(text);
+      } catch {
+        whole = undefined;
+      }
+      if (whole && typeof whole === 'object' && !Array.isArray(whole) && text.trim().includes('\n')) {
+        throw new DatasetOpenError(src.name, 'the file holds one JSON object spread over several lines, not a list of records or JSON Lines', { line: 1 });
+      }
+    }
+    return openTextSource(src, 'jsonl', 'json', opts);
+  }
   throw new DatasetOpenError(src.name, 'expected a JSON list of records or JSON Lines (first character is neither `[` nor `{`)', {
     byteOffset: i,
   });

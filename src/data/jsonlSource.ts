@@ -192,11 +192,10 @@ export async function openTextSource(src: ByteSource, kind: TextKind, format: Da
     throw new DatasetOpenError(src.name, fe ? fe.message : 'no records found', fe ? { line: fe.line } : {});
   }
   const good = await s.inferColumns(opts.signal);
-  if (good === 0 && s.numRows <= SAMPLE) {
+  if (good === 0) {
     const e = s.errors.find((x) => x.line !== undefined) ?? s.errors[0];
     throw new DatasetOpenError(src.name, `no record could be read; first problem: ${e?.message ?? 'unknown'}`, { line: e?.line });
   }
-  if (good === 0) s.notes.push(`None of the first ${SAMPLE} records could be read; columns are unknown until a good record is found.`);
   return s;
 }
 

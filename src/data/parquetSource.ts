@@ -3,6 +3,7 @@ import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaD
 import { compressors } from 'hyparquet-compressors';
 import { RecordBatchReader } from 'apache-arrow';
 import { arrowTypeName, toCell } from './arrowValues';
+import { checkMessageMetadata } from './arrowFlatbuf';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import { Lru } from './lru';
@@ -70,6 +71,13 @@ function arrowSchemaTypes(b64: string | undefined): Map<string, string> | undefi
   if (!b64) return undefined;
   try {
     const raw = Buffer.from(b64, 'base64');
+    // Same guard as for .arrow files: a corrupt flatbuffer would make apache-arrow loop.
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const cont = raw.length >= 8 && dv.getUint32(0, true) === 0xffffffff;
+    const metaLen = dv.getInt32(cont ? 4 : 0, true);
+    const start = cont ? 8 : 4;
+    if (metaLen <= 0 || start + metaLen > raw.length) return undefined;
+    checkMessageMetadata(new Uint8Array(raw.buffer, raw.byteOffset + start, metaLen));
     const buf = new Uint8Array(raw.length + 8);
     buf.set(raw);
     buf.set([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], raw.length);
@@ -133,10 +141,52 @@ export class ParquetSource implements ScannableSource {
       meta = await parquetMetadataAsync(asyncBuffer(src));
       parquetSchema(meta);
       if (!Number.isSafeInteger(Number(meta.num_rows)) || Number(meta.num_rows) < 0) throw new Error(`num_rows ${meta.num_rows}`);
+      let sum = 0;
+      for (const [g, rg] of meta.row_groups.entries()) {
+        const n = Number(rg.num_rows);
+        if (!Number.isSafeInteger(n) || n < 0) throw new Error(`row group ${g} claims ${rg.num_rows} rows`);
+        sum += n;
+      }
+      if (sum !== Number(meta.num_rows)) throw new Error(`row groups hold ${sum} rows, the footer says ${meta.num_rows}`);
     } catch (err) {
       throw new DatasetOpenError(name, `corrupt Parquet footer: ${errorMessage(err)}`, { byteOffset: footerAt });
     }
     return new ParquetSource(src, meta);
+  }
+
+  private readonly badGroups = new Map<number, string>();
+
+  /**
+   * hyparquet starts one promise per column chunk and only awaits those that map onto the schema, so a
+   * corrupt `path_in_schema` leaves a rejection nobody handles. Check the chunk list before reading.
+   */
+  private checkGroup(g: number): void {
+    if (this.badGroups.has(g)) throw new Error(this.badGroups.get(g));
+    const leaves = new Set<string>();
+    const walk = (t: Tree) => (t.children.length ? t.children.forEach(walk) : leaves.add(t.path.join('.')));
+    parquetSchema(this.meta).children.forEach(walk);
+    const chunks = this.meta.row_groups[g]?.columns ?? [];
+    const seen = new Set<string>();
+    let problem: string | undefined;
+    for (const c of chunks) {
+      const p = c.meta_data?.path_in_schema?.join('.');
+      if (p === undefined) problem = 'column chunk without metadata';
+      else if (!leaves.has(p)) problem = `column chunk for unknown column "${p}"`;
+      else if (seen.has(p)) problem = `two column chunks for "${p}"`;
+      if (problem) break;
+      seen.add(p!);
+      const start = Number(c.meta_data!.dictionary_page_offset ?? c.meta_data!.data_page_offset);
+      const size = Number(c.meta_data!.total_compressed_size);
+      if (!(start >= 4 && size >= 0 && start + size <= this.src.size - 8)) {
+        problem = `column chunk "${p}" points outside the file (${start}+${size})`;
+        break;
+      }
+    }
+    if (!problem && seen.size !== leaves.size) problem = `${seen.size} column chunks for ${leaves.size} columns`;
+    if (problem) {
+      this.badGroups.set(g, problem);
+      throw new Error(problem);
+    }
   }
 
   private groupOf(row: number): number {
@@ -167,8 +217,9 @@ export class ParquetSource implements ScannableSource {
       }
       // One row group at a time, so a corrupt group only costs its own rows.
       const g = this.groupOf(r);
-      const gEnd = Math.min(end, this.groupStarts[g + 1]);
+      const gEnd = Math.max(r + 1, Math.min(end, this.groupStarts[g + 1])); // always make progress
       try {
+        this.checkGroup(g);
         const objs = await parquetReadObjects({ file: this.file, metadata: this.meta, rowStart: r, rowEnd: gEnd, compressors, utf8: false });
         if (objs.length !== gEnd - r) throw new Error(`expected ${gEnd - r} rows, decoded ${objs.length}`);
         for (let i = 0; i < objs.length; i++, r++) {
@@ -194,6 +245,7 @@ export class ParquetSource implements ScannableSource {
       const rowEnd = this.groupStarts[g + 1];
       let objs: Record<string, unknown>[];
       try {
+        this.checkGroup(g);
         objs = wanted.length
           ? await parquetReadObjects({ file: this.file, metadata: this.meta, rowStart, rowEnd, columns: wanted, compressors, utf8: false })
           : new Array(rowEnd - rowStart).fill({});

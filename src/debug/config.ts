@@ -32,7 +32,6 @@ export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments, Common
   program?: string;
   module?: string;
   config?: string;
-  stopOnEntry?: boolean;
 }
 
 export interface AttachArgs extends DebugProtocol.AttachRequestArguments, CommonArgs {

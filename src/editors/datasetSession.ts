@@ -16,6 +16,8 @@ import { defaultEngines, type ChipTokenizer, type DatasetEngines } from './datas
 import { PageCache } from './datasetPageCache';
 import { parseSearchQuery } from './datasetSearchQuery';
 import type { TokenizerResolution } from './datasetTokenizerResolve';
+import { compareRowWithTemplate, isTokenized } from './datasetTemplateCompare';
+import { chatFields, chatShape, findDatasetInfoEntry, templateBesideTokenizer, type DatasetInfoLookup, type TemplatePreviewRequest } from './datasetTemplateRow';
 
 /** Rows per page message: about two screens, so one message covers a scroll step. */
 export const PAGE_SIZE = 50;
@@ -48,6 +50,8 @@ export interface DatasetSessionOptions {
   resolveImagePath(path: string): string | null;
   engines?: DatasetEngines;
   log?(message: string): void;
+  /** Opens the chat template preview for a row (the glue runs `batchscope.previewChatTemplate`). */
+  previewTemplate?(req: TemplatePreviewRequest): unknown;
 }
 
 export class DatasetSession {
@@ -66,6 +70,7 @@ export class DatasetSession {
   private stats: AbortController | undefined;
   private errorsSent = -1;
   private disposed = false;
+  private datasetInfo: DatasetInfoLookup | undefined;
 
   constructor(private readonly opts: DatasetSessionOptions) {
     this.engines = opts.engines ?? defaultEngines;
@@ -104,6 +109,8 @@ export class DatasetSession {
           return;
         case 'dataset/selectTokenizer':
           return; // the glue opens the picker (it needs vscode) and calls useTokenizer()
+        case 'dataset/previewTemplate':
+          return await this.previewTemplate(msg.index);
       }
     } catch (err) {
       if (this.disposed || isAbort(err)) return;
@@ -275,6 +282,59 @@ export class DatasetSession {
     const row = await cache.row(index);
     if (!row) return;
     this.post({ type: 'dataset/row', detail: await this.rowDetail(row, src.columns) });
+    if (!row.error && isTokenized(this.tokCols)) {
+      // After the detail, so the row shows at once; the webview drops it if another row is selected by then.
+      await this.tokenizer;
+      const compare = await compareRowWithTemplate({
+        index: row.index,
+        values: row.values,
+        columns: src.columns,
+        tokCols: this.tokCols,
+        entry: this.infoLookup().found?.entry,
+        tokenizerPath: this.tokenizerInfo.path,
+      });
+      this.post({ type: 'dataset/templateCompare', compare });
+    }
+  }
+
+  /** The LLaMA-Factory dataset_info.json entry naming this dataset (read once per panel). */
+  private infoLookup(): DatasetInfoLookup {
+    if (!this.datasetInfo) {
+      this.datasetInfo = findDatasetInfoEntry(this.opts.path);
+      if (this.datasetInfo.problem) this.opts.log?.(this.datasetInfo.problem);
+    }
+    return this.datasetInfo;
+  }
+
+  /** "Preview with chat template": the row's chat fields to the template preview, or why it has none. */
+  private async previewTemplate(index: number): Promise<void> {
+    const { src, cache } = await this.ready();
+    if (!Number.isInteger(index) || index < 0 || index >= src.numRows) return;
+    const row = await cache.row(index);
+    if (!row) return;
+    const fail = (message: string) => this.post({ type: 'dataset/previewTemplateResult', index, ok: false, message });
+    if (row.error) return fail(`Row ${index} could not be read: ${row.error.message}`);
+    const lookup = this.infoLookup();
+    const entry = lookup.found?.entry;
+    const fields = chatFields(row.values, src.columns);
+    const shape = chatShape(fields, entry, src.columns.map((c) => c.name));
+    const via = lookup.found ? `mapped by "${lookup.found.name}" in ${lookup.found.file}` : '';
+    if (!shape.ok) return fail(`Row ${index} has no chat shape${via ? ` (${via})` : ''}, so the template cannot render it: ${shape.reason}.${lookup.problem ? ` ${lookup.problem}.` : ''}`);
+    if (!this.opts.previewTemplate) return fail('The chat template preview is not available here.');
+    const templatePath = templateBesideTokenizer(this.tokenizerInfo.path) ?? undefined;
+    try {
+      await this.opts.previewTemplate({
+        row: fields,
+        ...(entry ? { datasetInfoEntry: entry } : {}),
+        datasetPath: this.opts.path,
+        rowIndex: index,
+        ...(templatePath ? { templatePath } : {}),
+      });
+    } catch (err) {
+      return fail(`Could not open the chat template preview: ${message(err)}`);
+    }
+    const n = shape.mapped.messages.length;
+    this.post({ type: 'dataset/previewTemplateResult', index, ok: true, message: `Row ${index} (${n} message${n === 1 ? '' : 's'}${via ? `, ${via}` : ''}) opened in the chat template preview.` });
   }
 
   /** The selected row in full: every cell's text and the token chips of its id column. */

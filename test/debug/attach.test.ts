@@ -61,7 +61,7 @@ function sessionFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bs-session-')), 'session.json');
 }
 
-async function readSession(file: string, ms = 20_000): Promise<{ port: number; secret: string; pid: number }> {
+async function readSession(file: string, ms = 60_000): Promise<{ port: number; secret: string; pid: number }> {
   const end = Date.now() + ms;
   for (;;) {
     try {

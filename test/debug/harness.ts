@@ -56,6 +56,7 @@ export class Events {
         this.waiters.splice(this.waiters.indexOf(w), 1);
         reject(new Error(`no "${name}" event within ${ms} ms; output so far:\n${this.output().slice(-3000)}`));
       }, ms);
+      t.unref(); // an abandoned wait (e.g. after a failed launch) must not keep the test process alive
       this.waiters.push(w);
     });
   }

@@ -39,9 +39,14 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
     if (workers) assert.ok(stop.threadId! >= 100, `collate runs in a worker thread (got ${stop.threadId})`);
     else assert.equal(stop.threadId, 1);
 
-    const threads = (await s.dc.threadsRequest()).body.threads;
+    let threads = (await s.dc.threadsRequest()).body.threads;
     assert.ok(threads.some((t) => t.id === stop.threadId), 'stopped thread is listed');
     if (workers) {
+      // Under spawn a busy machine may still be importing torch in the other worker: it is listed once it reports.
+      for (let i = 0; i < 100 && threads.filter((t) => t.id >= 100).length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        threads = (await s.dc.threadsRequest()).body.threads;
+      }
       const w = threads.filter((t) => t.id >= 100);
       assert.equal(w.length, 2, `two worker threads: ${JSON.stringify(threads)}`);
       for (const t of w) assert.match(t.name, /pid \d+/);

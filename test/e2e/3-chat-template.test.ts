@@ -70,7 +70,8 @@ test('the preview matches transformers, marks the assistant span, follows edits 
   assert.equal(await rendered(), transformersRender(messages, agp), 'after the edit, still exactly apply_chat_template (saved file)');
 
   // A syntax error: an unknown tag. The diagnostic sits on the chat_template line of the JSON file.
-  const line = readFileSync(s.ws(CONFIG), 'utf8').split('\n').findIndex((l) => l.includes('"chat_template"')) + 1;
+  const lines = readFileSync(s.ws(CONFIG), 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes('"chat_template"')) + 1;
   await s.page.locator('.monaco-editor .view-lines', { hasText: 'chat_template' }).first().click();
   await replaceInEditor('{% else %}', '{% elsee %}');
   await wv.locator('#error').waitFor({ state: 'visible', timeout: UI_TIMEOUT });
@@ -78,6 +79,12 @@ test('the preview matches transformers, marks the assistant span, follows edits 
   await s.command('View: Focus Problems (Errors, Warnings, Infos)');
   const problem = s.page.locator('.markers-panel .monaco-list-row', { hasText: `[Ln ${line},` }).first();
   await problem.waitFor({ timeout: UI_TIMEOUT });
-  assert.match(await problem.innerText(), /elsee|unknown|tag|syntax|expected/i, 'the problem explains the error');
+  const text = await problem.innerText();
+  assert.match(text, /elsee|unknown|tag|syntax|expected/i, 'the problem explains the error');
+  // …and points into the bad tag on that line (the file as saved holds `{% elsee %}`).
+  const saved = readFileSync(s.ws(CONFIG), 'utf8').split('\n')[line - 1];
+  const tagStart = saved.indexOf('{% elsee %}') + 1;
+  const col = Number(/\[Ln \d+, Col (\d+)\]/.exec(text)?.[1]);
+  assert.ok(col >= tagStart && col < tagStart + '{% elsee %}'.length, `column ${col} falls in {% elsee %} at ${tagStart}`);
   await s.screenshot('syntax-error');
 });

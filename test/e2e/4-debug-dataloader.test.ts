@@ -3,9 +3,10 @@
 // shows the collated batch's tensor summary and decoded tokens, and Continue runs to the end.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, REPO, Session, UI_TIMEOUT } from './harness';
+import { FIXTURES, PYTHON, REPO, Session, UI_TIMEOUT } from './harness';
 
 let s: Session;
 const JOB = join(REPO, 'test/fixtures/debug');
@@ -34,6 +35,26 @@ before(async () => {
   });
 });
 after(async () => s?.close());
+
+/**
+ * Ground truth for the decoded rows of batch `index`: the fixture's own make_row() (batch size 4, no
+ * shuffle) decoded by the `tokenizers` library. Each row as-is and as Python's repr shows it.
+ */
+function expectedDecoded(index: number): Array<{ text: string; repr: string }> {
+  const code = [
+    'import json, sys',
+    'sys.path.insert(0, sys.argv[1])',
+    'from debug_data import make_row',
+    'from tokenizers import Tokenizer',
+    'tok = Tokenizer.from_file(sys.argv[1] + "/tokenizer/tokenizer.json")',
+    'rows = [make_row(i)["input_ids"].tolist() for i in range(int(sys.argv[2]) * 4, int(sys.argv[2]) * 4 + 4)]',
+    'out = [tok.decode(r, skip_special_tokens=False) for r in rows]',
+    'print(json.dumps([{"text": t, "repr": repr(t)[1:-1]} for t in out]))',
+  ].join('\n');
+  const r = spawnSync(PYTHON, ['-c', code, s.workspace, String(index)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
 
 /** A row of a debug view (Variables, Call Stack) by its text. */
 function row(view: string, text: string | RegExp) {
@@ -75,13 +96,18 @@ test('collate breakpoint with num_workers=2: call stack, batch summary, decoded 
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
   const batch = row('.debug-variables', /^\s*batch\b/);
   await batch.waitFor({ timeout: UI_TIMEOUT });
+  // Which batch stopped first depends on which worker collated first: read it from the Stage scope.
+  const indexText = await row('.debug-variables', /batch_index = \d+/).innerText();
+  const batchIndex = Number(/batch_index = (\d+)/.exec(indexText)![1]);
   await batch.click();
   const inputIds = row('.debug-variables', /input_ids/);
   await inputIds.waitFor({ timeout: UI_TIMEOUT });
   assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
   await inputIds.click();
   const decoded = await reveal('.debug-variables', /decoded/);
-  assert.match(await decoded.innerText(), /rows|"/, `decoded tokens shown: ${await decoded.innerText()}`);
+  const shown = await decoded.innerText();
+  const want = expectedDecoded(batchIndex)[0];
+  assert.ok(shown.includes(want.text) || shown.includes(want.repr), `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`);
   await s.screenshot('variables');
 
   // Remove the breakpoint and continue: the job runs to its end and the session closes.

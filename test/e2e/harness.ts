@@ -75,6 +75,9 @@ const USER_SETTINGS = {
   'debug.internalConsoleOptions': 'neverOpen',
   'terminal.integrated.enablePersistentSessions': false,
   'workbench.colorTheme': 'Default Dark Modern',
+  // code-server scans every process on the machine for listening ports; on a shared CI box that
+  // forwards strangers' ports into the Ports view. Nothing here needs a forwarded port.
+  'remote.autoForwardPorts': false,
 };
 
 export interface SessionOptions {
@@ -201,16 +204,18 @@ export class Session {
     const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: rowText }).first();
     const until = Date.now() + UI_TIMEOUT;
     for (let attempt = 0; ; attempt++) {
+      // A key pressed while the previous quick input is still closing would close the new one.
+      await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT }).catch(() => {});
       await this.page.keyboard.press(key);
-      await input.waitFor({ timeout: UI_TIMEOUT });
-      await input.fill(text);
       try {
-        await row.waitFor({ timeout: Math.min(5000 * (attempt + 1), Math.max(1000, until - Date.now())) });
+        const wait = Math.min(5000 * (attempt + 1), Math.max(1000, until - Date.now()));
+        await input.waitFor({ state: 'visible', timeout: wait });
+        await input.fill(text, { timeout: wait });
+        await row.waitFor({ timeout: wait });
         break;
       } catch (err) {
         if (Date.now() > until) throw new Error(`"${rowText}" never appeared in the quick input for "${text}": ${(err as Error).message}`);
-        await this.page.keyboard.press('Escape');
-        await input.waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+        if (await input.isVisible()) await this.page.keyboard.press('Escape');
       }
     }
     await row.click();

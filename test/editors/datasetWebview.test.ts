@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { datasetHtml } from '../../src/editors/datasetHtml';
 import { DatasetSession } from '../../src/editors/datasetSession';
+import type { TemplatePreviewRequest } from '../../src/editors/datasetTemplateRow';
 import type { DatasetFromWebview } from '../../webview/messages';
 
 const REPO = resolve(__dirname, '../..');
@@ -35,7 +36,15 @@ after(async () => {
 });
 
 /** Opens `file` in a page wired to a DatasetSession; returns the page and every CSP violation. */
-async function panel(file: string): Promise<{ page: Page; session: DatasetSession; violations: string[]; dialogs: string[] }> {
+async function panel(file: string): Promise<{
+  page: Page;
+  session: DatasetSession;
+  violations: string[];
+  dialogs: string[];
+  /** Every message the page sent to the host, and every row the host sent to the template preview. */
+  received: DatasetFromWebview[];
+  previews: TemplatePreviewRequest[];
+}> {
   const page = await browser.newPage();
   const violations: string[] = [];
   const dialogs: string[] = [];
@@ -62,14 +71,20 @@ async function panel(file: string): Promise<{ page: Page; session: DatasetSessio
     post: (m) => void page.evaluate((msg) => window.postMessage(msg, '*'), m as unknown).catch(() => undefined),
     resolveTokenizer: () => ({ path: TOKENIZER_JSON, source: 'setting' }),
     resolveImagePath: () => null,
+    previewTemplate: (req) => previews.push(req),
   });
+  const received: DatasetFromWebview[] = [];
+  const previews: TemplatePreviewRequest[] = [];
   // What VS Code's webview preload provides: acquireVsCodeApi().postMessage → the extension host.
-  await page.exposeBinding('__toHost', (_src, msg: DatasetFromWebview) => void session.handle(msg));
+  await page.exposeBinding('__toHost', (_src, msg: DatasetFromWebview) => {
+    received.push(msg);
+    void session.handle(msg);
+  });
   // A string, not a function: tsx's name helpers would not exist inside the page.
   await page.addInitScript(`window.acquireVsCodeApi = () => ({
     postMessage: (m) => window.__toHost(m), getState: () => undefined, setState: () => undefined });`);
   await page.goto(`${ORIGIN}/index.html`);
-  return { page, session, violations, dialogs };
+  return { page, session, violations, dialogs, received, previews };
 }
 
 function manifestPath(name: string): string {
@@ -89,6 +104,11 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   assert.notEqual(await bg('#tokens .chip.trained'), await bg('#tokens .chip.masked'));
   assert.ok((await page.locator('#tokens .chip.special').count()) > 0);
   assert.equal(await page.locator('#tokens .chip').first().getAttribute('title'), '1', 'title is the token id');
+  // alpaca_tok keeps only the token columns (b_datasets.py removes the source ones): no check, no chat shape.
+  await page.locator('#template-compare[data-status="no-source"]').waitFor();
+  assert.match(await page.locator('#template-compare').innerText(), /source row is not in this dataset/);
+  await page.locator('#preview-template').click();
+  await page.locator('#template-note.error', { hasText: 'Row 0 has no chat shape' }).waitFor();
 
   await page.locator('#grid .row[data-row="8"] .flag').first().waitFor();
   assert.match(await page.locator('#grid .row[data-row="8"] .flags').innerText(), /input_ids 38 ≠ labels 37/);
@@ -162,4 +182,23 @@ test('indices cache shows the note; images show as .thumb from data: URLs', { sk
   assert.deepEqual(b.violations, [], 'data: images pass the CSP');
   await b.session.dispose();
   await b.page.close();
+});
+
+test('tokenized sharegpt row: "matches the template", and #preview-template sends the row to the host', { skip, timeout: 30_000 }, async () => {
+  const { page, session, violations, received, previews } = await panel(manifestPath('sharegpt_tok'));
+  assert.equal(await page.locator('#preview-template').getAttribute('disabled'), '', 'disabled until a row is selected');
+  await page.locator('#grid .row[data-row="1"] .cell').first().click();
+  await page.locator('#template-compare[data-status="match"]').waitFor();
+  assert.match(await page.locator('#template-compare').innerText(), /^Row 1 matches the template: \d+ tokens\.$/);
+
+  await page.locator('#preview-template').click();
+  await page.locator('#template-note', { hasText: 'opened in the chat template preview' }).waitFor();
+  assert.deepEqual(received.filter((m) => m.type === 'dataset/previewTemplate'), [{ type: 'dataset/previewTemplate', index: 1 }]);
+  const truth = JSON.parse(readFileSync(join(DATA, 'expected/sharegpt_tok.jsonl'), 'utf8').split('\n')[1]!);
+  assert.equal(previews.length, 1);
+  assert.deepEqual(previews[0]!.row, { conversations: truth.conversations });
+  assert.equal(previews[0]!.rowIndex, 1);
+  assert.deepEqual(violations, []);
+  await session.dispose();
+  await page.close();
 });

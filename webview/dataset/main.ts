@@ -16,6 +16,12 @@
 //                              `@column …` restricts either to one column. Results are
 //                              `#search-results .result[data-row="N"]`, click → jump; `#search-status` counts.
 //   #detail                    the selected row: #detail-title, #row-flags, #tokens, #cells-full
+//   #preview-template          "Preview with chat template" for the selected row (disabled until one is
+//                              selected) → `dataset/previewTemplate`; #template-note says what happened
+//                              (sent, or why the row has no chat shape; `.error` when it failed)
+//   #template-compare          tokenized rows only: "… matches the template" or "First differing token at
+//                              position N: expected X, found Y", or why no check was possible;
+//                              data-status = match | differs | no-source | no-template | error
 //   #tokens                    chips `.chip` with `.trained` / `.masked` / `.special` / `.padding`,
 //                              `title` = the token id, text = token with whitespace made visible
 //   #tokenizer, #tokenizer-button   tokenizer in use and "Select tokenizer…"
@@ -29,7 +35,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './style.css';
 import type { ReadError } from '../../src/data/types';
-import type { DatasetFromWebview, DatasetSearchHit, DatasetToWebview, DatasetTokenizerInfo } from '../messages';
+import type { DatasetFromWebview, DatasetSearchHit, DatasetTemplateCompare, DatasetToWebview, DatasetTokenizerInfo } from '../messages';
 import { byId, clear, describeError, el } from './dom';
 import { VirtualGrid } from './grid';
 import { renderDetail } from './detail';
@@ -87,13 +93,22 @@ function layout(): void {
   detail.id = 'detail';
   const dTitle = el('h3', 'detail-title', 'Click a row to see it in full');
   dTitle.id = 'detail-title';
+  const templateBar = el('div', 'template-bar');
+  const preview = button('preview-template', 'Preview with chat template', true);
+  preview.setAttribute('disabled', '');
+  preview.title = 'Render the selected row with the chat template (the tokenizer\'s, else the batchscope.tokenizerPath one)';
+  const templateNote = el('span', 'template-note');
+  templateNote.id = 'template-note';
+  templateBar.append(preview, templateNote);
+  const compare = el('div', 'template-compare hidden');
+  compare.id = 'template-compare';
   const flags = el('div', 'row-flags');
   flags.id = 'row-flags';
   const tokens = el('div', 'tokens empty');
   tokens.id = 'tokens';
   const cells = el('div', 'cells-full');
   cells.id = 'cells-full';
-  detail.append(dTitle, flags, tokens, cells);
+  detail.append(dTitle, templateBar, compare, flags, tokens, cells);
   main.append(grid, detail);
 
   const stats = el('section', 'stats hidden');
@@ -147,6 +162,9 @@ const grid = new VirtualGrid(byId('grid'), {
   requestPage: (offset, limit) => post({ type: 'dataset/requestPage', offset, limit }),
   selectRow: (index, column) => {
     focusColumn = column;
+    byId('preview-template').removeAttribute('disabled');
+    setTemplateNote('', false);
+    show('template-compare', false);
     post({ type: 'dataset/selectRow', index });
   },
 });
@@ -178,6 +196,20 @@ function setTokenizer(t: DatasetTokenizerInfo): void {
   byId('tokenizer').textContent = t.path ? `Tokenizer: ${t.path} (${where})` : 'No tokenizer: token ids are shown as numbers';
   byId('tokenizer').title = [t.path ?? '', t.error ?? ''].filter(Boolean).join('\n');
   if (t.error) byId('tokenizer').textContent += ` — ${t.error}`;
+}
+
+function setTemplateNote(text: string, isError: boolean): void {
+  const note = byId('template-note');
+  note.textContent = text;
+  note.classList.toggle('error', isError);
+}
+
+function setTemplateCompare(c: DatasetTemplateCompare): void {
+  const box = byId('template-compare');
+  box.dataset.status = c.status;
+  box.textContent = c.message;
+  box.title = c.template ? `Template: ${c.template}` : '';
+  show('template-compare', true);
 }
 
 function doJump(): void {
@@ -251,6 +283,11 @@ byId('search-results').addEventListener('click', (ev) => {
   if (item?.dataset.row) grid.jumpTo(Number(item.dataset.row));
 });
 byId('tokenizer-button').addEventListener('click', () => post({ type: 'dataset/selectTokenizer' }));
+byId('preview-template').addEventListener('click', () => {
+  if (grid.selectedRow < 0) return;
+  setTemplateNote('Opening the chat template preview…', false);
+  post({ type: 'dataset/previewTemplate', index: grid.selectedRow });
+});
 byId('stats-open').addEventListener('click', () => show('stats', true));
 byId('stats-close').addEventListener('click', () => show('stats', false));
 byId('stats-button').addEventListener('click', startStats);
@@ -287,6 +324,12 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
         tokens: byId('tokens'),
         cells: byId('cells-full'),
       });
+      break;
+    case 'dataset/templateCompare':
+      if (msg.compare.index === grid.selectedRow) setTemplateCompare(msg.compare);
+      break;
+    case 'dataset/previewTemplateResult':
+      if (msg.index === grid.selectedRow) setTemplateNote(msg.message, !msg.ok);
       break;
     case 'dataset/tokenizer':
       setTokenizer(msg.tokenizer);

@@ -479,9 +479,20 @@ class Agent:
     # ---------- stopping
     def boundary(self, stage, ctx):
         """Stage entry. Cheap unless something is armed."""
-        cfg = self.cfg
-        if not cfg.armed:
+        if not self.cfg.armed:
             return
+        try:
+            self._boundary(stage, ctx)
+        except Exception as e:  # a debugger bug must not become an error in the user's DataLoader
+            self._internal_error(e)
+
+    def _internal_error(self, e):
+        msg = "batchscope: internal debugger error (ignored): %s: %s\n" % (type(e).__name__, e)
+        if not self.send({"type": "output", "category": "stderr", "output": msg}):
+            sys.stderr.write(msg)
+
+    def _boundary(self, stage, ctx):
+        cfg = self.cfg
         tid = ctx.tid
         if tid in cfg.pauses:
             self.stop("pause", stage, ctx, description="paused at %s · batch %s" % (stage, ctx.index))
@@ -529,6 +540,12 @@ class Agent:
         cfg = self.cfg
         if not cfg.attached or filter_id not in cfg.filters:
             return
+        try:
+            self._exception(filter_id, stage, ctx, exc, cfg)
+        except Exception as e:
+            self._internal_error(e)
+
+    def _exception(self, filter_id, stage, ctx, exc, cfg):
         ctx.exception = exc
         cond = cfg.filters.get(filter_id)
         if cond:

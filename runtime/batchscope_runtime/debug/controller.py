@@ -787,8 +787,10 @@ class Controller:
         sig = status.get("signal")
         code = status.get("exitCode")
         main = next((x for x in list(self.agents.values()) if x.kind == "main"), None)
-        shutting_down = main is None or main.said_bye  # torch terminates leftover workers while the job ends
-        if shutting_down or (sig is None and code in (0, None) and not status.get("unknown")):
+        normal = sig is None and code in (0, None) and not status.get("unknown")
+        # While the job ends torch terminates (SIGTERM) workers that do not stop in time: not a death to report.
+        teardown = (main is None or main.said_bye) and sig in (None, "SIGTERM")
+        if normal or teardown:
             with self.lock:
                 t = self.threads.get(a.thread_id)
                 if t and t.slot == a.slot and t.alive:

@@ -397,11 +397,14 @@ class CollateProxy(_Proxy):
         ctx.batch = batch
         ctx.stage = "batch_ready"
         if a.cfg.nan:
-            bad = _nonfinite(batch)
-            if bad:
-                ctx.extra = {"nonfinite": bad}
-                a.stop("exception", "batch_ready", ctx, text="nan_inf",
-                       description="non-finite values in %s" % ", ".join("%s (%d)" % kv for kv in bad.items()))
+            try:
+                bad = _nonfinite(batch)
+                if bad:
+                    ctx.extra = {"nonfinite": bad}
+                    a.stop("exception", "batch_ready", ctx, text="nan_inf",
+                           description="non-finite values in %s" % ", ".join("%s (%d)" % kv for kv in bad.items()))
+            except Exception as e:
+                a._internal_error(e)
         a.boundary("batch_ready", ctx)
         a.finish(ctx)
         return batch

@@ -76,7 +76,12 @@ def set_rng_state(state):
 
 
 def torch_load(path):
-    """weights_only=True where supported (torch >= 1.13) so loading never runs pickled code."""
+    """weights_only=True where supported (torch >= 2.0) so loading never runs pickled code."""
+    # torch 1.13 has weights_only, but its unpickler rejects floats (opcode BINFLOAT: "Unsupported
+    # operand 71"), and every optimizer/scheduler state_dict holds floats (lr, betas): there, load
+    # our own checkpoint files the old way.
+    if int(torch.__version__.split(".")[0]) < 2:
+        return torch.load(str(path), map_location="cpu")
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except TypeError:  # pragma: no cover - torch < 1.13

@@ -10,7 +10,8 @@ def under_torchrun():
 
 def launch(argv, nproc):
     """Runs torchrun with this command; returns its exit code. The workers inherit stdout/stdin."""
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=%d" % nproc,
+    # batchscope_runtime.train.torchrun = torch.distributed.run plus a fix for torch 1.13 on Python 3.11.
+    cmd = [sys.executable, "-m", "batchscope_runtime.train.torchrun", "--standalone", "--nproc_per_node=%d" % nproc,
            "-m", "batchscope_runtime", "train"] + list(argv)
     env = dict(os.environ)
     env.setdefault("OMP_NUM_THREADS", str(max((os.cpu_count() or 1) // nproc, 1)))
