@@ -3,14 +3,16 @@
 //    session attached but never stopped, for 0 and 4 workers, alternating runs in the same process
 //    (median of REPS each). Target: ≤ 2 % cost.
 // 2. DAP round trip of `next`: from sending the request to the `stopped` event. Target: ≤ 30 ms median.
-// Env: BATCHSCOPE_TEST_PYTHON (interpreter), BENCH_REPS (default 3), BENCH_BATCHES (default 400).
+// Env: BATCHSCOPE_TEST_PYTHON (interpreter), BENCH_REPS (default 5), BENCH_BATCHES (default 400).
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { PYTHON, RUNTIME, REPO, configure, openSession, close } from '../test/debug/harness';
+import { launchController, killGroup } from '../src/debug/launch';
+import { ControllerClient, type ControllerEvent } from '../src/debug/controllerClient';
 
 const SCRIPT = path.join(REPO, 'bench', 'debug', 'throughput.py');
-const REPS = Number(process.env.BENCH_REPS ?? 3);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
 
 interface Result {
@@ -41,23 +43,75 @@ async function underDebugger(workers: number): Promise<Result> {
   }
 }
 
+/**
+ * `next` moves to the next stage of the same batch (fetch → collate → batch_ready → to_device →
+ * train_step); from train_step the batch is done, so the loop continues to the next batch's
+ * `fetch` breakpoint there (not timed) and steps through that batch again.
+ */
 async function nextRoundTrip(steps: number): Promise<number[]> {
   const s = await openSession();
   const times: number[] = [];
   try {
     await configure(s, s.dc.launchRequest({ program: SCRIPT, args: ['--workers', '0', '--batches', '1000'], python: PYTHON, runtimePath: RUNTIME, cwd: REPO } as DebugProtocol.LaunchRequestArguments), {
-      functionBreakpoints: [{ name: 'fetch', hitCondition: '20' }],
+      functionBreakpoints: [{ name: 'fetch', hitCondition: '>= 20' }],
     });
     let stop = await s.ev.next('stopped', 60_000);
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
+    while (times.length < steps) {
       const got = s.ev.next('stopped', 30_000);
+      if (stop.body.stage === 'train_step') {
+        await s.dc.continueRequest({ threadId: stop.body.threadId });
+        stop = await got;
+        continue;
+      }
+      const t0 = performance.now();
       await s.dc.nextRequest({ threadId: stop.body.threadId });
       stop = await got;
       times.push(performance.now() - t0);
     }
   } finally {
     await close(s);
+  }
+  return times;
+}
+
+/** The same stepping through the controller protocol directly (no DAP adapter): what the runtime costs. */
+async function nextRoundTripDirect(steps: number): Promise<number[]> {
+  const launched = await launchController(
+    { python: PYTHON, runtimePath: RUNTIME, target: { kind: 'program', value: SCRIPT }, args: ['--workers', '0', '--batches', '1000'], cwd: REPO, hangTimeout: 30 },
+    () => {},
+  );
+  const ctl = await ControllerClient.connect('127.0.0.1', launched.port, launched.secret);
+  const stops: Array<Record<string, unknown>> = [];
+  const waiters: Array<(b: Record<string, unknown>) => void> = [];
+  ctl.on('event', (e: ControllerEvent) => {
+    if (e.event !== 'stopped') return;
+    const w = waiters.shift();
+    if (w) w(e.body);
+    else stops.push(e.body);
+  });
+  const nextStop = () => (stops.length ? Promise.resolve(stops.shift()!) : new Promise<Record<string, unknown>>((r) => waiters.push(r)));
+  const times: number[] = [];
+  try {
+    await ctl.request('setFunctionBreakpoints', { breakpoints: [{ name: 'fetch', hitCondition: '>= 20' }] });
+    await ctl.request('setExceptionBreakpoints', { filters: [] });
+    await ctl.request('configurationDone');
+    let stop = await nextStop();
+    while (times.length < steps) {
+      const got = nextStop();
+      if (stop.stage === 'train_step') {
+        await ctl.request('continue', { threadId: stop.threadId });
+        stop = await got;
+        continue;
+      }
+      const t0 = performance.now();
+      await ctl.request('next', { threadId: stop.threadId });
+      stop = await got;
+      times.push(performance.now() - t0);
+    }
+    await ctl.request('terminate').catch(() => {});
+  } finally {
+    ctl.close();
+    killGroup(launched.proc);
   }
   return times;
 }
@@ -78,13 +132,15 @@ async function main(): Promise<void> {
     }
     const pa = median(a);
     const pb = median(b);
-    rows.push([`num_workers=${workers}`, pa.toFixed(1), pb.toFixed(1), (pb / pa).toFixed(3), `${(100 * (1 - pb / pa)).toFixed(1)} %`]);
+    rows.push([`num_workers=${workers}`, pa.toFixed(1), pb.toFixed(1), (pb / pa).toFixed(3), `${(100 * (1 - pb / pa)).toFixed(1)} %`, `${Math.round(1e6 / pb - 1e6 / pa)}`]);
   }
-  table(['throughput (batches/s)', 'plain', 'under debugger', 'ratio', 'cost'], rows);
+  table(['throughput (batches/s)', 'plain', 'under debugger', 'ratio', 'cost', 'µs per batch'], rows);
 
   const rtt = await nextRoundTrip(60);
+  const direct = await nextRoundTripDirect(60);
+  const row = (name: string, xs: number[]) => [name, median(xs).toFixed(1), pct(xs, 90).toFixed(1), Math.max(...xs).toFixed(1), String(xs.length)];
   console.log('');
-  table(['DAP `next` → `stopped`', 'median ms', 'p90 ms', 'max ms', 'n'], [['num_workers=0', median(rtt).toFixed(1), pct(rtt, 90).toFixed(1), Math.max(...rtt).toFixed(1), String(rtt.length)]]);
+  table(['`next` → `stopped`, num_workers=0', 'median ms', 'p90 ms', 'max ms', 'n'], [row('DAP client → adapter → runtime', rtt), row('controller protocol directly', direct)]);
 }
 
 function table(head: string[], rows: string[][]): void {

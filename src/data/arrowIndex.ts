@@ -66,7 +66,8 @@ export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Prom
       if (!schema) fail(pos, src.size === 0 ? 'empty file, not an Arrow IPC stream' : 'no Arrow schema message found');
       break; // streams may end without an EOS marker; that is fine
     }
-    const frame = await src.read(pos, 8);
+    // One read for the framing and (usually) the whole metadata: halves the reads of an index build.
+    const frame = await src.read(pos, 8 + 4096);
     if (frame.length < 4) {
       fail(pos, `truncated Arrow message header (${frame.length} of 8 bytes)`);
       break;
@@ -94,7 +95,8 @@ export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Prom
     }
     let msg: Message;
     try {
-      const meta = await src.read(metaOffset, metaLength);
+      const have = frame.length - prefix;
+      const meta = metaLength <= have ? frame.subarray(prefix, prefix + metaLength) : await src.read(metaOffset, metaLength);
       checkMessageMetadata(meta);
       msg = Message.decode(meta);
       if (msg.isSchema()) msg.header(); // decode the schema here, inside the guard, not later in the reader
@@ -160,12 +162,14 @@ export function batchForRow(index: IpcIndex, row: number): number {
  * Builds a tiny self-contained stream: schema + dictionaries + the given batch + EOS, re-framed with the
  * continuation marker, read straight from the file into one buffer. The synchronous reader decodes it.
  */
-export async function readBatchStream(src: ByteSource, index: IpcIndex, msgs: IpcMessage[]): Promise<Uint8Array> {
+export async function readBatchStream(src: ByteSource, index: IpcIndex, msgs: IpcMessage[], scratch?: { buf: Uint8Array }): Promise<Uint8Array> {
   const parts = [index.schema, ...index.dictionaries, ...msgs];
   let total = 8;
   for (const m of parts) total += 8 + m.metaLength + (m === index.schema ? 0 : m.bodyLength);
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
+  // A scan reuses one buffer for every batch (the decoded batch is dropped before the next read).
+  if (scratch && scratch.buf.length < total) scratch.buf = new Uint8Array(Math.ceil(total * 1.25));
+  const out = scratch ? scratch.buf.subarray(0, total) : new Uint8Array(total);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let at = 0;
   for (const m of parts) {
     dv.setUint32(at, 0xffffffff, true);

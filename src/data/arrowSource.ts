@@ -5,6 +5,7 @@ import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './ar
 import { arrowTypeName, cellAt } from './arrowValues';
 import { validateBatch } from './arrowValidate';
 import type { ByteSource } from './byteSource';
+import type { IndexCache } from './indexCache';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import { Lru } from './lru';
 import { INDICES_NOTE, featuresFromHfMetadata, makeColumns } from './roles';
@@ -30,8 +31,16 @@ export class ArrowSource implements ScannableSource {
   readonly notes: string[] = [];
   readonly errors: ReadError[];
   readonly features?: unknown;
-  private readonly batchCache = new Lru<number, RecordBatch>(3);
-  private readonly rowCache = new Lru<number, Row>(4096);
+  // Decoded batches are views over their read buffer. Rows copy their values out, so an evicted batch's
+  // buffer is free to take the next batch: page reads then allocate nothing new and RSS stays flat.
+  private readonly bufferPool: Uint8Array[] = [];
+  private readonly batchBuffers = new WeakMap<RecordBatch, Uint8Array>();
+  private readonly batchCache = new Lru<number, RecordBatch>(2, (_k, b) => {
+    const buf = this.batchBuffers.get(b);
+    if (buf && this.bufferPool.length < 2) this.bufferPool.push(buf);
+  });
+  // Rows hold JS arrays (8 bytes per token id): a few pages' worth, not thousands of rows.
+  private readonly rowCache = new Lru<number, Row>(512);
   private readonly badBatches = new Map<number, ReadError>();
 
   private constructor(
@@ -57,8 +66,12 @@ export class ArrowSource implements ScannableSource {
     return this.src.name;
   }
 
-  static async open(src: ByteSource, signal?: AbortSignal): Promise<ArrowSource> {
-    const index = await buildIpcIndex(src, signal);
+  static async open(src: ByteSource, signal?: AbortSignal, cache?: IndexCache): Promise<ArrowSource> {
+    let index = cache?.load<IpcIndex>();
+    if (!index?.schema || !Array.isArray(index.rowStarts)) {
+      index = await buildIpcIndex(src, signal);
+      cache?.save(index);
+    }
     let schema: Schema;
     try {
       schema = decodeStream(await readBatchStream(src, index, []), false).schema;
@@ -80,7 +93,9 @@ export class ArrowSource implements ScannableSource {
     if (bad) throw new Error(bad.message);
     const msg = this.index.batches[bi];
     try {
-      const { batch } = decodeStream(await readBatchStream(this.src, this.index, [msg]));
+      const scratch = { buf: this.bufferPool.pop() ?? new Uint8Array(0) };
+      const { batch } = decodeStream(await readBatchStream(this.src, this.index, [msg], scratch));
+      if (batch) this.batchBuffers.set(batch, scratch.buf);
       if (!batch) throw new Error('record batch did not decode');
       if (batch.numRows !== msg.rows) throw new Error(`record batch has ${batch.numRows} rows, header says ${msg.rows}`);
       this.batchCache.set(bi, batch);
@@ -131,13 +146,16 @@ export class ArrowSource implements ScannableSource {
   async scan(columns: string[], onChunk: (chunk: ScanChunk) => void, opts: ScanOptions = {}): Promise<void> {
     const wanted = new Set(columns);
     const total = this.numRows;
+    const scratch = { buf: new Uint8Array(0) };
+    // One int64→int32 scratch per column: two int64 columns in a batch must not share it.
+    const words = new Map<string, { buf: Int32Array }>();
     for (let bi = 0; bi < this.index.batches.length; bi++) {
       throwIfAborted(opts.signal);
       const msg = this.index.batches[bi];
       let batch: RecordBatch | undefined;
       try {
         // No cache on purpose: a scan touches every batch once and must not evict the page the user is looking at.
-        batch = this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg])).batch;
+        batch = this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg], scratch)).batch;
         if (!batch) throw new Error('record batch did not decode');
       } catch (err) {
         if (!this.badBatches.has(bi)) {
@@ -151,7 +169,8 @@ export class ArrowSource implements ScannableSource {
       this.columns.forEach((c, k) => {
         if (wanted.has(c.name)) {
           const v = batch!.getChildAt(k);
-          if (v) cols.set(c.name, scanColumnOf(v));
+          if (!words.has(c.name)) words.set(c.name, { buf: new Int32Array(0) });
+          if (v) cols.set(c.name, scanColumnOf(v, words.get(c.name)));
         }
       });
       onChunk({ rowStart: this.index.rowStarts[bi], numRows: batch.numRows, column: (name) => cols.get(name) });
@@ -169,15 +188,16 @@ export class ArrowSource implements ScannableSource {
 }
 
 /** Low 32 bits of each int64 (token ids and −100 fit; the high word is only sign extension). */
-function lowWords(values: BigInt64Array | BigUint64Array): Int32Array {
+function lowWords(values: BigInt64Array | BigUint64Array, scratch?: { buf: Int32Array }): Int32Array {
   const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
-  const out = new Int32Array(values.length);
+  if (scratch && scratch.buf.length < values.length) scratch.buf = new Int32Array(Math.ceil(values.length * 1.25));
+  const out = scratch ? scratch.buf.subarray(0, values.length) : new Int32Array(values.length);
   for (let i = 0; i < out.length; i++) out[i] = words[2 * i];
   return out;
 }
 
 /** Typed-array views over one column of one batch: no per-row allocation beyond subarray(). */
-export function scanColumnOf(v: Vector): ScanColumn {
+export function scanColumnOf(v: Vector, scratch?: { buf: Int32Array }): ScanColumn {
   const data = v.data[0];
   const t = v.type;
   const valid = (r: number) => v.isValid(r);
@@ -185,7 +205,7 @@ export function scanColumnOf(v: Vector): ScanColumn {
     const offs = data.valueOffsets as Int32Array | BigInt64Array;
     const child = data.children[0];
     let vals = child.values as ArrayLike<number> | BigInt64Array | BigUint64Array;
-    if (vals instanceof BigInt64Array || vals instanceof BigUint64Array) vals = lowWords(vals);
+    if (vals instanceof BigInt64Array || vals instanceof BigUint64Array) vals = lowWords(vals, scratch);
     const numVals = vals as Int32Array;
     const base = data.offset;
     const cbase = child.offset;

@@ -23,7 +23,7 @@ export function firstInvalidUtf8(b: Uint8Array): number {
       need = 3;
       min = 0x10000;
     } else return i;
-    if (i + need >= b.length + 0 && i + need > b.length - 1 + 1) return i;
+    if (i + need >= b.length) return i; // sequence cut off by the end of the record
     let cp = c & (0x3f >> need);
     for (let k = 1; k <= need; k++) {
       const d = b[i + k];

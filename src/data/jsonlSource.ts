@@ -1,6 +1,7 @@
 // DatasetSource over JSON Lines (and JSON lists, through the same record splitter): a streaming
 // index pass with sparse checkpoints, then only the records a page needs are read and parsed.
 import type { ByteSource } from './byteSource';
+import type { IndexCache } from './indexCache';
 import { DatasetOpenError, throwIfAborted } from './errors';
 import { jsonType, mergeTypes, parseRecord } from './jsonValues';
 import { Lru } from './lru';
@@ -16,6 +17,7 @@ export const DEFAULT_MAX_LINE_BYTES = 32 * 1024 * 1024;
 export interface TextOpenOptions {
   signal?: AbortSignal;
   maxLineBytes?: number;
+  cache?: IndexCache;
 }
 
 export class TextSource implements ScannableSource {
@@ -185,7 +187,11 @@ export async function openTextSource(src: ByteSource, kind: TextKind, format: Da
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
     throw new DatasetOpenError(src.name, 'the file is UTF-16 encoded; JSON Lines must be UTF-8', { byteOffset: 0 });
   }
-  const index = await buildTextIndex(src, kind, opts.signal);
+  let index = opts.cache?.load<TextIndex>();
+  if (!index || !Array.isArray(index.checkpoints) || typeof index.numRows !== 'number') {
+    index = await buildTextIndex(src, kind, opts.signal);
+    opts.cache?.save(index);
+  }
   const s = new TextSource(src, format, kind, index, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   if (index.numRows === 0) {
     const fe = index.framingError;

@@ -4,6 +4,7 @@ import { basename, extname } from 'node:path';
 import { ArrowSource } from './arrowSource';
 import { openFileSource, type ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage } from './errors';
+import { indexCacheFor, type IndexCache } from './indexCache';
 import { openJsonSource } from './jsonSource';
 import { openJsonlSource } from './jsonlSource';
 import { ParquetSource } from './parquetSource';
@@ -48,7 +49,8 @@ export async function openDataset(path: string, opts: OpenOptions = {}): Promise
     throw new DatasetOpenError(path, `cannot open: ${errorMessage(err)}`);
   }
   try {
-    return await openByteSource(src, format, opts);
+    const cache = indexCacheFor(opts.indexCacheDir, path, stat.size, stat.mtimeMs, format);
+    return await openByteSource(src, format, opts, cache);
   } catch (err) {
     await src.close().catch(() => undefined);
     throw err;
@@ -60,18 +62,19 @@ export async function openByteSource(
   src: ByteSource,
   format: Exclude<DatasetFormat, 'save_to_disk'>,
   opts: OpenOptions = {},
+  cache?: IndexCache,
 ): Promise<DatasetSource> {
   try {
     switch (format) {
       case 'arrow-stream':
       case 'arrow-file':
-        return await ArrowSource.open(src, opts.signal);
+        return await ArrowSource.open(src, opts.signal, cache);
       case 'parquet':
         return await ParquetSource.open(src, opts.signal);
       case 'jsonl':
-        return await openJsonlSource(src, opts);
+        return await openJsonlSource(src, { ...opts, cache });
       case 'json':
-        return await openJsonSource(src, opts);
+        return await openJsonSource(src, { ...opts, cache });
     }
   } catch (err) {
     if (err instanceof DatasetOpenError || (err instanceof Error && err.name === 'AbortError')) throw err;

@@ -5,6 +5,7 @@ import { ArrowSource } from './arrowSource';
 import { openFileSource } from './byteSource';
 import { DatasetOpenError, errorMessage } from './errors';
 import { MultiSource } from './multiSource';
+import { indexCacheFor } from './indexCache';
 import type { DatasetSource, ReadError } from './types';
 
 async function readJson(file: string): Promise<unknown> {
@@ -21,7 +22,7 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal } = {}): Promise<DatasetSource> {
+export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; indexCacheDir?: string } = {}): Promise<DatasetSource> {
   const statePath = join(dir, 'state.json');
   const infoPath = join(dir, 'dataset_info.json');
   const entries = await fsp.readdir(dir).catch((err) => {
@@ -56,7 +57,8 @@ export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal }
         throw new DatasetOpenError(p, `shard listed in state.json cannot be opened: ${errorMessage(err)}`);
       }
       try {
-        shards.push(await ArrowSource.open(src, opts.signal));
+        const st = await fsp.stat(p);
+        shards.push(await ArrowSource.open(src, opts.signal, indexCacheFor(opts.indexCacheDir, p, st.size, st.mtimeMs, 'arrow-stream')));
       } catch (err) {
         await src.close();
         throw err instanceof DatasetOpenError ? err : new DatasetOpenError(p, errorMessage(err));

@@ -16,9 +16,10 @@ import {
   ProgressEndEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient, type ControllerEvent } from './controllerClient';
-import { launchController, defaultRuntimePath, type Launched } from './launch';
+import { launchController, defaultRuntimePath, killGroup, type Launched } from './launch';
 import { checkAttach, hangTimeoutOf, launchTarget, EXCEPTION_FILTERS, type AttachArgs, type LaunchArgs } from './config';
 import { TokenDecoder } from './tokenDecode';
 import { TokenVariables } from './variables';
@@ -167,7 +168,8 @@ export class DataLoaderSession extends LoggingDebugSession {
       case 'exited': {
         const err = body.error as { typeName?: string; message?: string; traceback?: string } | undefined;
         if (err) this.sendEvent(new OutputEvent(`${err.traceback ?? `${err.typeName}: ${err.message}`}\n`, 'stderr'));
-        if (typeof body.exitCode === 'number') this.sendEvent(new ExitedEvent(body.exitCode));
+        if (typeof body.exitCode === 'number') this.sendExited(body.exitCode);
+        else if (typeof body.signal === 'string') this.sendExited(128 + (os.constants.signals[body.signal as NodeJS.Signals] ?? 0));
         break;
       }
       case 'terminated':
@@ -207,12 +209,19 @@ export class DataLoaderSession extends LoggingDebugSession {
     this.progress.clear();
   }
 
+  private exitedSent = false;
+  private sendExited(code: number): void {
+    if (this.exitedSent) return;
+    this.exitedSent = true;
+    this.sendEvent(new ExitedEvent(code));
+  }
+
   /** Ends the session once: progress closed, `terminated` sent, controller socket closed. */
   private finish(exitCode?: number): void {
     if (this.terminatedSent) return;
     this.terminatedSent = true;
     this.endProgress();
-    if (exitCode !== undefined) this.sendEvent(new ExitedEvent(exitCode));
+    if (exitCode !== undefined) this.sendExited(exitCode);
     this.sendEvent(new TerminatedEvent());
     if (this.ctl && !this.ctl.isClosed) this.ctl.close();
   }
@@ -362,18 +371,25 @@ export class DataLoaderSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  /** After terminate the controller exits by itself; make sure of it so no process is left behind. */
+  /**
+   * After terminate the controller exits by itself once the program is gone; then (or after 5 s at
+   * the latest) its process group is killed, so no DataLoader worker is left behind.
+   */
   private scheduleKill(): void {
     const proc = this.launched?.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const t = setTimeout(() => this.killLaunched(), 5000);
+    if (!proc) return;
+    if (proc.exitCode !== null || proc.signalCode !== null) return killGroup(proc);
+    const t = setTimeout(() => killGroup(proc), 5000);
     t.unref();
-    proc.once('exit', () => clearTimeout(t));
+    proc.once('exit', () => {
+      clearTimeout(t);
+      killGroup(proc);
+    });
   }
 
   private killLaunched(): void {
     const proc = this.launched?.proc;
-    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    if (proc) killGroup(proc);
   }
 
   private fail(response: DebugProtocol.Response, err: unknown): void {

@@ -63,7 +63,9 @@ export function launchController(
   return new Promise((resolve, reject) => {
     let proc: ChildProcess;
     try {
-      proc = spawn(spec.python, controllerArgv(spec), { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Own process group (POSIX): the controller, the program and its DataLoader workers can be
+      // reaped together, so a spawn worker caught mid-start cannot outlive a terminated session.
+      proc = spawn(spec.python, controllerArgv(spec), { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     } catch (err) {
       reject(new Error(`batchscope launch: cannot start ${spec.python}: ${(err as Error).message}`));
       return;
@@ -78,7 +80,7 @@ export function launchController(
       settled = true;
       clearTimeout(timer);
       if (err) {
-        if (proc.exitCode === null) proc.kill('SIGKILL');
+        killGroup(proc);
         reject(err);
       } else resolve({ proc, port: port!, pid: pid ?? proc.pid ?? 0, secret });
     }
@@ -111,4 +113,15 @@ export function launchController(
       if (rest) onOutput('stdout', rest);
     });
   });
+}
+
+/** SIGKILL the whole process group of a launched controller (POSIX), or the process itself. */
+export function killGroup(proc: ChildProcess): void {
+  if (proc.pid === undefined) return;
+  try {
+    if (process.platform !== 'win32') process.kill(-proc.pid, 'SIGKILL');
+    else proc.kill('SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }

@@ -113,3 +113,24 @@ test('a huge single line is capped and reported, not parsed', async () => {
   assert.equal((r.values.text as string).length, 3 * 1024 * 1024);
   await full.close();
 });
+
+test('indexes are cached only under indexCacheDir, and a cached open reads the same rows', async () => {
+  const { mkdtempSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join, dirname } = await import('node:path');
+  const cacheDir = join(mkdtempSync(join(tmpdir(), 'bs-idx-')), 'storage');
+  for (const name of ['alpaca_tok', 'malformed_jsonl', 'saved_alpaca_tok', 'alpaca_json']) {
+    const p = fixturePath(m[name]);
+    const besideBefore = readdirSync(dirname(p)).sort();
+    const first = await openDataset(p, { indexCacheDir: cacheDir });
+    const rows1 = await first.readRows(0, first.numRows);
+    await first.close();
+    const second = await openDataset(p, { indexCacheDir: cacheDir });
+    const rows2 = await second.readRows(0, second.numRows);
+    await second.close();
+    assert.deepEqual(rows2, rows1, name);
+    assert.deepEqual(readdirSync(dirname(p)).sort(), besideBefore, `${name}: nothing written beside the data`);
+  }
+  // one index per file (the save_to_disk folder has two shards)
+  assert.equal(readdirSync(cacheDir).filter((f) => f.endsWith('.json')).length, 5);
+});

@@ -102,3 +102,30 @@ test('case 5: an exception with several constructor arguments in a worker\'s col
     await close(s);
   }
 });
+
+test('stopping a launch session while spawn workers are paused leaves no process behind', async () => {
+  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--start-method', 'spawn'], { functionBreakpoints: [{ name: 'fetch' }] });
+  const pids: number[] = [];
+  try {
+    const stop = await stopped(s);
+    assert.ok(stop.threadId! >= 100);
+    for (const t of (await s.dc.threadsRequest()).body.threads) {
+      const m = /pid (\d+)/.exec(t.name);
+      if (m) pids.push(Number(m[1]));
+    }
+    assert.ok(pids.length >= 2, 'main and at least one worker report a pid');
+  } finally {
+    await close(s);
+  }
+  const alive = () => pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const end = Date.now() + 15_000;
+  while (alive().length && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(alive(), [], 'main process and workers are gone');
+});

@@ -61,12 +61,14 @@ function row(view: string, text: string | RegExp) {
   return s.page.locator(`${view} .monaco-list-row`, { hasText: text }).first();
 }
 
-/** The tree renders only the rows in view: walk the focus down (as arrow keys do) until the row shows. */
+/** The tree renders only the rows in view: scroll it down (mouse wheel) until the row shows. */
 async function reveal(view: string, text: string | RegExp) {
   const r = row(view, text);
-  for (let i = 0; i < 40 && !(await r.isVisible()); i++) {
-    await s.page.keyboard.press('ArrowDown');
-    await s.page.locator(`${view} .monaco-list-row.focused`).first().waitFor({ timeout: UI_TIMEOUT });
+  const tree = s.page.locator(`${view} .monaco-list`).first();
+  for (let i = 0; i < 30 && !(await r.isVisible()); i++) {
+    await tree.hover();
+    await s.page.mouse.wheel(0, 120);
+    await s.page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   }
   await r.waitFor({ timeout: UI_TIMEOUT });
   return r;
@@ -90,15 +92,17 @@ test('collate breakpoint with num_workers=2: call stack, batch summary, decoded 
   await row('.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
   await s.screenshot('stopped-at-collate');
 
-  // Fold the Watch pane: Variables gets its room.
+  // Fold the Watch and Breakpoints panes: Variables gets their room.
   await s.page.locator('.pane-header', { hasText: 'Watch' }).click();
+  await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).click();
   // Step over collate: the collated batch is in Variables, tensors summarised.
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
   const batch = row('.debug-variables', /^\s*batch\b/);
   await batch.waitFor({ timeout: UI_TIMEOUT });
   // Which batch stopped first depends on which worker collated first: read it from the Stage scope.
-  const indexText = await row('.debug-variables', /batch_index = \d+/).innerText();
-  const batchIndex = Number(/batch_index = (\d+)/.exec(indexText)![1]);
+  const indexText = await row('.debug-variables', 'batch_index').innerText();
+  const batchIndex = Number(/batch_index\s*=\s*(\d+)/.exec(indexText)?.[1]);
+  assert.ok(Number.isInteger(batchIndex), `batch_index in Variables: ${indexText}`);
   await batch.click();
   const inputIds = row('.debug-variables', /input_ids/);
   await inputIds.waitFor({ timeout: UI_TIMEOUT });

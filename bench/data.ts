@@ -1,0 +1,62 @@
+// `npm run bench:data`: our readers on a >= 2 GB HF-style Arrow stream beside pyarrow (the way `datasets`
+// reads it) and `cat FILE > /dev/null`, same run. Prints a markdown table. Targets: first page <= 50 ms,
+// jump <= 20 ms, peak RSS <= 150 MB, scan >= 25% of cat's throughput.
+// Env: BENCH_GB (default 2.1), BENCH_PYTHON (default .venv/bin/python).
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+
+const ROOT = resolve(__dirname, '..');
+const PY = process.env.BENCH_PYTHON ?? join(ROOT, '.venv/bin/python');
+const GB = process.env.BENCH_GB ?? '2.1';
+const dataDir = join(ROOT, 'bench/.data');
+const file = join(dataDir, `hf-stream-${GB}gb.arrow`);
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+function main() {
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(file)) {
+    console.error(`generating ${file} (${GB} GB) with pyarrow …`);
+    run(PY, [join(ROOT, 'bench/data/make_big.py'), file, GB]);
+  }
+  const bytes = statSync(file).size;
+  console.error('cat …');
+  spawnSync('sh', ['-c', `cat "${file}" > /dev/null`]); // warm the page cache once so every side reads from memory alike
+  let t0 = performance.now();
+  spawnSync('sh', ['-c', `cat "${file}" > /dev/null`]);
+  const catS = (performance.now() - t0) / 1000;
+  console.error('ours …');
+  // Bundled like dist/ and run on plain node: tsx's loader would add its own memory and compile time.
+  const bundle = join(dataDir, 'ours.cjs');
+  buildSync({ entryPoints: [join(ROOT, 'bench/data/ours.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'warning' });
+  const ours = JSON.parse(run(process.execPath, [bundle, file]).trim());
+  console.error('pyarrow …');
+  const ref = JSON.parse(run(PY, [join(ROOT, 'bench/data/pyarrow_ref.py'), file]).trim());
+  t0 = performance.now();
+  const mb = bytes / 1e6;
+  const r2 = (x: number) => x.toFixed(2);
+  const rows: [string, string, string, string, string][] = [
+    ['time to first page (open + 50 rows), ms', r2(ours.firstPageMs), r2(ref.firstPageMs), r2(ours.firstPageMs / ref.firstPageMs), '≤ 50'],
+    ['random jump, median of 50, ms', r2(ours.jumpMedianMs), r2(ref.jumpMedianMs), r2(ours.jumpMedianMs / ref.jumpMedianMs), '≤ 20'],
+    [
+      'full-scan stats, MB/s (cat: ' + (mb / catS).toFixed(0) + ')',
+      (mb / ours.scanS).toFixed(0),
+      (mb / ref.scanS).toFixed(0),
+      r2(ref.scanS / ours.scanS),
+      `≥ 25% of cat (ours: ${((100 * catS) / ours.scanS).toFixed(0)}%)`,
+    ],
+    ['peak RSS, MB', ours.peakRssMB.toFixed(0), ref.peakRssMB.toFixed(0), r2(ours.peakRssMB / ref.peakRssMB), '≤ 150'],
+  ];
+  console.log(`file: ${(bytes / 2 ** 30).toFixed(2)} GiB, ${ours.rows} rows (pyarrow: ${ref.rows}); cat ${catS.toFixed(2)} s`);
+  console.log('| measure | ours | pyarrow | ours/pyarrow | target |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+main();

@@ -1,0 +1,32 @@
+// Our side of bench/data.ts, in a fresh process so RSS and first-page time are honest. Prints one JSON line.
+import { openDataset } from '../../src/data/open';
+import { computeStats } from '../../src/data/stats';
+
+async function main() {
+  const path = process.argv[2];
+  const res: Record<string, number> = {};
+  let t0 = performance.now();
+  const src = await openDataset(path);
+  await src.readRows(0, 50);
+  res.firstPageMs = performance.now() - t0;
+  // Same rows as the Python side would pick is not needed: any 50 rows spread over the file, each in another batch.
+  let seed = 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const r = Math.floor(rand() * src.numRows);
+    const t = performance.now();
+    await src.readRows(r, 1);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  res.jumpMedianMs = times[25];
+  t0 = performance.now();
+  const s = await computeStats(src, { cutoffLen: 2048, eosId: 2 });
+  res.scanS = (performance.now() - t0) / 1000;
+  res.peakRssMB = process.resourceUsage().maxRSS / 1024;
+  res.rows = s.rows;
+  await src.close();
+  console.log(JSON.stringify(res));
+}
+void main();
