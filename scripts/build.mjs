@@ -22,6 +22,8 @@ const targets = [
   { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  // Parquet row-group decoder worker, found beside the extension/CLI bundles (src/data/parquetWorkerClient.ts).
+  { ...node, entryPoints: ['src/data/parquetWorker.ts'], outfile: 'dist/parquetWorker.js' },
 ];
 
 // One bundle per panel. Each webview loads only dist/webview/<name>.js (+ .css if it imports CSS).

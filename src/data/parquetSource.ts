@@ -1,17 +1,28 @@
 // DatasetSource over Parquet through hyparquet: the footer once, then only the row ranges a page needs.
-import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type FileMetaData } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { parquetMetadataAsync, parquetSchema, type FileMetaData } from 'hyparquet';
 import { RecordBatchReader } from 'apache-arrow';
-import { arrowTypeName, toCell } from './arrowValues';
+import { arrowTypeName } from './arrowValues';
 import { checkMessageMetadata } from './arrowFlatbuf';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
-import { Lru } from './lru';
+import { SizedLru } from './lru';
+import type { BytePiece, DecodeResult } from './parquetDecode';
+import { packedCell, packedList, type PackedColumn } from './parquetPacked';
+import { ParquetDecodeError, decodeIsolated, limitsFor } from './parquetWorkerClient';
 import { featuresFromHfMetadata, makeColumns } from './roles';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
 import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
 
 type Tree = ReturnType<typeof parquetSchema>;
+
+/** Decoded row-group windows kept per open file. */
+const GROUP_CACHE_BYTES = 64 * 2 ** 20;
+/** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
+const WINDOW_BYTES = 16 * 2 ** 20;
+/** Column chunks closer than this are read in one piece. */
+const MERGE_GAP = 64 * 1024;
+/** Column data handed to one decode at most (read into memory first). */
+const MAX_GROUP_BYTES = 2 ** 30;
 type AsyncBuffer = { byteLength: number; slice(start: number, end?: number): Promise<ArrayBuffer> };
 
 function asyncBuffer(src: ByteSource): AsyncBuffer {
@@ -89,6 +100,18 @@ function arrowSchemaTypes(b64: string | undefined): Map<string, string> | undefi
   }
 }
 
+/** Scan view of a decoded column: packed integer lists as zero-copy views, other columns as cells. */
+function packedScanColumn(col: PackedColumn | undefined): ScanColumn {
+  if (!col) return cellColumn([]);
+  if (col.kind === 'cells') return cellColumn(col.cells);
+  return {
+    list: (r) => packedList(col, r),
+    length: (r) => packedList(col, r)?.length ?? null,
+    text: () => null,
+    cell: (r) => packedCell(col, r),
+  };
+}
+
 export class ParquetSource implements ScannableSource {
   readonly format: DatasetFormat = 'parquet';
   readonly numRows: number;
@@ -96,7 +119,8 @@ export class ParquetSource implements ScannableSource {
   readonly notes: string[] = [];
   readonly errors: ReadError[] = [];
   readonly features?: unknown;
-  private readonly rowCache = new Lru<number, Row>(4096);
+  // Decoded windows of row groups, bounded by bytes: paging within one group decodes it once.
+  private readonly groupCache = new SizedLru<string, DecodeResult>(GROUP_CACHE_BYTES);
   private readonly groupStarts: number[] = [0];
   private readonly file: AsyncBuffer;
 
@@ -175,7 +199,7 @@ export class ParquetSource implements ScannableSource {
       else if (seen.has(p)) problem = `two column chunks for "${p}"`;
       if (problem) break;
       seen.add(p!);
-      const start = Number(c.meta_data!.dictionary_page_offset ?? c.meta_data!.data_page_offset);
+      const start = Number(c.meta_data!.dictionary_page_offset || c.meta_data!.data_page_offset); // hyparquet's rule
       const size = Number(c.meta_data!.total_compressed_size);
       if (!(start >= 4 && size >= 0 && start + size <= this.src.size - 8)) {
         problem = `column chunk "${p}" points outside the file (${start}+${size})`;
@@ -190,17 +214,80 @@ export class ParquetSource implements ScannableSource {
   }
 
   private groupOf(row: number): number {
-    let g = 0;
-    while (g + 1 < this.groupStarts.length - 1 && this.groupStarts[g + 1] <= row) g++;
-    return g;
+    let lo = 0;
+    let hi = this.meta.row_groups.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.groupStarts[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Where row group g's column data starts (the smallest column chunk offset): named in its errors. */
+  groupByteOffset(g: number): number {
+    let off = Infinity;
+    for (const c of this.meta.row_groups[g]?.columns ?? []) {
+      const md = c.meta_data;
+      const at = Number(md ? md.dictionary_page_offset || md.data_page_offset : c.file_offset);
+      if (Number.isFinite(at)) off = Math.min(off, at);
+    }
+    return Number.isFinite(off) ? off : 0;
   }
 
   private groupError(g: number, err: unknown): ReadError {
-    const col = this.meta.row_groups[g]?.columns[0];
-    const off = Number(col?.meta_data?.dictionary_page_offset ?? col?.meta_data?.data_page_offset ?? col?.file_offset ?? 0);
-    const e: ReadError = { file: this.src.name, byteOffset: off, message: `corrupt row group ${g}: ${errorMessage(err)}` };
+    const e: ReadError = { file: this.src.name, byteOffset: this.groupByteOffset(g), message: `corrupt row group ${g}: ${errorMessage(err)}` };
     if (!this.errors.some((x) => x.message === e.message)) this.errors.push(e);
+    // A decode that failed once fails again (and may cost a full time bound): remember it.
+    if (!(err instanceof ParquetDecodeError && err.kind === 'no-worker')) this.badGroups.set(g, errorMessage(err));
     return e;
+  }
+
+  /** Rows per decode window of group g: whole groups unless they are big, so a first page stays quick. */
+  private windowRows(g: number): number {
+    const rows = this.groupStarts[g + 1] - this.groupStarts[g];
+    const bytes = Number(this.meta.row_groups[g].total_byte_size) || 0;
+    if (bytes <= WINDOW_BYTES) return Math.max(1, rows);
+    return Math.max(256, Math.ceil((rows * WINDOW_BYTES) / bytes));
+  }
+
+  /**
+   * Decodes rows [rowStart, rowEnd) of group g (relative to the group) in the decoder worker, reading
+   * only the needed column chunks and handing their buffers over (transferred, not copied).
+   */
+  private async decode(g: number, rowStart: number, rowEnd: number, columns?: string[]): Promise<DecodeResult> {
+    this.checkGroup(g);
+    const rg = this.meta.row_groups[g];
+    const ranges: [number, number][] = [];
+    let uncompressed = 0;
+    for (const c of rg.columns) {
+      const md = c.meta_data!;
+      if (columns && !columns.includes(md.path_in_schema[0])) continue;
+      const start = Number(md.dictionary_page_offset || md.data_page_offset);
+      ranges.push([start, start + Number(md.total_compressed_size)]);
+      uncompressed += Math.max(0, Number(md.total_uncompressed_size) || 0);
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      if (last && r[0] - last[1] <= MERGE_GAP) last[1] = Math.max(last[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    const bytes = merged.reduce((n, [a, b]) => n + b - a, 0);
+    if (bytes > MAX_GROUP_BYTES) throw new Error(`row group ${g} needs ${bytes} bytes of column data, over the ${MAX_GROUP_BYTES} byte limit`);
+    const pieces: BytePiece[] = [];
+    for (const [a, b] of merged) {
+      const buf = await this.src.read(a, b - a);
+      if (buf.length !== b - a) throw new Error(`short read at byte ${a}`);
+      pieces.push({ offset: a, bytes: buf });
+    }
+    const metadata: FileMetaData = { ...this.meta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
+    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces };
+    // Bound by what the window decodes: its share of the group's uncompressed bytes.
+    const rows = Math.max(1, Number(rg.num_rows));
+    const share = Math.min(1, rowEnd / rows);
+    return decodeIsolated(req, limitsFor(bytes, uncompressed * share));
   }
 
   async readRows(offset: number, limit: number, signal?: AbortSignal): Promise<Row[]> {
@@ -209,29 +296,35 @@ export class ParquetSource implements ScannableSource {
     let r = Math.max(0, offset);
     while (r < end) {
       throwIfAborted(signal);
-      const hit = this.rowCache.get(r);
-      if (hit) {
-        out.push(hit);
-        r++;
-        continue;
-      }
-      // One row group at a time, so a corrupt group only costs its own rows.
+      // One decode window (a whole row group unless it is big) at a time: a corrupt group costs only its rows.
       const g = this.groupOf(r);
-      const gEnd = Math.max(r + 1, Math.min(end, this.groupStarts[g + 1])); // always make progress
-      try {
-        this.checkGroup(g);
-        const objs = await parquetReadObjects({ file: this.file, metadata: this.meta, rowStart: r, rowEnd: gEnd, compressors, utf8: false });
-        if (objs.length !== gEnd - r) throw new Error(`expected ${gEnd - r} rows, decoded ${objs.length}`);
-        for (let i = 0; i < objs.length; i++, r++) {
-          const values: Record<string, CellValue> = {};
-          for (const c of this.columns) values[c.name] = toCell(objs[i][c.name]);
-          const row = { index: r, values };
-          this.rowCache.set(r, row);
-          out.push(row);
+      const gStart = this.groupStarts[g];
+      const gRows = this.groupStarts[g + 1] - gStart;
+      const wRows = this.windowRows(g);
+      const w = Math.floor((r - gStart) / wRows);
+      const wStart = gStart + w * wRows;
+      const wEnd = Math.min(gStart + gRows, wStart + wRows);
+      const stop = Math.max(r + 1, Math.min(end, wEnd)); // always make progress
+      const key = `${g}:${w}`;
+      let win = this.groupCache.get(key);
+      if (!win) {
+        try {
+          if (this.badGroups.has(g)) throw new Error(this.badGroups.get(g));
+          win = await this.decode(g, wStart - gStart, wEnd - gStart);
+          this.groupCache.set(key, win, win.approxBytes);
+        } catch (err) {
+          const error = this.groupError(g, err);
+          for (; r < stop; r++) out.push({ index: r, values: {}, error });
+          continue;
         }
-      } catch (err) {
-        const error = this.groupError(g, err);
-        for (; r < gEnd; r++) out.push({ index: r, values: {}, error });
+      }
+      for (; r < stop; r++) {
+        const values: Record<string, CellValue> = {};
+        for (const c of this.columns) {
+          const col = win.columns[c.name];
+          values[c.name] = col ? packedCell(col, r - wStart) : null;
+        }
+        out.push({ index: r, values });
       }
     }
     return out;
@@ -243,25 +336,27 @@ export class ParquetSource implements ScannableSource {
       throwIfAborted(opts.signal);
       const rowStart = this.groupStarts[g];
       const rowEnd = this.groupStarts[g + 1];
-      let objs: Record<string, unknown>[];
+      let cells: Record<string, PackedColumn>;
       try {
-        this.checkGroup(g);
-        objs = wanted.length
-          ? await parquetReadObjects({ file: this.file, metadata: this.meta, rowStart, rowEnd, columns: wanted, compressors, utf8: false })
-          : new Array(rowEnd - rowStart).fill({});
+        if (this.badGroups.has(g)) throw new Error(this.badGroups.get(g));
+        // A page already decoded covering the whole group is reused; the scan itself caches nothing, so
+        // it never evicts the page the user is looking at.
+        const cached = this.windowRows(g) >= rowEnd - rowStart ? this.groupCache.get(`${g}:0`) : undefined;
+        cells = cached ? cached.columns : wanted.length ? (await this.decode(g, 0, rowEnd - rowStart, wanted)).columns : {};
       } catch (err) {
+        if (err instanceof Error && err.name === 'AbortError') throw err;
         this.groupError(g, err);
         continue;
       }
-      const cols = new Map<string, ScanColumn>(wanted.map((name) => [name, cellColumn(objs.map((o) => toCell(o[name])))]));
-      onChunk({ rowStart, numRows: objs.length, column: (name) => cols.get(name) });
+      const cols = new Map<string, ScanColumn>(wanted.map((name) => [name, packedScanColumn(cells[name])]));
+      onChunk({ rowStart, numRows: rowEnd - rowStart, column: (name) => cols.get(name) });
       opts.onProgress?.({ done: rowEnd, total: this.numRows });
       await new Promise<void>((res) => setImmediate(res));
     }
   }
 
   async close(): Promise<void> {
-    this.rowCache.clear();
+    this.groupCache.clear();
     await this.src.close();
   }
 }

@@ -53,6 +53,9 @@ export function launchTarget(a: LaunchArgs): { kind: 'program' | 'module' | 'con
     );
   }
   const kind = given[0];
+  if (kind === 'config' && Array.isArray(a.args) && a.args.length) {
+    throw new ConfigError('batchscope launch: "args" applies to "program" and "module"; a training config takes its settings from the YAML file');
+  }
   let value = a[kind]!;
   if (kind !== 'module' && a.cwd && !path.isAbsolute(value)) value = path.resolve(a.cwd, value);
   return { kind, value };

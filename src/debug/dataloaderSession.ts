@@ -367,24 +367,39 @@ export class DataLoaderSession extends LoggingDebugSession {
     this.terminatedSent = true; // the client is leaving; no terminated event needed
     this.endProgress();
     if (ctl && !ctl.isClosed) ctl.close();
-    if (terminate) this.scheduleKill();
+    if (terminate) await this.reap();
+    else this.keepDebuggee = true;
     this.sendResponse(response);
   }
 
+  /** Set when the client detached from a launch session on purpose: shutdown leaves the job alone. */
+  private keepDebuggee = false;
+
   /**
-   * After terminate the controller exits by itself once the program is gone; then (or after 5 s at
-   * the latest) its process group is killed, so no DataLoader worker is left behind.
+   * After terminate the controller exits by itself once the program is gone. Wait for that (3 s at
+   * most), then kill its whole process group, so no DataLoader worker (e.g. a spawn worker still
+   * starting) is left behind. Done before answering `disconnect`: a client may kill the adapter
+   * process right after the answer.
    */
-  private scheduleKill(): void {
+  private async reap(): Promise<void> {
     const proc = this.launched?.proc;
     if (!proc) return;
-    if (proc.exitCode !== null || proc.signalCode !== null) return killGroup(proc);
-    const t = setTimeout(() => killGroup(proc), 5000);
-    t.unref();
-    proc.once('exit', () => {
-      clearTimeout(t);
-      killGroup(proc);
-    });
+    if (proc.exitCode === null && proc.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 3000);
+        proc.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    killGroup(proc);
+  }
+
+  /** The standalone adapter exits on SIGTERM or when its client goes: take the launched job along. */
+  override shutdown(): void {
+    if (this.mode === 'launch' && !this.keepDebuggee && this.launched) killGroup(this.launched.proc);
+    super.shutdown();
   }
 
   private killLaunched(): void {

@@ -11,6 +11,7 @@ test('launch without program/module/config names the three attributes', async ()
     await assert.rejects(s.dc.launchRequest({ python: PYTHON, runtimePath: RUNTIME } as DebugProtocol.LaunchRequestArguments), /"program".*"module".*"config"/);
     await assert.rejects(s.dc.launchRequest({ program: 'a.py', module: 'b', python: PYTHON } as DebugProtocol.LaunchRequestArguments), /only one of/);
     await assert.rejects(s.dc.launchRequest({ program: 'a.py', hangTimeout: -1, python: PYTHON } as DebugProtocol.LaunchRequestArguments), /hangTimeout/);
+    await assert.rejects(s.dc.launchRequest({ config: 'train.yaml', args: ['x=1'], python: PYTHON } as DebugProtocol.LaunchRequestArguments), /"args" applies to "program" and "module"/);
   } finally {
     await s.dc.stop();
   }

@@ -28,7 +28,7 @@ test('training shows a live loss curve and progress; Stop leaves a checkpoint', 
 
   const dash = await s.frameWith('#loss-chart', 120_000);
   // Points arrive once Python has imported torch and run a few steps: wait on what the user sees.
-  await dash.waitForFunction(() => Number(document.querySelector('#points-count')?.textContent?.match(/\d+/)?.[0] ?? 0) >= 3, undefined, {
+  await dash.waitForFunction(() => Number(document.querySelector('#points-count')?.textContent?.match(/\d+/)?.[0] ?? 0) >= 8, undefined, {
     timeout: 180_000,
   });
   assert.ok(await dash.locator('#loss-chart canvas').count(), 'the loss chart draws on a canvas');

@@ -30,7 +30,8 @@ test('the walkthrough shows every step with a picture; its doctor button reports
   await s.page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.elementHandle(), { timeout: UI_TIMEOUT });
   await s.screenshot('steps');
 
-  const torch = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
+  // The public version (no local "+cu…" suffix), as the doctor reports it.
+  const torch = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__.split("+")[0])'], { encoding: 'utf8' }).stdout.trim();
   assert.ok(torch, 'torch version from the configured Python');
   await page.getByRole('button', { name: 'Run the doctor' }).first().click();
   const report = s.page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'Batchscope doctor' }).first();
@@ -38,5 +39,5 @@ test('the walkthrough shows every step with a picture; its doctor button reports
   const text = await report.innerText();
   assert.ok(text.includes(`torch ${torch}`), `the doctor names torch ${torch}: ${text}`);
   assert.ok(text.includes(PYTHON), `the doctor names the configured interpreter: ${text}`);
-  await s.screenshot('doctor');
+  await s.screenshot('doctor', s.page.locator('.notifications-toasts .notification-toast').first());
 });

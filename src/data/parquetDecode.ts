@@ -1,0 +1,106 @@
+// Decodes rows of one Parquet row group with hyparquet, from the column-chunk bytes the caller read.
+// Runs inside the decoder process (parquetWorker.ts): hyparquet trusts run lengths inside data pages,
+// so a corrupt page can grow an array without bound. There it ends only that process.
+// No apache-arrow import here: the decoder bundle stays small and starts fast.
+import { parquetReadObjects, type FileMetaData } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { packColumn, type PackedColumn } from './parquetPacked';
+
+export interface BytePiece {
+  /** Byte offset of `bytes` in the file. */
+  offset: number;
+  bytes: Uint8Array;
+}
+
+export interface DecodeRequest {
+  /** The file's metadata reduced to the one row group being read (num_rows = that group's rows). */
+  metadata: FileMetaData;
+  /** Rows to decode, relative to the row group. */
+  rowStart: number;
+  rowEnd: number;
+  /** Top-level columns to decode; all when absent. */
+  columns?: string[];
+  fileSize: number;
+  /** The byte ranges holding the needed column chunks (the only bytes the decoder sees). */
+  pieces: BytePiece[];
+}
+
+export interface DecodeResult {
+  numRows: number;
+  /** Column name → its decoded values for the rows asked for. */
+  columns: Record<string, PackedColumn>;
+  /** Rough heap size of the result, for the caller's byte-bounded cache. */
+  approxBytes: number;
+}
+
+function exactBuffer(b: Uint8Array): ArrayBuffer {
+  return (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.slice().buffer) as ArrayBuffer;
+}
+
+/** hyparquet's AsyncBuffer over the pieces; bytes between pieces (never decoded) read as zeros. */
+function piecesBuffer(fileSize: number, pieces: BytePiece[]) {
+  const bufs = pieces.map((p) => ({ offset: p.offset, bytes: exactBuffer(p.bytes) }));
+  return {
+    byteLength: fileSize,
+    async slice(start: number, end = fileSize): Promise<ArrayBuffer> {
+      for (const p of bufs) {
+        if (start >= p.offset && end <= p.offset + p.bytes.byteLength) {
+          return start === p.offset && end === p.offset + p.bytes.byteLength ? p.bytes : p.bytes.slice(start - p.offset, end - p.offset);
+        }
+      }
+      if (!(end >= start && end - start <= 2 ** 31)) throw new Error(`read of bytes ${start}..${end} out of range`);
+      const out = new Uint8Array(end - start);
+      let covered = 0;
+      for (const p of bufs) {
+        const a = Math.max(start, p.offset);
+        const b = Math.min(end, p.offset + p.bytes.byteLength);
+        if (a < b) {
+          out.set(new Uint8Array(p.bytes, a - p.offset, b - a), a - start);
+          covered += b - a;
+        }
+      }
+      if (!covered) throw new Error(`bytes ${start}..${end} lie outside the row group's column chunks`);
+      return out.buffer;
+    },
+  };
+}
+
+export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> {
+  const objs = await parquetReadObjects({
+    file: piecesBuffer(req.fileSize, req.pieces),
+    metadata: req.metadata,
+    rowStart: req.rowStart,
+    rowEnd: req.rowEnd,
+    columns: req.columns,
+    compressors,
+    utf8: false,
+  });
+  const want = req.rowEnd - req.rowStart;
+  if (objs.length !== want) throw new Error(`expected ${want} rows, decoded ${objs.length}`);
+  const size = { bytes: 0 };
+  const columns: Record<string, PackedColumn> = {};
+  for (const name of topLevelNames(req)) {
+    columns[name] = packColumn(
+      objs.map((o) => o[name]),
+      size,
+    );
+  }
+  return { numRows: objs.length, columns, approxBytes: size.bytes };
+}
+
+/** Names of the top-level schema children (the flattened schema lists each node before its children). */
+function topLevelNames(req: DecodeRequest): string[] {
+  if (req.columns) return req.columns;
+  const schema = req.metadata.schema;
+  const names: string[] = [];
+  let i = 1;
+  const skip = (): void => {
+    const el = schema[i++];
+    for (let k = 0; k < (el?.num_children ?? 0) && i < schema.length; k++) skip();
+  };
+  for (let k = 0; k < (schema[0]?.num_children ?? 0) && i < schema.length; k++) {
+    names.push(schema[i].name);
+    skip();
+  }
+  return names;
+}
