@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: TypeScript (node --test), Python (pytest) and end-to-end (code-server + Chromium).
-# Prints one closing line "tests: N passed, N failed" summing all three suites.
+# Every test: TypeScript (node --test), Python (pytest, on torch 2.x and on torch 1.13) and end-to-end
+# (code-server + Chromium). Prints one closing line "tests: N passed, N failed" summing all the suites.
+# BATCHSCOPE_SKIP_TORCH113=1 skips the torch 1.13 suite (it needs Debian 12 and root for apt-get).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -27,6 +28,13 @@ echo "== Python tests"
 .venv/bin/python -m pytest -q runtime/tests 2>&1 | tee test-output/py.log; [ "${PIPESTATUS[0]}" = 0 ] || status=1
 p=$(grep -oE '[0-9]+ passed' test-output/py.log | tail -1 | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ (failed|error)' test-output/py.log | awk '{s+=$1} END {print s+0}')
 pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+
+if [ "${BATCHSCOPE_SKIP_TORCH113:-}" != 1 ]; then  # the runtime on Debian's torch 1.13 (apt + .venv-torch113)
+  echo "== Python tests (torch 1.13)"
+  bash scripts/test-torch113.sh 2>&1 | tee test-output/py-torch113.log; [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  p=$(grep -oE '[0-9]+ passed' test-output/py-torch113.log | tail -1 | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ (failed|error)' test-output/py-torch113.log | awk '{s+=$1} END {print s+0}')
+  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+fi
 
 if [ "${BATCHSCOPE_SKIP_E2E:-}" != 1 ]; then
   echo "== End-to-end tests (code-server + Chromium)"

@@ -45,7 +45,15 @@ export function hasFileMagic(head: Uint8Array): boolean {
  * Stops at the end-of-stream marker, the end of the file, or the first corrupt frame (recorded in `errors`,
  * keeping every batch before it readable). Throws DatasetOpenError when not even the schema can be read.
  */
-export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Promise<IpcIndex> {
+/** Bytes read per step of the walk: several small batches' headers come in one read. */
+const WALK_READ = 64 * 1024;
+
+export async function buildIpcIndex(
+  src: ByteSource,
+  signal?: AbortSignal,
+  /** Called once, as soon as the first record batch is located (so its read can overlap the rest of the walk). */
+  onFirstBatch?: (partial: Pick<IpcIndex, 'fileFormat' | 'schema' | 'dictionaries'>, batch: IpcMessage) => void,
+): Promise<IpcIndex> {
   const file = src.name;
   const head = await src.read(0, 8);
   const fileFormat = hasFileMagic(head);
@@ -60,14 +68,26 @@ export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Prom
     errors.push({ file, byteOffset, message });
   };
   let n = 0;
+  let win: Uint8Array = new Uint8Array(0);
+  let lastBody = 0;
+  let winAt = 0;
+  /** Bytes [at, at+want) (fewer at the end of the file), from the last read when it holds them. */
+  const window = async (at: number, want: number): Promise<Uint8Array> => {
+    const end = Math.min(src.size, at + want);
+    if (at >= winAt && end <= winAt + win.length) return win.subarray(at - winAt, end - winAt);
+    // Read ahead only when messages are small (several fit in one read); big batches: just the header.
+    win = await src.read(at, Math.max(want, lastBody < WALK_READ ? WALK_READ : 0));
+    winAt = at;
+    return win.subarray(0, Math.min(win.length, want));
+  };
   for (;;) {
     if ((++n & 255) === 0) throwIfAborted(signal);
     if (pos >= src.size) {
       if (!schema) fail(pos, src.size === 0 ? 'empty file, not an Arrow IPC stream' : 'no Arrow schema message found');
       break; // streams may end without an EOS marker; that is fine
     }
-    // One read for the framing and (usually) the whole metadata: halves the reads of an index build.
-    const frame = await src.read(pos, 8 + 4096);
+    // One read for the framing and (usually) the whole metadata; small batches: several messages per read.
+    const frame = await window(pos, 8 + 4096);
     if (frame.length < 4) {
       fail(pos, `truncated Arrow message header (${frame.length} of 8 bytes)`);
       break;
@@ -96,7 +116,7 @@ export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Prom
     let msg: Message;
     try {
       const have = frame.length - prefix;
-      const meta = metaLength <= have ? frame.subarray(prefix, prefix + metaLength) : await src.read(metaOffset, metaLength);
+      const meta = metaLength <= have ? frame.subarray(prefix, prefix + metaLength) : await window(metaOffset, metaLength);
       checkMessageMetadata(meta);
       msg = Message.decode(meta);
       if (msg.isSchema()) msg.header(); // decode the schema here, inside the guard, not later in the reader
@@ -136,12 +156,20 @@ export async function buildIpcIndex(src: ByteSource, signal?: AbortSignal): Prom
       }
       entry.rows = rows;
       batches.push(entry);
+      if (batches.length === 1 && onFirstBatch) {
+        try {
+          onFirstBatch({ fileFormat, schema, dictionaries: [...dictionaries] }, entry);
+        } catch {
+          // only a head start: the reader reads the batch again when asked
+        }
+      }
       rowStarts.push(rowStarts[rowStarts.length - 1] + rows);
     } else {
       fail(pos, `unexpected Arrow message type ${msg.headerType}`);
       break;
     }
     pos = bodyOffset + bodyLength;
+    lastBody = bodyLength;
   }
   return { fileFormat, schema: schema!, dictionaries, batches, rowStarts, errors };
 }

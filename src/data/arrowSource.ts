@@ -68,8 +68,21 @@ export class ArrowSource implements ScannableSource {
 
   static async open(src: ByteSource, signal?: AbortSignal, cache?: IndexCache): Promise<ArrowSource> {
     let index = cache?.load<IpcIndex>();
+    // The first page's batch is read and decoded while the walk goes on (the walk of a big file takes
+    // as long as the page itself), so the first page does not wait for the two one after the other.
+    let head: Promise<{ batch: RecordBatch; buf: Uint8Array } | undefined> | undefined;
     if (!index?.schema || !Array.isArray(index.rowStarts)) {
-      index = await buildIpcIndex(src, signal);
+      index = await buildIpcIndex(src, signal, (partial, first) => {
+        const tiny: IpcIndex = { ...partial, batches: [first], rowStarts: [0, first.rows], errors: [] };
+        head = readBatchStream(src, tiny, [first]).then(
+          (buf) => {
+            const { batch } = decodeStream(buf);
+            return batch && batch.numRows === first.rows ? { batch, buf } : undefined;
+          },
+          () => undefined,
+        );
+        head.catch(() => undefined);
+      });
       cache?.save(index);
     }
     let schema: Schema;
@@ -78,7 +91,16 @@ export class ArrowSource implements ScannableSource {
     } catch (err) {
       throw new DatasetOpenError(src.name, `corrupt Arrow schema: ${errorMessage(err)}`, { byteOffset: index.schema.offset });
     }
-    return new ArrowSource(src, index, schema);
+    const source = new ArrowSource(src, index, schema);
+    const first = await (head ?? Promise.resolve(undefined)).catch(() => undefined);
+    if (first && index.batches.length) source.adoptBatch(0, first.batch, first.buf);
+    return source;
+  }
+
+  /** Puts an already decoded batch in the cache (the head start of open()). */
+  private adoptBatch(bi: number, batch: RecordBatch, buf: Uint8Array): void {
+    this.batchBuffers.set(batch, buf);
+    this.batchCache.set(bi, batch);
   }
 
   /** Byte offset of the record batch holding `row` (for error messages). */

@@ -2,8 +2,46 @@
 import { DataType, Type, type Field, type Vector } from 'apache-arrow';
 import type { CellValue } from './types';
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function bigToCell(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
+}
+
+/**
+ * Row i of a list-of-numbers column straight from the Arrow buffers (offsets + child values), without
+ * the per-row Vector that `v.get(i)` builds. int64 values (labels) are read as two 32-bit words: when
+ * the high word is only the sign of the low one, the value is that int32 (no BigInt per element).
+ * Returns undefined when the column is not such a list (the caller takes the general path).
+ */
+function numericListCell(v: Vector, i: number): CellValue[] | undefined {
+  if (v.data.length !== 1) return undefined;
+  const d = v.data[0];
+  const child = d.children[0];
+  // Unsliced data only (whole batch columns): then offsets index the child's values as they are.
+  if (!child || d.offset !== 0 || child.offset !== 0 || child.nullCount !== 0 || !isPrimitiveNumeric(child.type)) return undefined;
+  const offs = d.valueOffsets as Int32Array | BigInt64Array | undefined;
+  const vals = child.values as ArrayLike<number> | BigInt64Array | BigUint64Array | undefined;
+  if (!offs || !vals) return undefined;
+  // float16 is stored as raw uint16 bits: leave it to apache-arrow's getter.
+  if (child.type.typeId === Type.Float && (child.type as unknown as { precision: number }).precision === 0) return undefined;
+  const start = Number(offs[i]);
+  const end = Number(offs[i + 1]);
+  if (!(start >= 0 && end >= start && end <= vals.length)) return undefined;
+  const out: CellValue[] = new Array(end - start);
+  if (vals instanceof BigInt64Array) {
+    const w = new Int32Array(vals.buffer, vals.byteOffset, vals.length * 2);
+    for (let k = start, j = 0; k < end; k++, j++) {
+      const lo = w[2 * k];
+      out[j] = w[2 * k + 1] === lo >> 31 ? lo : bigToCell(vals[k]);
+    }
+  } else if (vals instanceof BigUint64Array) {
+    for (let k = start, j = 0; k < end; k++, j++) out[j] = bigToCell(vals[k]);
+  } else {
+    for (let k = start, j = 0; k < end; k++, j++) out[j] = (vals as ArrayLike<number>)[k];
+  }
+  return out;
 }
 
 function isPrimitiveNumeric(t: DataType): boolean {
@@ -56,6 +94,7 @@ export function cellAt(v: Vector, i: number): CellValue {
       return (v.get(i) as Uint8Array).slice();
     case Type.List:
     case Type.LargeList:
+      return numericListCell(v, i) ?? vectorToCells(v.get(i) as Vector);
     case Type.FixedSizeList:
       return vectorToCells(v.get(i) as Vector);
     case Type.Struct: {

@@ -12,9 +12,10 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-export async function openFileSource(path: string): Promise<ByteSource> {
+/** `knownSize`: the size from a stat the caller just made (saves a second one on the way to a first page). */
+export async function openFileSource(path: string, knownSize?: number): Promise<ByteSource> {
   const fh = await fsp.open(path, 'r');
-  const size = (await fh.stat()).size;
+  const size = knownSize ?? (await fh.stat()).size;
   let closed = false;
   const readInto = async (target: Uint8Array, targetOffset: number, offset: number, length: number) => {
     if (closed) throw new Error(`${path}: file already closed`);

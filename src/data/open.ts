@@ -44,7 +44,7 @@ export async function openDataset(path: string, opts: OpenOptions = {}): Promise
   }
   let src: ByteSource;
   try {
-    src = await openFileSource(path);
+    src = await openFileSource(path, stat.size);
   } catch (err) {
     throw new DatasetOpenError(path, `cannot open: ${errorMessage(err)}`);
   }

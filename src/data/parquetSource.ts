@@ -18,7 +18,7 @@ type Tree = ReturnType<typeof parquetSchema>;
 /** Decoded row-group windows kept per open file. */
 const GROUP_CACHE_BYTES = 64 * 2 ** 20;
 /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
-const WINDOW_BYTES = 16 * 2 ** 20;
+const WINDOW_BYTES = 4 * 2 ** 20;
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;
 /** Column data handed to one decode at most (read into memory first). */

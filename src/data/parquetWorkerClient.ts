@@ -3,10 +3,12 @@
 // ParquetDecodeError and the next decode starts a fresh process.
 //
 // Why a process and not a worker thread: a worker's `resourceLimits` stop most runaway decodes with
-// ERR_WORKER_OUT_OF_MEMORY, but not an array that grows by pushes (what a corrupt run length does in
-// hyparquet): V8 grows its backing store in one allocation bigger than the 16 MB of slack Node gives a
-// worker at its limit, and that is a fatal OOM of the *whole process* (Node 20, the extension host's
-// version). test/data/parquetIsolation.test.ts checks both facts.
+// ERR_WORKER_OUT_OF_MEMORY, but not the one hyparquet actually has. A corrupt RLE run writes past the end
+// of a plain Array (`output[seen + i] = value`), V8 grows the backing store in one allocation larger
+// than the 16 MB of slack Node gives a worker at its limit, and that is a fatal OOM of the *whole
+// process*: measured on Node 20 (the extension host's), `new Worker('const a=[]; for(;;) a.push(1)',
+// { eval: true, resourceLimits: { maxOldGenerationSizeMb: 64 } })` aborts the parent. A child process
+// with --max-old-space-size dies alone. test/data/parquetIsolation.test.ts runs such a corrupt page.
 //
 // Where the decoder script is (first that exists):
 //   1. $BATCHSCOPE_PARQUET_WORKER;
@@ -55,7 +57,7 @@ export const decodeConfig = {
 /** Heap and time bounds for a decode of `bytes` compressed bytes that expand to `uncompressed` bytes. */
 export function limitsFor(bytes: number, uncompressed: number): DecodeLimits {
   const mb = (x: number) => x / 2 ** 20;
-  const need = decodeConfig.minHeapMb + decodeConfig.heapPerByte * mb(Math.max(bytes, uncompressed));
+  const need = Math.max(decodeConfig.minHeapMb, 32 + decodeConfig.heapPerByte * mb(Math.max(bytes, uncompressed)));
   // Power-of-two buckets, so a worker sized for one row group serves the next ones of a file.
   let heapMb = decodeConfig.minHeapMb;
   while (heapMb < need && heapMb < decodeConfig.maxHeapMb) heapMb *= 2;

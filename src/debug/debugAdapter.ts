@@ -16,6 +16,7 @@ function serverPort(argv: string[]): number | undefined {
 const port = serverPort(process.argv.slice(2));
 if (port !== undefined) {
   const server = net.createServer((socket) => {
+    socket.setNoDelay(true); // DAP messages are small: never let Nagle hold one back for an ACK
     const session = new DataLoaderSession();
     session.setRunAsServer(true);
     session.start(socket, socket);

@@ -1,17 +1,23 @@
 // Fuzz over the readers: random truncations and byte flips of real fixtures. A reader must either
 // return rows (possibly with per-row errors) or throw an Error naming the file: no hang, no non-Error
 // throw, no unhandled rejection. FUZZ_CASES overrides the count (the bench runs more).
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { memorySource } from '../../src/data/byteSource';
 import { openByteSource } from '../../src/data/open';
+import { decodeConfig, stopParquetWorker } from '../../src/data/parquetWorkerClient';
 import { computeStats } from '../../src/data/stats';
 import type { DatasetFormat } from '../../src/data/types';
 import { fixturePath, manifest } from './fixtures';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);
-const PER_CASE_MS = 2_000;
+// A case that drives the Parquet decoder into its heap bound takes a second or so (the decoder process
+// fills its heap, aborts, and a fresh one starts); the rest take milliseconds.
+const PER_CASE_MS = 5_000;
+// Smaller bounds than in the editor, so runaway decodes end sooner; still far above what the fixtures need.
+Object.assign(decodeConfig, { minHeapMb: 32, baseTimeoutMs: 3_000 });
+after(() => stopParquetWorker());
 
 type Fmt = Exclude<DatasetFormat, 'save_to_disk'>;
 const m = manifest();
@@ -38,8 +44,9 @@ function rng(seed: number) {
 }
 
 /**
- * Parquet: flips land in the footer (metadata) or the magic only. hyparquet trusts run lengths inside
- * data pages (a corrupt RLE run can grow an array until V8 aborts), which no pre-check of ours covers.
+ * Parquet: truncations, flips in the footer (metadata) or the magic, and flips inside the column chunks
+ * (page headers, level streams, values). hyparquet trusts run lengths inside data pages: a corrupt run can
+ * grow an array without bound, which the decoder process (heap and time bound) turns into a row-group error.
  */
 function footerStart(bytes: Uint8Array): number {
   const n = bytes.length;
@@ -50,11 +57,14 @@ function footerStart(bytes: Uint8Array): number {
 function mutate(bytes: Uint8Array, rand: () => number, parquet: boolean): Uint8Array {
   if (parquet) {
     const out = bytes.slice();
-    if (rand() < 0.3) return out.subarray(0, Math.floor(rand() * out.length));
+    const kind = rand();
+    if (kind < 0.25) return out.subarray(0, Math.floor(rand() * out.length));
     const from = footerStart(bytes);
-    const flips = 1 + Math.floor(rand() * 4);
+    const flips = 1 + Math.floor(rand() * (kind < 0.6 ? 4 : 3));
     for (let i = 0; i < flips; i++) {
-      const at = rand() < 0.1 ? Math.floor(rand() * 4) : from + Math.floor(rand() * (out.length - from));
+      let at: number;
+      if (kind < 0.6) at = rand() < 0.1 ? Math.floor(rand() * 4) : from + Math.floor(rand() * (out.length - from));
+      else at = 4 + Math.floor(rand() * (from - 4)); // inside the data pages
       out[at] = rand() < 0.5 ? out[at] ^ (1 << Math.floor(rand() * 8)) : Math.floor(rand() * 256);
     }
     return out;
@@ -72,6 +82,9 @@ function mutate(bytes: Uint8Array, rand: () => number, parquet: boolean): Uint8A
   return out;
 }
 
+/** Parquet row groups whose decode hit the decoder's heap or time bound (reported as row errors). */
+const bounded = { memory: 0, time: 0 };
+
 async function oneCase(i: number): Promise<'rows' | 'error'> {
   const rand = rng(i + 1);
   const seed = seeds[i % seeds.length];
@@ -88,6 +101,11 @@ async function oneCase(i: number): Promise<'rows' | 'error'> {
   const rows = await src.readRows(Math.floor(rand() * 4), 40);
   for (const r of rows) {
     if (r.error) assert.ok(r.error.line !== undefined || r.error.byteOffset !== undefined, `case ${i}: row error without a position`);
+  }
+  for (const e of src.errors) {
+    assert.ok(e.file === name, `case ${i}: error names ${e.file}`);
+    if (/memory bound/.test(e.message)) bounded.memory++;
+    if (/took over/.test(e.message)) bounded.time++;
   }
   if (i % 5 === 0) await computeStats(src, { cutoffLen: 16, eosId: 2 });
   await src.close();
@@ -120,5 +138,8 @@ test(`fuzz: ${CASES} truncated / byte-flipped fixtures never hang or crash a rea
   assert.equal(tally.rows + tally.error, CASES);
   // Both outcomes must occur, or the mutations are not exercising anything.
   assert.ok(tally.rows > CASES / 10 && tally.error > CASES / 10, JSON.stringify(tally));
-  console.log(`fuzz: ${CASES} cases, ${tally.rows} opened, ${tally.error} rejected with an error, slowest ${slowest.toFixed(0)} ms`);
+  console.log(
+    `fuzz: ${CASES} cases, ${tally.rows} opened, ${tally.error} rejected with an error, slowest ${slowest.toFixed(0)} ms; ` +
+      `parquet decodes stopped at the heap bound: ${bounded.memory}, at the time bound: ${bounded.time}`,
+  );
 });

@@ -1,24 +1,8 @@
 // Where the scenarios find their inputs: fixtures built by scripts/fixtures.sh (test/.fixtures/)
 // and small JSONL files written here, whose exact content the assertions refer to.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from './harness';
-
-/** First file under `dir` (recursive, sorted) whose name matches; throws naming the builder. */
-export function fixtureFile(dir: string, name: RegExp, builder: string): string {
-  const root = join(FIXTURES, dir);
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.test(n)) found.push(p);
-    }
-  };
-  if (existsSync(root)) walk(root);
-  if (!found.length) throw new Error(`no ${name} under ${root}: build it with bash scripts/fixtures.sh (builder ${builder})`);
-  return found[0];
-}
 
 /** An entry of the data builder's manifest (test/fixtures/builders/b_datasets.py → data/manifest.json). */
 export interface DataFixture {

@@ -4,11 +4,11 @@
 // each scenario file gets its own user-data-dir, workspace, port and browser profile, so one
 // failing scenario cannot leave state behind for the next.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Dialog, type Frame, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Dialog, type Frame, type Locator, type Page } from 'playwright-core';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = join(REPO, 'test/.fixtures');
@@ -95,7 +95,6 @@ export interface SessionOptions {
 
 export class Session {
   readonly dialogs: Dialog[] = [];
-  readonly pageErrors: string[] = [];
   private constructor(
     readonly page: Page,
     readonly browser: BrowserContext,
@@ -166,7 +165,6 @@ export class Session {
         s.dialogs.push(d);
         void d.dismiss().catch(() => {});
       });
-      page.on('pageerror', (e) => s.pageErrors.push(String(e)));
       await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
       // The status bar's remote indicator appears once the workbench talks to the server.
@@ -195,7 +193,7 @@ export class Session {
   }
 
   /**
-   * Opens the quick input with `key`, types `text`, and presses Enter on the row containing `rowText`.
+   * Opens the quick input with `key`, types `text`, and clicks the row containing `rowText`.
    * The palette lists what is registered when it opens: right after start-up the extension's
    * commands (or the file index) may not be there yet, so close and reopen until the row shows.
    */
@@ -229,15 +227,6 @@ export class Session {
   }
 
   /**
-   * The content frame of the visible webview (custom editor or panel). Webviews sit two iframes
-   * deep: the host frame `iframe.webview.ready`, then `#active-frame` with the extension's HTML.
-   * Hidden webviews stay in the DOM, so only the visible host frame counts.
-   */
-  webview(): FrameLocator {
-    return this.page.locator('iframe.webview.ready:visible').last().contentFrame().frameLocator('#active-frame');
-  }
-
-  /**
    * The frame (any depth) whose document holds `selector`, waiting until one does. Use it when
    * several webviews may be open: it finds the panel by what it shows, not by position.
    */
@@ -259,11 +248,6 @@ export class Session {
     if (target) await target.screenshot({ path: file });
     else await this.page.screenshot({ path: file });
     return file;
-  }
-
-  /** Text of every notification toast currently shown (errors from the extension land here). */
-  async notifications(): Promise<string[]> {
-    return this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
   }
 
   /** Ends chromium and code-server (its whole process group); copies logs next to the screenshots. */
@@ -305,19 +289,4 @@ function killGroup(proc: ChildProcess): void {
 /** scripts/e2e.mjs reads this list after the run and ends any group still alive. */
 function registerPid(runDir: string, pid: number): void {
   writeFileSync(join(runDir, 'pids'), `${pid}\n`, { flag: 'a' });
-}
-
-/** Newest file under `dir` (recursive) whose name matches — used to find exthost.log. */
-export function findNewest(dir: string, name: RegExp): string | undefined {
-  let best: { p: string; t: number } | undefined;
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (name.test(n) && (!best || st.mtimeMs > best.t)) best = { p, t: st.mtimeMs };
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return best?.p;
 }

@@ -4,13 +4,18 @@ The instrumentation calls `boundary(stage, ctx)` at every stage entry. With noth
 (no breakpoint, step or pause) that is one attribute test. When a thread must stop it sends
 `stopped` and serves the adapter's requests for it (stack, variables, evaluate) from its own
 thread until told to resume, so evaluation runs in the stage's own process and thread.
-Events are batched: one `state` message per batch, and nothing is sent while no adapter is
-attached. A forked child notices the pid change and opens its own connection.
+Nothing is sent per batch: the batch in flight (stage, batch, indices, start time, RSS) is written
+into a small memory-mapped state file that the controller reads when a worker dies or a stage
+hangs, finished batches are coalesced into a few `state` messages a second, and nothing is sent
+while no adapter is attached. A forked child notices the pid change and opens its own connection.
 """
+import collections
 import faulthandler
+import mmap
 import os
 import queue
 import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -20,6 +25,8 @@ import traceback
 from . import values, wire
 
 ORDER = {s: i for i, s in enumerate(wire.STAGES)}
+# State file codes: wire.STAGES index + 1; 0 = no batch in flight.
+STAGE_CODE = {s: i + 1 for i, s in enumerate(wire.STAGES)}
 
 _agent = None
 _create_lock = threading.Lock()
@@ -194,10 +201,13 @@ class Agent:
         self.stops = {}
         self.pending = {}
         self.next_id = 1
-        self.records = []
+        self.records = collections.deque(maxlen=64)  # finished batches not sent yet (append/popleft: thread-safe)
         self.current = {}  # thread ident -> BatchCtx
         self.hang_fobj = None
-        self.hang_armed = False
+        self.state = None  # wire.StateFile: the batch in flight, readable by the controller
+        self.busy = None  # (ctx, monotonic start) of the batch this process is fetching/collating
+        self.hang_thread = None
+        self.hang_wake = threading.Event()
         self.pin_threads = {}  # thread ident -> loader id
         self.iterators = []  # weakrefs to live DataLoader iterators (main process)
         self.waiting = None  # (since, loader name, epoch, batch, worker, total, user timeout, loader id) of the main thread
@@ -232,13 +242,18 @@ class Agent:
         host, _, port = addr.rpartition(":")
         try:
             fd, path = tempfile.mkstemp(prefix="batchscope-hang-%d-" % self.pid, suffix=".txt")
-            self.hang_fobj = os.fdopen(fd, "w")
+            os.close(fd)
+            # O_APPEND: the controller empties the file after reading a dump (truncate), and the next
+            # dump must then start at offset 0, not at this fd's old position.
+            self.hang_fobj = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND), "w")
             self.hang_path = path
         except OSError:
             self.hang_fobj, self.hang_path = None, None
+        self.state = wire.StateFile.create(self.pid)
         hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": secret, "pid": self.pid,
                  "ppid": os.getppid(), "kind": self.kind, "threadId": self.thread_id, "loader": self.loader_id,
-                 "worker": self.worker_id, "hangFile": self.hang_path, "ident": self.stage_ident, "name": self.thread_name()}
+                 "worker": self.worker_id, "hangFile": self.hang_path,
+                 "stateFile": self.state.path if self.state else None, "ident": self.stage_ident, "name": self.thread_name()}
         try:
             sock, reader, first = wire.connect(host or "127.0.0.1", int(port), hello)
         except (OSError, ValueError) as e:
@@ -253,6 +268,7 @@ class Agent:
         self.cfg = Config(first)
         self.ok = True
         threading.Thread(target=self._recv_loop, name="batchscope-agent", daemon=True).start()
+        self._watch_hangs()
         if self.kind == "worker":
             try:
                 from multiprocessing import util
@@ -284,17 +300,28 @@ class Agent:
     def _lost(self):
         self.ok = False
         self.cfg = Config()
+        self.busy = None
+        self.hang_wake.set()
         for st in list(self.stops.values()):
             st.q.put({"type": "resume"})
         self._restore_timeouts()
 
+    def flush(self):
+        """Send the finished batches not sent yet (the recv thread does it a few times a second)."""
+        self.last_flush = time.monotonic()
+        if self.records:
+            self.send({"type": "state", "records": self._take_records()})
+
     def bye(self, error=None, exit_code=None):
         if self.ok and self.pid == os.getpid():
+            self.flush()
             self.send({"type": "bye", "error": error, "exitCode": exit_code})
 
     def _recv_loop(self):
-        self.sock.settimeout(0.5)
+        self.sock.settimeout(0.25)
         while self.ok:
+            if self.records and time.monotonic() - self.last_flush >= 0.25:
+                self.flush()
             try:
                 msg = self.reader.read()
             except socket.timeout:
@@ -318,8 +345,8 @@ class Agent:
             self.cfg_event.set()
             if old.attached != self.cfg.attached:
                 self._apply_timeouts()
-            if not self.cfg.hang and self.hang_armed:
-                self._disarm_hang()
+            if self.cfg.hang != old.hang or self.cfg.hang_timeout != old.hang_timeout:
+                self._watch_hangs()
         elif kind == "resume":
             st = self.stops.get(msg.get("threadId"))
             if st:
@@ -393,68 +420,98 @@ class Agent:
                        "scopes": {"Waiting": {"batch_index": batch, "worker_id": worker, "waited_s": round(waited, 1),
                                               "user_timeout_s": user_timeout}}})
 
-    # ---------- hang timer (faulthandler runs on a C thread: it sees code stuck without the GIL too)
-    def arm_hang(self):
-        if self.hang_fobj is None:
-            return
+    # ---------- hang watchdog
+    # faulthandler.dump_traceback_later runs on a C thread that needs no GIL, so it sees code stuck
+    # in C too. Arming it costs a thread start and cancelling it a join (with the GIL held: ms on a
+    # busy machine), so it is never touched per batch: the batch in flight is only recorded
+    # (self.busy + the state file) and this thread keeps one timer aimed at "start of the batch in
+    # flight + hangTimeout", moving it only when it is about to fire for a batch that is already
+    # done. The controller checks a dump against the state file before it reports a hang.
+    def _watch_hangs(self):
+        self.hang_wake.set()
+        if self.cfg.hang and self.hang_fobj is not None and self.hang_thread is None:
+            self.hang_wake.clear()
+            self.hang_thread = threading.Thread(target=self._hang_loop, name="batchscope-hang", daemon=True)
+            self.hang_thread.start()
+
+    def _hang_loop(self):
+        armed_until = None  # monotonic time the faulthandler timer fires, None when not armed
+        fired_for = None  # the batch start a dump was already written for
         try:
-            faulthandler.dump_traceback_later(self.cfg.hang_timeout, repeat=False, file=self.hang_fobj)
-            self.hang_armed = True
+            while self.ok and self.cfg.hang and self.pid == os.getpid():
+                timeout = self.cfg.hang_timeout
+                tick = min(0.25, timeout / 8)
+                now = time.monotonic()
+                if armed_until is not None and now >= armed_until:
+                    armed_until = None  # one-shot: it has fired
+                busy = self.busy
+                if busy is None:
+                    if armed_until is not None and armed_until - now < 3 * tick:
+                        faulthandler.cancel_dump_traceback_later()
+                        armed_until = None
+                else:
+                    want = busy[1] + timeout
+                    if armed_until is None:
+                        if want > now or fired_for != busy[1]:
+                            faulthandler.dump_traceback_later(max(want - now, 0.001), repeat=False, file=self.hang_fobj)
+                            armed_until = max(want, now)
+                            fired_for = busy[1]
+                    elif (armed_until < want and armed_until - now < 3 * tick) or armed_until > want + tick:
+                        faulthandler.dump_traceback_later(max(want - now, 0.001), repeat=False, file=self.hang_fobj)
+                        armed_until = max(want, now)
+                        fired_for = busy[1]
+                self.hang_wake.wait(tick)
+                self.hang_wake.clear()
         except (ValueError, RuntimeError, OSError):
             pass
+        finally:
+            if armed_until is not None:
+                faulthandler.cancel_dump_traceback_later()
+            self.hang_thread = None
+            if self.ok and self.cfg.hang and self.pid == os.getpid():
+                self._watch_hangs()  # re-enabled while this loop was ending
 
-    def _disarm_hang(self):
-        if self.hang_armed:
-            faulthandler.cancel_dump_traceback_later()
-            self.hang_armed = False
-            try:
-                fd = self.hang_fobj.fileno()
-                if os.fstat(fd).st_size:
-                    os.ftruncate(fd, 0)
-                    os.lseek(fd, 0, os.SEEK_SET)
-            except (OSError, ValueError):
-                pass
-
-    def disarm_hang(self):
-        if self.hang_armed:
-            self._disarm_hang()
-
-    # ---------- per-batch bookkeeping
+    # ---------- per-batch bookkeeping (hot path: no send, no syscall)
     def begin(self, ctx):
         """A thread starts working on a batch (fetch entry in a worker or the single process)."""
         self.current[threading.get_ident()] = ctx
+        cfg = self.cfg
         if self.kind == "worker" and ctx.epoch != self.epoch:
             self.epoch = ctx.epoch
-        cfg = self.cfg
+            if cfg.attached:  # the thread name carries the epoch
+                self.send({"type": "state", "records": self._take_records(),
+                           "current": {"threadId": ctx.tid, "name": self.thread_name()}})
         if cfg.attached:
             now = time.monotonic()
-            # One message per batch only when a filter needs to know the batch in flight (hang,
-            # worker_died); otherwise the records are coalesced to a few messages a second.
-            if cfg.hang or (self.kind == "worker" and "worker_died" in cfg.filters) or now - self.last_flush >= 0.25:
-                self.last_flush = now
+            self.busy = (ctx, now)
+            if self.state is not None:
                 if now - self.rss_at >= 1.0:
                     self.rss_at, self.rss = now, _rss_mb()
-                cur = {"threadId": ctx.tid, "stage": "fetch", "batch": ctx.batch_ref(), "indices": list(ctx.indices or ())[:256],
-                       "rssMb": self.rss}
-                if self.kind == "worker":
-                    cur["name"] = self.thread_name()
-                self.send({"type": "state", "records": self._take_records(), "current": cur})
+                self.state.write(STAGE_CODE["fetch"], ctx, now, self.rss)
         elif self.records:
-            self.records = []
-        if cfg.hang:
-            self.arm_hang()
+            self.records.clear()
+
+    def mark(self, stage):
+        """The batch in flight moved to `stage` (collate): one byte in the state file."""
+        if self.busy is not None and self.state is not None:
+            self.state.mark(STAGE_CODE[stage])
 
     def finish(self, ctx, error=None):
         """The batch leaves this process (batch_ready) or fails. Records are formatted when flushed."""
-        if self.hang_armed:
-            self._disarm_hang()
+        if self.busy is not None:
+            self.busy = None
+            if self.state is not None:
+                self.state.mark(0)
         if self.cfg.attached:
             self.records.append((ctx, error))
-            if len(self.records) > 64:
-                del self.records[:-64]
 
     def _take_records(self):
-        recs, self.records = self.records, []
+        recs = []
+        while True:
+            try:
+                recs.append(self.records.popleft())
+            except IndexError:
+                break
         out = []
         for ctx, error in recs:
             rec = {"loader": ctx.loader, "epoch": ctx.epoch, "batch": ctx.index, "threadId": ctx.tid, "pid": self.pid,
@@ -567,8 +624,12 @@ class Agent:
         if not self.ok or not self.cfg.attached:
             return
         tid = ctx.tid
-        was_armed = self.hang_armed
-        self.disarm_hang()  # a paused stage is not a hung stage
+        busy = self.busy
+        mine = busy is not None and busy[0] is ctx
+        if mine:  # a paused stage is not a hung stage: the clock starts again on resume
+            self.busy = None
+            if self.state is not None:
+                self.state.mark(0)
         frames = self._stage_frames(stage, ctx)
         st = StopState(tid, stage, ctx, ctx.locals(stage), frames, exc, reason)
         st.text = text
@@ -593,8 +654,11 @@ class Agent:
                 self._serve_call(st, msg)
         finally:
             self.stops.pop(tid, None)
-            if was_armed and self.cfg.hang:
-                self.arm_hang()
+            if mine and self.busy is None:
+                now = time.monotonic()
+                self.busy = (ctx, now)
+                if self.state is not None:
+                    self.state.write(STAGE_CODE.get(ctx.stage or "fetch", 2), ctx, now, self.rss)
 
     def _stage_frames(self, stage, ctx):
         frames = []

@@ -64,11 +64,15 @@ class AgentRec:
         self.loader = hello.get("loader")
         self.worker = hello.get("worker")
         self.hang_file = hello.get("hangFile")
+        self.state_file = hello.get("stateFile")  # wire.StateFile: the agent's batch in flight
         self.stage_ident = hello.get("ident")
-        self.hang_seen = 0
+        self.pending_hang = None  # (batch start, dump text) of a dump that fired before hangTimeout
+        self.hang_reported = None  # batch start of the last hang reported
         self.said_bye = False
         self.bye = None
-        self.current = None  # last per-batch state: stage, batch, indices, rss
+
+    def current(self):
+        return wire.StateFile.read(self.state_file) or {}
 
 
 class ThreadRec:
@@ -98,6 +102,96 @@ def parse_faulthandler(text, ident):
     for m in re.finditer(r'File "(.*)", line (\d+) in (\S+)', chosen):
         frames.append({"path": m.group(1), "line": int(m.group(2)), "name": m.group(3)})
     return frames
+
+
+def _children_map():
+    """{ppid: [pid, …]} of every process we can see: /proc on Linux, else `ps`."""
+    kids = collections.defaultdict(list)
+    try:
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open("/proc/%s/stat" % name, "rb") as f:
+                        stat = f.read()
+                except OSError:
+                    continue
+                # pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'
+                kids[int(stat[stat.rindex(b")") + 2:].split()[1])].append(int(name))
+        return kids
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import subprocess
+        out = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True, timeout=5).stdout
+        for line in out.splitlines():
+            pid, ppid = line.split()
+            kids[int(ppid)].append(int(pid))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        pass
+    return kids
+
+
+def descendants(pid):
+    """Every live process below `pid` (its DataLoader workers, their children), this one excluded."""
+    kids = _children_map()
+    out, todo, me = [], [pid], os.getpid()
+    while todo:
+        for c in kids.get(todo.pop(), ()):
+            if c != me and c not in out:
+                out.append(c)
+                todo.append(c)
+    return out
+
+
+def kill_tree(pid, grace=3.0, proc=None):
+    """SIGTERM the program, then SIGKILL it and everything it started that is still alive after
+    `grace` s. Descendants are collected while the program lives (an orphan is re-parented and can
+    no longer be found): a spawn worker still importing torch has no parent watchdog yet and would
+    outlive a plain kill of the program. The program's process group is left alone: it is the
+    terminal's job when the launcher runs from a shell (other processes of a pipeline are in it)."""
+    seen = set(descendants(pid))
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+
+    def alive():
+        if proc is not None:
+            return proc.poll() is None
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError:
+            return False
+
+    def finish():
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if alive():
+                seen.update(descendants(pid))
+            elif not any(_exists(p) for p in seen):
+                return
+            time.sleep(0.2)
+        for p in ([pid] if alive() else []) + sorted(seen):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        if proc is not None:
+            try:
+                proc.wait(timeout=1)
+            except Exception:
+                pass
+
+    threading.Thread(target=finish, name="bs-kill", daemon=True).start()
+
+
+def _exists(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 class Controller:
@@ -162,6 +256,7 @@ class Controller:
             if not wire.is_loopback(addr):
                 sock.close()
                 continue
+            wire.nodelay(sock)
             threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
 
     def _serve(self, sock):
@@ -515,10 +610,7 @@ class Controller:
         if self.terminate_hook:
             self.terminate_hook()
         elif self.program_pid:
-            try:
-                os.kill(self.program_pid, signal.SIGTERM)
-            except OSError:
-                pass
+            kill_tree(self.program_pid)
         self._respond(conn, req, {})
 
     def _detach(self):
@@ -715,8 +807,7 @@ class Controller:
             for rec in msg.get("records") or []:
                 self.ring.append(rec)
             cur = msg.get("current")
-            if cur:
-                a.current = cur
+            if cur:  # a worker's new epoch: its thread name changes
                 t = self.threads.get(cur.get("threadId"))
                 if t and cur.get("name"):
                     t.name = cur["name"]
@@ -738,15 +829,20 @@ class Controller:
             self._emit("progress", {"loader": msg.get("loader", ""), "epoch": msg.get("epoch", 0), "batch": msg.get("batch", 0),
                                     "total": msg.get("total"), "message": msg["message"]})
 
+    @staticmethod
+    def _remove_files(a):
+        for path in (a.hang_file, a.state_file):  # the process is gone: nobody writes them any more
+            if path:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
     def _agent_gone(self, a):
-        if a.hang_file:  # the agent's faulthandler file: the process is gone, nobody writes it any more
-            try:
-                os.unlink(a.hang_file)
-            except OSError:
-                pass
         if a.kind == "worker" and not a.said_bye:
             threading.Thread(target=self._worker_gone, args=(a,), daemon=True).start()
             return
+        self._remove_files(a)
         with self.lock:
             t = self.threads.get(a.thread_id if a.kind == "worker" else 1)
             if t and t.slot == a.slot and t.alive:
@@ -783,6 +879,8 @@ class Controller:
         return box.get("body")
 
     def _worker_gone(self, a):
+        cur = a.current()
+        self._remove_files(a)
         status = self._probe(a.pid) or {}
         sig = status.get("signal")
         code = status.get("exitCode")
@@ -797,11 +895,12 @@ class Controller:
                     t.alive = False
                     self._emit("thread", {"reason": "exited", "threadId": t.tid})
             return
-        cur = a.current or {}
         how = ("killed by signal %s" % sig) if sig else ("exited with code %s" % code if code is not None else "ended")
         desc = "worker %s (pid %s) %s" % (a.worker, a.pid, how)
         if cur.get("stage"):
             desc += " during %s of batch %s" % (cur["stage"], cur.get("batch", {}).get("index"))
+        elif cur.get("batch"):
+            desc += " after batch %s" % cur["batch"].get("index")
         info = {"pid": a.pid, "worker_id": a.worker, "signal": sig, "exit_code": code, "last_stage": cur.get("stage"),
                 "batch_index": (cur.get("batch") or {}).get("index"), "epoch": (cur.get("batch") or {}).get("epoch"),
                 "indices": cur.get("indices"), "rss_mb": cur.get("rssMb")}
@@ -823,31 +922,49 @@ class Controller:
             with self.lock:
                 agents = list(self.agents.values())
             for a in agents:
-                if not a.hang_file:
-                    continue
                 try:
-                    size = os.stat(a.hang_file).st_size
-                except OSError:
-                    continue
-                if size == 0:
-                    a.hang_seen = 0
-                    continue
-                if size <= a.hang_seen:
-                    continue
-                a.hang_seen = size
-                try:
-                    with open(a.hang_file, encoding="utf-8", errors="replace") as f:
-                        text = f.read()
-                except OSError:
-                    continue
-                self._report_hang(a, text)
+                    self._check_hang(a)
+                except Exception as e:  # the watchdog must keep running
+                    self._emit("output", {"category": "stderr", "output": "batchscope controller: hang check: %s: %s\n" % (type(e).__name__, e)})
 
-    def _report_hang(self, a, text):
+    def _check_hang(self, a):
+        """The agent keeps one faulthandler timer aimed at "start of its batch in flight + hangTimeout"
+        and moves it lazily, so a dump can be stale (the batch finished) or early (the agent could
+        not move the timer in time): the state file says which batch is in flight since when."""
+        if not a.hang_file:
+            return
+        text = None
+        try:
+            if os.stat(a.hang_file).st_size:
+                with open(a.hang_file, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+                os.truncate(a.hang_file, 0)  # the agent's fd is O_APPEND: its next dump starts at 0
+        except OSError:
+            return
+        if text is None and a.pending_hang is None:
+            return
+        cur = a.current()
+        start = cur.get("start")
+        if not cur.get("busy") or start is None:
+            a.pending_hang = None  # the batch finished (or is paused): nothing is stuck
+            return
+        if text is not None:
+            a.pending_hang = (start, text)
+        elif a.pending_hang[0] != start:
+            a.pending_hang = None  # another batch is in flight now
+            return
+        if time.monotonic() - start < self.hang_timeout - 0.1 or a.hang_reported == start:
+            return  # fired early: report once this very batch has really run that long
+        a.hang_reported = start
+        text = a.pending_hang[1]
+        a.pending_hang = None
+        self._report_hang(a, text, cur)
+
+    def _report_hang(self, a, text, cur):
         tid = a.thread_id if a.kind == "worker" else 1
         t = self.threads.get(tid)
         if t is not None and t.stop is not None:
             return  # paused by the user: never a hang
-        cur = a.current or {}
         frames = [{"name": f["name"], "path": f["path"], "line": f["line"]} for f in parse_faulthandler(text, a.stage_ident)]
         stuck = next((f for f in frames if "/torch/" not in f["path"] and "batchscope_runtime" not in f["path"]), None)
         stage = cur.get("stage") or "fetch"

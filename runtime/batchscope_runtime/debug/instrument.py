@@ -380,6 +380,7 @@ class CollateProxy(_Proxy):
             ctx.timings["fetch"] = time.perf_counter() - _tls.fetch_t
         ctx.samples = samples
         ctx.stage = "collate"
+        a.mark("collate")
         loc = self.__dict__.get("_bs_where")
         if loc is None:
             loc = self.__dict__["_bs_where"] = _where(self._bs_inner) or False

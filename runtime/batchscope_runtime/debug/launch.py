@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from .controller import Controller
+from .controller import Controller, kill_tree
 from .session import child_env
 
 USAGE = ("python -m batchscope_runtime debug [--port 0] [--secret S] [--hang-timeout SEC] [--tokenizer DIR] "
@@ -85,8 +85,7 @@ def main(argv):
 
     def terminate():
         if proc.poll() is None:
-            proc.terminate()
-            threading.Timer(3.0, lambda: proc.poll() is None and proc.kill()).start()
+            kill_tree(proc.pid, 3.0, proc)
 
     ctl.terminate_hook = terminate
     # Ctrl-C / SIGTERM to the launcher go to the program; we stay to report its end.

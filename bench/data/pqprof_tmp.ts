@@ -1,0 +1,32 @@
+import { openDataset } from '../../src/data/open';
+import { computeStats } from '../../src/data/stats';
+import { stopParquetWorker } from '../../src/data/parquetWorkerClient';
+import { parquetMetadataAsync, parquetReadObjects, asyncBufferFromFile } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+async function main() {
+  const path = process.argv[2];
+  let t0 = performance.now();
+  const src = await openDataset(path);
+  await src.readRows(0, 50);
+  const first = performance.now() - t0;
+  t0 = performance.now();
+  await src.readRows(60, 50);
+  const second = performance.now() - t0;
+  t0 = performance.now();
+  await src.readRows(2500, 50);
+  const jump = performance.now() - t0;
+  t0 = performance.now();
+  const s = await computeStats(src, { cutoffLen: 2048 });
+  const scan = performance.now() - t0;
+  stopParquetWorker();
+  const file = await asyncBufferFromFile(path);
+  t0 = performance.now();
+  const md = await parquetMetadataAsync(file);
+  await parquetReadObjects({ file, metadata: md, rowStart: 0, rowEnd: 50, compressors, utf8: false });
+  const hpFirst = performance.now() - t0;
+  t0 = performance.now();
+  await parquetReadObjects({ file, metadata: md, compressors, utf8: false, columns: ['input_ids', 'labels', 'attention_mask'] });
+  const hpAll = performance.now() - t0;
+  console.log(JSON.stringify({ first, second, jump, scan, rows: s.rows, hpFirst, hpAll, rss: process.resourceUsage().maxRSS / 1024 }));
+}
+void main();
