@@ -347,3 +347,52 @@ def test_pin_memory_thread_on_an_accelerator():
     finally:
         c.close()
     assert job.wait() == 0
+
+
+def test_terminate_kills_what_the_program_started(tmp_path):
+    # The program starts a child that ignores SIGTERM (like a spawn worker still importing torch,
+    # which has no parent watchdog yet): terminate must not leave it behind.
+    pidfile = tmp_path / "child.pid"
+    prog = tmp_path / "prog.py"
+    prog.write_text(
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)'])\n"
+        "open(%r, 'w').write(str(child.pid))\n"
+        "time.sleep(120)\n" % str(pidfile))
+    secret = "s3cret-terminate"
+    env = dict(os.environ, BATCHSCOPE_SECRET=secret, PYTHONPATH=str(RUNTIME))
+    proc = subprocess.Popen([PYTHON, "-m", "batchscope_runtime", "debug", "--port", "0", "--no-wait", "--linger", "1",
+                             "--", str(prog)], env=env, stdout=subprocess.PIPE, text=True)
+    child = None
+    try:
+        port = json.loads(proc.stdout.readline())["port"]
+        c = Client(port, secret)
+        deadline = time.monotonic() + 30
+        while not pidfile.exists() or not pidfile.read_text():
+            assert time.monotonic() < deadline, "the program did not start its child"
+            time.sleep(0.1)
+        child = int(pidfile.read_text())
+        c.request("terminate")
+        assert c.wait_event("exited", timeout=20)["signal"] == "SIGTERM"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            with open("/proc/%d/stat" % child) as f:  # an orphan re-parented to init may sit as a zombie briefly
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            assert time.monotonic() < deadline, "the program's child outlived terminate"
+            time.sleep(0.2)
+        c.close()
+        assert proc.wait(20) == 128 + 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if child is not None:
+            try:
+                os.kill(child, 9)
+            except OSError:
+                pass

@@ -8,7 +8,7 @@ import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import { SizedLru } from './lru';
 import type { BytePiece, DecodeResult } from './parquetDecode';
 import { packedCell, packedList, type PackedColumn } from './parquetPacked';
-import { ParquetDecodeError, decodeIsolated, limitsFor } from './parquetWorkerClient';
+import { ParquetDecodeError, decodeIsolated, limitsFor, prewarmDecoder } from './parquetWorkerClient';
 import { featuresFromHfMetadata, makeColumns } from './roles';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
 import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
@@ -18,7 +18,7 @@ type Tree = ReturnType<typeof parquetSchema>;
 /** Decoded row-group windows kept per open file. */
 const GROUP_CACHE_BYTES = 64 * 2 ** 20;
 /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
-const WINDOW_BYTES = 4 * 2 ** 20;
+const WINDOW_BYTES = 16 * 2 ** 20;
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;
 /** Column data handed to one decode at most (read into memory first). */
@@ -175,7 +175,23 @@ export class ParquetSource implements ScannableSource {
     } catch (err) {
       throw new DatasetOpenError(name, `corrupt Parquet footer: ${errorMessage(err)}`, { byteOffset: footerAt });
     }
-    return new ParquetSource(src, meta);
+    const source = new ParquetSource(src, meta);
+    source.prewarm();
+    return source;
+  }
+
+  /** Starts the decoder sized for the first row group while the caller sets up (see prewarmDecoder). */
+  private prewarm(): void {
+    const rg = this.meta.row_groups[0];
+    if (!rg) return;
+    let bytes = 0;
+    let uncompressed = 0;
+    for (const c of rg.columns) {
+      bytes += Math.max(0, Number(c.meta_data?.total_compressed_size) || 0);
+      uncompressed += Math.max(0, Number(c.meta_data?.total_uncompressed_size) || 0);
+    }
+    const share = Math.min(1, this.windowRows(0) / Math.max(1, Number(rg.num_rows)));
+    prewarmDecoder(limitsFor(bytes, uncompressed * share).heapMb);
   }
 
   private readonly badGroups = new Map<number, string>();

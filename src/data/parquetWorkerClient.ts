@@ -204,6 +204,25 @@ export function decodeIsolated(req: DecodeRequest, limits: DecodeLimits): Promis
   return run;
 }
 
+/**
+ * Starts the decoder process ahead of the first decode (a file was just opened): its start-up then
+ * overlaps the footer read and the caller's own work. Queued like a decode, so it never races one.
+ */
+export function prewarmDecoder(heapMb: number): void {
+  queue = queue.then(() => {
+    try {
+      if (held && held.heapMb < heapMb) drop(held);
+      if (!held) {
+        held = spawn(heapMb);
+        held.idle = setTimeout(() => held && drop(held), decodeConfig.idleMs);
+        held.idle.unref();
+      }
+    } catch {
+      // no decoder script: the decode reports it
+    }
+  });
+}
+
 /** Ends the decoder process now (tests, extension deactivation). */
 export function stopParquetWorker(): void {
   if (held) drop(held);
