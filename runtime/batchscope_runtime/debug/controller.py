@@ -153,7 +153,7 @@ def kill_tree(pid, grace=3.0, proc=None):
     try:
         os.kill(pid, signal.SIGTERM)
     except OSError:
-        return
+        return None
 
     def alive():
         if proc is not None:
@@ -183,7 +183,9 @@ def kill_tree(pid, grace=3.0, proc=None):
             except Exception:
                 pass
 
-    threading.Thread(target=finish, name="bs-kill", daemon=True).start()
+    t = threading.Thread(target=finish, name="bs-kill", daemon=True)
+    t.start()
+    return t
 
 
 def _exists(pid):

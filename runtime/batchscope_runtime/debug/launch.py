@@ -83,9 +83,11 @@ def main(argv):
         ctl.close()
         return 1
 
+    killers = []
+
     def terminate():
         if proc.poll() is None:
-            kill_tree(proc.pid, 3.0, proc)
+            killers.append(kill_tree(proc.pid, 3.0, proc))
 
     ctl.terminate_hook = terminate
     # Ctrl-C / SIGTERM to the launcher go to the program; we stay to report its end.
@@ -108,4 +110,7 @@ def main(argv):
         while ctl.adapter is not None and time.monotonic() < deadline:
             ctl.adapter_gone.wait(0.2)
     ctl.close()
+    for t in killers:  # the program's leftovers are SIGKILLed after the grace period: stay for that
+        if t is not None:
+            t.join(5.0)
     return code if code >= 0 else 128 - code
