@@ -5,7 +5,7 @@
 // `--big N` (e.g. `npm run bench:data -- --big 10`): an N GB stream (generated once into bench/.data/, kept;
 // delete it when done), first page / jump / peak RSS only — no full scan, no pyarrow — for the
 // "a 10 GB file opens and jumps under 150 MB RSS" claim.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -38,11 +38,17 @@ function main() {
   if (BIG) {
     console.error('ours (open, first page, jumps; no scan) …');
     const runs = [0, 1, 2].map(() => JSON.parse(run(process.execPath, [bundle, file, '--no-scan']).trim()));
-    const med = (k: string) => runs.map((r) => r[k] as number).sort((a, b) => a - b)[1];
+    const med = (k: string, rs = runs) => rs.map((r) => r[k] as number).sort((a, b) => a - b)[1];
+    // Re-opens with the batch index cached, as the extension does (first run fills the cache).
+    const cacheDir = join(dataDir, 'index-cache');
+    rmSync(cacheDir, { recursive: true, force: true });
+    const cached = [0, 1, 2, 3].map(() => JSON.parse(run(process.execPath, [bundle, file, '--no-scan', '--index-cache', cacheDir]).trim())).slice(1);
+    rmSync(cacheDir, { recursive: true, force: true });
     console.log(`file: ${(bytes / 2 ** 30).toFixed(2)} GiB, ${runs[0].rows} rows, ${runs[0].batches} record batches; median of 3 fresh processes`);
     console.log('| measure | ours | target |');
     console.log('|---|---|---|');
     console.log(`| time to first page (open + 50 rows), ms | ${med('firstPageMs').toFixed(2)} | ≤ 50 |`);
+    console.log(`| time to first page, re-open with the batch index cached, ms | ${med('firstPageMs', cached).toFixed(2)} | ≤ 50 |`);
     console.log(`| random jump, median of 50, ms | ${med('jumpMedianMs').toFixed(2)} | ≤ 20 |`);
     console.log(`| peak RSS (open + first page + 50 jumps), MB | ${med('peakRssMB').toFixed(0)} | ≤ 150 |`);
     return;

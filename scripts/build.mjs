@@ -18,8 +18,22 @@ const node = {
   legalComments: 'none',
 };
 
+// The heavy engines (src/engines/load.ts) are bundles of their own, required on first use: the
+// extension bundle keeps `require('./<name>Engine')` as is, so activation parses only the glue.
+const ENGINES = ['dataset', 'template', 'debug'];
+const lazyEngines = {
+  name: 'lazy-engines',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/\w+Engine$/ }, (args) =>
+      args.importer.endsWith('src/engines/load.ts') ? { path: `${args.path}.js`, external: true } : undefined,
+    );
+  },
+};
+
 const targets = [
-  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [lazyEngines] },
+  // Beside dist/extension.js, so __dirname (parquet worker, runtime folder) is the same for both.
+  ...ENGINES.map((e) => ({ ...node, entryPoints: [`src/engines/${e}Engine.ts`], outfile: `dist/${e}Engine.js`, external: ['vscode'] })),
   { ...node, entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // Parquet row-group decoder worker, found beside the extension/CLI bundles (src/data/parquetWorkerClient.ts).

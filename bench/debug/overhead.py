@@ -16,6 +16,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "runtime"))
+sys.path.insert(0, HERE)
 
 import torch  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
@@ -35,8 +36,12 @@ def collate(samples):
     return samples
 
 
-def run(n):
-    loader = DataLoader(Nothing(), batch_size=16, collate_fn=collate)
+def run(n, real=False):
+    if real:
+        import throughput
+        loader = DataLoader(throughput.Tokens(), batch_size=16, collate_fn=throughput.collate)
+    else:
+        loader = DataLoader(Nothing(), batch_size=16, collate_fn=collate)
     t0 = time.process_time()
     for i, batch in enumerate(loader):
         with hooks.stage("to_device", batch=batch, batch_index=i):
@@ -53,6 +58,7 @@ def main():
     p.add_argument("--batches", type=int, default=3000)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--filters", default="fetch_error,collate_error,worker_died,hang")
+    p.add_argument("--real", action="store_true", help="the dataset and collate of throughput.py instead of no-ops")
     a = p.parse_args()
     secret = secrets.token_hex(8)
     ctl = controller.Controller(secret, hang_timeout=30, wait=False)
@@ -74,9 +80,9 @@ def main():
     run(200)  # warm up both paths
     for _ in range(a.reps):
         instrument.uninstall()
-        plain.append(run(a.batches))
+        plain.append(run(a.batches, a.real))
         instrument.install()
-        inst.append(run(a.batches))
+        inst.append(run(a.batches, a.real))
     pm, im = statistics.median(plain), statistics.median(inst)
     print(json.dumps({"batches": a.batches, "reps": a.reps, "filters": filters, "plain_us": round(pm, 2),
                       "instrumented_us": round(im, 2), "overhead_us": round(im - pm, 2)}), flush=True)

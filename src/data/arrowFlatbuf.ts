@@ -11,7 +11,19 @@ import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary
 
 const MAX_DEPTH = 64;
 
-export function checkMessageMetadata(meta: Uint8Array): void {
+export interface MessageInfo {
+  headerType: MessageHeader;
+  bodyLength: number;
+  /** Rows of a record batch (its `length`); 0 for other messages. */
+  rows: number;
+}
+
+/**
+ * Checks the flatbuffer and returns what the index walk needs, read straight from it: a record batch's
+ * rows and body length come without apache-arrow building its node and buffer objects (the walk of a
+ * 10 GB file visits hundreds of batches before the first page).
+ */
+export function checkMessageMetadata(meta: Uint8Array): MessageInfo {
   const cap = meta.length;
   let budget = Math.max(64, cap); // total vector elements visited: bounded by the metadata size
   const vec = (len: number, elemSize: number, what: string) => {
@@ -40,6 +52,7 @@ export function checkMessageMetadata(meta: Uint8Array): void {
   if (root < 4 || root + 4 > cap) throw new Error(`corrupt flatbuffer: root offset ${root} in ${cap} bytes`);
   const msg = FbMessage.getRootAsMessage(bb);
   vec(msg.customMetadataLength(), 4, 'message metadata');
+  const info: MessageInfo = { headerType: msg.headerType(), bodyLength: Number(msg.bodyLength()), rows: 0 };
   switch (msg.headerType()) {
     case MessageHeader.Schema: {
       const s = msg.header(new FbSchema()) as FbSchema | null;
@@ -58,6 +71,7 @@ export function checkMessageMetadata(meta: Uint8Array): void {
       const rb = msg.header(new FbRecordBatch()) as FbRecordBatch | null;
       if (!rb) throw new Error('corrupt flatbuffer: record batch message without a header');
       batch(rb);
+      info.rows = Number(rb.length());
       break;
     }
     case MessageHeader.DictionaryBatch: {
@@ -70,4 +84,5 @@ export function checkMessageMetadata(meta: Uint8Array): void {
     default:
       break;
   }
+  return info;
 }

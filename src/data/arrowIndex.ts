@@ -3,7 +3,7 @@
 //   [0xFFFFFFFF] int32 metadataLength, flatbuffer Message (padded), body of Message.bodyLength bytes.
 // The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
 import { Message, MessageHeader } from 'apache-arrow';
-import { checkMessageMetadata } from './arrowFlatbuf';
+import { checkMessageMetadata, type MessageInfo } from './arrowFlatbuf';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import type { ReadError } from './types';
@@ -47,6 +47,10 @@ export function hasFileMagic(head: Uint8Array): boolean {
  */
 /** Bytes read per step of the walk: several small batches' headers come in one read. */
 const WALK_READ = 64 * 1024;
+/** A blocking header read slower than this means the file is not in the page cache: go async. */
+const SYNC_READ_MAX_MS = 2;
+/** Yield to the event loop at least this often while walking with blocking reads. */
+const WALK_SLICE_MS = 8;
 
 export async function buildIpcIndex(
   src: ByteSource,
@@ -70,13 +74,26 @@ export async function buildIpcIndex(
   let n = 0;
   let win: Uint8Array = new Uint8Array(0);
   let lastBody = 0;
+  let syncOk = true;
+  let sliceStart = performance.now();
   let winAt = 0;
   /** Bytes [at, at+want) (fewer at the end of the file), from the last read when it holds them. */
   const window = async (at: number, want: number): Promise<Uint8Array> => {
     const end = Math.min(src.size, at + want);
     if (at >= winAt && end <= winAt + win.length) return win.subarray(at - winAt, end - winAt);
     // Read ahead only when messages are small (several fit in one read); big batches: just the header.
-    win = await src.read(at, Math.max(want, lastBody < WALK_READ ? WALK_READ : 0));
+    const len = Math.max(want, lastBody < WALK_READ ? WALK_READ : 0);
+    if (syncOk && src.readSync) {
+      // One header per batch, hundreds of batches: blocking reads from the page cache take microseconds,
+      // async ones a thread-pool round trip each. Slow means a cold disk: the rest of the walk goes async.
+      const t = performance.now();
+      if (t - sliceStart > WALK_SLICE_MS) {
+        await new Promise<void>((res) => setImmediate(res));
+        sliceStart = performance.now();
+      }
+      win = src.readSync(at, len);
+      if (performance.now() - t > SYNC_READ_MAX_MS) syncOk = false;
+    } else win = await src.read(at, len);
     winAt = at;
     return win.subarray(0, Math.min(win.length, want));
   };
@@ -113,25 +130,31 @@ export async function buildIpcIndex(
       fail(pos, `truncated Arrow message: metadata needs ${metaLength} bytes, file ends ${src.size - metaOffset} bytes later`);
       break;
     }
-    let msg: Message;
+    let info: MessageInfo;
     try {
       const have = frame.length - prefix;
       const meta = metaLength <= have ? frame.subarray(prefix, prefix + metaLength) : await window(metaOffset, metaLength);
-      checkMessageMetadata(meta);
-      msg = Message.decode(meta);
-      if (msg.isSchema()) msg.header(); // decode the schema here, inside the guard, not later in the reader
+      info = checkMessageMetadata(meta);
+      // Record batches: rows and body length come from the checked flatbuffer (the reader decodes and
+      // validates the batch itself when a page needs it). Other messages go through apache-arrow here,
+      // inside the guard, so a corrupt schema fails now and not later in the reader.
+      if (info.headerType !== MessageHeader.RecordBatch) {
+        const msg = Message.decode(meta);
+        if (msg.isSchema()) msg.header();
+        info.headerType = msg.headerType;
+      }
     } catch (err) {
       fail(metaOffset, `corrupt Arrow message metadata (flatbuffer): ${errorMessage(err)}`);
       break;
     }
-    const bodyLength = Number(msg.bodyLength);
+    const bodyLength = info.bodyLength;
     const bodyOffset = metaOffset + metaLength;
     if (!Number.isFinite(bodyLength) || bodyLength < 0 || bodyOffset + bodyLength > src.size) {
       fail(pos, `truncated Arrow message: body needs ${bodyLength} bytes, file ends ${src.size - bodyOffset} bytes later`);
       break;
     }
-    const entry: IpcMessage = { offset: pos, metaOffset, metaLength, bodyOffset, bodyLength, type: msg.headerType, rows: 0 };
-    if (msg.isSchema()) {
+    const entry: IpcMessage = { offset: pos, metaOffset, metaLength, bodyOffset, bodyLength, type: info.headerType, rows: 0 };
+    if (info.headerType === MessageHeader.Schema) {
       if (schema) {
         fail(pos, 'a second schema message in one stream');
         break;
@@ -140,16 +163,10 @@ export async function buildIpcIndex(
     } else if (!schema) {
       fail(pos, 'the stream does not start with a schema message');
       break;
-    } else if (msg.isDictionaryBatch()) {
+    } else if (info.headerType === MessageHeader.DictionaryBatch) {
       dictionaries.push(entry);
-    } else if (msg.isRecordBatch()) {
-      let rows: number;
-      try {
-        rows = Number(msg.header().length);
-      } catch (err) {
-        fail(metaOffset, `corrupt record batch header: ${errorMessage(err)}`);
-        break;
-      }
+    } else if (info.headerType === MessageHeader.RecordBatch) {
+      const rows = info.rows;
       if (!Number.isSafeInteger(rows) || rows < 0) {
         fail(metaOffset, `corrupt record batch header: ${rows} rows`);
         break;
@@ -165,7 +182,7 @@ export async function buildIpcIndex(
       }
       rowStarts.push(rowStarts[rowStarts.length - 1] + rows);
     } else {
-      fail(pos, `unexpected Arrow message type ${msg.headerType}`);
+      fail(pos, `unexpected Arrow message type ${info.headerType}`);
       break;
     }
     pos = bodyOffset + bodyLength;

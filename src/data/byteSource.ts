@@ -1,5 +1,5 @@
 // Random access to bytes, from a file (never loaded whole) or from memory (tests, fuzzing).
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readSync } from 'node:fs';
 
 export interface ByteSource {
   /** Name used in error messages (the file path). */
@@ -9,6 +9,12 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Reads into `target` at `targetOffset`; returns the bytes read. Lets callers avoid a copy. */
   readInto(target: Uint8Array, targetOffset: number, offset: number, length: number): Promise<number>;
+  /**
+   * Blocking read, for many tiny reads in a row (the index walk): from the page cache it costs
+   * microseconds where an async read costs a thread-pool round trip. Callers must time it and fall back
+   * to `read` when it is slow (cold disk, network drive), so the event loop is never held for long.
+   */
+  readSync?(offset: number, length: number): Uint8Array;
   close(): Promise<void>;
 }
 
@@ -36,6 +42,17 @@ export async function openFileSource(path: string, knownSize?: number): Promise<
       const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       const n = await readInto(buf, 0, offset, buf.length);
       return n === buf.length ? buf : buf.subarray(0, n);
+    },
+    readSync(offset, length) {
+      if (closed) throw new Error(`${path}: file already closed`);
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      let done = 0;
+      while (done < buf.length) {
+        const n = readSync(fh.fd, buf, done, buf.length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return done === buf.length ? buf : buf.subarray(0, done);
     },
     async close() {
       if (closed) return;

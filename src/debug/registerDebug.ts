@@ -3,7 +3,7 @@
 // the "Debug DataLoader" command. All DataLoader logic lives in the vscode-free session.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { DataLoaderSession } from './dataloaderSession';
+import { debugEngine } from '../engines/load';
 import { findPython } from '../runtime/python';
 
 const TYPE = 'batchscope';
@@ -64,7 +64,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
 
 class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
   createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
-    return new vscode.DebugAdapterInlineImplementation(new DataLoaderSession());
+    // The first debug session loads the engine bundle (see engines/load.ts).
+    return new vscode.DebugAdapterInlineImplementation(new (debugEngine().DataLoaderSession)());
   }
 }
 

@@ -6,7 +6,8 @@ import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { DatasetFromWebview } from '../../webview/messages';
 import { datasetHtml } from './datasetHtml';
-import { DatasetSession } from './datasetSession';
+import type { DatasetSession } from './datasetSession';
+import { datasetEngine } from '../engines/load';
 import { resolveTokenizer } from './datasetTokenizerResolve';
 
 const VIEW_BINARY = 'batchscope.dataset';
@@ -78,7 +79,8 @@ class DatasetPanels {
     });
     const config = vscode.workspace.getConfiguration('batchscope');
     const workspaceRoot = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const session = new DatasetSession({
+    // The first dataset panel loads the engine bundle (see engines/load.ts).
+    const session = new (datasetEngine().DatasetSession)({
       path,
       title: basename(path),
       cutoffLen: config.get<number>('cutoffLen', 2048),

@@ -6,14 +6,14 @@ import * as vscode from 'vscode';
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { TemplateFromWebview, TemplateInputs, TemplateToWebview } from '../../webview/messages';
-import { computePreview, DEFAULT_INPUTS, type DocumentProblem } from './templatePreviewModel';
+import type { DocumentProblem } from './templatePreviewModel';
+import { templateEngine } from '../engines/load';
 import { templateHtml } from './templateHtml';
 import { TEMPLATE_SCHEME, parseVirtual, readVirtual, virtualPath, writeVirtual } from './templateFs';
 import { templatesFromJsonText } from '../template/discovery';
 import { templateOffsetInDocument } from '../template/jsonString';
 import { rowToMessages, type DatasetInfoEntry } from '../template/rowToMessages';
 import { parseNow } from '../template/jinja/strftime';
-import { findTokenizerFor } from '../tokens/tokenizer';
 
 const VIEW_TYPE = 'batchscope.templatePreview';
 
@@ -91,7 +91,7 @@ class Preview {
       } satisfies TemplateToWebview);
       return;
     }
-    const { state, problems } = await computePreview({ file: this.file, text, inputs: this.inputs, now: nowSetting(), source: this.source });
+    const { state, problems } = await templateEngine().computePreview({ file: this.file, text, inputs: this.inputs, now: nowSetting(), source: this.source });
     if (this.disposed) return;
     void this.panel.webview.postMessage({ type: 'template/state', state } satisfies TemplateToWebview);
     this.owner.setProblems(this.file, text, problems);
@@ -133,7 +133,7 @@ class TemplatePreviews {
 
   async open(arg?: vscode.Uri | PreviewRowArgs): Promise<void> {
     let file: string | undefined;
-    let inputs: TemplateInputs = { ...DEFAULT_INPUTS };
+    let inputs: TemplateInputs = { ...templateEngine().DEFAULT_INPUTS };
     let source: string | undefined;
     if (arg instanceof vscode.Uri) file = this.fileOf(arg, inputs);
     else if (arg && typeof arg === 'object') {
@@ -183,7 +183,7 @@ class TemplatePreviews {
 
   private templateForDataset(datasetPath?: string): string | undefined {
     const setting = vscode.workspace.getConfiguration('batchscope').get<string>('tokenizerPath', '');
-    const dir = setting ? (setting.endsWith('.json') ? dirname(setting) : setting) : datasetPath ? findTokenizerFor(datasetPath) : undefined;
+    const dir = setting ? (setting.endsWith('.json') ? dirname(setting) : setting) : datasetPath ? templateEngine().findTokenizerFor(datasetPath) : undefined;
     return dir ? join(dir, 'tokenizer_config.json') : undefined;
   }
 
@@ -331,7 +331,7 @@ export function registerTemplate(context: vscode.ExtensionContext): void {
         return;
       }
       const text = await documentText(uri.fsPath);
-      const { state, problems } = await computePreview({ file: uri.fsPath, text, inputs: { ...DEFAULT_INPUTS }, now: nowSetting() });
+      const { state, problems } = await templateEngine().computePreview({ file: uri.fsPath, text, inputs: { ...templateEngine().DEFAULT_INPUTS }, now: nowSetting() });
       previews.setProblems(uri.fsPath, text, problems);
       const findings = state.error ? [`error: ${state.error.message}`] : state.lint.map((f) => `${f.severity}: ${f.message} [${f.code}]`);
       log.appendLine(`${uri.fsPath}:`);
@@ -350,7 +350,7 @@ export function registerTemplate(context: vscode.ExtensionContext): void {
           panel.dispose();
           return;
         }
-        previews.attach(panel, s.file, { ...DEFAULT_INPUTS, ...s.inputs });
+        previews.attach(panel, s.file, { ...templateEngine().DEFAULT_INPUTS, ...s.inputs });
       },
     }),
     vscode.workspace.onDidChangeTextDocument((e) => previews.onDocumentChanged(e.document)),
