@@ -12,8 +12,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { PYTHON, RUNTIME, REPO, configure, openSession, close } from '../test/debug/harness';
-import { launchController, killGroup } from '../src/debug/launch';
-import { ControllerClient, type ControllerEvent } from '../src/debug/controllerClient';
+import { launchController, killGroup } from '../src/runtime/debugLaunch';
+import { ControllerClient, type ControllerEvent } from '../src/runtime/debugClient';
 
 const SCRIPT = path.join(REPO, 'bench', 'debug', 'throughput.py');
 const REPS = Number(process.env.BENCH_REPS ?? 7);

@@ -4,10 +4,10 @@
 // Files go to bench/.data/safetensors (git-ignored), written once by bench/safetensors/reference.py.
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { readSafetensorsHeader } from '../src/data/safetensorsHeader';
-import { tensorStats } from '../src/data/safetensorsStats';
-import { openSafetensorsModel } from '../src/data/safetensorsModel';
-import { compareModels } from '../src/data/safetensorsCompare';
+import { readSafetensorsHeader } from '../src/core/weights/header';
+import { tensorStats } from '../src/core/weights/stats';
+import { openSafetensorsModel } from '../src/core/weights/model';
+import { compareModels } from '../src/core/weights/compare';
 
 const DIR = resolve('bench/.data/safetensors');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? resolve('.venv/bin/python');

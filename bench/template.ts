@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import { prepareTemplate } from '../src/template/load';
-import type { ChatMessage } from '../src/template/types';
+import { prepareTemplate } from '../src/core/template/load';
+import type { ChatMessage } from '../src/core/template/types';
 
 const REPO = resolve(__dirname, '..');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? join(REPO, '.venv/bin/python');
@@ -39,8 +39,8 @@ const cases = [
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bs-bench-template-'));
   // Time the renderer as it ships (one esbuild bundle, as in dist/), not through tsx's per-file modules.
-  buildSync({ entryPoints: [join(REPO, 'src/template/render.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: join(dir, 'render.js'), logLevel: 'warning' });
-  const { renderChat } = createRequire(__filename)(join(dir, 'render.js')) as typeof import('../src/template/render');
+  buildSync({ entryPoints: [join(REPO, 'src/core/template/render.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: join(dir, 'render.js'), logLevel: 'warning' });
+  const { renderChat } = createRequire(__filename)(join(dir, 'render.js')) as typeof import('../src/core/template/render');
   writeFileSync(join(dir, 'in.json'), JSON.stringify({ seconds: SECONDS, cases }));
   const py = spawnSync(PY, [join(__dirname, 'template/transformers_bench.py'), join(dir, 'in.json')], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (py.status !== 0) throw new Error(`transformers bench failed: ${py.stderr}`);

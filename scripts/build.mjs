@@ -18,26 +18,26 @@ const node = {
   legalComments: 'none',
 };
 
-// The heavy engines (src/engines/load.ts) are bundles of their own, required on first use: the
-// extension bundle keeps `require('./<name>Engine')` as is, so activation parses only the glue.
-const ENGINES = ['dataset', 'template', 'debug'];
-const lazyEngines = {
-  name: 'lazy-engines',
+// The heavy parts (src/bundles/load.ts) are bundles of their own, required on first use: the
+// extension bundle keeps `require('./<name>Bundle')` as is, so activation parses only the glue.
+const BUNDLES = ['dataset', 'template', 'debug'];
+const lazyBundles = {
+  name: 'lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/\w+Engine$/ }, (args) =>
-      args.importer.endsWith('src/engines/load.ts') ? { path: `${args.path}.js`, external: true } : undefined,
+    build.onResolve({ filter: /^\.\/\w+Bundle$/ }, (args) =>
+      args.importer.endsWith('src/bundles/load.ts') ? { path: `${args.path}.js`, external: true } : undefined,
     );
   },
 };
 
 const targets = [
-  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [lazyEngines] },
+  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [lazyBundles] },
   // Beside dist/extension.js, so __dirname (parquet worker, runtime folder) is the same for both.
-  ...ENGINES.map((e) => ({ ...node, entryPoints: [`src/engines/${e}Engine.ts`], outfile: `dist/${e}Engine.js`, external: ['vscode'] })),
-  { ...node, entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', external: ['vscode'] },
+  ...BUNDLES.map((e) => ({ ...node, entryPoints: [`src/bundles/${e}Bundle.ts`], outfile: `dist/${e}Bundle.js`, external: ['vscode'] })),
+  { ...node, entryPoints: ['src/dap/adapterEntry.ts'], outfile: 'dist/debugAdapter.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  // Parquet row-group decoder worker, found beside the extension/CLI bundles (src/data/parquetWorkerClient.ts).
-  { ...node, entryPoints: ['src/data/parquetWorker.ts'], outfile: 'dist/parquetWorker.js' },
+  // Parquet row-group decoder worker, found beside the extension/CLI bundles (src/core/datasets/parquetWorkerClient.ts).
+  { ...node, entryPoints: ['src/core/datasets/parquetWorker.ts'], outfile: 'dist/parquetWorker.js' },
 ];
 
 // One bundle per panel. Each webview loads only dist/webview/<name>.js (+ .css if it imports CSS).

@@ -1,10 +1,10 @@
 // Wiring only: each capability registers itself from its own glue module.
 import * as vscode from 'vscode';
-import { registerDataset } from './editors/registerDataset';
-import { registerTemplate } from './editors/registerTemplate';
-import { registerSafetensors } from './editors/registerSafetensors';
-import { registerTraining } from './training/registerTraining';
-import { registerDebug } from './debug/registerDebug';
+import { registerDataset } from './vscode/dataset';
+import { registerTemplate } from './vscode/template';
+import { registerSafetensors } from './vscode/weights';
+import { registerTraining } from './vscode/training';
+import { registerDebug } from './vscode/debug';
 
 export function activate(context: vscode.ExtensionContext): void {
   const registrations: Array<[string, (c: vscode.ExtensionContext) => void]> = [

@@ -1,8 +1,8 @@
 // Our side of bench/data.ts, in a fresh process so RSS and first-page time are honest. Prints one JSON line.
 // `--no-scan`: open, first page and jumps only (the --big run). `--index-cache DIR`: the extension's
 // batch-index cache (it passes workspace storage), so a re-open skips the walk.
-import { openDataset } from '../../src/data/open';
-import { computeStats } from '../../src/data/stats';
+import { openDataset } from '../../src/core/datasets/open';
+import { computeStats } from '../../src/core/datasets/stats';
 
 async function main() {
   const path = process.argv[2];

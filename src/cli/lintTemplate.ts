@@ -1,11 +1,11 @@
 // `batchscope lint-template TEMPLATE`: silent-training-bug lints (EOS outside trained spans, double BOS,
 // dropped system message, rejected role orders, CRLF) against the tokenizer beside the template.
-import { errorMessage } from '../data/errors';
-import { formatFinding, lintTemplate } from '../template/lint';
-import { prepareTemplate, readMessagesFile } from '../template/load';
-import { parseNow } from '../template/jinja/strftime';
-import { loadTokenizer } from '../tokens/tokenizer';
-import type { LintFinding } from '../template/types';
+import { errorMessage } from '../core/datasets/errors';
+import { formatFinding, lintTemplate } from '../core/template/lint';
+import { prepareTemplate, readMessagesFile } from '../core/template/load';
+import { parseNow } from '../core/template/jinja/strftime';
+import { loadTokenizer } from '../core/tokens/tokenizer';
+import type { LintFinding } from '../core/template/types';
 import { parseArgs, UsageError } from './args';
 
 export const summary = 'lint a chat template against its tokenizer (EOS not trained, double BOS, dropped system, …)';

@@ -1,9 +1,9 @@
 // `batchscope render TEMPLATE --messages FILE …`: prints exactly what transformers' apply_chat_template
 // (tokenize=False) renders, for CI checks and scripting. Errors go to stderr with the template line/column.
-import { errorMessage } from '../data/errors';
-import { renderChat, TemplateError, toCodePointSpans } from '../template/render';
-import { prepareTemplate, readJsonFile, readMessagesFile } from '../template/load';
-import { parseNow } from '../template/jinja/strftime';
+import { errorMessage } from '../core/datasets/errors';
+import { renderChat, TemplateError, toCodePointSpans } from '../core/template/render';
+import { prepareTemplate, readJsonFile, readMessagesFile } from '../core/template/load';
+import { parseNow } from '../core/template/jinja/strftime';
 import { parseArgs, UsageError } from './args';
 
 export const summary = 'render a chat template exactly as transformers does (text, or --mask for assistant spans)';

@@ -1,9 +1,9 @@
 // `batchscope rows PATH`: print rows of a dataset file or save_to_disk folder, as JSON lines or a readable listing.
-import { openDataset } from '../data/open';
-import { formatReadError, errorMessage } from '../data/errors';
-import { stringifyCells, base64 } from '../data/jsonOut';
-import type { CellValue, DatasetSource, Row } from '../data/types';
-import { loadTokenizer, type TokenizerHandle } from '../tokens/tokenizer';
+import { openDataset } from '../core/datasets/open';
+import { formatReadError, errorMessage } from '../core/datasets/errors';
+import { stringifyCells, base64 } from '../core/datasets/jsonOut';
+import type { CellValue, DatasetSource, Row } from '../core/datasets/types';
+import { loadTokenizer, type TokenizerHandle } from '../core/tokens/tokenizer';
 import { intFlag, parseArgs, UsageError } from './args';
 
 export const summary = 'print dataset rows (arrow, parquet, jsonl/json, save_to_disk folder) as JSON lines or a table';

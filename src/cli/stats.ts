@@ -1,9 +1,9 @@
 // `batchscope stats PATH`: whole-dataset statistics (length histogram, cutoff, trained ratio, padding, EOS/BOS checks).
-import { openDataset } from '../data/open';
-import { computeStats } from '../data/stats';
-import { errorMessage, formatReadError } from '../data/errors';
-import type { DatasetSource, DatasetStats } from '../data/types';
-import { loadTokenizer } from '../tokens/tokenizer';
+import { openDataset } from '../core/datasets/open';
+import { computeStats } from '../core/datasets/stats';
+import { errorMessage, formatReadError } from '../core/datasets/errors';
+import type { DatasetSource, DatasetStats } from '../core/datasets/types';
+import { loadTokenizer } from '../core/tokens/tokenizer';
 import { intFlag, parseArgs, UsageError } from './args';
 
 export const summary = 'whole-dataset statistics: lengths, % over cutoff, trained-token ratio, padding, EOS/BOS checks';

@@ -6,4 +6,4 @@ export type { DoctorReport, PackageStatus, CudaDevice, MissingPackage } from './
 export { startTraining, resumeTraining, TrainingRun } from './training';
 export type { StartTrainingOptions, TrainingExit, TrainingRunEvents } from './training';
 export { setRuntimeDir, runtimeDir, runtimeEnv, killTree } from './process';
-export * from './protocol';
+export * from '../../protocol/trainEvents';

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { LineSplitter, parseEventLine, type ErrorEvent, type FinishedEvent, type TrainEvent } from './protocol';
+import { LineSplitter, parseEventLine, type ErrorEvent, type FinishedEvent, type TrainEvent } from '../../protocol/trainEvents';
 import { killTree, spawnRuntime } from './process';
 
 export interface StartTrainingOptions {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDataset, DatasetOpenError } from '../../src/data/open';
+import { openDataset, DatasetOpenError } from '../../src/core/datasets/open';
 import { fixturePath, manifest } from './fixtures';
 
 const m = manifest();
@@ -57,8 +57,8 @@ test('a corrupt record batch body: its rows carry the error, the other batches s
   await src0.close();
   const bytes = readFileSync(fixturePath(m.types_list));
   // Find the second record batch's metadata and scribble over its body lengths via a flipped field-node count.
-  const { buildIpcIndex } = await import('../../src/data/arrowIndex');
-  const { memorySource } = await import('../../src/data/byteSource');
+  const { buildIpcIndex } = await import('../../src/core/datasets/arrowIndex');
+  const { memorySource } = await import('../../src/core/datasets/byteSource');
   const idx = await buildIpcIndex(memorySource('x', new Uint8Array(bytes)));
   const b1 = idx.batches[1];
   const broken = new Uint8Array(bytes);

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { computeStats } from '../../src/data/stats';
-import { openDataset } from '../../src/data/open';
+import { computeStats } from '../../src/core/datasets/stats';
+import { openDataset } from '../../src/core/datasets/open';
 import { TOKENIZER, fixturePath, manifest, readJsonl } from './fixtures';
 
 const ROOT = resolve(__dirname, '../..');

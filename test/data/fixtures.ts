@@ -1,8 +1,8 @@
 // Shared access to the dataset fixtures built by test/fixtures/builders/b_datasets.py.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cellToJson } from '../../src/data/jsonOut';
-import type { CellValue } from '../../src/data/types';
+import { cellToJson } from '../../src/core/datasets/jsonOut';
+import type { CellValue } from '../../src/core/datasets/types';
 
 export const FIXTURES = resolve(__dirname, '../.fixtures');
 export const DATA = join(FIXTURES, 'data');

@@ -4,11 +4,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { memorySource } from '../../src/data/byteSource';
-import { openByteSource } from '../../src/data/open';
-import { decodeConfig, stopParquetWorker } from '../../src/data/parquetWorkerClient';
-import { computeStats } from '../../src/data/stats';
-import type { DatasetFormat } from '../../src/data/types';
+import { memorySource } from '../../src/core/datasets/byteSource';
+import { openByteSource } from '../../src/core/datasets/open';
+import { decodeConfig, stopParquetWorker } from '../../src/core/datasets/parquetWorkerClient';
+import { computeStats } from '../../src/core/datasets/stats';
+import type { DatasetFormat } from '../../src/core/datasets/types';
 import { fixturePath, manifest } from './fixtures';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 10_000);

@@ -1,5 +1,5 @@
 // Parquet data pages are decoded in a separate process with a heap bound and a time bound
-// (src/data/parquetWorkerClient.ts). A corrupt run length that makes hyparquet grow an array without
+// (src/core/datasets/parquetWorkerClient.ts). A corrupt run length that makes hyparquet grow an array without
 // bound — in the extension host that would abort every extension — must end only the decoder, and
 // become a ReadError naming the file, the row group and its byte offset, while other row groups read.
 import { test, after } from 'node:test';
@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parquetMetadata } from 'hyparquet';
-import { formatReadError } from '../../src/data/errors';
-import { openDataset } from '../../src/data/open';
-import { ParquetSource } from '../../src/data/parquetSource';
-import { decodeConfig, stopParquetWorker } from '../../src/data/parquetWorkerClient';
-import { computeStats } from '../../src/data/stats';
+import { formatReadError } from '../../src/core/datasets/errors';
+import { openDataset } from '../../src/core/datasets/open';
+import { ParquetSource } from '../../src/core/datasets/parquetSource';
+import { decodeConfig, stopParquetWorker } from '../../src/core/datasets/parquetWorkerClient';
+import { computeStats } from '../../src/core/datasets/stats';
 
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? resolve(__dirname, '../../.venv/bin/python');
 const dir = mkdtempSync(join(tmpdir(), 'bs-pq-iso-'));

@@ -1,7 +1,7 @@
 // Every fixture row read through our readers equals what pyarrow / json.loads read, field by field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDataset } from '../../src/data/open';
+import { openDataset } from '../../src/core/datasets/open';
 import { fixturePath, manifest, normalize, readJsonl } from './fixtures';
 
 const m = manifest();

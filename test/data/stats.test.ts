@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDataset } from '../../src/data/open';
-import { computeStats } from '../../src/data/stats';
-import { searchRows } from '../../src/data/search';
-import { loadTokenizer } from '../../src/tokens/tokenizer';
-import type { DatasetStats } from '../../src/data/types';
+import { openDataset } from '../../src/core/datasets/open';
+import { computeStats } from '../../src/core/datasets/stats';
+import { searchRows } from '../../src/core/datasets/search';
+import { loadTokenizer } from '../../src/core/tokens/tokenizer';
+import type { DatasetStats } from '../../src/core/datasets/types';
 import { DATA, TOKENIZER, fixturePath, manifest } from './fixtures';
 
 const m = manifest();

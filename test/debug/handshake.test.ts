@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as net from 'node:net';
-import { ControllerClient } from '../../src/debug/controllerClient';
+import { ControllerClient } from '../../src/runtime/debugClient';
 import { PYTHON, RUNTIME, openSession } from './harness';
 
 const SECRET = 'test-secret-' + Math.random().toString(36).slice(2);

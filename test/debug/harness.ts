@@ -1,5 +1,5 @@
 // Shared set-up for the adapter tests: one esbuild bundle of the standalone adapter per test
-// process (src/debug/debugAdapter.ts → a temp folder, so a concurrent `npm run build` wiping dist/
+// process (src/dap/adapterEntry.ts → a temp folder, so a concurrent `npm run build` wiping dist/
 // cannot break a run), DebugClient sessions against it, an event queue that never loses an event
 // that arrived before it was awaited, and the real runtime + the test DataLoader program.
 import { DebugClient } from '@vscode/debugadapter-testsupport';

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { TokenDecoder } from '../../src/debug/tokenDecode';
-import { TokenVariables, parseIds } from '../../src/debug/variables';
+import { TokenDecoder } from '../../src/dap/tokenDecode';
+import { TokenVariables, parseIds } from '../../src/dap/variables';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? path.join(REPO, '.venv', 'bin', 'python');

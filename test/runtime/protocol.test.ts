@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineSplitter, parseEventLine, validateEvent, validateRequest } from '../../src/runtime/protocol';
-import { SchemaValidator } from '../../src/runtime/schema';
+import { LineSplitter, parseEventLine, validateEvent, validateRequest } from '../../protocol/trainEvents';
+import { SchemaValidator } from '../../protocol/schema';
 
 const VECTORS = join(__dirname, '..', '..', 'protocol', 'vectors');
 const lines = (name: string) => readFileSync(join(VECTORS, name), 'utf8').split('\n').filter((l) => l.trim());

@@ -5,7 +5,7 @@ import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resumeTraining, startTraining } from '../../src/runtime/training';
-import type { TrainEvent } from '../../src/runtime/protocol';
+import type { TrainEvent } from '../../protocol/trainEvents';
 
 const REPO = resolve(__dirname, '..', '..');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? join(REPO, '.venv', 'bin', 'python');

@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareTokenizedRow } from '../../src/template/compareRow';
-import { renderChat, toCodePointSpans } from '../../src/template/render';
-import { assistantMask, tokenCharOffsets } from '../../src/template/mask';
-import { loadTokenizer } from '../../src/tokens/tokenizer';
+import { compareTokenizedRow } from '../../src/core/template/compareRow';
+import { renderChat, toCodePointSpans } from '../../src/core/template/render';
+import { assistantMask, tokenCharOffsets } from '../../src/core/template/mask';
+import { loadTokenizer } from '../../src/core/tokens/tokenizer';
 import { TEMPLATES, TOKENIZER } from './fixtures';
 
 const rows = JSON.parse(readFileSync(join(TEMPLATES, 'rows.json'), 'utf8'));

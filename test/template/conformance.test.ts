@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CASES, NOW_ISO, TEMPLATES, type ConformanceCase } from './conformanceCases';
-import { renderChat, TemplateError, toCodePointSpans } from '../../src/template/render';
-import { chooseTemplate, loadTemplateBundle } from '../../src/template/discovery';
-import { parseNow } from '../../src/template/jinja/strftime';
-import { assistantMask, tokenCharOffsets } from '../../src/template/mask';
-import { loadTokenizer } from '../../src/tokens/tokenizer';
+import { renderChat, TemplateError, toCodePointSpans } from '../../src/core/template/render';
+import { chooseTemplate, loadTemplateBundle } from '../../src/core/template/discovery';
+import { parseNow } from '../../src/core/template/jinja/strftime';
+import { assistantMask, tokenCharOffsets } from '../../src/core/template/mask';
+import { loadTokenizer } from '../../src/core/tokens/tokenizer';
 
 const REPO = resolve(__dirname, '../..');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? join(REPO, '.venv/bin/python');

@@ -1,7 +1,7 @@
 // Conformance cases: each is rendered by Python transformers (expected.py, one process for all) and by
 // our renderer, and must match byte for byte (or raise on both sides). The templates are written for
 // this suite to cover every construct real chat templates use, plus each gap of @huggingface/jinja.
-import type { ChatMessage } from '../../src/template/types';
+import type { ChatMessage } from '../../src/core/template/types';
 
 export interface ConformanceCase {
   name: string;

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseTemplate, loadTemplateBundle, templatesFromJsonText } from '../../src/template/discovery';
-import { templateOffsetInDocument } from '../../src/template/jsonString';
-import { renderChat, TemplateError } from '../../src/template/render';
-import { parseVirtual, readVirtual, virtualPath, writeVirtual } from '../../src/editors/templateFs';
+import { chooseTemplate, loadTemplateBundle, templatesFromJsonText } from '../../src/core/template/discovery';
+import { templateOffsetInDocument } from '../../src/core/template/jsonString';
+import { renderChat, TemplateError } from '../../src/core/template/render';
+import { parseVirtual, readVirtual, virtualPath, writeVirtual } from '../../src/panels/template/templateFs';
 import { TEMPLATES } from './fixtures';
 
 test('named templates: transformers picks default, tool_use with tools, and a name when asked', async () => {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lintTemplate } from '../../src/template/lint';
-import { loadTokenizer } from '../../src/tokens/tokenizer';
+import { lintTemplate } from '../../src/core/template/lint';
+import { loadTokenizer } from '../../src/core/tokens/tokenizer';
 import { TEMPLATES, TOKENIZER } from './fixtures';
 
 const cfg = JSON.parse(readFileSync(join(TOKENIZER, 'tokenizer_config.json'), 'utf8'));

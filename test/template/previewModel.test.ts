@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { computePreview, DEFAULT_INPUTS, findSpecials } from '../../src/editors/templatePreviewModel';
+import { computePreview, DEFAULT_INPUTS, findSpecials } from '../../src/panels/template/previewModel';
 import { TEMPLATES, TOKENIZER } from './fixtures';
 
 const rows = JSON.parse(readFileSync(join(TEMPLATES, 'rows.json'), 'utf8'));

@@ -2,9 +2,9 @@
 // nested generation blocks, pinned `now`, CRLF line numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileTemplate, renderChat, TemplateError, toCodePointSpans } from '../../src/template/render';
-import { extractSpans } from '../../src/template/jinja/compile';
-import { parseNow, strftime } from '../../src/template/jinja/strftime';
+import { compileTemplate, renderChat, TemplateError, toCodePointSpans } from '../../src/core/template/render';
+import { extractSpans } from '../../src/core/template/jinja/compile';
+import { parseNow, strftime } from '../../src/core/template/jinja/strftime';
 
 const user = [{ role: 'user', content: 'hi' }];
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rowToMessages, RowMappingError } from '../../src/template/rowToMessages';
+import { rowToMessages, RowMappingError } from '../../src/core/template/rowToMessages';
 
 test('alpaca (LLaMA-Factory defaults): system, history pairs, instruction + input joined by a newline', () => {
   const r = rowToMessages(

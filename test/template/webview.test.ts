@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { computePreview, DEFAULT_INPUTS } from '../../src/editors/templatePreviewModel';
+import { computePreview, DEFAULT_INPUTS } from '../../src/panels/template/previewModel';
 import { REPO, TOKENIZER } from './fixtures';
 
 const CHROMIUM = process.env.BATCHSCOPE_E2E_CHROMIUM ?? '/usr/bin/chromium';

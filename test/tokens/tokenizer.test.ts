@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDataset } from '../../src/data/open';
-import { findTokenizerFor, loadTokenizer } from '../../src/tokens/tokenizer';
-import { visibleText } from '../../src/tokens/byteMaps';
+import { openDataset } from '../../src/core/datasets/open';
+import { findTokenizerFor, loadTokenizer } from '../../src/core/tokens/tokenizer';
+import { visibleText } from '../../src/core/tokens/byteMaps';
 import { DATA, TOKENIZER, fixturePath, manifest, readJsonl } from '../data/fixtures';
 import { readFileSync } from 'node:fs';
 

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { chooseConfig, rankConfigCandidates } from '../../src/training/pickConfig';
-import { eventLines, findKeyLine, MATCHER_LINE } from '../../src/training/terminalFormat';
-import { panelCsp, panelHtml } from '../../src/training/webviewHtml';
+import { chooseConfig, rankConfigCandidates } from '../../src/core/training/pickConfig';
+import { eventLines, findKeyLine, MATCHER_LINE } from '../../src/core/training/terminalFormat';
+import { panelCsp, panelHtml } from '../../src/panels/shell';
 
 test('config choice: argument URI, then the active YAML editor, then a quick pick (configs first)', () => {
   assert.deepEqual(chooseConfig({ argPath: '/w/a.yaml', activePath: '/w/b.yaml', workspaceYaml: ['/w/c.yaml'] }), { kind: 'arg', path: '/w/a.yaml' });

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RunManager } from '../../src/training/runManager';
-import { statusText } from '../../src/training/runState';
+import { RunManager } from '../../src/runtime/runManager';
+import { statusText } from '../../src/core/training/runState';
 
 const FIX = resolve(process.env.BATCHSCOPE_FIXTURES ?? 'test/.fixtures');
 const PYTHON = process.env.BATCHSCOPE_TEST_PYTHON ?? resolve('.venv/bin/python');

@@ -1,11 +1,11 @@
 // Event history → chart series, status/ETA text, resume handling, trainer_log.jsonl restore.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CheckpointEvent, StartedEvent, StepEvent, TrainEvent } from '../../src/runtime/protocol';
-import { validateEvent } from '../../src/runtime/protocol';
-import { dataWaitShare, foldEvents, formatEta, formatLoss, latestCheckpoint, lossPointCount, newRunState, percentDone, statusText } from '../../src/training/runState';
-import { checkpointEvents, parseClock, parseTrainerLog } from '../../src/training/trainerLog';
-import { isResume } from '../../src/training/runManager';
+import type { CheckpointEvent, StartedEvent, StepEvent, TrainEvent } from '../../protocol/trainEvents';
+import { validateEvent } from '../../protocol/trainEvents';
+import { dataWaitShare, foldEvents, formatEta, formatLoss, latestCheckpoint, lossPointCount, newRunState, percentDone, statusText } from '../../src/core/training/runState';
+import { checkpointEvents, parseClock, parseTrainerLog } from '../../src/core/training/trainerLog';
+import { isResume } from '../../src/runtime/runManager';
 
 function started(over: Partial<StartedEvent> = {}): StartedEvent {
   return {

@@ -1,6 +1,6 @@
 // The selected row in full: flags, the token view (chips) and every cell's full text.
-import type { TokenChip } from '../../src/data/types';
-import type { DatasetRowDetail } from '../messages';
+import type { TokenChip } from '../../src/core/datasets/types';
+import type { DatasetRowDetail } from '../../protocol/webview';
 import { clear, describeError, el } from './dom';
 
 export function renderDetail(

@@ -22,7 +22,7 @@ export function clear(node: Element): void {
   node.replaceChildren();
 }
 
-/** `file:line: message` / `file (byte N): message`, the same one-line form as the CLI (src/data/errors.ts). */
+/** `file:line: message` / `file (byte N): message`, the same one-line form as the CLI (src/core/datasets/errors.ts). */
 export function describeError(e: { file: string; line?: number; byteOffset?: number; message: string }): string {
   if (!e.file) return e.message;
   if (e.line !== undefined) return `${e.file}:${e.line}: ${e.message}`;

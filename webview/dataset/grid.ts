@@ -1,8 +1,8 @@
 // Virtual grid: only the rows in view exist in the DOM, and only the pages they fall in are
 // requested from the host. Beyond a few million pixels browsers stop growing elements, so for
 // very long datasets the scrollbar maps proportionally onto row numbers instead of 1 px = 1 px.
-import type { ColumnInfo } from '../../src/data/types';
-import type { DatasetGridRow } from '../messages';
+import type { ColumnInfo } from '../../src/core/datasets/types';
+import type { DatasetGridRow } from '../../protocol/webview';
 import { clear, describeError, el } from './dom';
 
 const ROW_HEIGHT = 28;

@@ -1,4 +1,4 @@
-// Dataset preview panel (webview side). The host (src/editors/datasetSession.ts) owns the data;
+// Dataset preview panel (webview side). The host (src/panels/dataset/session.ts) owns the data;
 // this page only asks for the rows in view and renders what it gets, always as text.
 //
 // Stable DOM hooks (the e2e tests rely on them; keep them):
@@ -34,8 +34,8 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './style.css';
-import type { ReadError } from '../../src/data/types';
-import type { DatasetFromWebview, DatasetSearchHit, DatasetTemplateCompare, DatasetToWebview, DatasetTokenizerInfo } from '../messages';
+import type { ReadError } from '../../src/core/datasets/types';
+import type { DatasetFromWebview, DatasetSearchHit, DatasetTemplateCompare, DatasetToWebview, DatasetTokenizerInfo } from '../../protocol/webview';
 import { byId, clear, describeError, el } from './dom';
 import { VirtualGrid } from './grid';
 import { renderDetail } from './detail';

@@ -1,6 +1,6 @@
 // Whole-dataset statistics: figures and a length histogram drawn with plain DOM bars
 // (no chart library: a few dozen divs are cheaper than a canvas renderer and theme for free).
-import type { DatasetStats } from '../../src/data/types';
+import type { DatasetStats } from '../../src/core/datasets/types';
 import { clear, describeError, el } from './dom';
 
 function pct(n: number, d: number): string {

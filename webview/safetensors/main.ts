@@ -7,9 +7,9 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './style.css';
-import type { CompareRow } from '../../src/data/safetensorsCompare';
-import type { TensorStats } from '../../src/data/safetensorsStats';
-import type { SafetensorsFromWebview, SafetensorsModelView, SafetensorsTensorRow, SafetensorsToWebview } from '../messages';
+import type { CompareRow } from '../../src/core/weights/compare';
+import type { TensorStats } from '../../src/core/weights/stats';
+import type { SafetensorsFromWebview, SafetensorsModelView, SafetensorsTensorRow, SafetensorsToWebview } from '../../protocol/webview';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
 const vscode = acquireVsCodeApi();

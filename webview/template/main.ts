@@ -1,4 +1,4 @@
-// Chat template preview (webview side). The host (src/editors/registerTemplate.ts) renders; this page
+// Chat template preview (webview side). The host (src/vscode/template.ts) renders; this page
 // edits the inputs and shows what it gets, always through textContent.
 //
 // Stable DOM hooks (e2e tests rely on them):
@@ -15,7 +15,7 @@
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import './style.css';
-import type { TemplateFromWebview, TemplateInputs, TemplatePreviewState, TemplateToWebview } from '../messages';
+import type { TemplateFromWebview, TemplateInputs, TemplatePreviewState, TemplateToWebview } from '../../protocol/webview';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();

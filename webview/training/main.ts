@@ -1,6 +1,6 @@
 // Training dashboard (webview side). The host replays the run's whole event history on every
 // `training/ready` (the panel does not keep its DOM while hidden), then sends new events in batches;
-// both go through the same reducer as the status bar (src/training/runState.ts). All text is set
+// both go through the same reducer as the status bar (src/core/training/runState.ts). All text is set
 // with textContent. Charts are uPlot, coloured from the theme's chart variables.
 //
 // Stable DOM ids (e2e): #loss-chart (uPlot root inside), #lr-chart, #points-count, #status,
@@ -9,8 +9,8 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import type { TrainingFromWebview, TrainingRunInfo, TrainingToWebview } from '../messages';
-import { applyEvent, dataWaitShare, formatGiB, formatRate, lossPointCount, newRunState, statusText, type RunState } from '../../src/training/runState';
+import type { TrainingFromWebview, TrainingRunInfo, TrainingToWebview } from '../../protocol/webview';
+import { applyEvent, dataWaitShare, formatGiB, formatRate, lossPointCount, newRunState, statusText, type RunState } from '../../src/core/training/runState';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();

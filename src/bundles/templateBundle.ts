@@ -1,0 +1,4 @@
+// Template bundle (dist/templateBundle.js): the preview model (template interpreter,
+// @huggingface/jinja, the tokenizer). Loaded by load.ts on first use.
+export { computePreview, DEFAULT_INPUTS } from '../panels/template/previewModel';
+export { findTokenizerFor } from '../core/tokens/tokenizer';

@@ -1,3 +1,0 @@
-// Dataset engine bundle (dist/datasetEngine.js): the session and everything it pulls in
-// (apache-arrow, hyparquet, the tokenizer, the template interpreter). Loaded by load.ts on first use.
-export { DatasetSession } from '../editors/datasetSession';

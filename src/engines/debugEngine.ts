@@ -1,3 +1,0 @@
-// DataLoader debug engine bundle (dist/debugEngine.js): the inline DAP session
-// (@vscode/debugadapter, the token decoder). Loaded by load.ts on first use.
-export { DataLoaderSession } from '../debug/dataloaderSession';

@@ -1,0 +1,91 @@
+// VS Code glue for the `batchscope` debug type: fills configuration defaults (python, hangTimeout,
+// tokenizer, the bundled runtime folder), runs the adapter inline in the extension host, and adds
+// the "Debug DataLoader" command. All DataLoader logic lives in the vscode-free session.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { loadDebugBundle } from '../bundles/load';
+import { findPython } from '../runtime/python';
+
+const TYPE = 'batchscope';
+
+/** Interpreter: launch config → setting batchscope.python → the Python extension's environment → python3 on PATH. */
+async function resolvePython(resource: vscode.Uri | undefined): Promise<string> {
+  const setting = vscode.workspace.getConfiguration('batchscope', resource).get<string>('python', '');
+  let fromExtension: string | undefined;
+  if (!setting && vscode.extensions.getExtension('ms-python.python')) {
+    try {
+      const { PythonExtension } = await import('@vscode/python-extension');
+      const api = await PythonExtension.api();
+      const env = await api.environments.resolveEnvironment(api.environments.getActiveEnvironmentPath(resource));
+      fromExtension = env?.executable.uri?.fsPath;
+    } catch {
+      // The Python extension is optional.
+    }
+  }
+  return (await findPython(setting || undefined, fromExtension)).path;
+}
+
+class ConfigurationProvider implements vscode.DebugConfigurationProvider {
+  constructor(private readonly extensionPath: string) {}
+
+  async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    // F5 with no launch.json: debug the active Python file.
+    if (!config.type && !config.request && !config.name) {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.document.languageId !== 'python') {
+        void vscode.window.showInformationMessage('Batchscope: open the Python script that builds your DataLoader, or add a "batchscope" configuration to launch.json.');
+        return undefined;
+      }
+      config.type = TYPE;
+      config.request = 'launch';
+      config.name = 'Debug DataLoader';
+      config.program = editor.document.uri.fsPath;
+    }
+    const resource = folder?.uri ?? vscode.window.activeTextEditor?.document.uri;
+    const settings = vscode.workspace.getConfiguration('batchscope', resource);
+    if (config.hangTimeout === undefined) config.hangTimeout = settings.get<number>('debug.hangTimeout', 30);
+    if (config.tokenizer === undefined) {
+      const tok = settings.get<string>('tokenizerPath', '');
+      if (tok) config.tokenizer = tok;
+    }
+    if (config.cwd === undefined && folder) config.cwd = folder.uri.fsPath;
+    if (config.request === 'launch' && !config.python) {
+      try {
+        config.python = await resolvePython(resource);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Batchscope: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    config.runtimePath ??= path.join(this.extensionPath, 'runtime');
+    return config;
+  }
+}
+
+class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
+  createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    // The first debug session loads the engine bundle (see engines/load.ts).
+    return new vscode.DebugAdapterInlineImplementation(new (loadDebugBundle().DataLoaderSession)());
+  }
+}
+
+export function registerDebug(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.debug.registerDebugConfigurationProvider(TYPE, new ConfigurationProvider(context.extensionPath)),
+    vscode.debug.registerDebugAdapterDescriptorFactory(TYPE, new InlineFactory()),
+    vscode.commands.registerCommand('batchscope.debugDataLoader', async (uri?: vscode.Uri) => {
+      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (!target || !/\.(py|ya?ml)$/i.test(target.fsPath)) {
+        void vscode.window.showErrorMessage('Batchscope: Debug DataLoader needs a Python script or a train.yaml (open one, or pick it in the Explorer).');
+        return;
+      }
+      const isConfig = /\.ya?ml$/i.test(target.fsPath);
+      await vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(target), {
+        type: TYPE,
+        request: 'launch',
+        name: `Debug DataLoader: ${path.basename(target.fsPath)}`,
+        ...(isConfig ? { config: target.fsPath } : { program: target.fsPath }),
+      });
+    }),
+  );
+}
