@@ -12,7 +12,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { PYTHON, RUNTIME, REPO, configure, openSession, close } from '../test/debug/harness';
-import { launchController, killGroup } from '../src/runtime/debugLaunch';
+import { launchController } from '../src/runtime/debugLaunch';
+import { killTree } from '../src/runtime/process';
 import { ControllerClient, type ControllerEvent } from '../src/runtime/debugClient';
 
 const SCRIPT = path.join(REPO, 'bench', 'debug', 'throughput.py');
@@ -116,7 +117,7 @@ async function nextRoundTripDirect(steps: number): Promise<number[]> {
     await ctl.request('terminate').catch(() => {});
   } finally {
     ctl.close();
-    killGroup(launched.proc);
+    killTree(launched.proc);
   }
   return times;
 }

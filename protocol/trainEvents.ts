@@ -14,6 +14,22 @@ export interface ConfigLocation {
   key?: string | null;
 }
 
+/** How a run is executed: Trainer + peft (default), LLaMA-Factory itself, or a user's script. */
+export type TrainEngine = 'transformers' | 'llamafactory' | 'script';
+
+/** The first event of a run, before anything loads: the engine, why it was chosen, the process layout. */
+export interface LaunchEvent {
+  type: 'launch';
+  time: number;
+  engine: TrainEngine;
+  reason: string;
+  config: string;
+  world_size: number;
+  nnodes?: number;
+  node_rank?: number;
+  pid?: number;
+}
+
 export interface StartedEvent {
   type: 'started';
   v: 1;
@@ -35,6 +51,13 @@ export interface StartedEvent {
   batch_size?: number;
   gradient_accumulation_steps?: number;
   resumed_from: string | null;
+  engine?: TrainEngine;
+  engine_reason?: string;
+  finetuning_type?: 'full' | 'lora' | 'freeze';
+  trainable_params?: number;
+  total_params?: number;
+  nnodes?: number;
+  llamafactory_version?: string;
   versions: { python: string; torch: string; transformers: string; runtime: string };
 }
 
@@ -110,7 +133,7 @@ export interface WarningEvent {
   location?: ConfigLocation | null;
 }
 
-export type TrainEvent = StartedEvent | StepEvent | EvalEvent | CheckpointEvent | FinishedEvent | ErrorEvent | WarningEvent;
+export type TrainEvent = LaunchEvent | StartedEvent | StepEvent | EvalEvent | CheckpointEvent | FinishedEvent | ErrorEvent | WarningEvent;
 export type TrainEventType = TrainEvent['type'];
 
 /** Lines the client writes to the runtime's stdin. */

@@ -57,6 +57,8 @@ test('vsce ls: only dist/, media/, runtime/batchscope_runtime and top-level docs
   assert.ok(files.includes('dist/extension.js'));
   assert.ok(files.includes('dist/debugAdapter.js'));
   assert.ok(files.some((f) => f.startsWith('dist/webview/')), 'webview bundles ship');
+  // The lazily loaded bundles (src/bundles/load.ts) ship beside dist/extension.js.
+  for (const b of ['datasetBundle', 'templateBundle', 'debugBundle']) assert.ok(files.includes(`dist/${b}.js`), `dist/${b}.js ships`);
   assert.ok(files.includes('media/icon.png'));
   assert.ok(files.some((f) => f.startsWith('runtime/batchscope_runtime/') && f.endsWith('.py')), 'the Python runtime ships');
   const bad = files.filter(
@@ -147,6 +149,28 @@ test('the extension-host bundle opens no listening port', async () => {
   // code is in the bundle but cannot be reached from it.
   const SERVER_MODE = 'node_modules/@vscode/debugadapter/lib/runDebugAdapter.js';
   assert.deepEqual(hits.filter((h) => !h.endsWith(` in ${SERVER_MODE}`)), [], 'the UI must not listen on a port');
+});
+
+test('the panel sessions and engines load lazily: the extension-host bundle holds only the glue', async () => {
+  // Built like dist/extension.js (the lazy-bundle requires kept external), unminified so esbuild's
+  // `// path` comments name every module in it.
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [join(REPO, 'src/extension.ts')],
+    absWorkingDir: REPO,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['vscode'],
+    write: false,
+    logLevel: 'silent',
+    plugins: [{ name: 'lazy', setup: (b) => b.onResolve({ filter: /^\.\/\w+Bundle$/ }, (a) => (a.importer.endsWith('load.ts') ? { path: a.path, external: true } : undefined)) }],
+  });
+  const modules = [...out.outputFiles[0].text.matchAll(/^\/\/ ((?:src|protocol|node_modules)\/\S+)$/gm)].map((m) => m[1]);
+  assert.ok(modules.includes('src/vscode/panelHost.ts'), 'the comments name the modules');
+  const heavy = modules.filter((m) => /^src\/panels\/(dataset|template)\/(session|previewModel)\.ts$|^src\/dap\/session\.ts$|^node_modules\/(apache-arrow|hyparquet|@huggingface)\//.test(m));
+  assert.deepEqual(heavy, [], 'loaded from dist/<name>Bundle.js on first use instead');
 });
 
 test('walkthrough: open a dataset, preview a template, start training, debug the DataLoader', () => {

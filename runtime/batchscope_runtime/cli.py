@@ -6,7 +6,7 @@ COMMANDS = {
     "doctor": "batchscope_runtime.doctor",
     "train": "batchscope_runtime.train",
     "debug": "batchscope_runtime.debug.launch",
-    "controller": "batchscope_runtime.debug.controller",
+    "controller": "batchscope_runtime.debug.controller.attach",
 }
 
 

@@ -15,7 +15,17 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from conftest import FIXTURES, REPO, RUNTIME
-from batchscope_runtime.debug import agent, controller, instrument, values, wire
+from batchscope_runtime.debug import instrument, values, wire
+from batchscope_runtime.debug.agent import config as agent_config
+from batchscope_runtime.debug.agent import core as agent_core
+from batchscope_runtime.debug.controller import breakpoints, hang_watch
+from batchscope_runtime.debug.controller.core import Controller
+from batchscope_runtime.debug.instrument import tags
+from batchscope_runtime.debug.instrument.loader_setup import instrument_loader
+from batchscope_runtime.debug.instrument.proxies.collate import CollateProxy
+from batchscope_runtime.debug.instrument.proxies.dataset import MapDatasetProxy
+from batchscope_runtime.debug.instrument.proxies.iterable import get_iterable_proxy
+from batchscope_runtime.debug.instrument.proxies.sampler import BatchSamplerProxy
 
 sys.path.insert(0, str(REPO / "test" / "fixtures" / "debug"))
 from debug_data import PadCollate, RowDataset, ShardedRows  # noqa: E402
@@ -49,7 +59,7 @@ def test_ids_vectors_match_the_runtime():
 
 
 def test_handshake_vectors_against_a_live_controller():
-    ctl = controller.Controller("s3cret", wait=False)
+    ctl = Controller("s3cret", wait=False)
     ctl.start()
     try:
         cases = json.loads((VECTORS / "debug-invalid.json").read_text())["handshake"]
@@ -96,7 +106,7 @@ def test_parse_faulthandler_dump_of_a_real_stuck_thread():
         f.seek(0)
         text = f.read()
         t.join()
-    frames = controller.parse_faulthandler(text, t.ident)
+    frames = hang_watch.parse_faulthandler(text, t.ident)
     line = next(i for i, l in enumerate(open(__file__), 1) if "STUCK-HERE" in l and "def" not in l and "next(" not in l)
     assert frames[0]["name"] == "_stuck" or any(f["name"] == "_stuck" and f["line"] == line for f in frames)
     assert all(f["path"] for f in frames)
@@ -109,11 +119,11 @@ def test_parse_faulthandler_dump_of_a_real_stuck_thread():
     ("% 2", [1, 2, 3, 4], [False, True, False, True]),
 ])
 def test_hit_conditions(cond, hits, expected):
-    assert [controller.Controller._hit_matches(cond, h) for h in hits] == expected
+    assert [breakpoints.hit_matches(cond, h) for h in hits] == expected
 
 
 def test_step_rules():
-    m = agent.step_matches
+    m = agent_config.step_matches
     assert m({"kind": "next", "from": "fetch"}, "collate") and not m({"kind": "next", "from": "fetch"}, "sample")
     assert m({"kind": "stepIn", "from": "fetch"}, "sample")
     assert m({"kind": "stepIn", "from": "collate"}, "batch_ready")
@@ -129,26 +139,26 @@ class StatefulSampler(BatchSampler):
 
 
 def test_tagged_indices_and_proxies_pickle_and_pass_attributes_through():
-    t = instrument._tag(instrument.TaggedIndices, [3, 1, 2], (0, "train", 1, 7, 10))
+    t = tags.tag(tags.TaggedIndices, [3, 1, 2], (0, "train", 1, 7, 10))
     u = pickle.loads(pickle.dumps(t))
-    assert type(u) is instrument.TaggedIndices and u._bs == (0, "train", 1, 7, 10)
+    assert type(u) is tags.TaggedIndices and u._bs == (0, "train", 1, 7, 10)
     assert list(u) == [3, 1, 2] and not hasattr(u, "_bs")  # the first iteration (torch's fetch) takes the tag
     assert list(u) == [3, 1, 2] and u[0] == 3 and len(u) == 3
-    ti = pickle.loads(pickle.dumps(instrument._tag(instrument.TaggedIterIndices, [None, None], (0, "t", 0, 1, None))))
+    ti = pickle.loads(pickle.dumps(tags.tag(tags.TaggedIterIndices, [None, None], (0, "t", 0, 1, None))))
     assert ti._bs == (0, "t", 0, 1, None)
-    bs = instrument.BatchSamplerProxy(StatefulSampler(SequentialSampler(range(10)), 4, False), 0, "train", False)
+    bs = BatchSamplerProxy(StatefulSampler(SequentialSampler(range(10)), 4, False), 0, "train", False)
     assert bs.state_dict() == {"pos": 5} and len(bs) == 3 and bool(bs)
     bs2 = pickle.loads(pickle.dumps(bs))
     assert bs2.state_dict() == {"pos": 5} and bs2.batch_size == 4
-    ds = pickle.loads(pickle.dumps(instrument.MapDatasetProxy(RowDataset(8, sleep_s=0.5), 0, "train")))
+    ds = pickle.loads(pickle.dumps(MapDatasetProxy(RowDataset(8, sleep_s=0.5), 0, "train")))
     assert len(ds) == 8 and ds.sleep_s == 0.5 and ds[2]["idx"] == 2
-    it = pickle.loads(pickle.dumps(instrument._get_iterable_proxy()(ShardedRows([2, 1]), 1, "val")))
+    it = pickle.loads(pickle.dumps(get_iterable_proxy()(ShardedRows([2, 1]), 1, "val")))
     assert isinstance(it, torch.utils.data.IterableDataset) and it.counts == [2, 1]
     assert [r["idx"] for r in it] == [0, 1]
-    cp = pickle.loads(pickle.dumps(instrument.CollateProxy(PadCollate(pad_id=3))))
+    cp = pickle.loads(pickle.dumps(CollateProxy(PadCollate(pad_id=3))))
     assert cp.pad_id == 3
     with pytest.raises(AttributeError):
-        instrument.MapDatasetProxy(RowDataset(2), 0, "x").no_such_attribute
+        MapDatasetProxy(RowDataset(2), 0, "x").no_such_attribute
 
 
 def test_instrumentation_without_a_session_leaves_batches_identical():
@@ -211,7 +221,7 @@ def test_var_table_is_lazy_and_references_carry_the_slot():
 
 def test_hooks_stage_is_a_no_op_without_a_session():
     from batchscope_runtime.debug import hooks
-    assert hooks._active is None
+    assert hooks._active is None and hooks._starter is not None  # the package registered the env starter
     with hooks.stage("train_step", batch=1):
         pass
     assert hooks.install_from_env() is None
@@ -234,26 +244,26 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
     # torch < 2.0 has no __getitems__: its fetcher does [dataset[i] for i in indices] then collate_fn.
     # Drive exactly that against a live controller, agent and adapter client in this process.
     from debug_client import Client
-    ctl = controller.Controller("k", wait=False)
+    ctl = Controller("k", wait=False)
     ctl.start()
     monkeypatch.setenv("BATCHSCOPE_CONTROLLER", "127.0.0.1:%d" % ctl.port)
     monkeypatch.setenv("BATCHSCOPE_SECRET", "k")
     c = None
     try:
-        assert agent.start_main() is not None
+        assert agent_core.start_main() is not None
         c = Client(ctl.port, "k")
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}, {"name": "collate"}])
         c.request("setExceptionBreakpoints", filters=["fetch_error"])
         c.request("configurationDone")
         time.sleep(0.3)  # the config reaches the agent's receiver thread
         train_loader = DataLoader(RowDataset(16, raise_at=9), batch_size=4, collate_fn=PadCollate())
-        lid = instrument._instrument(train_loader)
+        lid = instrument_loader(train_loader)
         ds, collate = train_loader.dataset, train_loader.collate_fn
-        assert isinstance(ds, instrument.MapDatasetProxy) and isinstance(collate, instrument.CollateProxy)
+        assert isinstance(ds, MapDatasetProxy) and isinstance(collate, CollateProxy)
         out = {}
 
         def fetch(n, idx):
-            tagged = instrument._tag(instrument.TaggedIndices, idx, (lid, "train_loader", 0, n, 4))
+            tagged = tags.tag(tags.TaggedIndices, idx, (lid, "train_loader", 0, n, 4))
             try:
                 out[n] = collate([ds[i] for i in tagged])
             except Exception as e:
@@ -291,8 +301,8 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
     finally:
         if c is not None:
             c.close()
-        a = agent._agent
-        agent._agent = None
+        a = agent_core._agent
+        agent_core._agent = None
         if a is not None and a.sock is not None:
             a.ok = False
             a.sock.close()

@@ -2,3 +2,4 @@
 // @huggingface/jinja, the tokenizer). Loaded by load.ts on first use.
 export { computePreview, DEFAULT_INPUTS } from '../panels/template/previewModel';
 export { findTokenizerFor } from '../core/tokens/tokenizer';
+export { TemplatePreviewSession } from '../panels/template/session';

@@ -1,4 +1,7 @@
-// Tiny argv parser shared by the data subcommands: positional args plus --flag / --key value / --key=value.
+// The argv parsing shared by the CLI subcommands: positional args plus --flag / --key value /
+// --key=value, on node:util parseArgs (its tokens), with our own usage errors.
+import { parseArgs as nodeParseArgs } from 'node:util';
+
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string | true>;
@@ -6,26 +9,48 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
+/**
+ * `valued` options take a value (`--key v` or `--key=v`), `booleans` take none, any other `--name`
+ * is an unknown option. Arguments with a single dash are positional; `--` ends the options.
+ */
 export function parseArgs(argv: string[], valued: string[], booleans: string[]): ParsedArgs {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const k of valued) options[k] = { type: 'string' };
+  for (const k of booleans) options[k] = { type: 'boolean' };
+  // strict: false so that the checks below word the errors (and `--key -x` takes -x as the value).
+  const { tokens } = nodeParseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--') || a === '--') {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const key = a.slice(2, eq < 0 ? undefined : eq);
-    if (booleans.includes(key)) {
-      if (eq >= 0) throw new UsageError(`--${key} takes no value`);
-      flags.set(key, true);
-    } else if (valued.includes(key)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new UsageError(`--${key} needs a value`);
-      flags.set(key, v);
-    } else {
-      throw new UsageError(`unknown option --${key}`);
+  /** Skips the tokens parseArgs made of argv[index] (`-abc` is three). */
+  const skipArg = (i: number, index: number) => {
+    while (tokens[i + 1]?.index === index) i++;
+    return i;
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t.kind === 'positional') positional.push(t.value);
+    else if (t.kind === 'option' && !t.rawName.startsWith('--')) {
+      // A single dash is not an option here (`-` or a file name such as `-data.jsonl`).
+      positional.push(argv[t.index]);
+      i = skipArg(i, t.index);
+    } else if (t.kind === 'option') {
+      if (!(t.name in options)) throw new UsageError(`unknown option ${t.rawName}`);
+      if (options[t.name].type === 'boolean') {
+        if (t.inlineValue) throw new UsageError(`--${t.name} takes no value`);
+        flags.set(t.name, true);
+      } else {
+        let v = t.value;
+        // parseArgs leaves a value that looks like an option (`--offset -5`) as the next token.
+        if (v === undefined && !t.inlineValue) {
+          const next = tokens[i + 1];
+          if (next && next.kind === 'option') {
+            v = argv[next.index];
+            i = skipArg(i + 1, next.index);
+          }
+        }
+        if (v === undefined) throw new UsageError(`--${t.name} needs a value`);
+        flags.set(t.name, v);
+      }
     }
   }
   return { positional, flags };

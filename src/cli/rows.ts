@@ -15,11 +15,25 @@ const USAGE = `usage: batchscope rows PATH [--offset N] [--limit M] [--tokenizer
   --offset N     first row (0-based, default 0)
   --limit M      number of rows (default 20)
   --tokenizer D  folder or tokenizer.json: show input_ids as decoded tokens («trained» vs masked)
-  --json         one JSON object per row: column → value; nested lists/structs as JSON, null as null,
-                 integers as numbers (exact, also beyond 2^53), binary as a base64 string
+  --json         one JSON object per row (column → value), in the forms below
 
-Rows that cannot be read go to stderr with their line or byte offset.
-Exit status: 0 all rows asked for were printed; 3 some of them could not be read; 1 the file cannot be read; 2 usage.`;
+JSON forms of each type (equal to what pyarrow / datasets / Python json give):
+  integers (int8…uint64)         numbers, exact at any size (digits printed as is, also beyond 2^53)
+  float16/32/64                  numbers; NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity"
+  string, large_string           strings; binary, large_binary, fixed_size_binary: base64 strings
+  timestamp[unit]                "2023-11-14T22:13:20.123456" (fraction digits of the unit: s 0, ms 3, us 6, ns 9)
+  timestamp[unit, tz=ZONE]       local time in ZONE with its offset: "2023-11-14T17:13:20.123456789-05:00"
+  date32, date64                 "2023-11-14"
+  time32, time64                 "17:13:20.123" (fraction digits of the unit)
+  duration[unit]                 integer count of the unit (the unit is in the column type)
+  decimal128/256(p, s)           exact decimal text with s fraction digits: "-4445.15", "0.00"
+  list, large_list, fixed_size_list   JSON arrays; struct: JSON objects; dictionary: the value; null: null
+  JSONL / JSON                   values as Python's json reads them (integers of any size exact)
+
+Rows that cannot be read, and damage found in the file (with the file and byte offset or line), go to
+stderr; the rows before a damaged region still print.
+Exit status: 0 all rows asked for were printed; 3 some rows or part of the file could not be read;
+1 the file cannot be read at all; 2 usage.`;
 
 const CELL_CHARS = 200;
 
@@ -128,7 +142,19 @@ export async function run(argv: string[]): Promise<number> {
       out.length = 0;
     }
     process.stdout.write(out.length ? `${out.join('\n')}\n` : '');
-    return bad ? 3 : 0;
+    // Damage found outside the rows asked for (a truncated stream, a broken shard, a bad footer) still
+    // counts: the dataset is not whole. For text files, bad lines elsewhere are only listed by `stats`.
+    const seen = new Set<string>();
+    let damaged = false;
+    for (const e of src.errors) {
+      const text = formatReadError(e);
+      if (seen.has(text)) continue;
+      seen.add(text);
+      if (src.format === 'jsonl' || src.format === 'json') continue;
+      damaged = true;
+      process.stderr.write(`batchscope rows: ${text}\n`);
+    }
+    return bad || damaged ? 3 : 0;
   } finally {
     await src.close();
   }

@@ -1,6 +1,7 @@
 // `batchscope stats PATH`: whole-dataset statistics (length histogram, cutoff, trained ratio, padding, EOS/BOS checks).
 import { openDataset } from '../core/datasets/open';
 import { computeStats } from '../core/datasets/stats';
+import { eosRuleFor } from '../core/datasets/eosCheck';
 import { errorMessage, formatReadError } from '../core/datasets/errors';
 import type { DatasetSource, DatasetStats } from '../core/datasets/types';
 import { loadTokenizer } from '../core/tokens/tokenizer';
@@ -66,11 +67,12 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    let ids: { bosId?: number; eosId?: number; padId?: number } = {};
+    let ids: { bosId?: number; eosId?: number; padId?: number; endOfTurnIds?: number[]; afterEosIds?: number[] } = {};
     if (tokDir) {
       try {
         const tok = await loadTokenizer(tokDir);
-        ids = { bosId: tok.bosId, eosId: tok.eosId, padId: tok.padId };
+        const rule = eosRuleFor(tok);
+        ids = { bosId: tok.bosId, eosId: tok.eosId, padId: tok.padId, ...(rule ? { endOfTurnIds: [...rule.eos], afterEosIds: [...rule.trailing] } : {}) };
       } catch (err) {
         process.stderr.write(`batchscope stats: ${errorMessage(err)}\n`);
         return 1;

@@ -2,11 +2,11 @@
 // contributes.debuggers[0].configurationAttributes) and their validation. vscode-free.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as path from 'node:path';
+import type { FilterId } from '../../protocol/debug';
 
-export const STAGES = ['sampler', 'fetch', 'collate', 'pin_memory', 'to_device', 'train_step'] as const;
-export type StageName = (typeof STAGES)[number];
+export { STAGES, type StageName } from '../../protocol/debug';
 
-export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
+export const EXCEPTION_FILTERS: (DebugProtocol.ExceptionBreakpointsFilter & { filter: FilterId })[] = [
   { filter: 'fetch_error', label: 'Fetch errors', description: 'An exception in __getitem__ / __iter__ (stops with the live exception and the offending indices).', default: true, supportsCondition: true, conditionDescription: 'Python expression over `exc` and `indices`' },
   { filter: 'collate_error', label: 'Collate errors', description: 'An exception in collate_fn.', default: true, supportsCondition: true, conditionDescription: 'Python expression over `exc` and `indices`' },
   { filter: 'worker_died', label: 'Worker died', description: 'A DataLoader worker process exited or was killed.', default: true },

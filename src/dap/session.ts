@@ -19,10 +19,12 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient, type ControllerEvent } from '../runtime/debugClient';
-import { launchController, defaultRuntimePath, killGroup, type Launched } from '../runtime/debugLaunch';
+import { launchController, type Launched } from '../runtime/debugLaunch';
+import { killTree as killGroup, runtimeDir as defaultRuntimePath } from '../runtime/process';
 import { checkAttach, hangTimeoutOf, launchTarget, EXCEPTION_FILTERS, type AttachArgs, type LaunchArgs } from './launchConfig';
 import { TokenDecoder } from './tokenDecode';
 import { TokenVariables } from './variables';
+import { LABEL_DEPTH } from '../../protocol/debug';
 
 /** Requests forwarded unchanged (arguments and response body) to the controller. */
 const FORWARDED = new Set(['stackTrace', 'scopes', 'evaluate', 'next', 'stepIn', 'stepOut', 'pause', 'exceptionInfo', 'configurationDone']);
@@ -418,9 +420,6 @@ interface StopInfo {
   stage?: string;
   batch?: { loader: string; epoch: number; index: number };
 }
-
-/** Frame ids are threadId·100 + depth; depth 99 is the adapter's own label frame. */
-const LABEL_DEPTH = 99;
 
 /** Where a thread runs, for the label frame: "worker 2", "pin-memory thread", "main process". */
 export function placeOf(threadId: number): string {

@@ -3,26 +3,10 @@
 // by seq, responses and events. vscode-free; used by the DAP session and the benchmark.
 import * as net from 'node:net';
 import { EventEmitter } from 'node:events';
+import { MAX_LINE, PROTOCOL_VERSION, type ControllerEvent, type ControllerRequest, type Hello, type Welcome } from '../../protocol/debug';
 
-export const PROTOCOL_VERSION = 1;
-/** Lines longer than this close the connection (the controller applies the same limit). */
-const MAX_LINE = 16 * 1024 * 1024;
-
-export interface Welcome {
-  type: 'welcome';
-  protocol: number;
-  mode: 'launch' | 'attach';
-  controllerPid: number;
-  programPid: number | null;
-  hangTimeout?: number;
-  tokenizer?: string | null;
-}
-
-export interface ControllerEvent {
-  type: 'event';
-  event: 'stopped' | 'continued' | 'thread' | 'progress' | 'output' | 'exited' | 'terminated' | string;
-  body: Record<string, unknown>;
-}
+export { PROTOCOL_VERSION };
+export type { ControllerEvent, Welcome };
 
 export class ControllerError extends Error {
   constructor(message: string, readonly command?: string) {
@@ -89,7 +73,7 @@ export class ControllerClient extends EventEmitter {
       client.onMessage = onFirst;
       socket.on('data', (chunk: string) => client.feed(chunk));
       socket.once('connect', () => {
-        client.write({ type: 'hello', role: 'adapter', protocol: PROTOCOL_VERSION, secret, client: opts.client ?? 'batchscope-adapter' });
+        client.write({ type: 'hello', role: 'adapter', protocol: PROTOCOL_VERSION, secret, client: opts.client ?? 'batchscope-adapter' } satisfies Hello);
       });
     });
   }
@@ -163,7 +147,7 @@ export class ControllerClient extends EventEmitter {
           reject(e);
         },
       });
-      this.write({ type: 'request', seq, command, arguments: args });
+      this.write({ type: 'request', seq, command, arguments: args } satisfies ControllerRequest);
     });
   }
 

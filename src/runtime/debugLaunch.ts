@@ -3,8 +3,8 @@
 // out of `ps`. Everything the process prints after that line is the program's own output.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { killTree, runtimeEnv } from './process';
 
 export interface LaunchSpec {
   python: string;
@@ -25,15 +25,6 @@ export interface Launched {
   secret: string;
 }
 
-/** dist/../runtime when bundled; src/runtime/../../runtime under tsx. */
-export function defaultRuntimePath(): string {
-  for (const rel of [['..', 'runtime'], ['..', '..', 'runtime']]) {
-    const p = path.resolve(__dirname, ...rel);
-    if (fs.existsSync(path.join(p, 'batchscope_runtime'))) return p;
-  }
-  return path.resolve(__dirname, '..', 'runtime');
-}
-
 export function controllerArgv(spec: LaunchSpec): string[] {
   const argv = ['-m', 'batchscope_runtime', 'debug', '--port', '0', '--hang-timeout', String(spec.hangTimeout)];
   if (spec.tokenizer) argv.push('--tokenizer', spec.tokenizer);
@@ -50,14 +41,7 @@ export function launchController(
   timeoutMs = 30_000,
 ): Promise<Launched> {
   const secret = randomBytes(24).toString('hex');
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    if (v === null) delete env[k];
-    else env[k] = String(v);
-  }
-  env.PYTHONPATH = [spec.runtimePath, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
-  env.PYTHONUNBUFFERED = '1';
-  env.BATCHSCOPE_SECRET = secret;
+  const env = runtimeEnv(spec.runtimePath, process.env, { ...spec.env, BATCHSCOPE_SECRET: secret });
   if (spec.cwd && !fs.existsSync(spec.cwd)) return Promise.reject(new Error(`batchscope launch: "cwd" does not exist: ${spec.cwd}`));
 
   return new Promise((resolve, reject) => {
@@ -80,7 +64,7 @@ export function launchController(
       settled = true;
       clearTimeout(timer);
       if (err) {
-        killGroup(proc);
+        killTree(proc);
         reject(err);
       } else resolve({ proc, port: port!, pid: pid ?? proc.pid ?? 0, secret });
     }
@@ -113,15 +97,4 @@ export function launchController(
       if (rest) onOutput('stdout', rest);
     });
   });
-}
-
-/** SIGKILL the whole process group of a launched controller (POSIX), or the process itself. */
-export function killGroup(proc: ChildProcess): void {
-  if (proc.pid === undefined) return;
-  try {
-    if (process.platform !== 'win32') process.kill(-proc.pid, 'SIGKILL');
-    else proc.kill('SIGKILL');
-  } catch {
-    /* already gone */
-  }
 }

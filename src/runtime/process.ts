@@ -1,5 +1,6 @@
 // Spawning the bundled Python runtime: where it lives, the environment it needs, and how to end a
-// process tree. Pure Node (no vscode import) so the CLI, the tests and the extension share it.
+// process tree. The one place for these (training, the doctor and the debug launch all use it).
+// Pure Node (no vscode import) so the CLI, the DAP adapter, the tests and the extension share it.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +14,9 @@ export function setRuntimeDir(dir: string): void {
 
 /**
  * The folder that holds the `batchscope_runtime` package (it goes on PYTHONPATH).
- * In the VSIX it is `<extension>/runtime`; from the sources it is `<repo>/runtime`.
+ * In the VSIX it is `<extension>/runtime` (dist/../runtime); from the sources under tsx it is
+ * `<repo>/runtime` (src/runtime/../../runtime). The lazily loaded bundles share no module state with
+ * the extension bundle, so they find it from their own __dirname.
  */
 export function runtimeDir(explicit?: string): string {
   if (explicit) return explicit;
@@ -26,9 +29,17 @@ export function runtimeDir(explicit?: string): string {
   throw new Error(`cannot find the batchscope_runtime package near ${here}; call setRuntimeDir()`);
 }
 
-/** The environment for a runtime process: the runtime first on PYTHONPATH, unbuffered UTF-8 I/O. */
-export function runtimeEnv(dir: string, base: NodeJS.ProcessEnv = process.env, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const merged: NodeJS.ProcessEnv = { ...base, ...extra };
+/**
+ * The environment for a runtime process: `base` with `extra` over it (a null value in `extra`
+ * removes the variable, as launch.json's `env` does), the runtime first on PYTHONPATH, unbuffered
+ * UTF-8 I/O (the host reads the pipes as UTF-8 lines).
+ */
+export function runtimeEnv(dir: string, base: NodeJS.ProcessEnv = process.env, extra: Record<string, string | null | undefined> = {}): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = { ...base };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === null) delete merged[k];
+    else if (v !== undefined) merged[k] = String(v);
+  }
   const prev = merged.PYTHONPATH;
   merged.PYTHONPATH = prev ? `${dir}${path.delimiter}${prev}` : dir;
   merged.PYTHONUNBUFFERED = '1';
@@ -48,20 +59,26 @@ export function spawnRuntime(python: string, args: string[], opts: { cwd?: strin
   });
 }
 
-/** Kills a process and all its descendants (torchrun workers, DataLoader workers). */
+/**
+ * Kills a runtime process and everything it started (torchrun workers, DataLoader workers, the
+ * debugged program). Every runtime process is spawned as a group leader (`detached`), so the group
+ * is killed even after the leader itself has exited: its DataLoader workers may still be in it.
+ */
 export function killTree(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
+  const alive = child.exitCode === null && child.signalCode === null;
   if (process.platform === 'win32') {
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true }).on('error', () => child.kill('SIGKILL'));
+    if (alive) spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true }).on('error', () => child.kill('SIGKILL'));
     return;
   }
   // torchrun starts each worker in a new session, so the process group alone would miss them:
-  // collect the descendants from the process table first, then kill the group and every one.
-  const pids = [...descendants(child.pid)];
+  // collect the descendants from the process table first (only while the leader lives: after its
+  // exit they are reparented and its pid says nothing), then kill the group and every one.
+  const pids = alive ? [...descendants(child.pid)] : [];
   try {
-    process.kill(-child.pid, 'SIGKILL'); // spawnRuntime made the child a group leader
+    process.kill(-child.pid, 'SIGKILL');
   } catch {
-    child.kill('SIGKILL');
+    if (alive) child.kill('SIGKILL');
   }
   for (const pid of pids) {
     try {

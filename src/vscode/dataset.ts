@@ -1,6 +1,6 @@
 // VS Code glue for the dataset preview: two read-only custom editors (binary formats by default,
 // JSONL/JSON as an option), a webview panel for save_to_disk folders, and the dataset commands.
-// Everything that can be tested without VS Code lives in dataset*.ts beside this file.
+// Everything that can be tested without VS Code lives in src/panels/dataset/ (the session).
 import * as vscode from 'vscode';
 import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { panelHtml } from '../panels/shell';
 import type { DatasetSession } from '../panels/dataset/session';
 import { loadDatasetBundle } from '../bundles/load';
 import { resolveTokenizer } from '../panels/dataset/tokenizerResolve';
+import { config, onSettingChange } from './config';
 
 const VIEW_BINARY = 'batchscope.dataset';
 const VIEW_TEXT = 'batchscope.datasetText';
@@ -77,13 +78,12 @@ class DatasetPanels {
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dataset.css')).toString(),
       title: basename(path),
     });
-    const config = vscode.workspace.getConfiguration('batchscope');
     const workspaceRoot = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    // The first dataset panel loads the engine bundle (see engines/load.ts).
+    // The first dataset panel loads the dataset bundle (see src/bundles/load.ts).
     const session = new (loadDatasetBundle().DatasetSession)({
       path,
       title: basename(path),
-      cutoffLen: config.get<number>('cutoffLen', 2048),
+      cutoffLen: config.cutoffLen(),
       indexCacheDir: this.indexCacheDir(),
       // A panel closing mid-send rejects; the session stops on dispose anyway.
       post: (msg) => void Promise.resolve(webview.postMessage(msg)).catch(() => undefined),
@@ -91,7 +91,7 @@ class DatasetPanels {
         resolveTokenizer({
           datasetPath: path,
           datasetIsFolder: isFolder,
-          setting: vscode.workspace.getConfiguration('batchscope').get<string>('tokenizerPath', ''),
+          setting: config.tokenizerPath(),
           workspaceRoot,
           picked,
           isFile,
@@ -102,7 +102,7 @@ class DatasetPanels {
         return webview.asWebviewUri(vscode.Uri.file(abs)).toString();
       },
       log: (m) => this.log.appendLine(m),
-      // The template command (registerTemplate.ts) maps the row with rowToMessages and the entry.
+      // The template command (src/vscode/template.ts) maps the row with rowToMessages and the entry.
       previewTemplate: (req) =>
         vscode.commands.executeCommand('batchscope.previewChatTemplate', {
           row: req.row,
@@ -269,9 +269,7 @@ export function registerDataset(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('batchscope.jumpToRow', (arg) => guard('jump to the row', () => jumpToRow(arg))),
     vscode.commands.registerCommand('batchscope.selectTokenizer', () => guard('select a tokenizer', () => panels.pickTokenizer())),
     vscode.commands.registerCommand('batchscope.showDatasetStats', () => guard('compute statistics', async () => showStats())),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('batchscope.tokenizerPath')) panels.settingsChanged();
-    }),
+    onSettingChange(['tokenizerPath'], () => panels.settingsChanged()),
   );
 }
 

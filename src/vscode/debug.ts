@@ -4,26 +4,12 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { loadDebugBundle } from '../bundles/load';
-import { findPython } from '../runtime/python';
+import { config as settings } from './config';
+import { resolveInterpreter } from './pythonEnv';
+import { requireTrust } from './trust';
 
 const TYPE = 'batchscope';
-
-/** Interpreter: launch config → setting batchscope.python → the Python extension's environment → python3 on PATH. */
-async function resolvePython(resource: vscode.Uri | undefined): Promise<string> {
-  const setting = vscode.workspace.getConfiguration('batchscope', resource).get<string>('python', '');
-  let fromExtension: string | undefined;
-  if (!setting && vscode.extensions.getExtension('ms-python.python')) {
-    try {
-      const { PythonExtension } = await import('@vscode/python-extension');
-      const api = await PythonExtension.api();
-      const env = await api.environments.resolveEnvironment(api.environments.getActiveEnvironmentPath(resource));
-      fromExtension = env?.executable.uri?.fsPath;
-    } catch {
-      // The Python extension is optional.
-    }
-  }
-  return (await findPython(setting || undefined, fromExtension)).path;
-}
+const ACTION = 'The DataLoader debugger';
 
 class ConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly extensionPath: string) {}
@@ -41,17 +27,20 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
       config.name = 'Debug DataLoader';
       config.program = editor.document.uri.fsPath;
     }
+    // A launch runs launch.json's `python` (or batchscope.python) and the workspace's program; an
+    // attach talks to a job started by hand and runs nothing here, but its evaluate requests run
+    // code in that job: both wait for trust.
+    if (!requireTrust(ACTION)) return undefined;
     const resource = folder?.uri ?? vscode.window.activeTextEditor?.document.uri;
-    const settings = vscode.workspace.getConfiguration('batchscope', resource);
-    if (config.hangTimeout === undefined) config.hangTimeout = settings.get<number>('debug.hangTimeout', 30);
+    if (config.hangTimeout === undefined) config.hangTimeout = settings.debugHangTimeout(resource);
     if (config.tokenizer === undefined) {
-      const tok = settings.get<string>('tokenizerPath', '');
+      const tok = settings.tokenizerPath(resource);
       if (tok) config.tokenizer = tok;
     }
     if (config.cwd === undefined && folder) config.cwd = folder.uri.fsPath;
     if (config.request === 'launch' && !config.python) {
       try {
-        config.python = await resolvePython(resource);
+        config.python = (await resolveInterpreter(ACTION, resource)).path;
       } catch (err) {
         void vscode.window.showErrorMessage(`Batchscope: ${(err as Error).message}`);
         return undefined;
@@ -64,7 +53,7 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
 
 class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
   createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
-    // The first debug session loads the engine bundle (see engines/load.ts).
+    // The first debug session loads the debug bundle (see src/bundles/load.ts).
     return new vscode.DebugAdapterInlineImplementation(new (loadDebugBundle().DataLoaderSession)());
   }
 }
@@ -74,6 +63,7 @@ export function registerDebug(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugConfigurationProvider(TYPE, new ConfigurationProvider(context.extensionPath)),
     vscode.debug.registerDebugAdapterDescriptorFactory(TYPE, new InlineFactory()),
     vscode.commands.registerCommand('batchscope.debugDataLoader', async (uri?: vscode.Uri) => {
+      if (!requireTrust(ACTION)) return;
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target || !/\.(py|ya?ml)$/i.test(target.fsPath)) {
         void vscode.window.showErrorMessage('Batchscope: Debug DataLoader needs a Python script or a train.yaml (open one, or pick it in the Explorer).');

@@ -1,10 +1,50 @@
-// Which Python runs the runtime, and is it usable (glue). Order: setting `batchscope.python` → the
-// Python extension's active environment (only when ms-python.python is installed) → python3 on PATH;
-// the runtime client's findPython does the probing. The doctor's report is cached per interpreter
-// and shown in a status bar item (Python + torch + CUDA); a missing package is an error that quotes
-// the doctor's exact install command. Nothing fails silently.
+// Which Python runs the runtime, and is it usable (glue). `resolveInterpreter` is the one way any
+// command gets an interpreter (training, the doctor, debug launches): trust first, then the order
+// setting `batchscope.python` → the Python extension's active environment (only when
+// ms-python.python is installed) → python3 on PATH, probed by the runtime client's findPython.
+// The doctor's report is cached per interpreter and shown in a status bar item (Python + torch +
+// CUDA); a missing package is an error that quotes the doctor's exact install command.
 import * as vscode from 'vscode';
 import { findPython, runDoctor, type DoctorReport, type FoundPython } from '../runtime';
+import { config, onSettingChange } from './config';
+import { assertTrusted, requireTrust } from './trust';
+import { UntrustedWorkspaceError } from '../runtime/trust';
+
+/** The Python extension's active interpreter for `resource`, or undefined (extension absent, none selected, API failure). */
+export async function pythonExtensionPath(resource?: vscode.Uri, log?: (line: string) => void): Promise<string | undefined> {
+  if (!vscode.extensions.getExtension('ms-python.python')) return undefined;
+  try {
+    const { PythonExtension } = await import('@vscode/python-extension');
+    const api = await PythonExtension.api();
+    const active = api.environments.getActiveEnvironmentPath(resource);
+    // The active path may be an environment folder (conda); the resolved environment names the executable.
+    const env = await api.environments.resolveEnvironment(active);
+    return env?.executable.uri?.fsPath || active?.path || undefined;
+  } catch (err) {
+    log?.(`Python extension API unavailable: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+interface InterpreterChoice {
+  setting: string;
+  extPath: string | undefined;
+}
+
+/**
+ * What findPython chooses from, for `action` (words for the refusal, e.g. "Training"). Throws
+ * UntrustedWorkspaceError in Restricted Mode, before reading any setting or running anything.
+ */
+async function interpreterChoice(action: string, resource?: vscode.Uri, log?: (line: string) => void): Promise<InterpreterChoice> {
+  assertTrusted(action);
+  return { setting: config.python(resource), extPath: await pythonExtensionPath(resource, log) };
+}
+
+/** The interpreter for `action`: trust, then setting → Python extension → PATH (see interpreterChoice). */
+export async function resolveInterpreter(action: string, resource?: vscode.Uri, log?: (line: string) => void): Promise<FoundPython> {
+  const { setting, extPath } = await interpreterChoice(action, resource, log);
+  return findPython(setting, extPath);
+}
 
 export interface PythonCheck {
   python: FoundPython;
@@ -22,29 +62,13 @@ export class PythonEnv implements vscode.Disposable {
     this.item.command = 'batchscope.runDoctor';
     this.disposables.push(
       this.item,
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('batchscope.python')) this.invalidate();
-      }),
+      onSettingChange(['python'], () => this.invalidate()),
     );
     void this.watchPythonExtension();
   }
 
   invalidate(): void {
     this.cache.clear();
-  }
-
-  /** The Python extension's active interpreter for `resource`, or undefined (extension absent, none selected, API failure). */
-  async pythonExtensionPath(resource?: vscode.Uri): Promise<string | undefined> {
-    if (!vscode.extensions.getExtension('ms-python.python')) return undefined;
-    try {
-      const { PythonExtension } = await import('@vscode/python-extension');
-      const api = await PythonExtension.api();
-      const env = api.environments.getActiveEnvironmentPath(resource);
-      return env?.path || undefined;
-    } catch (err) {
-      this.output.appendLine(`Python extension API unavailable: ${(err as Error).message}`);
-      return undefined;
-    }
   }
 
   private async watchPythonExtension(): Promise<void> {
@@ -58,16 +82,18 @@ export class PythonEnv implements vscode.Disposable {
     }
   }
 
-  /** Finds the interpreter and runs the doctor (cached). Rejects with a message fit for the user. */
-  check(resource?: vscode.Uri, force = false): Promise<PythonCheck> {
+  /**
+   * Finds the interpreter and runs the doctor (cached). Rejects with a message fit for the user
+   * (UntrustedWorkspaceError in Restricted Mode: nothing runs).
+   */
+  check(action: string, resource?: vscode.Uri, force = false): Promise<PythonCheck> {
     return (async () => {
-      const setting = vscode.workspace.getConfiguration('batchscope', resource).get<string>('python', '');
-      const extPath = await this.pythonExtensionPath(resource);
-      const key = `${setting}\u0000${extPath ?? ''}`;
+      const choice = await interpreterChoice(action, resource, (l) => this.output.appendLine(l));
+      const key = `${choice.setting}\u0000${choice.extPath ?? ''}`;
       if (force) this.cache.delete(key);
       let p = this.cache.get(key);
       if (!p) {
-        p = this.runCheck(setting, extPath);
+        p = this.runCheck(choice);
         this.cache.set(key, p);
         p.catch(() => this.cache.delete(key));
       }
@@ -75,7 +101,7 @@ export class PythonEnv implements vscode.Disposable {
     })();
   }
 
-  private async runCheck(setting: string, extPath: string | undefined): Promise<PythonCheck> {
+  private async runCheck({ setting, extPath }: InterpreterChoice): Promise<PythonCheck> {
     this.item.text = '$(sync~spin) Python…';
     this.item.tooltip = 'Batchscope: checking the Python environment';
     this.item.show();
@@ -117,8 +143,12 @@ export class PythonEnv implements vscode.Disposable {
   async requireForTraining(resource?: vscode.Uri): Promise<PythonCheck | undefined> {
     let check: PythonCheck;
     try {
-      check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Batchscope: checking Python' }, () => this.check(resource));
+      check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Batchscope: checking Python' }, () => this.check('Training', resource));
     } catch (err) {
+      if (err instanceof UntrustedWorkspaceError) {
+        requireTrust(err.action);
+        return undefined;
+      }
       const pick = await vscode.window.showErrorMessage(`Batchscope: ${(err as Error).message}`, 'Open Settings');
       if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'batchscope.python');
       return undefined;

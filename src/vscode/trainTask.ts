@@ -9,6 +9,8 @@ import * as vscode from 'vscode';
 import type { RunManager } from '../runtime/runManager';
 import type { PythonEnv } from './pythonEnv';
 import { eventLines, MATCHER_LINE } from '../core/training/terminalFormat';
+import { untrustedMessage } from '../runtime/trust';
+import { isTrusted, requireTrust } from './trust';
 
 export const TASK_TYPE = 'batchscope-train';
 
@@ -100,6 +102,11 @@ class TrainingTerminal implements vscode.Pseudoterminal {
   }
 
   private async run(): Promise<void> {
+    // tasks.json runs this too (VS Code itself asks for trust before tasks, but not for every caller).
+    if (!isTrusted()) {
+      requireTrust('Training');
+      return this.fail(`batchscope: error: ${untrustedMessage('Training')}`);
+    }
     const config = configPath(this.def, this.scope);
     let configText: string;
     try {

@@ -10,6 +10,8 @@ import { offerInstall, PythonEnv } from './pythonEnv';
 import { RunManager } from '../runtime/runManager';
 import { makeTrainTask, TASK_TYPE, TrainTaskProvider, type TaskDeps, type TrainTaskDefinition } from './trainTask';
 import { TrainingStatus } from './trainingStatus';
+import { requireTrust } from './trust';
+import { UntrustedWorkspaceError } from '../runtime/trust';
 
 export function registerTraining(context: vscode.ExtensionContext): void {
   setRuntimeDir(context.asAbsolutePath('runtime'));
@@ -81,6 +83,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     status,
     vscode.tasks.registerTaskProvider(TASK_TYPE, new TrainTaskProvider(deps)),
     vscode.commands.registerCommand('batchscope.startTraining', async (arg?: unknown) => {
+      if (!requireTrust('Training')) return;
       const config = await pickConfig(arg);
       if (config) await runTask(config);
     }),
@@ -91,6 +94,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       else void vscode.window.showInformationMessage('Batchscope: no training run is active.');
     }),
     vscode.commands.registerCommand('batchscope.resumeTraining', async (arg?: unknown) => {
+      if (!requireTrust('Training')) return;
       const last = manager.options;
       if (last && !(arg instanceof vscode.Uri)) return runTask(last.config, manager.resumeOverrides());
       const config = await pickConfig(arg);
@@ -98,9 +102,10 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('batchscope.showTrainingDashboard', () => dashboard.show()),
     vscode.commands.registerCommand('batchscope.runDoctor', async () => {
+      if (!requireTrust('The doctor')) return;
       const resource = vscode.window.activeTextEditor?.document.uri;
       try {
-        const { python, report } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Batchscope: running doctor' }, () => env.check(resource, true));
+        const { python, report } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Batchscope: running doctor' }, () => env.check('The doctor', resource, true));
         const torch = report.packages.torch?.version ?? 'missing';
         const gpus = report.cuda.available ? `CUDA ${report.cuda.version ?? ''}, ${report.cuda.devices.map((d) => d.name).join(', ')}` : 'no CUDA';
         const summary = `Python ${report.python.version} (${python.path}) · torch ${torch} · ${gpus}`;
@@ -110,6 +115,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
           if (pick === 'Show Details') output.show();
         }
       } catch (err) {
+        if (err instanceof UntrustedWorkspaceError) return void requireTrust(err.action);
         const pick = await vscode.window.showErrorMessage(`Batchscope doctor: ${(err as Error).message}`, 'Open Settings', 'Show Output');
         if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'batchscope.python');
         if (pick === 'Show Output') output.show();

@@ -2,10 +2,19 @@
 // (a sharded model opens as one), "Open Model Weights", and "Compare Two Checkpoints".
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { SafetensorsSession } from '../panels/weights/session';
+import type { SafetensorsFromWebview, SafetensorsToWebview } from '../../protocol/webview';
+import { SafetensorsSession, type SessionMode } from '../panels/weights/session';
 import { compareCheckpointDirs } from '../panels/weights/view';
+import { connectSession, setPanelShell, webviewPoster } from './panelHost';
 
 export const SAFETENSORS_VIEW_TYPE = 'batchscope.safetensors';
+
+/** Wires a panel to a new vscode-free session. */
+function openSession(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, mode: SessionMode): void {
+  const session = new SafetensorsSession({ mode, post: webviewPoster<SafetensorsToWebview>(panel.webview) });
+  setPanelShell(panel.webview, extensionUri, { bundle: 'safetensors', title: session.title });
+  connectSession<SafetensorsFromWebview>(panel, session, 'safetensors/');
+}
 
 class SafetensorsDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
@@ -21,7 +30,7 @@ class SafetensorsEditorProvider implements vscode.CustomReadonlyEditorProvider<S
 
   resolveCustomEditor(doc: SafetensorsDocument, panel: vscode.WebviewPanel): void {
     // The extension runs where the workspace is (local, SSH, container): its files are plain paths there.
-    new SafetensorsSession(panel, this.extensionUri, { kind: 'model', path: doc.uri.fsPath });
+    openSession(panel, this.extensionUri, { kind: 'model', path: doc.uri.fsPath });
   }
 }
 
@@ -47,7 +56,7 @@ export function registerSafetensors(context: vscode.ExtensionContext): void {
         if (!b) return;
       }
       const panel = vscode.window.createWebviewPanel('batchscope.safetensorsCompare', `Compare ${path.basename(a)} ↔ ${path.basename(b)}`, vscode.ViewColumn.Active, {});
-      new SafetensorsSession(panel, context.extensionUri, { kind: 'compare', a, b });
+      openSession(panel, context.extensionUri, { kind: 'compare', a, b });
     }),
   );
 }

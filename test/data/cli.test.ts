@@ -39,10 +39,19 @@ test('rows: a malformed line goes to stderr with its line, exit 3; the others pr
   assert.equal(ok.code, 0, 'rows asked for were all readable');
 });
 
+test('rows --json on a truncated stream: the rows before the damage print, the damage goes to stderr, exit 3', () => {
+  const file = resolve(ROOT, 'test/.fixtures/damage/cases/stream_trunc9904.arrow');
+  const r = cli('rows', file, '--json', '--limit', '1000');
+  assert.equal(r.code, 3, r.err);
+  assert.ok(r.out.trim().split('\n').length >= 10, 'rows before the damaged region print');
+  assert.match(r.err, /stream_trunc9904\.arrow \(byte \d+\): truncated/);
+  assert.doesNotMatch(r.err, /Cannot read properties/);
+});
+
 test('rows: unreadable file exit 1 with a message, usage errors exit 2', () => {
-  const r = cli('rows', resolve(ROOT, 'package.json'), '--json');
+  const r = cli('rows', resolve(ROOT, 'tsconfig.json.parquet'), '--json');
   assert.equal(r.code, 1);
-  assert.match(r.err, /package\.json/);
+  assert.match(r.err, /tsconfig\.json\.parquet/);
   assert.equal(cli('rows').code, 2);
   assert.equal(cli('rows', 'x.arrow', '--limit', '-3').code, 2);
 });

@@ -57,7 +57,10 @@ function thriftStructEnd(b: Uint8Array, pos: number): number {
     } else if (t === 11) {
       const n = varint();
       const kv = n ? b[p++] : 0;
-      for (let i = 0; i < n; i++) (elem(kv >> 4), elem(kv & 15));
+      for (let i = 0; i < n; i++) {
+        elem(kv >> 4);
+        elem(kv & 15);
+      }
     } else if (t === 12) {
       for (;;) {
         const h = b[p++];

@@ -52,7 +52,7 @@ async function waitForHttp(url: string, proc: ChildProcess, timeoutMs: number): 
 }
 
 /** User settings that keep the screen clean and the run offline and deterministic. */
-const USER_SETTINGS = {
+export const USER_SETTINGS = {
   'security.workspace.trust.enabled': false,
   'telemetry.telemetryLevel': 'off',
   'workbench.startupEditor': 'none',
@@ -91,6 +91,22 @@ export interface SessionOptions {
   settings?: Record<string, unknown>;
   /** Browser viewport; default 1280×800 (screenshot size). */
   viewport?: { width: number; height: number };
+  /** Workspace trust on (Restricted Mode until the user trusts the folder); default off. */
+  trust?: boolean;
+  /** Folder for the screenshots; default test-output/e2e. */
+  shots?: string;
+}
+
+/** A code-server started elsewhere (the container lane: inside a container, reached through a published port). */
+export interface RemoteServer {
+  /** Its base URL as this machine reaches it, e.g. http://127.0.0.1:PORT. */
+  url: string;
+  /** The workspace folder, as the server sees it. */
+  workspace: string;
+  /** Where its logs can be copied from on this machine, if anywhere. */
+  logs?: string;
+  /** Ends it (and whatever it spawned). */
+  stop(): Promise<void>;
 }
 
 export class Session {
@@ -98,10 +114,11 @@ export class Session {
   private constructor(
     readonly page: Page,
     readonly browser: BrowserContext,
-    readonly server: ChildProcess,
+    private readonly stopServer: () => Promise<void>,
     readonly workspace: string,
-    readonly userData: string,
+    private readonly logs: string | undefined,
     readonly name: string,
+    private readonly shots: string,
   ) {}
 
   static async start(opts: SessionOptions): Promise<Session> {
@@ -111,7 +128,8 @@ export class Session {
     const ws = join(root, 'workspace');
     mkdirSync(join(ud, 'User'), { recursive: true });
     mkdirSync(join(ws, '.vscode'), { recursive: true });
-    writeFileSync(join(ud, 'User/settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    const userSettings = { ...USER_SETTINGS, 'security.workspace.trust.enabled': opts.trust === true };
+    writeFileSync(join(ud, 'User/settings.json'), JSON.stringify(userSettings, null, 2));
     writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'batchscope.python': PYTHON, ...opts.settings }, null, 2));
     for (const [rel, src] of Object.entries(opts.copy ?? {})) {
       if (!existsSync(src)) throw new Error(`fixture missing: ${src} (run: bash scripts/fixtures.sh)`);
@@ -134,7 +152,7 @@ export class Session {
         '--bind-addr', `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(opts.trust ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
         '--user-data-dir', ud,
         '--extensions-dir', env('BATCHSCOPE_E2E_EXT'),
@@ -145,11 +163,28 @@ export class Session {
     server.stdout!.pipe(log);
     server.stderr!.pipe(log);
     registerPid(runDir, server.pid!);
-    let browser: BrowserContext | undefined;
+    const stop = async () => {
+      killGroup(server);
+      await new Promise<void>((r) => (server.exitCode !== null ? r() : server.once('exit', () => r())));
+    };
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, server, 60_000);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return Session.connect(opts, { url: `http://127.0.0.1:${port}`, workspace: ws, logs: join(ud, 'logs'), stop }, join(root, 'chromium'));
+  }
+
+  /**
+   * Drives a code-server that is already serving (`server`): a fresh Chromium profile in `profile`
+   * opens its workspace and waits for the workbench. close() ends the browser, then `server.stop()`.
+   */
+  static async connect(opts: SessionOptions, server: RemoteServer, profile: string): Promise<Session> {
+    let browser: BrowserContext | undefined;
+    try {
       // A persistent context is how playwright takes a fresh --user-data-dir (a new profile per scenario).
-      browser = await chromium.launchPersistentContext(join(root, 'chromium'), {
+      browser = await chromium.launchPersistentContext(profile, {
         executablePath: process.env.BATCHSCOPE_E2E_CHROMIUM ?? '/usr/bin/chromium',
         headless: true,
         viewport: opts.viewport ?? { width: 1280, height: 800 },
@@ -159,20 +194,20 @@ export class Session {
         ],
       });
       const page = browser.pages()[0] ?? (await browser.newPage());
-      const s = new Session(page, browser, server, ws, ud, opts.name);
+      const s = new Session(page, browser, server.stop, server.workspace, server.logs, opts.name, opts.shots ?? SHOTS);
       // A page-level dialog listener sees alert()/confirm() from every frame, webview iframes included.
       page.on('dialog', (d) => {
         s.dialogs.push(d);
         void d.dismiss().catch(() => {});
       });
-      await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
+      await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
       // The status bar's remote indicator appears once the workbench talks to the server.
       await page.locator('.statusbar').waitFor({ timeout: UI_TIMEOUT });
       return s;
     } catch (err) {
       await browser?.close().catch(() => {});
-      killGroup(server);
+      await server.stop().catch(() => {});
       throw err;
     }
   }
@@ -243,8 +278,8 @@ export class Session {
   }
 
   async screenshot(step: string, target?: Locator): Promise<string> {
-    mkdirSync(SHOTS, { recursive: true });
-    const file = join(SHOTS, `${this.name}-${step}.png`);
+    mkdirSync(this.shots, { recursive: true });
+    const file = join(this.shots, `${this.name}-${step}.png`);
     if (target) await target.screenshot({ path: file });
     else await this.page.screenshot({ path: file });
     return file;
@@ -255,12 +290,11 @@ export class Session {
     // The last screen, pass or fail: the first thing to look at when a scenario breaks.
     await this.screenshot('final').catch(() => {});
     await this.browser.close().catch(() => {});
-    killGroup(this.server);
-    await new Promise<void>((r) => (this.server.exitCode !== null ? r() : this.server.once('exit', () => r())));
-    const logs = join(this.userData, 'logs');
-    if (existsSync(logs)) {
+    await this.stopServer().catch(() => {});
+    const logs = this.logs;
+    if (logs && existsSync(logs)) {
       try {
-        cpSync(logs, join(SHOTS, 'logs', this.name), { recursive: true });
+        cpSync(logs, join(this.shots, 'logs', this.name), { recursive: true });
       } catch {
         /* logs are a diagnosis aid only */
       }

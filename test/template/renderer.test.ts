@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileTemplate, renderChat, TemplateError, toCodePointSpans } from '../../src/core/template/render';
-import { extractSpans } from '../../src/core/template/jinja/compile';
 import { parseNow, strftime } from '../../src/core/template/jinja/strftime';
 
 const user = [{ role: 'user', content: 'hi' }];
@@ -13,18 +12,29 @@ test('parsed templates are cached by source (transformers caches its compiled te
   assert.equal(compileTemplate(src), compileTemplate(src));
 });
 
-test('generation spans: UTF-16 offsets for JS, code points for Python; nested blocks recorded innermost first', () => {
+test('generation spans as AssistantTracker records them: UTF-16 offsets for JS, code points for Python, innermost first', () => {
+  // A span starts at what the template has yielded so far: a nested block (rendered inside its parent's
+  // caller) starts where the outer one does, as transformers reports [(1, 3), (1, 5)].
   const r = renderChat("🙂{% generation %}a{% generation %}b🙂{% endgeneration %}c{% endgeneration %}", { messages: user });
   assert.equal(r.text, '🙂ab🙂c');
   assert.deepEqual(r.spans, [
-    { start: 3, end: 6 },
+    { start: 2, end: 4 },
     { start: 2, end: 7 },
   ]);
   assert.deepEqual(toCodePointSpans(r.text, r.spans), [
-    { start: 2, end: 4 },
+    { start: 1, end: 3 },
     { start: 1, end: 5 },
   ]);
-  assert.deepEqual(extractSpans('x'), { text: 'x', spans: [] });
+});
+
+test('generation spans inside macros and set blocks start at the output yielded so far (transformers: [(3, 5), (7, 9)])', () => {
+  const t = '{% macro m() %}xx{% generation %}ab{% endgeneration %}{% endmacro %}012{{ m() }}{% set s %}q{% generation %}cd{% endgeneration %}{% endset %}[{{ s }}]';
+  const r = renderChat(t, { messages: user });
+  assert.equal(r.text, '012xxab[qcd]');
+  assert.deepEqual(toCodePointSpans(r.text, r.spans), [
+    { start: 3, end: 5 },
+    { start: 7, end: 9 },
+  ]);
 });
 
 test('strftime_now follows the pinned now; Python strftime codes in the C locale', () => {

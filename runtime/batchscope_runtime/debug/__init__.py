@@ -6,8 +6,32 @@ Helpers for user scripts (no-ops without a session):
     batch = batchscope_runtime.debug.to_device(batch, "cuda")   # the to_device stage
     batchscope_runtime.debug.name_loader(val_loader, "val")
 Importing this package does not import torch (the controller process runs without it).
+
+Layout, one concern per module:
+    hooks.py          the public stage() hook (imports nothing from the package; others register into it)
+    session.py        starting a session in the job: listen(), activate(), install_from_env()
+    launch.py         `python -m batchscope_runtime debug`: the launcher, which hosts the controller
+    bootstrap.py      runs the user's program inside the launched process
+    controller/       the controller: one module per peer (adapter, agents) and per watch
+    agent/            the per-process agent: connection, stops, hang timer, worker exits
+    instrument/       the torch patches, the proxies of the loader inputs and the stage context
+    conn.py, wire.py  the connection (one read loop) and the NDJSON wire format
+    values.py         DAP variables for stage values (tensor summaries, decoded tokens)
 """
+
+from . import hooks
 from .hooks import stage
+
+
+def _start_from_env():
+    # Registered into hooks rather than imported by it: session imports the instrumentation,
+    # which registers the stage implementation into hooks (hooks → session would be a cycle).
+    from .session import install_from_env
+
+    return install_from_env()
+
+
+hooks.set_starter(_start_from_env)
 
 
 def step(batch=None, **info):
@@ -35,11 +59,13 @@ def _move(x, device, non_blocking):
 
 def name_loader(loader, name):
     """Name a DataLoader in the debugger's threads and frames (default: the variable it is iterated through)."""
-    from .instrument import name_loader as _name
+    from .instrument.loaders import name_loader as _name
+
     _name(loader, name)
     return loader
 
 
 def listen(port=None, secret=None, **kw):
     from .session import listen as _listen
+
     return _listen(port=port, secret=secret, **kw)

@@ -1,20 +1,44 @@
 """Stage hooks the training loop calls for the stages that live outside the DataLoader.
 
 `stage("to_device", batch=..., batch_index=...)` and `stage("train_step", ...)` are context managers.
-With no debug session they cost one attribute lookup. The debug package replaces `_active` when a
-session attaches (BATCHSCOPE_LISTEN, `batchscope_runtime.listen()`, or a launch under the adapter).
-"""
-import contextlib
-import os
+With no debug session they cost one global lookup.
 
-_active = None  # set by the debug session: an object with .stage(name, **info) -> context manager
+This module is the user-facing end of the debugger and imports nothing from the package: the
+pieces that implement a session register themselves here instead. `instrument.install()` registers
+the stage implementation while torch is patched; the `debug` package registers the session starter
+behind `install_from_env()` when it is imported (always, since it is this module's parent package).
+So user code and the train loop can import this module without pulling in a session, and the
+session can import it without an import cycle.
+"""
+
+import contextlib
+
+_active = None  # callable(name, info) -> context manager, registered while instrumentation is installed
+_starter = None  # callable() -> port or None, registered by the debug package
 
 
 def stage(name, **info):
-    session = _active
-    if session is None:
+    impl = _active
+    if impl is None:
         return contextlib.nullcontext()
-    return session.stage(name, **info)
+    return impl(name, info)
+
+
+def register(stage_impl):
+    """Route `stage()` to `stage_impl(name, info)` (the debug session's stage context)."""
+    global _active
+    _active = stage_impl
+
+
+def unregister():
+    global _active
+    _active = None
+
+
+def set_starter(starter):
+    """Register what `install_from_env()` runs (the debug package does this on import)."""
+    global _starter
+    _starter = starter
 
 
 def install_from_env():
@@ -23,11 +47,5 @@ def install_from_env():
     BATCHSCOPE_LISTEN=[127.0.0.1:]PORT → listen() (attach later); BATCHSCOPE_CONTROLLER (set by
     `python -m batchscope_runtime debug`) → connect to that controller. Otherwise nothing.
     """
-    if os.environ.get("BATCHSCOPE_CONTROLLER") and os.environ.get("BATCHSCOPE_SECRET"):
-        from . import session
-        session.activate(wait_go=False)
-        return int(os.environ["BATCHSCOPE_CONTROLLER"].rpartition(":")[2])
-    if os.environ.get("BATCHSCOPE_LISTEN"):
-        from . import session
-        return session.listen()
-    return None
+    starter = _starter
+    return starter() if starter is not None else None

@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 
-from .controller import Controller, kill_tree
+from .controller.core import Controller
+from .controller.process_tree import kill_tree
 from .session import child_env
 
 USAGE = ("python -m batchscope_runtime debug [--port 0] [--secret S] [--hang-timeout SEC] [--tokenizer DIR] "

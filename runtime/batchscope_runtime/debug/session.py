@@ -2,6 +2,8 @@
 
 `listen()` starts the controller as its own standard-library-only process, so it outlives this
 process long enough to report how it ended, and connects this process's agent to it.
+`install_from_env()` is what `hooks.install_from_env()` runs (registered by the package): it picks
+launch or attach mode from the environment.
 """
 import atexit
 import json
@@ -89,9 +91,26 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
     return real_port
 
 
+def install_from_env():
+    """Start a debug session when the environment asks for one; returns the port or None.
+
+    BATCHSCOPE_LISTEN=[127.0.0.1:]PORT → listen() (attach later); BATCHSCOPE_CONTROLLER (set by
+    `python -m batchscope_runtime debug`) → connect to that controller. Otherwise nothing.
+    """
+    if os.environ.get("BATCHSCOPE_CONTROLLER") and os.environ.get("BATCHSCOPE_SECRET"):
+        activate(wait_go=False)
+        return int(os.environ["BATCHSCOPE_CONTROLLER"].rpartition(":")[2])
+    if os.environ.get("BATCHSCOPE_LISTEN"):
+        return listen()
+    return None
+
+
 def activate(wait_go=False):
     """Install the hooks and connect this (main) process to the controller named in the environment."""
+    # Imported here, not at the top: the launcher imports this module for child_env() and must not
+    # load the agent and the torch instrumentation into the controller process.
     from . import agent, instrument
+
     instrument.install()
     a = agent.start_main(wait_go=wait_go)
     if a is not None and not _listening.get("hooked"):

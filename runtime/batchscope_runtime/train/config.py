@@ -1,8 +1,9 @@
-"""The training config: LLaMA-Factory's SFT keys where they mean the same thing, read from YAML
-with the line and column of every key so that errors point into the file.
+"""The training config: LLaMA-Factory's keys, read from YAML with the line and column of every key so
+that errors point into the file.
 
-`load_config(path, overrides)` returns a `TrainConfig`; a bad value raises `ConfigError` naming
-the key and its line. Unknown keys become warnings (never silently ignored).
+`load_config(path, overrides)` returns a `TrainConfig`; a bad value or an unknown key raises
+`ConfigError` naming the key and its line (unknown keys with a did-you-mean), before anything loads.
+Relative paths resolve against the working directory, as LLaMA-Factory resolves them.
 """
 import math
 import os
@@ -11,59 +12,9 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .keys import ACCEPTED_NO_EFFECT, COMMON_TRAINING_ARGUMENTS, LLAMAFACTORY_ONLY, TYPED, did_you_mean, training_argument_names
 
-SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup", "inverse_sqrt")
-
-# key: (kind, default, constraint). kinds: int, float, bool, str, path, list, resume, choice:<a|b>
-KEYS = {
-    "model_name_or_path": ("path", None, "required"),
-    "template": ("str", None, None),
-    "dataset": ("list", None, "required"),
-    "dataset_dir": ("path", "data", None),
-    "cutoff_len": ("int", 2048, ">=1"),
-    "max_samples": ("int", None, ">=1"),
-    "val_size": ("float", 0.0, ">=0"),
-    "per_device_train_batch_size": ("int", 8, ">=1"),
-    "per_device_eval_batch_size": ("int", 8, ">=1"),
-    "gradient_accumulation_steps": ("int", 1, ">=1"),
-    "learning_rate": ("float", 5e-5, ">0"),
-    "lr_scheduler_type": ("choice:" + "|".join(SCHEDULERS), "linear", None),
-    "warmup_steps": ("int", 0, ">=0"),
-    "warmup_ratio": ("float", 0.0, "0..1"),
-    "weight_decay": ("float", 0.0, ">=0"),
-    "max_grad_norm": ("float", 1.0, ">=0"),
-    "num_train_epochs": ("float", 3.0, ">0"),
-    "max_steps": ("int", -1, None),
-    "logging_steps": ("int", 10, ">=1"),
-    "save_steps": ("int", 500, ">=0"),
-    "save_total_limit": ("int", None, ">=1"),
-    "eval_steps": ("int", None, ">=1"),
-    "output_dir": ("path", None, "required"),
-    "bf16": ("bool", False, None),
-    "fp16": ("bool", False, None),
-    "seed": ("int", 42, ">=0"),
-    "preprocessing_num_workers": ("int", None, ">=1"),
-    "dataloader_num_workers": ("int", 0, ">=0"),
-    "dataloader_pin_memory": ("bool", True, None),
-    "resume_from_checkpoint": ("resume", None, None),
-    "gradient_checkpointing": ("bool", False, None),
-    "trust_remote_code": ("bool", False, None),
-    "nproc_per_node": ("int", 1, ">=1"),
-    "ddp_backend": ("choice:nccl|gloo", None, None),
-    # LLaMA-Factory keys with one accepted value here: anything else is an error, not a surprise.
-    "stage": ("choice:sft", "sft", None),
-    "finetuning_type": ("choice:full", "full", None),
-    "do_train": ("bool", True, None),
-}
-
-# Keys LLaMA-Factory / HF configs carry that change nothing here; accepted without a warning.
-NO_EFFECT = {"overwrite_cache", "overwrite_output_dir", "plot_loss", "report_to", "ddp_timeout", "run_name",
-             "disable_tqdm", "logging_dir", "logging_strategy", "save_strategy", "save_only_model"}
-
-CHOICE_HINTS = {
-    "finetuning_type": "Batchscope trains all weights (full fine-tuning); LoRA/freeze are not supported",
-    "stage": "Batchscope runs supervised fine-tuning (sft) only",
-}
+KEYS = TYPED
 
 
 class TrainConfig:
@@ -171,15 +122,21 @@ def _check_constraint(cfg, key, value, constraint):
 
 
 def _resolve_path(cfg, key, value, must_exist):
-    """Relative paths: the YAML file's folder first, then the working directory (LLaMA-Factory's)."""
+    """Relative paths resolve against the working directory, as LLaMA-Factory resolves them. When the
+    path is missing there but exists beside the YAML file, the error says so."""
     p = Path(os.path.expanduser(str(value)))
     if p.is_absolute():
-        return p
-    beside = (Path(cfg.path).resolve().parent / p)
-    if not must_exist or beside.exists():
-        return beside
-    in_cwd = Path.cwd() / p
-    return in_cwd if in_cwd.exists() else beside
+        resolved = p
+    else:
+        resolved = Path(os.path.abspath(str(Path.cwd() / p)))
+    if must_exist and not resolved.exists():
+        beside = Path(cfg.path).parent / p
+        hint = None
+        if not p.is_absolute() and beside.exists():
+            hint = ("relative paths resolve against the working directory (%s), as in LLaMA-Factory; it exists beside "
+                    "the config: run from %s or write an absolute path" % (Path.cwd(), Path(cfg.path).parent))
+        raise cfg.error(key, "'%s' does not exist (resolved to %s)" % (value, resolved), hint=hint)
+    return resolved
 
 
 def _coerce(cfg, key, kind, value):
@@ -215,10 +172,30 @@ def _coerce(cfg, key, kind, value):
         raise cfg.error(key, "expected a checkpoint folder or true (= the latest in output_dir), got %r" % (value,))
     if kind.startswith("choice:"):
         choices = kind[len("choice:"):].split("|")
+        if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
+            return int(value)
         if value not in choices:
-            raise cfg.error(key, "expected one of %s, got %r" % (", ".join(choices), value), hint=CHOICE_HINTS.get(key))
+            raise cfg.error(key, "expected one of %s, got %r" % (", ".join(choices), value), hint=None)
         return value
     raise AssertionError(kind)
+
+
+def check_keys(cfg, raw):
+    """Unknown keys are errors (with a did-you-mean), as LLaMA-Factory refuses them too."""
+    static = set(TYPED) | ACCEPTED_NO_EFFECT | LLAMAFACTORY_ONLY | COMMON_TRAINING_ARGUMENTS
+    candidates = [k for k in raw if k not in static]
+    if not candidates:
+        return set()
+    trainer_keys = training_argument_names()  # imports transformers only when a key is not in the static lists
+    for key in candidates:
+        if key in trainer_keys:
+            continue
+        line, col = cfg.where.get("@" + key, cfg.where.get(key, (1, 1)))
+        guess = did_you_mean(key, static | trainer_keys)
+        raise ConfigError("unknown key '%s'%s" % (key, " (did you mean '%s'?)" % guess if guess else ""),
+                          file=cfg.path, line=line, col=col, key=key,
+                          hint="LLaMA-Factory refuses unknown keys too; fix the spelling or remove the key")
+    return trainer_keys
 
 
 def load_config(path, overrides=()):
@@ -229,11 +206,8 @@ def load_config(path, overrides=()):
         raw[key] = value
         where.setdefault(key, (1, 1))
     cfg = TrainConfig(path, {}, where, warnings)
-    for key in raw:
-        if key not in KEYS and key not in NO_EFFECT:
-            line, col = where.get("@" + key, where.get(key, (1, 1)))
-            warnings.append(("unknown key '%s' is ignored" % key, "unknown_key",
-                             {"file": path, "line": line, "col": col, "key": key}))
+    cfg.raw = raw
+    check_keys(cfg, raw)
     for key, (kind, default, constraint) in KEYS.items():
         value = raw.get(key)
         if value is None:
@@ -244,24 +218,45 @@ def load_config(path, overrides=()):
         value = _coerce(cfg, key, kind, value)
         _check_constraint(cfg, key, value, constraint)
         cfg.values[key] = value
+    # Everything else the YAML says goes to TrainingArguments as written.
+    cfg.passthrough = {k: v for k, v in raw.items() if k not in KEYS and k not in ACCEPTED_NO_EFFECT
+                       and k not in LLAMAFACTORY_ONLY and v is not None}
+    cfg.llamafactory_only = [k for k in raw if k in LLAMAFACTORY_ONLY]
     _check_combinations(cfg)
+    return cfg
+
+
+def resolve_paths(cfg):
+    """Path checks for the engines that read the paths themselves (the llamafactory engine does its own)."""
     cfg.values["model_name_or_path"] = _resolve_path(cfg, "model_name_or_path", cfg.model_name_or_path, True)
-    cfg.values["dataset_dir"] = _resolve_path(cfg, "dataset_dir", cfg.dataset_dir, True)
-    cfg.values["output_dir"] = _resolve_path(cfg, "output_dir", cfg.output_dir, False)
     if not cfg.model_name_or_path.is_dir():
         raise cfg.error("model_name_or_path", "'%s' is not a local folder (Batchscope never downloads models)"
                         % cfg.model_name_or_path)
+    cfg.values["dataset_dir"] = _resolve_path(cfg, "dataset_dir", cfg.dataset_dir, "dataset_dir" in cfg.raw)
+    out = _resolve_path(cfg, "output_dir", cfg.output_dir, False)
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(str(parent), os.W_OK):
+        raise cfg.error("output_dir", "'%s' is not writable (%s)" % (cfg.get("output_dir"), parent))
+    if out.exists() and not out.is_dir():
+        raise cfg.error("output_dir", "'%s' is a file, not a folder" % out)
+    cfg.values["output_dir"] = out
     if isinstance(cfg.resume_from_checkpoint, str):
         cfg.values["resume_from_checkpoint"] = _resolve_path(cfg, "resume_from_checkpoint", cfg.resume_from_checkpoint, True)
+    if cfg.deepspeed:
+        cfg.values["deepspeed"] = _resolve_path(cfg, "deepspeed", cfg.deepspeed, True)
     return cfg
 
 
 def _check_combinations(cfg):
     if cfg.bf16 and cfg.fp16:
         raise cfg.error("fp16", "bf16 and fp16 are both true; choose one")
-    if cfg.max_steps == 0 or cfg.max_steps < -1:
+    if cfg.max_steps is not None and (cfg.max_steps == 0 or cfg.max_steps < -1):
         raise cfg.error("max_steps", "must be a positive number of steps, or -1 to use num_train_epochs")
     if cfg.val_size >= 1 and float(cfg.val_size) != int(cfg.val_size):
         raise cfg.error("val_size", "a fraction below 1 or a whole number of samples, got %r" % cfg.val_size)
     if not cfg.do_train:
         raise cfg.error("do_train", "is false: there is nothing to do (evaluation-only runs are not supported)")
+    if cfg.node_rank >= cfg.nnodes:
+        raise cfg.error("node_rank", "must be below nnodes (%d), got %d" % (cfg.nnodes, cfg.node_rank))

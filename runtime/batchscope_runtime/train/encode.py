@@ -3,7 +3,8 @@
 Labels are -100 outside assistant turns. When the template marks assistant text with
 `{% generation %}`, transformers' assistant mask is used as is; otherwise the assistant spans are
 found by rendering prefixes (messages[:i] with the generation prompt vs messages[:i+1]) and mapped
-to tokens through the fast tokenizer's offsets. Sequences are cut to `cutoff_len`.
+to tokens through the fast tokenizer's offsets. Over-long samples are truncated as LLaMA-Factory
+truncates them (each prompt/response pair shares what is left of `cutoff_len`), never dropped.
 """
 import json
 import re
@@ -29,18 +30,20 @@ class Encoder:
         self.uses_generation_tag = bool(GENERATION_TAG.search(template))
 
     def encode(self, messages, tools=None):
-        """Returns (input_ids, labels) as lists, or None when no assistant token survives the cut."""
+        """Returns (input_ids, labels, truncated) or None when the sample has no assistant token."""
         if isinstance(tools, str):
             tools = json.loads(tools) if tools.strip() else None
         if self.uses_generation_tag:
             ids, mask = self._with_generation_mask(messages, tools)
         else:
             ids, mask = self._with_prefix_spans(messages, tools)
-        ids, mask = ids[: self.cutoff_len], mask[: self.cutoff_len]
+        truncated = len(ids) > self.cutoff_len
+        if truncated:
+            ids, mask = truncate_pairs(ids, mask, self.cutoff_len)
         if not any(mask):
             return None
         labels = [t if m else IGNORE_INDEX for t, m in zip(ids, mask)]
-        return ids, labels
+        return ids, labels, truncated
 
     def _render(self, messages, tools, add_generation_prompt=False):
         return self.tokenizer.apply_chat_template(messages, tools=tools, tokenize=False,
@@ -75,6 +78,43 @@ class Encoder:
         return ids, [1 if x else 0 for x in mask]
 
 
+def infer_seqlen(source_len, target_len, cutoff_len):
+    """LLaMA-Factory's budget split between a prompt (source) and its response (target)."""
+    if target_len * 2 < cutoff_len:
+        max_target = cutoff_len
+    elif source_len * 2 < cutoff_len:
+        max_target = cutoff_len - source_len
+    else:
+        max_target = int(cutoff_len * (target_len / (source_len + target_len)))
+    new_target = min(max_target, target_len)
+    new_source = min(max(cutoff_len - new_target, 0), source_len)
+    return new_source, new_target
+
+
+def truncate_pairs(ids, mask, cutoff_len):
+    """Splits the sequence into (untrained run, trained run) pairs and cuts each pair from its end with
+    the budget left, turn by turn, as LLaMA-Factory does; later turns get what remains."""
+    pairs, i, n = [], 0, len(ids)
+    while i < n:
+        j = i
+        while j < n and not mask[j]:
+            j += 1
+        k = j
+        while k < n and mask[k]:
+            k += 1
+        pairs.append((i, j, k))
+        i = k
+    out_ids, out_mask, total = [], [], 0
+    for start, mid, end in pairs:
+        if total >= cutoff_len:
+            break
+        s_len, t_len = infer_seqlen(mid - start, end - mid, cutoff_len - total)
+        out_ids += ids[start:start + s_len] + ids[mid:mid + t_len]
+        out_mask += [0] * s_len + [1] * t_len
+        total += s_len + t_len
+    return out_ids, out_mask
+
+
 def _encode_chunk(args):
     """Worker for preprocessing_num_workers > 1 (module-level so multiprocessing can pickle it)."""
     tokenizer_dir, chat_template, cutoff_len, chunk = args
@@ -87,7 +127,8 @@ def _encode_chunk(args):
 
 
 def encode_all(samples, tokenizer, tokenizer_dir, cutoff_len, num_workers=None):
-    """Encodes every sample; returns (list of (ids, labels)), number dropped)."""
+    """Encodes every sample; returns (list of (ids, labels), counts) with counts
+    {"truncated": n, "dropped": n} (dropped: no assistant token at all)."""
     if num_workers and num_workers > 1 and len(samples) >= 256:
         import multiprocessing as mp
 
@@ -99,5 +140,6 @@ def encode_all(samples, tokenizer, tokenizer_dir, cutoff_len, num_workers=None):
     else:
         enc = Encoder(tokenizer, cutoff_len)
         results = [enc.encode(s["messages"], s.get("tools")) for s in samples]
-    kept = [r for r in results if r is not None]
-    return kept, len(results) - len(kept)
+    kept = [(r[0], r[1]) for r in results if r is not None]
+    counts = {"truncated": sum(1 for r in results if r is not None and r[2]), "dropped": len(results) - len(kept)}
+    return kept, counts

@@ -56,7 +56,7 @@ def is_cuda_oom(exc):
 
 def oom_error(exc, cfg):
     """Turns a CUDA OOM into an error that points at the batch size (or cutoff_len) line."""
-    bs = cfg.get("per_device_train_batch_size")
+    bs = cfg.get("per_device_train_batch_size") or 8  # the Trainer's default
     cutoff = cfg.get("cutoff_len")
     key = "per_device_train_batch_size" if bs > 1 or "cutoff_len" not in cfg.where else "cutoff_len"
     hint = (

@@ -4,6 +4,7 @@
 // The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
 import { Message, MessageHeader } from 'apache-arrow';
 import { checkMessageMetadata, type MessageInfo } from './arrowFlatbuf';
+import { checkFileFooter } from './arrowFooter';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import type { ReadError } from './types';
@@ -77,6 +78,8 @@ export async function buildIpcIndex(
   let syncOk = true;
   let sliceStart = performance.now();
   let winAt = 0;
+  /** Where the end-of-stream marker ends, when the walk met one. */
+  let eosEnd = -1;
   /** Bytes [at, at+want) (fewer at the end of the file), from the last read when it holds them. */
   const window = async (at: number, want: number): Promise<Uint8Array> => {
     const end = Math.min(src.size, at + want);
@@ -101,7 +104,7 @@ export async function buildIpcIndex(
     if ((++n & 255) === 0) throwIfAborted(signal);
     if (pos >= src.size) {
       if (!schema) fail(pos, src.size === 0 ? 'empty file, not an Arrow IPC stream' : 'no Arrow schema message found');
-      break; // streams may end without an EOS marker; that is fine
+      break; // pyarrow reads streams without an EOS marker; it is reported below
     }
     // One read for the framing and (usually) the whole metadata; small batches: several messages per read.
     const frame = await window(pos, 8 + 4096);
@@ -120,7 +123,10 @@ export async function buildIpcIndex(
       prefix = 8;
       metaLength = dv.getInt32(4, true);
     }
-    if (metaLength === 0) break; // end-of-stream marker
+    if (metaLength === 0) {
+      eosEnd = pos + prefix; // end-of-stream marker
+      break;
+    }
     if (metaLength < 0 || metaLength > MAX_META) {
       fail(pos, `corrupt Arrow message framing: metadata length ${metaLength}${schema ? '' : ' (is this an Arrow IPC file?)'}`);
       break;
@@ -187,6 +193,16 @@ export async function buildIpcIndex(
     }
     pos = bodyOffset + bodyLength;
     lastBody = bodyLength;
+  }
+  if (!errors.length && fileFormat) {
+    const { keep, error } = await checkFileFooter(src, batches, dictionaries, eosEnd >= 0 ? eosEnd : pos);
+    if (error) errors.push(error);
+    batches.length = keep;
+    rowStarts.length = keep + 1;
+  } else if (!errors.length && eosEnd < 0) {
+    errors.push({ file, byteOffset: pos, message: `the stream ends without its end-of-stream marker (truncated after row ${rowStarts[rowStarts.length - 1]}?)` });
+  } else if (!errors.length && eosEnd < src.size) {
+    errors.push({ file, byteOffset: eosEnd, message: `${src.size - eosEnd} bytes after the end-of-stream marker (damaged or truncated stream?)` });
   }
   return { fileFormat, schema: schema!, dictionaries, batches, rowStarts, errors };
 }

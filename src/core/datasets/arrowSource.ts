@@ -53,12 +53,13 @@ export class ArrowSource implements ScannableSource {
     this.errors = [...index.errors];
     this.features = featuresFromHfMetadata(schema.metadata.get('huggingface'));
     this.columns = makeColumns(
-      schema.fields.map((f) => ({ name: f.name, type: arrowTypeName(f.type) })),
+      // pyarrow reads a field whose name is missing from the flatbuffer as ''.
+      schema.fields.map((f) => ({ name: f.name ?? '', type: arrowTypeName(f.type) })),
       this.features,
     );
     if (this.columns.length === 1 && this.columns[0].role === 'indices') this.notes.push(INDICES_NOTE);
     if (index.errors.length) {
-      this.notes.push(`The file is damaged after row ${this.numRows}: ${index.errors[0].message}. Rows before it are shown.`);
+      this.notes.push(`Unreadable from row ${this.numRows} (damaged after row ${this.numRows}): ${index.errors[0].message}. Rows before it are shown.`);
     }
   }
 

@@ -1,6 +1,43 @@
 // Structural checks of a decoded record batch before any value is read. apache-arrow trusts the
 // file: corrupt offsets or lengths would otherwise make a "list" of 2^40 elements and exhaust memory.
+// Also what pyarrow's full validation checks on values: UTF-8 of strings, dictionary indexes in range,
+// null counts that match the validity bitmap.
+import { isUtf8 } from 'node:buffer';
 import { Type, type Data, type RecordBatch } from 'apache-arrow';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function validUtf8(bytes: Uint8Array): boolean {
+  if (typeof isUtf8 === 'function') return isUtf8(bytes);
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Strings [from, from+count) of a utf8 column: valid UTF-8, no string starting inside a character. */
+function checkUtf8(d: Data, path: string): void {
+  const offs = d.valueOffsets as ArrayLike<number | bigint>;
+  const bytes = d.values as Uint8Array;
+  const n = d.length;
+  if (!n) return;
+  const start = Number(offs[d.offset]);
+  const end = Number(offs[d.offset + n]);
+  for (let i = d.offset + 1; i < d.offset + n; i++) {
+    const o = Number(offs[i]);
+    if (o < end && (bytes[o] & 0xc0) === 0x80) throw new Error(`column ${path}: string ${i - d.offset} starts inside a UTF-8 character`);
+  }
+  if (!validUtf8(bytes.subarray(start, end))) throw new Error(`column ${path}: invalid UTF-8`);
+}
+
+/** Zero bits of a validity bitmap over [offset, offset+n). */
+function countNulls(bitmap: Uint8Array, offset: number, n: number): number {
+  let valid = 0;
+  for (let i = offset; i < offset + n; i++) valid += (bitmap[i >> 3] >> (i & 7)) & 1;
+  return n - valid;
+}
 
 function check(ok: boolean, path: string, what: string): void {
   if (!ok) throw new Error(`column ${path}: ${what}`);
@@ -20,7 +57,11 @@ function validOffsets(offs: ArrayLike<number | bigint> | undefined, from: number
 export function validateData(d: Data, path: string): void {
   const n = d.length;
   check(Number.isSafeInteger(n) && n >= 0 && d.offset >= 0, path, `bad length ${n}`);
-  if (d.nullCount > 0 && d.type.typeId !== Type.Null) check(!!d.nullBitmap && d.nullBitmap.length * 8 >= d.offset + n, path, 'validity bitmap too short');
+  if (d.nullCount > 0 && d.type.typeId !== Type.Null) {
+    check(!!d.nullBitmap && d.nullBitmap.length * 8 >= d.offset + n, path, 'validity bitmap too short');
+    const nulls = countNulls(d.nullBitmap!, d.offset, n);
+    check(nulls === d.nullCount, path, `null count ${d.nullCount} does not match the validity bitmap (${nulls})`);
+  }
   switch (d.type.typeId) {
     case Type.Int:
     case Type.Float:
@@ -32,6 +73,9 @@ export function validateData(d: Data, path: string): void {
       break;
     case Type.Utf8:
     case Type.LargeUtf8:
+      validOffsets(d.valueOffsets, d.offset, n, d.values?.length ?? 0, path);
+      checkUtf8(d, path);
+      break;
     case Type.Binary:
     case Type.LargeBinary:
       validOffsets(d.valueOffsets, d.offset, n, d.values?.length ?? 0, path);
@@ -65,6 +109,14 @@ export function validateData(d: Data, path: string): void {
     case Type.Dictionary: {
       check(!!d.values && d.values.length >= d.offset + n, path, 'indices buffer too short');
       if (d.dictionary) for (const dd of d.dictionary.data) validateData(dd, `${path}(dictionary)`);
+      const size = d.dictionary?.length ?? 0;
+      const idx = d.values as ArrayLike<number | bigint>;
+      const bm = d.nullCount > 0 ? d.nullBitmap : undefined;
+      for (let i = d.offset; i < d.offset + n; i++) {
+        if (bm && !((bm[i >> 3] >> (i & 7)) & 1)) continue;
+        const k = Number(idx[i]);
+        check(k >= 0 && k < size, path, `dictionary index ${k} out of range (dictionary has ${size} values)`);
+      }
       break;
     }
     default:

@@ -1,6 +1,9 @@
 // Arrow vectors → CellValue (JSON-like: integers as numbers, bigint only beyond 2^53), and pyarrow-style type names.
-import { DataType, Type, type Field, type Vector } from 'apache-arrow';
+import { DataType, Type, type Data, type Field, type Vector } from 'apache-arrow';
 import type { CellValue } from './types';
+import { formatDate, formatDecimal, formatTime, formatTimestamp, littleEndianWords, PLAIN, type TimeUnit, type ValueSpec } from './valueForms';
+
+const UNITS: TimeUnit[] = ['s', 'ms', 'us', 'ns'];
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -72,9 +75,14 @@ export function cellAt(v: Vector, i: number): CellValue {
   switch (t.typeId) {
     case Type.Null:
       return null;
+    case Type.Timestamp:
+    case Type.Date:
+    case Type.Time:
+    case Type.Duration:
+    case Type.Decimal:
+      return exactCell(v, i);
     case Type.Int:
-    case Type.Float:
-    case Type.Decimal: {
+    case Type.Float: {
       const x = v.get(i) as unknown;
       if (typeof x === 'bigint') return bigToCell(x);
       if (typeof x === 'number') return x;
@@ -106,6 +114,90 @@ export function cellAt(v: Vector, i: number): CellValue {
     }
     default:
       return toCell(v.get(i));
+  }
+}
+
+/**
+ * The Data chunk holding element i of a vector, and i's index into its values. apache-arrow slices the
+ * values buffer of fixed-width types along with the Data (its offset then only applies to the bitmap).
+ */
+function locate(v: Vector, i: number): [Data, number] {
+  let at = i;
+  for (const d of v.data) {
+    if (at < d.length) return [d, at];
+    at -= d.length;
+  }
+  throw new Error(`row ${i} past the end of the column`);
+}
+
+function int64At(values: ArrayLike<number | bigint>, k: number): bigint {
+  if (values instanceof BigInt64Array) return values[k];
+  if (values instanceof BigUint64Array) return BigInt.asIntN(64, values[k]);
+  // Older layouts keep 64-bit values as pairs of 32-bit words.
+  const w = values as ArrayLike<number>;
+  return (BigInt(w[2 * k + 1] | 0) << 32n) | BigInt(w[2 * k] >>> 0);
+}
+
+/**
+ * Temporal and decimal values straight from the buffers, in their exact text form (valueForms.ts):
+ * apache-arrow's getters turn them into milliseconds or raw words.
+ */
+function exactCell(v: Vector, i: number): CellValue {
+  const [d, k] = locate(v, i);
+  const t = d.type as unknown as { typeId: Type; unit: number; timezone?: string | null; scale: number; bitWidth: number };
+  const vals = d.values as ArrayLike<number | bigint>;
+  switch (t.typeId) {
+    case Type.Timestamp:
+      return formatTimestamp(int64At(vals, k), UNITS[t.unit], t.timezone || null);
+    case Type.Date:
+      return formatDate(t.unit === 0 ? Number(vals[k]) : Math.floor(Number(int64At(vals, k)) / 86400000));
+    case Type.Time: {
+      const unit = UNITS[t.unit];
+      const raw = vals instanceof BigInt64Array || vals instanceof BigUint64Array || unit === 'us' || unit === 'ns' ? int64At(vals, k) : BigInt(vals[k] as number);
+      return formatTime(raw, unit);
+    }
+    case Type.Duration:
+      return bigToCell(int64At(vals, k));
+    case Type.Decimal: {
+      const words = t.bitWidth / 32;
+      return formatDecimal(littleEndianWords(d.values as Uint32Array, k * words, words), t.scale);
+    }
+    default:
+      return toCell(v.get(i));
+  }
+}
+
+/** What the Parquet decoder must do to a column's raw values to give the same forms as this file. */
+export function specOfArrowType(t: DataType): ValueSpec {
+  const x = t as unknown as { unit: number; timezone?: string | null; scale: number };
+  switch (t.typeId) {
+    case Type.Timestamp:
+      return { kind: 'timestamp', unit: UNITS[x.unit], tz: x.timezone || null };
+    case Type.Date:
+      return { kind: 'date', unit: x.unit === 0 ? 'day' : 'ms' };
+    case Type.Time:
+      return { kind: 'time', unit: UNITS[x.unit] };
+    case Type.Duration:
+      return { kind: 'duration', unit: UNITS[x.unit] };
+    case Type.Decimal:
+      return { kind: 'decimal', scale: x.scale };
+    case Type.List:
+    case Type.LargeList:
+    case Type.FixedSizeList: {
+      const item = specOfArrowType((t.children as Field[])[0].type);
+      return item.kind === 'plain' ? PLAIN : { kind: 'list', item };
+    }
+    case Type.Struct: {
+      const fields: Record<string, ValueSpec> = {};
+      let any = false;
+      for (const f of t.children as Field[]) {
+        fields[f.name] = specOfArrowType(f.type);
+        if (fields[f.name].kind !== 'plain') any = true;
+      }
+      return any ? { kind: 'struct', fields } : PLAIN;
+    }
+    default:
+      return PLAIN;
   }
 }
 
@@ -173,6 +265,22 @@ export function arrowTypeName(t: DataType): string {
     case Type.Dictionary: {
       const d = t as unknown as { dictionary: DataType; indices: DataType };
       return `dictionary<values=${arrowTypeName(d.dictionary)}, indices=${arrowTypeName(d.indices)}>`;
+    }
+    case Type.Timestamp: {
+      const x = t as unknown as { unit: number; timezone?: string | null };
+      return `timestamp[${UNITS[x.unit]}${x.timezone ? `, tz=${x.timezone}` : ''}]`;
+    }
+    case Type.Date:
+      return (t as unknown as { unit: number }).unit === 0 ? 'date32[day]' : 'date64[ms]';
+    case Type.Time: {
+      const x = t as unknown as { unit: number; bitWidth: number };
+      return `time${x.bitWidth}[${UNITS[x.unit]}]`;
+    }
+    case Type.Duration:
+      return `duration[${UNITS[(t as unknown as { unit: number }).unit]}]`;
+    case Type.Decimal: {
+      const x = t as unknown as { precision: number; scale: number; bitWidth: number };
+      return `decimal${x.bitWidth}(${x.precision}, ${x.scale})`;
     }
     default:
       return String(t).toLowerCase();

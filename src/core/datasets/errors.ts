@@ -39,6 +39,14 @@ export function formatReadError(e: ReadError): string {
   return `${e.file}${formatWhere(e)}: ${e.message}`;
 }
 
+/**
+ * The message of an error for the user. A TypeError / RangeError out of a decoder means it tripped over
+ * inconsistent bytes ("Cannot read properties of undefined …"): that text says nothing to the user, so
+ * it becomes a plain statement; the caller adds the file and byte offset.
+ */
 export function errorMessage(err: unknown): string {
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) {
+    return 'the data is inconsistent (sizes, offsets or counts that do not add up)';
+  }
   return err instanceof Error ? err.message : String(err);
 }

@@ -2,9 +2,13 @@
 // (common with HF `to_json`, whose default is lines=True). Sniffed from the first non-space byte.
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError } from './errors';
-import { openTextSource, type TextOpenOptions, type TextSource } from './jsonlSource';
+import { parseJsonExact } from './jsonValues';
+import { openTextSource, type TextOpenOptions } from './jsonlSource';
+import { MemorySource } from './memorySource';
+import type { ScannableSource } from './scan';
+import type { CellValue } from './types';
 
-export async function openJsonSource(src: ByteSource, opts: TextOpenOptions): Promise<TextSource> {
+export async function openJsonSource(src: ByteSource, opts: TextOpenOptions): Promise<ScannableSource> {
   const head = await src.read(0, 4096);
   let i = 0;
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
@@ -12,17 +16,19 @@ export async function openJsonSource(src: ByteSource, opts: TextOpenOptions): Pr
   if (i >= head.length && src.size <= head.length) throw new DatasetOpenError(src.name, 'empty file');
   if (head[i] === 0x5b) return openTextSource(src, 'json', 'json', opts);
   if (head[i] === 0x7b) {
-    // One pretty-printed object (a config, not data) vs JSON Lines: a small file that parses whole is the former.
+    // One pretty-printed object vs JSON Lines: a file that parses whole and spans several lines is the
+    // former, which `datasets` loads as one row (an object of lists becomes one row of list columns).
     if (src.size <= 64 * 1024 * 1024) {
-      const text = new TextDecoder().decode(await src.read(0, src.size));
+      let text = new TextDecoder().decode(await src.read(0, src.size));
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       let whole: unknown;
       try {
-        whole = JSON.parse(text);
+        whole = parseJsonExact(text);
       } catch {
         whole = undefined;
       }
       if (whole && typeof whole === 'object' && !Array.isArray(whole) && text.trim().includes('\n')) {
-        throw new DatasetOpenError(src.name, 'the file holds one JSON object spread over several lines, not a list of records or JSON Lines', { line: 1 });
+        return new MemorySource(src.name, 'json', [whole as Record<string, CellValue>]);
       }
     }
     return openTextSource(src, 'jsonl', 'json', opts);

@@ -36,6 +36,63 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
+const BIG_MARK = '\u0000bigint:';
+
+/**
+ * JSON.parse, except that integers beyond ±2^53 come out as exact bigints (Python's json keeps every
+ * digit; a double would round them). Texts without a 16-digit run take the plain path.
+ */
+export function parseJsonExact(text: string): unknown {
+  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  const marked = markBigInts(text);
+  if (marked === text) return JSON.parse(text);
+  return JSON.parse(marked, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(BIG_MARK) ? BigInt(v.slice(BIG_MARK.length)) : v));
+}
+
+/** Wraps each unsafe integer literal outside strings in a marker string the reviver turns into a bigint. */
+function markBigInts(text: string): string {
+  let out = '';
+  let last = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // skip a string, honouring escapes
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i += 2;
+        else if (d === 0x22) break;
+        else i++;
+      }
+      i++;
+      continue;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      i++;
+      let integer = true;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d >= 0x30 && d <= 0x39) i++;
+        else if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) {
+          integer = false;
+          i++;
+        } else break;
+      }
+      const tok = text.slice(start, i);
+      if (integer && tok.length >= 16 && /^-?(0|[1-9]\d*)$/.test(tok) && !Number.isSafeInteger(Number(tok))) {
+        out += text.slice(last, start) + JSON.stringify(BIG_MARK + tok);
+        last = i;
+      }
+      continue;
+    }
+    i++;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 export type ParsedRecord = { ok: true; value: Record<string, CellValue> } | { ok: false; message: string; byteOffset?: number };
 
 export function parseRecord(bytes: Uint8Array, fileOffset: number): ParsedRecord {
@@ -50,7 +107,7 @@ export function parseRecord(bytes: Uint8Array, fileOffset: number): ParsedRecord
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonExact(text);
   } catch (err) {
     return { ok: false, message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -104,7 +104,7 @@ export class TextSource implements ScannableSource {
     if (end <= start) return [];
     const out: Row[] = [];
     let first = start;
-    while (first < end && this.rowCache.get(first)) out.push(this.rowCache.get(first)!), first++;
+    while (first < end && this.rowCache.get(first)) out.push(this.rowCache.get(first++)!);
     if (first === end) return out;
     const spans: [number, RecordSpan][] = [];
     await this.spans(first, end - first, signal, (row, s) => spans.push([row, s]));

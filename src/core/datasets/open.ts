@@ -79,6 +79,6 @@ export async function openByteSource(
   } catch (err) {
     if (err instanceof DatasetOpenError || (err instanceof Error && err.name === 'AbortError')) throw err;
     // Anything else out of a third-party decoder still becomes an error that names the file.
-    throw new DatasetOpenError(src.name, errorMessage(err));
+    throw new DatasetOpenError(src.name, errorMessage(err), { byteOffset: 0 });
   }
 }

@@ -5,6 +5,7 @@
 import { parquetReadObjects, type FileMetaData } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { packColumn, type PackedColumn } from './parquetPacked';
+import { applySpec, type ValueSpec } from './valueForms';
 
 export interface BytePiece {
   /** Byte offset of `bytes` in the file. */
@@ -23,7 +24,12 @@ export interface DecodeRequest {
   fileSize: number;
   /** The byte ranges holding the needed column chunks (the only bytes the decoder sees). */
   pieces: BytePiece[];
+  /** Top-level column → how its physical values become exact cells (parquetSpecs.ts); absent = as decoded. */
+  specs?: Record<string, ValueSpec>;
 }
+
+// INT96 timestamps keep their nanoseconds: the column's spec formats them.
+const RAW_PARSERS = { timestampFromNanoseconds: (nanos: bigint) => nanos as unknown as Date };
 
 export interface DecodeResult {
   numRows: number;
@@ -65,6 +71,25 @@ function piecesBuffer(fileSize: number, pieces: BytePiece[]) {
   };
 }
 
+/**
+ * Every codec's output must be exactly the page's uncompressed size (pyarrow checks; a damaged frame
+ * otherwise decodes to a shorter or longer page of garbage). And an all-null column chunk compresses
+ * its empty values section to a zero-length LZ4 block (a lone token byte): nothing to decode, while
+ * hyparquet's block decoder reads a match offset past its end.
+ */
+function checked(name: string, codec: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined) {
+  if (!codec) return undefined;
+  return (input: Uint8Array, outputLength: number): Uint8Array => {
+    if (outputLength === 0 && (name === 'LZ4' || name === 'LZ4_RAW')) return new Uint8Array(0);
+    const out = codec(input, outputLength);
+    if (out.length !== outputLength) throw new Error(`${name} page decompressed to ${out.length} bytes, the page header says ${outputLength}`);
+    return out;
+  };
+}
+const SAFE_COMPRESSORS = Object.fromEntries(
+  Object.entries(compressors).map(([name, codec]) => [name, checked(name, codec as (i: Uint8Array, n: number) => Uint8Array)]),
+) as typeof compressors;
+
 export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> {
   const objs = await parquetReadObjects({
     file: piecesBuffer(req.fileSize, req.pieces),
@@ -72,7 +97,8 @@ export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> 
     rowStart: req.rowStart,
     rowEnd: req.rowEnd,
     columns: req.columns,
-    compressors,
+    compressors: SAFE_COMPRESSORS,
+    parsers: RAW_PARSERS,
     utf8: false,
   });
   const want = req.rowEnd - req.rowStart;
@@ -80,8 +106,9 @@ export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> 
   const size = { bytes: 0 };
   const columns: Record<string, PackedColumn> = {};
   for (const name of topLevelNames(req)) {
+    const spec = req.specs?.[name];
     columns[name] = packColumn(
-      objs.map((o) => o[name]),
+      objs.map((o) => (spec ? applySpec(o[name], spec) : o[name])),
       size,
     );
   }

@@ -10,6 +10,10 @@ import type { BytePiece, DecodeResult } from './parquetDecode';
 import { packedCell, packedList, type PackedColumn } from './parquetPacked';
 import { ParquetDecodeError, decodeIsolated, limitsFor, prewarmDecoder } from './parquetWorkerClient';
 import { featuresFromHfMetadata, makeColumns } from './roles';
+import { nodeSpec, withPhysicalLeaves } from './parquetSpecs';
+import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
+import { specOfArrowType } from './arrowValues';
+import type { DataType } from 'apache-arrow';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
 import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
 
@@ -77,26 +81,28 @@ export function parquetTypeName(node: Tree): string {
   return `struct<${node.children.map((c) => `${c.element.name}: ${parquetTypeName(c)}`).join(', ')}>`;
 }
 
-/** pyarrow stores the exact Arrow schema (base64 IPC message) under `ARROW:schema`: the truest type names. */
-function arrowSchemaTypes(b64: string | undefined): Map<string, string> | undefined {
+/** pyarrow stores the exact Arrow schema (base64 IPC message) under `ARROW:schema`: the truest types. */
+function arrowSchemaTypes(b64: string | undefined): Map<string, DataType> | undefined {
   if (!b64) return undefined;
   try {
+    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new Error('invalid base64');
     const raw = Buffer.from(b64, 'base64');
     // Same guard as for .arrow files: a corrupt flatbuffer would make apache-arrow loop.
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const cont = raw.length >= 8 && dv.getUint32(0, true) === 0xffffffff;
     const metaLen = dv.getInt32(cont ? 4 : 0, true);
     const start = cont ? 8 : 4;
-    if (metaLen <= 0 || start + metaLen > raw.length) return undefined;
+    if (metaLen <= 0 || start + metaLen > raw.length) throw new Error('truncated');
     checkMessageMetadata(new Uint8Array(raw.buffer, raw.byteOffset + start, metaLen));
     const buf = new Uint8Array(raw.length + 8);
     buf.set(raw);
     buf.set([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], raw.length);
     const reader = RecordBatchReader.from(buf);
     reader.open();
-    return new Map(reader.schema.fields.map((f) => [f.name, arrowTypeName(f.type)]));
+    return new Map(reader.schema.fields.map((f) => [f.name, f.type]));
   } catch {
-    return undefined;
+    // pyarrow refuses a file whose stored Arrow schema does not decode: so do we (the caller names the footer).
+    throw new Error('the stored Arrow schema (ARROW:schema) is corrupt');
   }
 }
 
@@ -123,6 +129,9 @@ export class ParquetSource implements ScannableSource {
   private readonly groupCache = new SizedLru<string, DecodeResult>(GROUP_CACHE_BYTES);
   private readonly groupStarts: number[] = [0];
   private readonly file: AsyncBuffer;
+  /** Columns whose physical values need formatting (timestamps, decimals …), see parquetSpecs.ts. */
+  private readonly specs: Record<string, ValueSpec> = {};
+  private readonly decodeMeta: FileMetaData;
 
   private constructor(
     private readonly src: ByteSource,
@@ -135,10 +144,20 @@ export class ParquetSource implements ScannableSource {
     this.features = featuresFromHfMetadata(kv.get('huggingface'));
     const exact = arrowSchemaTypes(kv.get('ARROW:schema'));
     const tree = parquetSchema(meta);
+    const arrowType = (name: string) => exact?.get(name);
     this.columns = makeColumns(
-      tree.children.map((c) => ({ name: c.element.name, type: exact?.get(c.element.name) ?? parquetTypeName(c) })),
+      tree.children.map((c) => {
+        const t = arrowType(c.element.name);
+        return { name: c.element.name, type: t ? arrowTypeName(t) : parquetTypeName(c) };
+      }),
       this.features,
     );
+    for (const c of tree.children) {
+      const t = arrowType(c.element.name);
+      const spec = nodeSpec(c, t ? specOfArrowType(t) : PLAIN);
+      if (!specIsPlain(spec)) this.specs[c.element.name] = spec;
+    }
+    this.decodeMeta = withPhysicalLeaves(meta);
   }
 
   get path(): string {
@@ -175,7 +194,12 @@ export class ParquetSource implements ScannableSource {
     } catch (err) {
       throw new DatasetOpenError(name, `corrupt Parquet footer: ${errorMessage(err)}`, { byteOffset: footerAt });
     }
-    const source = new ParquetSource(src, meta);
+    let source: ParquetSource;
+    try {
+      source = new ParquetSource(src, meta);
+    } catch (err) {
+      throw new DatasetOpenError(name, `corrupt Parquet footer: ${errorMessage(err)}`, { byteOffset: footerAt });
+    }
     source.prewarm();
     return source;
   }
@@ -298,8 +322,8 @@ export class ParquetSource implements ScannableSource {
       if (buf.length !== b - a) throw new Error(`short read at byte ${a}`);
       pieces.push({ offset: a, bytes: buf });
     }
-    const metadata: FileMetaData = { ...this.meta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
-    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces };
+    const metadata: FileMetaData = { ...this.decodeMeta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
+    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces, specs: this.specs };
     // Bound by what the window decodes: its share of the group's uncompressed bytes.
     const rows = Math.max(1, Number(rg.num_rows));
     const share = Math.min(1, rowEnd / rows);

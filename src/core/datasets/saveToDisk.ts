@@ -6,6 +6,7 @@ import { openFileSource } from './byteSource';
 import { DatasetOpenError, errorMessage } from './errors';
 import { MultiSource } from './multiSource';
 import { indexCacheFor } from './indexCache';
+import { PaddedShard, expectedShardSizes } from './shardGaps';
 import type { DatasetSource, ReadError } from './types';
 
 async function readJson(file: string): Promise<unknown> {
@@ -34,40 +35,68 @@ export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; 
       : ' Expected a datasets.save_to_disk() folder (state.json, dataset_info.json, data-*.arrow).';
     throw new DatasetOpenError(dir, `no state.json.${hint}`);
   }
-  const state = (await readJson(statePath)) as { _data_files?: { filename?: string }[] };
+  const state = (await readJson(statePath)) as { _data_files?: { filename?: string }[]; _split?: string };
   const files = Array.isArray(state?._data_files) ? state._data_files.map((f) => f?.filename).filter((f): f is string => typeof f === 'string') : [];
   if (!files.length) throw new DatasetOpenError(statePath, 'state.json has no `_data_files` shard list');
   let features: unknown;
+  let total: number | undefined;
   const errors: ReadError[] = [];
   if (entries.includes('dataset_info.json')) {
     try {
-      features = ((await readJson(infoPath)) as { features?: unknown })?.features;
+      const info = (await readJson(infoPath)) as { features?: unknown; splits?: Record<string, { num_examples?: number }> };
+      features = info?.features;
+      const split = info?.splits?.[state._split ?? 'train'] ?? (info?.splits && Object.values(info.splits).length === 1 ? Object.values(info.splits)[0] : undefined);
+      if (typeof split?.num_examples === 'number') total = split.num_examples;
     } catch (err) {
       errors.push({ file: infoPath, message: errorMessage(err) });
     }
   }
-  const shards: DatasetSource[] = [];
-  try {
-    for (const f of files) {
-      const p = join(dir, f);
-      let src;
+  // Every shard is opened; one that cannot be is a gap, not the end of the dataset.
+  const opened: { src?: DatasetSource; error?: ReadError }[] = [];
+  for (const f of files) {
+    const p = join(dir, f);
+    try {
+      const st = await fsp.stat(p);
+      const src = await openFileSource(p, st.size);
       try {
-        src = await openFileSource(p);
-      } catch (err) {
-        throw new DatasetOpenError(p, `shard listed in state.json cannot be opened: ${errorMessage(err)}`);
-      }
-      try {
-        const st = await fsp.stat(p);
-        shards.push(await ArrowSource.open(src, opts.signal, indexCacheFor(opts.indexCacheDir, p, st.size, st.mtimeMs, 'arrow-stream')));
+        opened.push({ src: await ArrowSource.open(src, opts.signal, indexCacheFor(opts.indexCacheDir, p, st.size, st.mtimeMs, 'arrow-stream')) });
       } catch (err) {
         await src.close();
-        throw err instanceof DatasetOpenError ? err : new DatasetOpenError(p, errorMessage(err));
+        throw err;
       }
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AbortError') {
+        await Promise.all(opened.map((o) => o.src?.close()));
+        throw err;
+      }
+      const e = err instanceof DatasetOpenError ? err : undefined;
+      opened.push({ error: { file: p, byteOffset: e?.byteOffset ?? 0, message: `shard listed in state.json is unreadable: ${e ? e.message.replace(`${p}${e.byteOffset !== undefined ? ` (byte ${e.byteOffset})` : ''}: `, '') : errorMessage(err)}` } });
     }
-  } catch (err) {
-    await Promise.all(shards.map((s) => s.close()));
-    throw err;
   }
+  const template = opened.find((o) => o.src)?.src;
+  if (!template) {
+    const first = opened[0].error!;
+    throw new DatasetOpenError(first.file, first.message, { byteOffset: first.byteOffset });
+  }
+  const damaged = opened.map((o) => !o.src || o.src.errors.length > 0);
+  const sizes = expectedShardSizes(
+    total,
+    opened.map((o) => o.src?.numRows),
+    damaged,
+  );
+  const shards: DatasetSource[] = opened.map((o, i) => {
+    const p = join(dir, files[i]);
+    if (!damaged[i]) return o.src!;
+    const have = o.src?.numRows ?? 0;
+    const cause = o.error ?? o.src!.errors[0];
+    const size = sizes[i];
+    if (size === undefined) {
+      errors.push({ file: p, byteOffset: cause.byteOffset ?? 0, message: `shard damaged; its row count is unknown, so the rows after it may be numbered too low: ${cause.message}` });
+      return o.src ?? new PaddedShard(undefined, p, 0, cause, template);
+    }
+    const gap: ReadError = { file: p, byteOffset: cause.byteOffset ?? 0, message: `unreadable from row ${have} of this shard (${size - have} rows missing): ${cause.message}` };
+    return new PaddedShard(o.src, p, size, gap, template);
+  });
   const notes = [`save_to_disk folder: ${files.length} shard${files.length === 1 ? '' : 's'} (${files.join(', ')}) read as one dataset.`];
   const first = shards[0].columns.map((c) => `${c.name}:${c.type}`).join(',');
   shards.forEach((s, i) => {

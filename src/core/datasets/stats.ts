@@ -1,5 +1,6 @@
 // Whole-dataset statistics in one background pass over only the columns they need.
 import { throwIfAborted } from './errors';
+import { endsWithEos, eosRule } from './eosCheck';
 import { isScannable, cellColumn, type ScanChunk } from './scan';
 import type { CellValue, DatasetSource, DatasetStats, StatsOptions } from './types';
 
@@ -65,6 +66,7 @@ export async function computeStats(src: DatasetSource, opts: StatsOptions): Prom
   const textCol = ids ? undefined : byRole('text');
   const lengthColumn = ids ?? textCol ?? null;
   const { bosId, eosId, padId, cutoffLen } = opts;
+  const rule = eosId !== undefined || opts.endOfTurnIds?.length ? eosRule([...(eosId !== undefined ? [eosId] : []), ...(opts.endOfTurnIds ?? [])], opts.afterEosIds) : undefined;
   const lengths = new LengthCounts();
   let rows = 0;
   let atOrOver = 0;
@@ -115,7 +117,7 @@ export async function computeStats(src: DatasetSource, opts: StatsOptions): Prom
         lengths.add(len);
         if (len >= cutoffLen) atOrOver++;
       }
-      if (idList && eosId !== undefined && (last < first || idList[last] !== eosId)) noEos++;
+      if (idList && rule && !endsWithEos(idList, first, last, rule)) noEos++;
       if (idList && bosId !== undefined && last - first >= 1 && idList[first] === bosId && idList[first + 1] === bosId) doubleBos++;
       const lab = labCol?.list(r) ?? null;
       if (lab) {
@@ -157,7 +159,7 @@ export async function computeStats(src: DatasetSource, opts: StatsOptions): Prom
     paddingFraction: ids && padKnown ? (positions ? padding / positions : 0) : null,
     rowsWithNoTrainedTokens: labels ? noTrained : null,
     rowsWithLengthMismatch: labels && ids ? mismatch : null,
-    rowsWithoutEos: ids && eosId !== undefined ? noEos : null,
+    rowsWithoutEos: ids && rule ? noEos : null,
     rowsWithDoubleBos: ids && bosId !== undefined ? doubleBos : null,
     errors: [...src.errors],
   };

@@ -57,7 +57,7 @@ class LineSplitter implements Splitter {
         if (i >= n) break;
         if (buf[i] !== 0x0a) this.nonBlank = true;
       }
-      let nl = buf.indexOf(0x0a, i);
+      const nl = buf.indexOf(0x0a, i);
       if (nl < 0 || nl >= n) break;
       if (this.nonBlank) {
         let end = base + nl;

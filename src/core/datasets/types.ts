@@ -71,6 +71,9 @@ export interface StatsOptions {
   bosId?: number;
   eosId?: number;
   padId?: number;
+  /** Token ids that end a turn (eos plus e.g. `<|im_end|>`), and template text allowed after one (e.g. "\n"). */
+  endOfTurnIds?: number[];
+  afterEosIds?: number[];
   onProgress?: (p: ProgressInfo) => void;
   signal?: AbortSignal;
 }

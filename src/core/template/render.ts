@@ -1,6 +1,6 @@
 // transformers' apply_chat_template(tokenize=False) around our renderer: message clean-up, reasoning
 // aliases, continue_final_message by tag-and-cut, and the order in which variables reach the template.
-import type { ChatMessage, RenderOptions, RenderResult } from './types';
+import type { RenderOptions, RenderResult } from './types';
 import { compileTemplate, renderCompiled } from './jinja/compile';
 import { TemplateError } from './jinja/errors';
 import { pyStrip } from './jinja/pyformat';

@@ -1,6 +1,8 @@
 // Cell values → what the dataset panel shows: bounded text (a 100k-token list must not be
 // stringified in full just to show its first 200 characters), image thumbnails, per-row flags.
 // No vscode import: unit-tested with node:test.
+import { endsWithEos, eosRule, eosRuleFor, type EosRule } from '../../core/datasets/eosCheck';
+import type { TokenizerHandle } from '../../core/tokens/tokenizer';
 import type { CellValue, ColumnInfo } from '../../core/datasets/types';
 
 export interface BoundedText {
@@ -184,6 +186,15 @@ export interface SpecialIds {
   padId?: number;
 }
 
+/** The EOS rule of a tokenizer, worked out once (a few encode calls) and kept with it. */
+const rules = new WeakMap<object, EosRule | undefined>();
+function ruleOf(special: SpecialIds): EosRule | undefined {
+  const tok = special as Partial<Pick<TokenizerHandle, 'encode'>> & SpecialIds;
+  if (typeof tok.encode !== 'function') return special.eosId !== undefined ? eosRule([special.eosId]) : undefined;
+  if (!rules.has(special)) rules.set(special, eosRuleFor(tok as Pick<TokenizerHandle, 'encode' | 'eosId'>));
+  return rules.get(special);
+}
+
 /**
  * The per-row warnings the grid shows on every row (cheap: one pass over the row's lists).
  * EOS / BOS use the same rule as the statistics (src/core/datasets/stats.ts): look at the real span,
@@ -200,7 +211,8 @@ export function rowFlags(values: Record<string, CellValue>, cols: TokenColumns, 
     if (trained === 0) flags.push('0 trained tokens');
   }
   if (ids && labels && ids.length !== labels.length) flags.push(`input_ids ${ids.length} ≠ labels ${labels.length}`);
-  if (ids && (special.eosId !== undefined || special.bosId !== undefined)) {
+  const rule = ruleOf(special);
+  if (ids && (rule || special.bosId !== undefined)) {
     const { eosId, bosId, padId } = special;
     let first = 0;
     let last = ids.length - 1;
@@ -213,7 +225,7 @@ export function rowFlags(values: Record<string, CellValue>, cols: TokenColumns, 
     } else if (padId !== undefined) {
       while (last > first && ids[last] === padId && ids[last - 1] === padId) last--;
     }
-    if (eosId !== undefined && (last < first || ids[last] !== eosId)) flags.push('no EOS');
+    if (rule && !endsWithEos(ids, first, last, rule)) flags.push('no EOS');
     if (bosId !== undefined && last - first >= 1 && ids[first] === bosId && ids[first + 1] === bosId) flags.push('two BOS');
   }
   return flags;

@@ -11,6 +11,7 @@ import type {
   DatasetTokenizerInfo,
   DatasetToWebview,
 } from '../../../protocol/webview';
+import { eosRuleFor } from '../../core/datasets/eosCheck';
 import { cellText, imageCell, imagePreview, intList, rowFlags, tokenColumns, type TokenColumns } from './cells';
 import { defaultEngines, type ChipTokenizer, type DatasetEngines } from './backends';
 import { PageCache } from './pageCache';
@@ -435,6 +436,7 @@ export class DatasetSession {
         ...(tok?.bosId !== undefined ? { bosId: tok.bosId } : {}),
         ...(tok?.eosId !== undefined ? { eosId: tok.eosId } : {}),
         ...(tok?.padId !== undefined ? { padId: tok.padId } : {}),
+        ...eosOptions(tok),
         signal: abort.signal,
         onProgress: (p) => this.post({ type: 'dataset/statsProgress', done: p.done, total: p.total }),
       });
@@ -462,4 +464,12 @@ function message(err: unknown): string {
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.message === 'cancelled');
+}
+
+/** End-of-turn tokens and the template text allowed after them, for the "no EOS" count (eosCheck.ts). */
+function eosOptions(tok: ChipTokenizer | null | undefined): { endOfTurnIds?: number[]; afterEosIds?: number[] } {
+  // Engines in tests may hand a chips-only tokenizer: then the plain eos id rule applies.
+  const full = tok as (ChipTokenizer & { encode?: (text: string) => number[] }) | null | undefined;
+  const rule = full && typeof full.encode === 'function' ? eosRuleFor({ eosId: full.eosId, encode: (t) => full.encode!(t) }) : undefined;
+  return rule ? { endOfTurnIds: [...rule.eos], afterEosIds: [...rule.trailing] } : {};
 }

@@ -1,7 +1,7 @@
 // The `batchscope-template:` virtual documents: a chat template inside tokenizer_config.json or
 // chat_template.json shown as a .jinja file. The path is `<json file>/<name>.jinja` and the query
 // `index=N` picks the template; saving writes the text back, JSON-escaped, into the same string literal.
-// No vscode import: the glue in registerTemplate.ts wraps these functions.
+// No vscode import: the glue in src/vscode/templateFs.ts wraps these functions.
 import { templatesFromJsonText } from '../../core/template/discovery';
 import { replaceJsonStringLiteral, readJsonString } from '../../core/template/jsonString';
 

@@ -1,12 +1,11 @@
-// One safetensors panel: the read-only model viewer (custom editor) or a checkpoint compare.
-// The header is read once (only its bytes); statistics are computed on request, one tensor at a
-// time, reading only that tensor's byte range; everything stops when the panel closes.
-import * as vscode from 'vscode';
+// One safetensors panel, host side: the read-only model viewer (custom editor) or a checkpoint
+// compare. The header is read once (only its bytes); statistics are computed on request, one tensor
+// at a time, reading only that tensor's byte range; everything stops on dispose. No vscode import:
+// the glue (src/vscode/weights.ts) hands in `post` and routes the webview's messages to onMessage.
 import type { SafetensorsFromWebview, SafetensorsToWebview } from '../../../protocol/webview';
 import { compareModels, sortCompareRows } from '../../core/weights/compare';
 import { openSafetensorsModel, type SafetensorsModel } from '../../core/weights/model';
 import { tensorStats } from '../../core/weights/stats';
-import { panelHtml } from '../shell';
 import { modelView } from './view';
 
 export type SessionMode = { kind: 'model'; path: string } | { kind: 'compare'; a: string; b: string };
@@ -14,52 +13,56 @@ export type SessionMode = { kind: 'model'; path: string } | { kind: 'compare'; a
 /** Progress messages are posted at most this often. */
 const PROGRESS_MS = 150;
 
+export interface SafetensorsSessionOptions {
+  mode: SessionMode;
+  post(msg: SafetensorsToWebview): unknown;
+}
+
 export class SafetensorsSession {
   private model?: SafetensorsModel;
   private abort = new AbortController();
   private queue: Promise<void> = Promise.resolve();
   private disposed = false;
+  private readonly mode: SessionMode;
 
-  constructor(
-    private readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
-    private readonly mode: SessionMode,
-  ) {
-    const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [root] };
-    panel.webview.html = panelHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'safetensors.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'safetensors.css')).toString(),
-      title: mode.kind === 'model' ? 'Model weights' : 'Compare checkpoints',
-      body: '<div id="app"></div>',
-    });
-    const sub = panel.webview.onDidReceiveMessage((m: SafetensorsFromWebview) => this.onMessage(m));
-    panel.onDidDispose(() => {
-      this.disposed = true;
-      this.abort.abort();
-      sub.dispose();
-    });
+  constructor(private readonly opts: SafetensorsSessionOptions) {
+    this.mode = opts.mode;
+  }
+
+  /** The panel's title. */
+  get title(): string {
+    return this.mode.kind === 'model' ? 'Model weights' : 'Compare checkpoints';
   }
 
   private post(m: SafetensorsToWebview): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m);
+    if (!this.disposed) void this.opts.post(m);
   }
 
-  private onMessage(m: SafetensorsFromWebview): void {
+  /**
+   * Handles one webview message. The returned promise settles when the work it started is done
+   * (tests await it; the glue does not).
+   */
+  onMessage(m: SafetensorsFromWebview): Promise<void> {
     switch (m.type) {
       case 'safetensors/ready':
         // A webview reload (hidden and shown again) asks again: answer from what we have.
-        void (this.mode.kind === 'model' ? this.loadModel() : this.runCompare());
-        break;
+        return this.mode.kind === 'model' ? this.loadModel() : this.runCompare();
       case 'safetensors/requestStats':
         this.queue = this.queue.then(() => this.stats(m.name));
-        break;
+        return this.queue;
       case 'safetensors/cancel':
         this.abort.abort();
         this.abort = new AbortController();
-        break;
+        return Promise.resolve();
+      default:
+        return Promise.resolve();
     }
+  }
+
+  /** The panel closed: stop reading, post nothing more. */
+  dispose(): void {
+    this.disposed = true;
+    this.abort.abort();
   }
 
   private async loadModel(): Promise<void> {

@@ -178,7 +178,7 @@ test('indices cache shows the note; images show as .thumb from data: URLs', { sk
   const thumb = b.page.locator('#grid .thumb').first();
   await thumb.waitFor();
   assert.match((await thumb.getAttribute('src')) ?? '', /^data:image\/png;base64,/);
-  await b.page.waitForFunction(() => (document.querySelector('#grid .thumb') as HTMLImageElement | null)?.naturalWidth! > 0);
+  await b.page.waitForFunction(() => ((document.querySelector('#grid .thumb') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
   assert.deepEqual(b.violations, [], 'data: images pass the CSP');
   await b.session.dispose();
   await b.page.close();

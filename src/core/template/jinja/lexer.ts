@@ -1,22 +1,16 @@
-// A jinja2-faithful lexer producing @huggingface/jinja's token stream, plus what that lexer lacks:
-// source positions (for error line/column), `\r\n`/`\r` → `\n` normalisation before trimming,
-// jinja2's exact trim_blocks/lstrip_blocks/`{%+` rules, `{% raw %}`, float exponents (`1e20`),
-// Python string escapes, and `{% generation %}` turned into marker output instead of being dropped.
+// jinja2's lexer for transformers' environment (trim_blocks, lstrip_blocks): jinja2's token types,
+// source offsets (for error line/column), `\r\n`/`\r` → `\n` normalisation before trimming, the exact
+// trim/lstrip/`{%+` rules, `{% raw %}`, Python number and string literals with their escapes.
 import { TemplateRuntimeError } from './errors';
-import { pyStrip } from './pyformat';
+import { pyStrip, pyStrRepr } from './pyformat';
 
 export interface LexToken {
+  /** jinja2's token type: data, block_begin, block_end, variable_begin, variable_end, name, string,
+   *  integer, float, an operator name (add, lparen …), eof, or error (raised when the parser reaches it). */
   type: string;
+  /** name/string/data: the text; integer/float: the literal's digits; operators: the operator. */
   value: string;
   /** Offset in the normalised source. */
-  start: number;
-}
-
-/** The start of each statement the parser will build, in source order (used to place runtime errors). */
-export interface Opener {
-  kind: 'text' | 'expr' | 'stmt';
-  /** For statements: the keyword (`if`, `for`, `endif` …). */
-  name: string;
   start: number;
 }
 
@@ -24,48 +18,42 @@ export interface Lexed {
   /** The template after newline normalisation and removal of one trailing newline, as jinja2 sees it. */
   source: string;
   tokens: LexToken[];
-  openers: Opener[];
-  hasGeneration: boolean;
 }
 
-/** Output markers for `{% generation %}` / `{% endgeneration %}`: Unicode noncharacters, never in real text. */
-export const GEN_OPEN = '\uFDD0';
-export const GEN_CLOSE = '\uFDD1';
-export const GEN_OPEN_VAR = '#gen_open';
-export const GEN_CLOSE_VAR = '#gen_close';
-
+// jinja2's operator table, longest first.
 const OPERATORS: [string, string][] = [
-  ['//', 'MultiplicativeBinaryOperator'],
-  ['**', 'ExponentiationBinaryOperator'],
-  ['==', 'ComparisonBinaryOperator'],
-  ['!=', 'ComparisonBinaryOperator'],
-  ['>=', 'ComparisonBinaryOperator'],
-  ['<=', 'ComparisonBinaryOperator'],
-  ['+', 'AdditiveBinaryOperator'],
-  ['-', 'AdditiveBinaryOperator'],
-  ['~', 'AdditiveBinaryOperator'],
-  ['/', 'MultiplicativeBinaryOperator'],
-  ['*', 'MultiplicativeBinaryOperator'],
-  ['%', 'MultiplicativeBinaryOperator'],
-  ['>', 'ComparisonBinaryOperator'],
-  ['<', 'ComparisonBinaryOperator'],
-  ['=', 'Equals'],
-  ['.', 'Dot'],
-  [':', 'Colon'],
-  ['|', 'Pipe'],
-  [',', 'Comma'],
-  ['(', 'OpenParen'],
-  [')', 'CloseParen'],
-  ['[', 'OpenSquareBracket'],
-  [']', 'CloseSquareBracket'],
-  ['{', 'OpenCurlyBracket'],
-  ['}', 'CloseCurlyBracket'],
+  ['//', 'floordiv'],
+  ['**', 'pow'],
+  ['==', 'eq'],
+  ['!=', 'ne'],
+  ['>=', 'gteq'],
+  ['<=', 'lteq'],
+  ['+', 'add'],
+  ['-', 'sub'],
+  ['~', 'tilde'],
+  ['/', 'div'],
+  ['*', 'mul'],
+  ['%', 'mod'],
+  ['>', 'gt'],
+  ['<', 'lt'],
+  ['=', 'assign'],
+  ['.', 'dot'],
+  [':', 'colon'],
+  ['|', 'pipe'],
+  [',', 'comma'],
+  [';', 'semicolon'],
+  ['(', 'lparen'],
+  [')', 'rparen'],
+  ['[', 'lbracket'],
+  [']', 'rbracket'],
+  ['{', 'lbrace'],
+  ['}', 'rbrace'],
 ];
 const CLOSERS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
 const RE_WS = /\s+/y;
 const RE_FLOAT = /(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
-const RE_INT = /0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d+_)*\d+/y;
 const RE_NAME = /[\p{L}_][\p{L}\p{N}_]*/uy;
 const RE_STRING = /'([^'\\]*(?:\\.[^'\\]*)*)'|"([^"\\]*(?:\\.[^"\\]*)*)"/sy;
 const RE_BLOCK_END = /\+%\}|-%\}\s*|%\}\n?/y;
@@ -89,32 +77,50 @@ function decodeString(body: string, at: number): string {
     if (e in SIMPLE_ESCAPES) return SIMPLE_ESCAPES[e];
     if (/^[xuU][0-9a-fA-F]+$/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
     if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
-    if ('xuUN'.includes(e)) throw syntaxError(`truncated \\${e} escape in string literal`, at);
+    if (e === 'N') throw syntaxError('malformed \\N character escape', at);
+    if ('xuU'.includes(e)) throw syntaxError(`truncated \\${{ x: 'xXX', u: 'uXXXX', U: 'UXXXXXXXX' }[e]} escape`, at);
     return m;
   });
 }
 
 function syntaxError(message: string, offset: number): TemplateRuntimeError {
-  const e = new TemplateRuntimeError(message, 'syntax');
+  const e = new TemplateRuntimeError(message, 'syntax', 'TemplateSyntaxError');
   e.offset = offset;
   return e;
 }
 
+/** The error a token stands for (jinja2 lexes lazily: a bad token fails only when the parser reaches it). */
+export const lexErrors = new WeakMap<LexToken, TemplateRuntimeError>();
+
+const RE_INT_J2 = /0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[0-9a-fA-F])+|[1-9](?:_?\d)*|0(?:_?0)*/y;
+
+/**
+ * Splits a template into jinja2's tokens. A lexing error becomes an `error` token (see lexErrors)
+ * followed by nothing: jinja2 lexes lazily, so the parser may fail earlier with its own message.
+ */
 export function lex(raw: string): Lexed {
   let src = raw.replace(/\r\n|\r/g, '\n');
   if (src.endsWith('\n')) src = src.slice(0, -1); // keep_trailing_newline=False
   const tokens: LexToken[] = [];
-  const openers: Opener[] = [];
-  const genStack: number[] = [];
-  let hasGeneration = false;
+  try {
+    lexInto(src, tokens);
+  } catch (e) {
+    if (!(e instanceof TemplateRuntimeError)) throw e;
+    const t: LexToken = { type: 'error', value: '', start: e.offset ?? src.length };
+    lexErrors.set(t, e);
+    tokens.push(t);
+  }
+  tokens.push({ type: 'eof', value: '', start: src.length });
+  return { source: src, tokens };
+}
+
+function lexInto(src: string, tokens: LexToken[]): void {
   let lineStarting = true;
   let i = 0;
   const n = src.length;
 
   const pushText = (text: string, start: number) => {
-    if (!text) return;
-    tokens.push({ type: 'Text', value: text, start });
-    openers.push({ kind: 'text', name: '', start });
+    if (text) tokens.push({ type: 'data', value: text, start });
   };
   // jinja2's OptionalLStrip: `-` strips all whitespace before the tag; otherwise lstrip_blocks removes
   // spaces/tabs between the line start and a block or comment tag (never before `{{`, never with `+`).
@@ -160,15 +166,15 @@ export function lex(raw: string): Lexed {
 
     // A `{% … %}` or `{{ … }}` tag.
     const isBlock = kind === '%';
-    const tag: LexToken[] = [{ type: isBlock ? 'OpenStatement' : 'OpenExpression', value: isBlock ? '{%' : '{{', start: j }];
+    tokens.push({ type: isBlock ? 'block_begin' : 'variable_begin', value: isBlock ? '{%' : '{{', start: j });
     let pos = j + 2 + sign.length;
     const stack: string[] = [];
     for (;;) {
-      if (pos >= n) throw syntaxError(`unexpected end of template, expected 'end of ${isBlock ? 'statement block' : 'print statement'}'`, j);
+      if (pos >= n) return; // the parser reports what it expected
       if (stack.length === 0) {
         const end = sticky(isBlock ? RE_BLOCK_END : RE_VAR_END, src, pos);
         if (end) {
-          tag.push({ type: isBlock ? 'CloseStatement' : 'CloseExpression', value: isBlock ? '%}' : '}}', start: pos });
+          tokens.push({ type: isBlock ? 'block_end' : 'variable_end', value: isBlock ? '%}' : '}}', start: pos });
           pos += end[0].length;
           lineStarting = end[0].endsWith('\n');
           break;
@@ -180,61 +186,36 @@ export function lex(raw: string): Lexed {
         continue;
       }
       if (src[pos - 1] !== '.' && (m = sticky(RE_FLOAT, src, pos))) {
-        // The parser makes a FloatLiteral only when the text has a '.', so give exponent forms one.
-        let text = m[0].replace(/_/g, '');
-        if (!text.includes('.')) text = text.replace(/[eE]/, '.0e');
-        tag.push({ type: 'NumericLiteral', value: text, start: pos });
+        tokens.push({ type: 'float', value: m[0].replace(/_/g, ''), start: pos });
         pos += m[0].length;
         continue;
       }
-      if ((m = sticky(RE_INT, src, pos))) {
-        const t = m[0].replace(/_/g, '');
-        tag.push({ type: 'NumericLiteral', value: /^0[xob]/i.test(t) ? String(Number(t)) : String(BigInt(t) <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(t) : t), start: pos });
+      if ((m = sticky(RE_INT_J2, src, pos))) {
+        tokens.push({ type: 'integer', value: m[0].replace(/_/g, ''), start: pos });
         pos += m[0].length;
         continue;
       }
       if ((m = sticky(RE_NAME, src, pos))) {
-        tag.push({ type: 'Identifier', value: m[0], start: pos });
+        tokens.push({ type: 'name', value: m[0], start: pos });
         pos += m[0].length;
         continue;
       }
       if ((m = sticky(RE_STRING, src, pos))) {
         const body = m[1] ?? m[2];
-        tag.push({ type: 'StringLiteral', value: decodeString(body, pos), start: pos });
+        tokens.push({ type: 'string', value: decodeString(body, pos), start: pos });
         pos += m[0].length;
         continue;
       }
       const op = OPERATORS.find(([o]) => src.startsWith(o, pos));
-      if (!op) throw syntaxError(`unexpected char ${JSON.stringify(src[pos])} at ${pos}`, pos);
+      if (!op) throw syntaxError(`unexpected char ${pyStrRepr(src[pos])} at ${pos}`, pos);
       if (op[0] in CLOSERS) {
-        if (stack.pop() !== CLOSERS[op[0]]) throw syntaxError(`unexpected '${op[0]}'`, pos);
-      } else if (op[0] === '(' || op[0] === '[' || op[0] === '{') stack.push(op[0]);
-      tag.push({ type: op[1], value: op[0], start: pos });
+        if (!stack.length) throw syntaxError(`unexpected '${op[0]}'`, pos);
+        const want = stack.pop()!;
+        if (want !== op[0]) throw syntaxError(`unexpected '${op[0]}', expected '${want}'`, pos);
+      } else if (op[0] in OPENERS) stack.push(OPENERS[op[0]]);
+      tokens.push({ type: op[1], value: op[0], start: pos });
       pos += op[0].length;
     }
     i = pos;
-
-    const name = tag[1]?.type === 'Identifier' ? tag[1].value : '';
-    if (isBlock && (name === 'generation' || name === 'endgeneration')) {
-      if (tag.length !== 3) throw syntaxError(`expected 'end of statement block' after '${name}'`, tag[2].start);
-      hasGeneration = true;
-      if (name === 'generation') genStack.push(j);
-      else if (genStack.pop() === undefined) throw syntaxError("Encountered unknown tag 'endgeneration'.", j);
-      // `{% generation %}` becomes `{{ <marker variable> }}`: the body renders unchanged and the markers
-      // in the output give AssistantTracker's span with exact offsets.
-      tokens.push(
-        { type: 'OpenExpression', value: '{{', start: j },
-        { type: 'Identifier', value: name === 'generation' ? GEN_OPEN_VAR : GEN_CLOSE_VAR, start: tag[1].start },
-        { type: 'CloseExpression', value: '}}', start: tag[2].start },
-      );
-      openers.push({ kind: 'expr', name: '', start: j });
-      continue;
-    }
-    if (isBlock && tag.length === 2) throw syntaxError('tag name expected', j);
-    tokens.push(...tag);
-    openers.push({ kind: isBlock ? 'stmt' : 'expr', name, start: j });
   }
-  if (genStack.length)
-    throw syntaxError("Unexpected end of template. Jinja was looking for the following tags: 'endgeneration'. The innermost block that needs to be closed is 'generation'.", genStack[genStack.length - 1]);
-  return { source: src, tokens, openers, hasGeneration };
 }

@@ -61,7 +61,8 @@ export function pyRepr(v: RV): string {
     default:
       if (isList(v)) {
         const items = (v.value as RV[]).map(pyRepr);
-        if (v.isTuple || v.type === 'TupleValue') return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+        if (v.view) return `${v.view}([${items.join(', ')}])`;
+        if (v.isTuple) return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
         return `[${items.join(', ')}]`;
       }
       if (isDict(v)) {
@@ -89,7 +90,13 @@ export function pyStr(v: RV): string {
     case 'UndefinedValue':
       return '';
     case 'FunctionValue':
-      return '<function>';
+      return v.pyType === 'Macro' ? `<Macro ${pyStrRepr(v.name ?? '')}>` : `<built-in function ${v.name ?? 'function'}>`;
+    case 'GeneratorValue':
+      return v.pyType === 'generator' ? '<generator object at 0x0>' : `<${v.pyType} object at 0x0>`;
+    case 'LoopValue': {
+      const s = v.value as { index0: number; items: unknown[] };
+      return `<LoopContext ${s.index0 + 1}/${s.items.length}>`;
+    }
     default:
       if (isNamespace(v)) {
         const parts: string[] = [];
@@ -159,7 +166,7 @@ export function pyJsonDumps(v: RV, o: JsonOptions): string {
 
 /** Python's `fmt % args` for the conversions templates use (%s %r %d %i %f %e %g %x %o %c %%). */
 export function pyPercentFormat(fmt: string, args: RV): string {
-  const positional: RV[] | null = isList(args) && (args.isTuple || args.type === 'TupleValue') ? (args.value as RV[]) : isDict(args) ? null : [args];
+  const positional: RV[] | null = isList(args) && args.isTuple ? (args.value as RV[]) : isDict(args) ? null : [args];
   let next = 0;
   const re = /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?([sridfFeEgGxXocua%])/g;
   const out = fmt.replace(re, (_m, name: string | undefined, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {

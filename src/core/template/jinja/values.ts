@@ -1,86 +1,69 @@
-// Handles on @huggingface/jinja's runtime value classes.
-// The package exports only Environment/Interpreter/parse/tokenize, not the value classes, but every
-// value it creates is an instance of them and our interpreter subclass must build the same kinds.
-// We take each constructor from a value the package itself produces, once, at module load.
-import { Environment, Interpreter } from '@huggingface/jinja';
+// Runtime values of the template interpreter: plain tagged objects that stand for Python values.
+// `type` names follow the Python type they model; ints may be bigint when they leave the safe range
+// (Python ints are exact), floats keep their "floatness" even when integral (21.0 prints `21.0`).
+import { ExactNumber } from '../exactJson';
 
-/** The structural shape shared by every runtime value of @huggingface/jinja. */
+export type Kwargs = Map<string, RV>;
+/** A callable: positional arguments and keyword arguments, like Python's `f(*args, **kwargs)`. */
+export type Fn = (args: RV[], kw: Kwargs) => RV;
+
+export type ValueType =
+  | 'StringValue'
+  | 'IntegerValue'
+  | 'FloatValue'
+  | 'BooleanValue'
+  | 'NullValue'
+  | 'UndefinedValue'
+  | 'ArrayValue'
+  | 'ObjectValue'
+  | 'NamespaceValue'
+  | 'FunctionValue'
+  | 'GeneratorValue'
+  | 'LoopValue'
+  | 'ObjectRefValue';
+
 export interface RV {
-  type: string;
-  value: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  __bool__(): { value: boolean };
-  readonly builtins: ReadonlyMap<string, RV>;
-  /** Set on values we create: a Python tuple (printed with parentheses). */
+  type: ValueType;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the payload depends on `type`
+  value: any;
+  /** ArrayValue: a Python tuple (printed with parentheses, immutable). */
   isTuple?: boolean;
-  /** Set on dicts whose keys are ints in Python (`{0: 'a'}`): the Map keys are their decimal strings. */
+  /** ObjectValue: keys that are ints in Python (`{0: 'a'}`): the Map keys are their decimal strings. */
   intKeys?: Set<string>;
-  /** Set on undefined values: the message Python's jinja2 Undefined would raise. */
+  /** UndefinedValue: the message Python's jinja2 Undefined would raise. */
   hint?: string;
-  /** Set on undefined values that stand for an unsafe attribute: calling it is a SecurityError. */
+  /** UndefinedValue standing for an unsafe attribute: using it is a SecurityError. */
   security?: boolean;
+  /** GeneratorValue / ObjectRefValue: the Python type name (`generator`, `list_reverseiterator` …). */
+  pyType?: string;
+  /** ArrayValue produced by dict.items()/keys()/values(): Python prints it as `dict_items([...])`. */
+  view?: string;
+  /** FunctionValue: a macro (printed as `<Macro 'name'>`) or a named callable. */
+  name?: string;
 }
-export type Fn = (args: RV[], env: Environment) => RV;
-type Ctor<T = unknown> = new (value?: T) => RV;
 
-const probe = new Environment();
-const interp = new Interpreter(probe);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const ev = (node: any): RV => interp.evaluate(node, probe) as unknown as RV;
+const mk = (type: ValueType, value: unknown): RV => ({ type, value });
+const TRUE = mk('BooleanValue', true);
+const FALSE = mk('BooleanValue', false);
+const NONE = mk('NullValue', null);
+const UNDEF = mk('UndefinedValue', undefined);
 
-export const StringValue = probe.set('s', 'x').constructor as Ctor<string>;
-export const IntegerValue = probe.set('i', 1).constructor as Ctor<number>;
-export const FloatValue = probe.set('f', 1.5).constructor as Ctor<number>;
-export const BooleanValue = probe.set('b', true).constructor as Ctor<boolean>;
-export const NullValue = probe.set('n', null).constructor as Ctor<null>;
-export const UndefinedValue = probe.set('u', undefined).constructor as Ctor<undefined>;
-export const ArrayValue = probe.set('a', []).constructor as Ctor<RV[]>;
-export const ObjectValue = probe.set('o', {}).constructor as Ctor<Map<string, RV>>;
-export const FunctionValue = probe.set('fn', () => 0).constructor as Ctor<Fn>;
-export const TupleValue = ev({ type: 'TupleLiteral', value: [] }).constructor as Ctor<RV[]>;
-export const NamespaceValue = (probe.lookupVariable('namespace') as unknown as RV).value([], probe).constructor as Ctor<
-  Map<string, RV>
->;
-let captured: RV | undefined;
-probe.variables.set('cap', new FunctionValue((args: RV[]) => ((captured = args[0]), new NullValue())) as never);
-ev({
-  type: 'CallExpression',
-  callee: { type: 'Identifier', value: 'cap' },
-  args: [{ type: 'KeywordArgumentExpression', key: { type: 'Identifier', value: 'k' }, value: { type: 'IntegerLiteral', value: 1 } }],
-});
-export const KeywordArgumentsValue = captured!.constructor as Ctor<Map<string, RV>>;
-
-// Fast constructors. @huggingface/jinja's value classes declare `type`/`value` as class fields, which
-// V8 defines property by property at every level of the hierarchy; building the same objects with
-// Object.create + plain assignment is several times faster and renders are allocation-bound.
-const mk = (proto: object, type: string, value: unknown): RV => {
-  const o = Object.create(proto) as RV;
-  o.type = type;
-  o.value = value;
-  return o;
-};
-const P = {
-  str: StringValue.prototype,
-  int: IntegerValue.prototype,
-  float: FloatValue.prototype,
-  bool: BooleanValue.prototype,
-  none: NullValue.prototype,
-  undef: UndefinedValue.prototype,
-  list: ArrayValue.prototype,
-  dict: ObjectValue.prototype,
-  fn: FunctionValue.prototype,
-};
-const TRUE = mk(P.bool, 'BooleanValue', true);
-const FALSE = mk(P.bool, 'BooleanValue', false);
-const NONE = mk(P.none, 'NullValue', null);
-const UNDEF = mk(P.undef, 'UndefinedValue', undefined);
-
-export const str = (s: string): RV => mk(P.str, 'StringValue', s);
-export const int = (n: number): RV => mk(P.int, 'IntegerValue', n);
-export const float = (n: number): RV => mk(P.float, 'FloatValue', n);
+export const str = (s: string): RV => mk('StringValue', s);
+/** A Python int: a JS number while exact, a bigint beyond 2**53. */
+export function int(n: number | bigint): RV {
+  if (typeof n === 'bigint') return mk('IntegerValue', n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : n);
+  return mk('IntegerValue', n);
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+export const float = (n: number): RV => mk('FloatValue', n);
 export const bool = (b: boolean): RV => (b ? TRUE : FALSE);
 export const none = (): RV => NONE;
-export const list = (items: RV[]): RV => mk(P.list, 'ArrayValue', items);
-export const fn = (f: Fn): RV => mk(P.fn, 'FunctionValue', f);
+export const list = (items: RV[]): RV => mk('ArrayValue', items);
+export function fn(f: Fn, name?: string): RV {
+  const v = mk('FunctionValue', f);
+  if (name) v.name = name;
+  return v;
+}
 export function tuple(items: RV[]): RV {
   const t = list(items);
   t.isTuple = true;
@@ -88,24 +71,31 @@ export function tuple(items: RV[]): RV {
 }
 export function undef(hint?: string, security = false): RV {
   if (!hint) return UNDEF;
-  const u = mk(P.undef, 'UndefinedValue', undefined);
+  const u = mk('UndefinedValue', undefined);
   u.hint = hint;
   if (security) u.security = true;
   return u;
 }
 export function dict(entries: Map<string, RV>, intKeys?: Set<string>): RV {
-  const d = mk(P.dict, 'ObjectValue', entries);
+  const d = mk('ObjectValue', entries);
   if (intKeys && intKeys.size) d.intKeys = intKeys;
   return d;
 }
+export const namespace = (entries: Map<string, RV>): RV => mk('NamespaceValue', entries);
 
-/** A child scope without the per-instance `namespace` function the Environment constructor builds. */
-export function childEnv(parent: Environment): Environment {
-  const e = Object.create(Environment.prototype) as Environment;
-  e.variables = new Map();
-  (e as unknown as { tests: unknown }).tests = (parent as unknown as { tests: unknown }).tests;
-  e.parent = parent;
-  return e;
+/**
+ * A one-shot lazy sequence (jinja2's select/map/reject/unique … return generators): iterable once,
+ * no len(), not subscriptable. `pyType` is what Python calls it in error messages.
+ */
+export function generator(produce: () => RV[], pyType = 'generator'): RV {
+  let done = false;
+  const g = mk('GeneratorValue', () => {
+    if (done) return [];
+    done = true;
+    return produce();
+  });
+  g.pyType = pyType;
+  return g;
 }
 
 export const isStr = (v: RV): boolean => v.type === 'StringValue';
@@ -114,38 +104,47 @@ export const isFloat = (v: RV): boolean => v.type === 'FloatValue';
 export const isBool = (v: RV): boolean => v.type === 'BooleanValue';
 export const isNone = (v: RV): boolean => v.type === 'NullValue';
 export const isUndef = (v: RV): boolean => v.type === 'UndefinedValue';
-/** list or tuple (both are ArrayValue/TupleValue instances). */
-export const isList = (v: RV): boolean => v instanceof ArrayValue;
-/** A Python dict (ObjectValue, including keyword-argument bags). */
-export const isDict = (v: RV): boolean => v instanceof ObjectValue;
+/** list or tuple. */
+export const isList = (v: RV): boolean => v.type === 'ArrayValue';
+export const isDict = (v: RV): boolean => v.type === 'ObjectValue';
 export const isNamespace = (v: RV): boolean => v.type === 'NamespaceValue';
 export const isFunc = (v: RV): boolean => v.type === 'FunctionValue';
-export const isKwargs = (v: RV | undefined): boolean => !!v && v.type === 'KeywordArgumentsValue';
+export const isGenerator = (v: RV): boolean => v.type === 'GeneratorValue';
 /** Python numbers: int, float and bool (bool is an int subclass). */
 export const isNum = (v: RV): boolean => v.type === 'IntegerValue' || v.type === 'FloatValue' || v.type === 'BooleanValue';
-export const numOf = (v: RV): number => (v.type === 'BooleanValue' ? (v.value ? 1 : 0) : (v.value as number));
+/** int or bool: what Python accepts as an index or a repeat count. */
+export const isIntegral = (v: RV): boolean => v.type === 'IntegerValue' || v.type === 'BooleanValue';
+/** A number as a JS double (big ints round, as Python's float(x) would). */
+export const numOf = (v: RV): number => (v.type === 'BooleanValue' ? (v.value ? 1 : 0) : Number(v.value));
+/** An int or bool as an exact bigint. */
+export const bigOf = (v: RV): bigint => (v.type === 'BooleanValue' ? (v.value ? 1n : 0n) : BigInt(v.value));
 
-/** Python truthiness, without allocating (the base classes' __bool__ builds a new BooleanValue). */
+/** Python truthiness. */
 export function truthy(v: RV): boolean {
   switch (v.type) {
     case 'StringValue':
       return v.value.length > 0;
     case 'IntegerValue':
     case 'FloatValue':
-      return v.value !== 0;
+      return v.value != 0; // eslint-disable-line eqeqeq -- number or bigint zero
     case 'BooleanValue':
       return v.value;
     case 'NullValue':
     case 'UndefinedValue':
       return false;
+    case 'ArrayValue':
+      return v.value.length > 0;
+    case 'ObjectValue':
+      return v.value.size > 0;
     default:
-      if (v.value instanceof Map) return v.type === 'NamespaceValue' || v.value.size > 0;
-      if (Array.isArray(v.value)) return v.value.length > 0;
       return true;
   }
 }
 
-/** Converts plain JSON-like JS data (messages, tools, kwargs) to runtime values. */
+/**
+ * Converts JSON-like JS data (messages, tools, kwargs) to runtime values. ExactNumber keeps what the
+ * user wrote: `21.0` stays a float and `12345678901234567890` an exact int.
+ */
 export function toRuntime(x: unknown): RV {
   switch (typeof x) {
     case 'string':
@@ -153,14 +152,20 @@ export function toRuntime(x: unknown): RV {
     case 'number':
       return Number.isInteger(x) ? int(x) : float(x);
     case 'bigint':
-      return int(Number(x));
+      return int(x);
     case 'boolean':
       return bool(x);
     case 'undefined':
       return undef();
     case 'object': {
       if (x === null) return none();
+      if (x instanceof ExactNumber) return x.isFloat ? float(x.valueOf()) : int(BigInt(x.text));
       if (Array.isArray(x)) return list(x.map(toRuntime));
+      if (x instanceof Map) {
+        const entries = new Map<string, RV>();
+        for (const [k, v] of x) entries.set(String(k), toRuntime(v));
+        return dict(entries);
+      }
       const m = new Map<string, RV>();
       for (const k in x as Record<string, unknown>) m.set(k, toRuntime((x as Record<string, unknown>)[k]));
       return dict(m);
@@ -188,20 +193,14 @@ export function pyTypeName(v: RV): string {
     case 'NamespaceValue':
       return 'TemplateNamespace';
     case 'FunctionValue':
-      return 'function';
+      return v.name?.startsWith('<Macro') ? 'Macro' : 'function';
+    case 'ArrayValue':
+      return v.view ?? (v.isTuple ? 'tuple' : 'list');
+    case 'ObjectValue':
+      return 'dict';
+    case 'LoopValue':
+      return 'LoopContext';
     default:
-      if (isList(v)) return v.isTuple ? 'tuple' : 'list';
-      if (isDict(v)) return 'dict';
-      return v.type;
+      return v.pyType ?? v.type;
   }
 }
-
-/** @huggingface/jinja's loop-control exceptions, which must pass through our error wrapping untouched. */
-export const controlErrors: Function[] = ['Break', 'Continue'].map((type) => {
-  try {
-    ev({ type });
-  } catch (e) {
-    return (e as object).constructor;
-  }
-  throw new Error(`@huggingface/jinja: ${type} did not throw`);
-});

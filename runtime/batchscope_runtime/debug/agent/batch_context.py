@@ -1,0 +1,71 @@
+"""BatchCtx: what one thread knows about the batch it is working on.
+
+Created by the instrumentation when a batch begins in a process (or a stage hook is entered) and
+read by the agent when it stops there; it lives in its own module because both sides use it.
+The stage codes the agent writes into its state file for the batch in flight are defined here too.
+"""
+
+import sys
+import time
+
+from .. import wire
+
+# Stage codes of the state file (wire.StateFile): wire.STAGES index + 1; 0 = no batch in flight.
+STAGE_CODE = {s: i + 1 for i, s in enumerate(wire.STAGES)}
+
+_NO_SOURCES = {}
+
+
+class BatchCtx:
+    """What one thread knows about the batch it is working on."""
+
+    __slots__ = ("loader_id", "loader", "epoch", "index", "indices", "worker_id", "tid", "key", "stage", "t0",
+                 "timings", "samples", "batch", "sample", "sample_pos", "exception", "sources", "extra", "total", "extra_src")
+
+    def __init__(self, loader_id, loader, epoch, index, indices, worker_id, tid):
+        self.loader_id = loader_id
+        self.loader = loader
+        self.epoch = epoch
+        self.index = index
+        self.indices = indices
+        self.worker_id = worker_id
+        self.tid = tid
+        self.key = "%s/%s/%s" % (loader_id, epoch, index)
+        self.stage = None
+        self.t0 = time.perf_counter()
+        self.timings = {}
+        self.samples = None
+        self.batch = None
+        self.sample = None
+        self.sample_pos = None
+        self.exception = None
+        self.sources = _NO_SOURCES
+        self.extra = None
+        self.total = None
+        self.extra_src = None
+
+    def batch_ref(self):
+        return {"loader": self.loader, "loaderId": self.loader_id, "epoch": self.epoch, "index": self.index}
+
+    def locals(self, stage):
+        d = {"batch_index": self.index, "epoch": self.epoch, "loader": self.loader, "indices": list(self.indices or ()),
+             "worker_id": self.worker_id, "stage": stage}
+        if self.samples is not None:
+            d["samples"] = self.samples
+        if self.batch is not None:
+            d["batch"] = self.batch
+        if stage == "sample":
+            d["index"] = self.sample_pos[1] if self.sample_pos else None
+            d["sample"] = self.sample
+        if self.exception is not None:
+            d["exception"] = self.exception
+        if self.extra:
+            d.update(self.extra)
+        return d
+
+
+def user_globals(ctx):
+    """The globals conditions and evaluate see: the module of the user's dataset (or stage caller)."""
+    src = ctx.sources.get("module")
+    g = getattr(sys.modules.get(src), "__dict__", None) if src else None
+    return g if g is not None else {"__builtins__": __builtins__}

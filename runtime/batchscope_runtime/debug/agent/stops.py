@@ -1,0 +1,211 @@
+"""Where a thread stops: breakpoint conditions, hit counts, steps, pauses and exceptions at stage entry.
+
+The instrumentation calls `boundary(stage, ctx)` at every stage entry. With nothing armed (no
+breakpoint, step or pause) that is one attribute test. When a thread must stop it sends `stopped`
+and serves the adapter's requests for it (stopped_requests.py) from its own thread until told to
+resume, so evaluation runs in the stage's own process and thread.
+"""
+
+import queue
+import threading
+import time
+
+from .. import values
+from . import stopped_requests
+from .config import step_matches
+from .batch_context import STAGE_CODE, user_globals
+
+
+class StopState:
+    """One stopped thread: what it stopped on, and the queue its requests and resume arrive on."""
+
+    def __init__(self, tid, stage, ctx, lv, frames, exc_info, reason):
+        self.tid = tid
+        self.stage = stage
+        self.ctx = ctx
+        self.locals = lv
+        self.frames = frames
+        self.exc_info = exc_info
+        self.reason = reason
+        self.q = queue.Queue()
+        self.vars = None
+        self.text = None
+        self.description = None
+
+
+class Stops:
+    def __init__(self, agent):
+        self.agent = agent
+        self.active = {}  # thread id -> StopState of each thread stopped in this process
+        self.pending = {}  # hit call id -> [event, stop?] while the controller counts a hit
+        self.next_id = 1
+        self.id_lock = threading.Lock()
+
+    def resume_all(self):
+        for st in list(self.active.values()):
+            st.q.put({"type": "resume"})
+
+    def hit_result(self, msg):
+        box = self.pending.pop(msg.get("id"), None)
+        if box:
+            box[1] = msg.get("stop", True)
+            box[0].set()
+
+    def boundary(self, stage, ctx):
+        """Stage entry. Cheap unless something is armed."""
+        if not self.agent.cfg.armed:
+            return
+        try:
+            self._boundary(stage, ctx)
+        except Exception as e:  # a debugger bug must not become an error in the user's DataLoader
+            self.agent.internal_error(e)
+
+    def _boundary(self, stage, ctx):
+        cfg = self.agent.cfg
+        tid = ctx.tid
+        if tid in cfg.pauses:
+            self.stop("pause", stage, ctx, description="paused at %s · batch %s" % (stage, ctx.index))
+            return
+        step = cfg.steps.get(ctx.key) if cfg.steps else None
+        if step is not None and step_matches(step, stage):
+            self.stop("step", stage, ctx)
+            return
+        bps = cfg.by_stage.get(stage)
+        if bps:
+            hits, error = [], None
+            lv = None
+            for bp_id, cond, code, has_hit in bps:
+                if code is not None or cond:
+                    if lv is None:
+                        lv = ctx.locals(stage)
+                    try:
+                        if code is None:
+                            compile(cond, "<condition>", "eval")
+                        if not eval(code, user_globals(ctx), dict(lv)):
+                            continue
+                    except Exception as e:
+                        error = "condition %r raised %s: %s" % (cond, type(e).__name__, e)
+                if has_hit and not self._hit(bp_id):
+                    continue
+                hits.append(bp_id)
+            if hits:
+                self.stop("function breakpoint", stage, ctx, hit_ids=hits, description=error)
+
+    def _hit(self, bp_id):
+        """Hit counts live in the controller (shared by every process): ask whether this hit stops."""
+        ev = threading.Event()
+        with self.id_lock:
+            cid = self.next_id
+            self.next_id += 1
+        box = [ev, True]
+        self.pending[cid] = box
+        if not self.agent.send({"type": "hit", "id": cid, "bp": bp_id}):
+            return True
+        ev.wait(5.0)
+        self.pending.pop(cid, None)
+        return box[1]
+
+    def exception(self, filter_id, stage, ctx, exc):
+        """A stage raised: stop with the live exception when the filter is on (and its condition holds)."""
+        cfg = self.agent.cfg
+        if not cfg.attached or filter_id not in cfg.filters:
+            return
+        try:
+            self._exception(filter_id, stage, ctx, exc, cfg)
+        except Exception as e:
+            self.agent.internal_error(e)
+
+    def _exception(self, filter_id, stage, ctx, exc, cfg):
+        ctx.exception = exc
+        cond = cfg.filters.get(filter_id)
+        if cond:
+            try:
+                if not eval(cond, user_globals(ctx), ctx.locals(stage)):
+                    return
+            except Exception:
+                pass
+        text_ = str(exc)
+        desc = "%s: %s" % (type(exc).__name__, text_ if len(text_) <= 300 else text_[:299] + "…")
+        self.stop("exception", stage, ctx, text=filter_id, description=desc, exc=exc)
+
+    def stop(self, reason, stage, ctx, hit_ids=None, description=None, text=None, exc=None):
+        """Report the stop and serve requests on this thread until the controller says resume."""
+        a = self.agent
+        if not a.ok or not a.cfg.attached:
+            return
+        tid = ctx.tid
+        busy = a.busy
+        mine = busy is not None and busy[0] is ctx
+        if mine:  # a paused stage is not a hung stage: the clock starts again on resume
+            a.busy = None
+            if a.state is not None:
+                a.state.mark(0)
+        frames = stage_frames(stage, ctx)
+        st = StopState(tid, stage, ctx, ctx.locals(stage), frames, exc, reason)
+        st.text = text
+        st.description = description
+        self.active[tid] = st
+        body = {"reason": reason, "threadId": tid, "allThreadsStopped": False, "stage": stage, "batch": ctx.batch_ref(),
+                "description": description or "%s · batch %s · %s" % (stage, ctx.index, ctx.loader)}
+        if hit_ids:
+            body["hitBreakpointIds"] = hit_ids
+        if text:
+            body["text"] = text
+        name = a.thread_name() if a.kind == "worker" else ("main (pid %d)" % a.pid if tid == 1 else
+                                                           "pin memory · %s (pid %d)" % (ctx.loader, a.pid))
+        if not a.send({"type": "stopped", "name": name, "body": body}):
+            self.active.pop(tid, None)
+            return
+        try:
+            while True:
+                msg = st.q.get()
+                if msg.get("type") == "resume":
+                    break
+                stopped_requests.serve(a, st, msg)
+        finally:
+            self.active.pop(tid, None)
+            if mine and a.busy is None:
+                now = time.monotonic()
+                a.busy = (ctx, now)
+                if a.state is not None:
+                    a.state.write(STAGE_CODE.get(ctx.stage or "fetch", 2), ctx, now, a.rss)
+
+
+def stage_frames(stage, ctx):
+    """The DAP frames of a stop: one per stage of the batch, the current one on top."""
+    frames = []
+    where = "worker %s" % ctx.worker_id if ctx.worker_id is not None else "main process"
+    if stage == "sample":
+        path, line = ctx.sources.get("sample", (None, 0))
+        frames.append({"name": "sample %s · position %s of batch %s" % (
+            ctx.sample_pos[1] if ctx.sample_pos else "?", ctx.sample_pos[0] if ctx.sample_pos else "?", ctx.index),
+            "path": path, "line": line})
+    order = ["train_step", "to_device", "pin_memory", "batch_ready", "collate", "fetch", "sampler"]
+    started = False
+    for s in order:
+        if s == stage or (stage == "sample" and s == "fetch"):
+            started = True
+            current = True
+        else:
+            current = False
+        if not started:
+            continue
+        if s in ("sampler",) and ctx.worker_id is not None:
+            frames.append({"name": "sampler · batch %s (main process)" % ctx.index, "hint": "label"})
+            continue
+        if s in ("train_step", "to_device", "pin_memory") and not current:
+            continue
+        if s == "batch_ready" and not current:
+            continue
+        path, line = (ctx.extra_src if s == "collate" and ctx.extra_src else ctx.sources.get(s, (None, 0)))
+        label = "%s · batch %s" % (s, ctx.index)
+        if s == "fetch" and ctx.indices is not None:
+            idx = list(ctx.indices)
+            label += " (indices %s)" % (values.short_repr(idx, 60))
+        if current and s in ("train_step", "to_device", "pin_memory", "sampler"):
+            label += " · " + where
+        f = {"name": label, "path": path, "line": line}
+        if not current and not (stage == "sample" and s == "fetch"):
+            f["hint"] = "subtle"
+        frames.append(f)
+    return frames

@@ -1,0 +1,167 @@
+"""The session controller: one per debugged job, standard library only.
+
+It accepts one adapter and one agent per process of the job (main + each DataLoader worker) and
+holds what they share: the threads, breakpoint state, a ring buffer of recent batches and the
+config every agent gets. Run in the launcher process (launch mode) or as its own process
+(`listen()`, attach.py), so it outlives the job's main process and can report its end.
+Protocol: protocol/debug-protocol.md. The peers and watches are their own modules:
+adapter_peer.py, agent_peer.py, hang_watch.py, worker_death.py; breakpoints.py, stops.py and
+local_vars.py hold the state they share.
+"""
+
+import collections
+import socket
+import threading
+
+from .. import wire
+from ..conn import Conn
+from .adapter_peer import AdapterPeer
+from .agent_peer import AgentPeer, Calls
+from .breakpoints import Breakpoints
+from .hang_watch import HangWatch
+from .local_vars import LocalVars
+from .stops import mark_exited
+from .worker_death import WorkerDeaths
+
+
+class Controller:
+    def __init__(self, secret, port=0, mode="launch", hang_timeout=30.0, tokenizer=None, wait=True):
+        self.secret = secret
+        self.mode = mode
+        self.hang_timeout = float(hang_timeout)
+        self.tokenizer = tokenizer
+        self.lock = threading.RLock()
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", port))  # loopback only, never 0.0.0.0
+        self.server.listen(64)
+        self.port = self.server.getsockname()[1]
+        self.adapter = None  # AdapterPeer while one is attached
+        self.adapter_ever = False
+        self.agents = {}  # slot -> AgentPeer
+        self.next_slot = 1
+        self.threads = {}  # thread id -> stops.ThreadRec
+        self.breakpoints = Breakpoints()
+        self.go = not wait
+        self.ring = collections.deque(maxlen=256)
+        self.calls = Calls(self)
+        self.local_vars = LocalVars(self.lock)
+        self.hangs = HangWatch(self)
+        self.worker_deaths = WorkerDeaths(self)
+        self.program_pid = None
+        self.main_gone = threading.Event()
+        self.exited_sent = False
+        self.exit_error = None
+        self.last_progress = 0.0
+        self.closed = threading.Event()
+        self.adapter_gone = threading.Event()
+        self.terminate_hook = None  # set by the launcher: kills the program
+
+    # ---------- lifecycle
+    def start(self):
+        threading.Thread(target=self._accept_loop, name="bs-accept", daemon=True).start()
+        self.hangs.start()
+
+    def close(self):
+        self.closed.set()
+        try:
+            self.server.close()
+        except OSError:
+            pass
+        with self.lock:
+            conns = [a.conn for a in self.agents.values()] + ([self.adapter.conn] if self.adapter else [])
+        for c in conns:
+            c.close()
+
+    def _accept_loop(self):
+        while not self.closed.is_set():
+            try:
+                sock, addr = self.server.accept()
+            except OSError:
+                return
+            if not wire.is_loopback(addr):
+                sock.close()
+                continue
+            wire.nodelay(sock)
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock):
+        """The handshake, then the peer's own loop: the adapter, or one agent."""
+        conn = Conn(sock)
+        sock.settimeout(wire.HELLO_TIMEOUT)
+        try:
+            hello = conn.reader.read()
+        except (OSError, ValueError):
+            hello = None
+        sock.settimeout(None)
+        reason = None
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            reason = "expected hello"
+        elif hello.get("protocol") != wire.PROTOCOL:
+            reason = "unsupported protocol %r" % hello.get("protocol")
+        elif not wire.secret_ok(hello.get("secret"), self.secret):
+            reason = "bad secret"
+        elif hello.get("role") not in ("adapter", "agent"):
+            reason = "unknown role"
+        peer = None
+        if reason is None and hello["role"] == "adapter":
+            with self.lock:
+                if self.adapter is not None:
+                    reason = "another client is attached"
+                else:
+                    peer = self.adapter = AdapterPeer(self, conn)
+                    self.adapter_ever = True
+                    self.adapter_gone.clear()
+        if reason is not None:
+            conn.send({"type": "refused", "reason": reason})
+            conn.close()
+            return
+        if peer is None:
+            with self.lock:
+                slot = self.next_slot
+                self.next_slot += 1
+            peer = AgentPeer(self, slot, conn, hello)
+        peer.serve()
+
+    # ---------- shared by the peers
+    def emit(self, event, body):
+        """An event for the adapter, if one is attached."""
+        a = self.adapter
+        if a is not None:
+            a.send({"type": "event", "event": event, "body": body})
+
+    def config(self):
+        """The config message every agent holds (under self.lock)."""
+        bps = self.breakpoints
+        return {"type": "config", "attached": self.adapter is not None, "go": self.go, "bps": bps.for_agents(),
+                "filters": bps.filters, "hangTimeout": self.hang_timeout, "steps": bps.steps,
+                "pauses": sorted(bps.pauses), "stopped": sorted(t.tid for t in self.threads.values() if t.stop),
+                "tokenizer": self.tokenizer}
+
+    def broadcast_config(self):
+        with self.lock:
+            cfg = self.config()
+            conns = [a.conn for a in self.agents.values()]
+        for c in conns:
+            c.send(cfg)
+
+    def main_agent(self):
+        return next((x for x in list(self.agents.values()) if x.kind == "main"), None)
+
+    # ---------- end of the program
+    def program_exited(self, code, sig=None, error=None):
+        with self.lock:
+            if self.exited_sent:
+                return
+            self.exited_sent = True
+            for t in self.threads.values():
+                mark_exited(self, t)
+        body = {"exitCode": code}
+        if sig:
+            body["signal"] = sig
+        err = error or self.exit_error
+        if err:
+            body["error"] = err
+        self.emit("exited", body)
+        self.emit("terminated", {})
+        self.main_gone.set()

@@ -1,0 +1,32 @@
+"""DataLoader instrumentation: wrap the loader's public inputs when each iterator is created.
+
+    patches.py         the torch patches (iterator __init__/__next__, pin_memory): one table for install and uninstall
+    iterator_hooks.py  what the iterator patches do; pin_hook.py: the pin_memory stage
+    loader_setup.py    swapping the proxies into one DataLoader
+    proxies/           one proxy per loader input (sampler, dataset, iterable, collate, worker_init)
+    tags.py            index lists tagged with their batch; batch_begin.py: a batch begins in the fetching process
+    stage_context.py   the to_device/train_step stages behind hooks.stage()
+    loaders.py, sources.py, thread_state.py   loader ids and names, user source locations, per-thread state
+
+`install()` patches torch and registers the stage context into hooks; `uninstall()` reverts both.
+"""
+
+from .. import hooks
+from . import patches
+from .loaders import name_loader
+from .stage_context import enter_stage
+
+__all__ = ["install", "uninstall", "name_loader"]
+
+
+def install():
+    """Patch torch once and route hooks.stage() here. Safe to call repeatedly; False when torch is missing."""
+    if not patches.install():
+        return False
+    hooks.register(enter_stage)
+    return True
+
+
+def uninstall():
+    patches.uninstall()
+    hooks.unregister()

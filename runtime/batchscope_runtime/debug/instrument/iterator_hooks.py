@@ -1,0 +1,86 @@
+"""The hooks on torch's base DataLoader iterator: `__init__` (instrument the loader) and `__next__`.
+
+`__init__` swaps the proxies in before torch reads the loader and registers the iterator with the
+agent (its user timeout, its pin-memory thread). `__next__` records which batch the main thread
+waits for (the "waiting Ns for batch N from worker k" status) and which one it got (the identity
+the to_device/train_step stage hooks use). Both are built around torch's original by patches.py.
+"""
+
+import sys
+import time
+import weakref
+
+from .. import agent as agent_mod
+from .loader_setup import instrument_loader
+from .loaders import index_sampler, known_name
+from .thread_state import tls
+
+
+def wrap_init(orig_init):
+    def iter_init(self, loader, *args, **kwargs):
+        lid = None
+        try:
+            lid = instrument_loader(loader)
+        except Exception as e:  # instrumentation must never break the user's DataLoader
+            print("batchscope: DataLoader not instrumented: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+        orig_init(self, loader, *args, **kwargs)
+        if lid is None:
+            return
+        a = agent_mod.get()
+        if a is None:
+            return
+        try:
+            name = known_name(loader, None) or "loader%d" % lid
+            user_timeout = getattr(self, "_timeout", 0) if getattr(self, "_num_workers", 0) else 0
+            object.__setattr__(self, "_bs_info", (lid, name, weakref.ref(loader), user_timeout))
+            # The pin-memory thread does not exist yet (the subclass starts it after this base __init__):
+            # the pin hook recognises it on its first batch.
+            a.loaders.register_iterator(weakref.ref(self), user_timeout)
+        except Exception as e:
+            print("batchscope: iterator not tracked: %s: %s" % (type(e).__name__, e), file=sys.stderr)
+
+    return iter_init
+
+
+def wrap_next(orig_next):
+    def iter_next(self):
+        info = getattr(self, "_bs_info", None)
+        a = agent_mod.get() if info is not None else None
+        if a is None:
+            return orig_next(self)
+        try:
+            lid, name, epoch, n, total = _wait_begin(a, self, info)
+        except Exception:  # bookkeeping must never break iteration
+            return orig_next(self)
+        try:
+            data = orig_next(self)
+        finally:
+            a.loaders.waiting = None
+        tls.main_batch = (lid, name, epoch, n, data, total)
+        a.progress(name, epoch, n, total)
+        return data
+
+    return iter_next
+
+
+def _wait_begin(a, it, info):
+    lid, name, loader_ref, user_timeout = info
+    loader = loader_ref()
+    n = getattr(it, "_num_yielded", 0)
+    epoch = max(getattr(index_sampler(loader), "_bs_epoch", 0), 0)
+    try:
+        total = len(it)
+    except TypeError:
+        total = None
+    worker = None
+    nw = getattr(it, "_num_workers", 0)
+    if nw:
+        if not it.__dict__.get("_bs_workers_kept"):
+            # The workers exist once the subclass __init__ has run: keep their Process objects, so
+            # a worker's exit status stays readable after this iterator is gone (worker_died).
+            it.__dict__["_bs_workers_kept"] = True
+            a.worker_exits.track(getattr(it, "_workers", None))
+        task = getattr(it, "_task_info", {}).get(getattr(it, "_rcvd_idx", -1))
+        worker = task[0] if task else n % nw
+    a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
+    return lid, name, epoch, n, total

@@ -1,0 +1,49 @@
+"""The batch sampler proxy: tags each index list with its batch; runs in the main process.
+
+The tag (tags.py) is how a worker knows which batch of which epoch of which loader it fetches;
+the `sampler` stage is entered here, before the index list leaves for a worker.
+"""
+
+from ... import agent as agent_mod
+from ...agent.batch_context import BatchCtx
+from ..loaders import loader_by_id
+from ..tags import TaggedIndices, TaggedIterIndices, tag
+from .base import Proxy
+
+
+class BatchSamplerProxy(Proxy):
+    """Wraps `batch_sampler` (or `sampler` without auto-collation): tags each index list. Runs in the main process."""
+
+    def __init__(self, inner, loader_id, loader_name, iterable):
+        self._bs_inner = inner
+        self._bs_loader_id = loader_id
+        self._bs_loader_name = loader_name
+        self._bs_iterable = iterable
+        self._bs_epoch = -1
+
+    def __len__(self):
+        return len(self._bs_inner)
+
+    def __iter__(self):
+        self._bs_epoch += 1
+        epoch = self._bs_epoch
+        cls = TaggedIterIndices if self._bs_iterable else TaggedIndices
+        lid, name = self._bs_loader_id, self._bs_loader_name
+        try:
+            total = len(self._bs_inner)
+        except TypeError:
+            total = None
+        for n, idx in enumerate(self._bs_inner):
+            a = agent_mod.get()
+            if a is None:
+                yield idx
+                continue
+            if isinstance(idx, (list, tuple, range)):
+                tagged = tag(cls, idx, (lid, name, epoch, n, total))
+            else:  # no auto-collation: one index per "batch"; it cannot carry a tag
+                tagged = idx
+            if a.cfg.armed:
+                ctx = BatchCtx(lid, name, epoch, n, list(idx) if isinstance(idx, list) else [idx], None, 1)
+                ctx.extra = {"loader_object": loader_by_id(lid)}
+                a.stops.boundary("sampler", ctx)
+            yield tagged

@@ -1,0 +1,53 @@
+"""Index lists tagged with the batch they belong to, so the batch is known in whichever process fetches it.
+
+The sampler proxy runs in the main process and tags each index list with (loader id, name, epoch,
+batch, total); the tag travels through torch's index queue to the worker, where the first
+iteration of the list (torch's fetch) begins the batch.
+"""
+
+from .batch_begin import begin_iterable_batch, begin_map_batch
+
+
+class TaggedIndices(list):
+    """One batch's indices plus where it belongs (`_bs` = (loader id, name, epoch, batch, total)).
+
+    A list subclass with an attribute: it pickles through the worker index queue under fork, spawn
+    and forkserver, and user code that indexes or iterates it sees a plain list.
+    """
+
+    def __reduce__(self):
+        return (_rebuild_tagged, (type(self), list(list.__iter__(self)), getattr(self, "_bs", None)))
+
+    def __iter__(self):
+        # torch < 2.0 has no __getitems__: its fetcher iterates the index list once, in the
+        # fetching process, and calls dataset[i] per index. That first iteration begins the batch.
+        meta = self.__dict__.pop("_bs", None)
+        if meta is not None:
+            begin_map_batch(self, meta)
+        return list.__iter__(self)
+
+
+class TaggedIterIndices(TaggedIndices):
+    """For an IterableDataset torch iterates the index list once per batch inside fetch: that is our
+    signal that a batch begins in this process."""
+
+    def __iter__(self):
+        meta = self.__dict__.pop("_bs", None)
+        if meta is not None:
+            begin_iterable_batch(self, meta)
+        return list.__iter__(self)
+
+
+def tag(cls, items, meta):
+    t = cls(items)
+    t._bs = meta
+    return t
+
+
+def _rebuild_tagged(cls, items, meta):
+    return tag(cls, items, meta)
+
+
+def take_meta(indices):
+    """The batch tag, consumed so a later iteration of the same list does not begin it again."""
+    return indices.__dict__.pop("_bs", None) if isinstance(indices, TaggedIndices) else None
