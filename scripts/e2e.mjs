@@ -1,7 +1,7 @@
 // End-to-end suite in a real VS Code: code-server (cached outside the repo) + headless Chromium.
 //  1. test/e2e/prepare.mjs installs code-server once (~2 min cold, instant warm), builds the VSIX
 //     with `npm run package` and installs THAT file into a fresh extensions dir;
-//  2. runs test/e2e/*.test.ts with Node's runner (spec reporter: closes with "ℹ pass N / ℹ fail N"),
+//  2. runs test/e2e/*.test.ts with Node's runner (spec on stdout, JUnit XML in test-output/e2e.junit.xml),
 //     one scenario file at a time, each with its own code-server, workspace and Chromium profile;
 //  3. ends every process it started (code-server groups, chromium) even on failure or Ctrl+C.
 // Args: scenario files to run (default: all). Env: see test/e2e/prepare.mjs.
@@ -32,7 +32,12 @@ mkdirSync('test-output/e2e', { recursive: true });
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  [
+    ...['--import', 'tsx', '--test', '--test-concurrency=1'],
+    ...['--test-reporter=spec', '--test-reporter-destination=stdout'],
+    ...['--test-reporter=junit', '--test-reporter-destination=test-output/e2e.junit.xml'], // for junit-totals.mjs
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, ...env } },
 );
 for (const sig of ['SIGINT', 'SIGTERM']) {

@@ -1,47 +1,46 @@
 #!/usr/bin/env bash
-# Every test: TypeScript (node --test), Python (pytest, on torch 2.x and on torch 1.13) and end-to-end
-# (code-server + Chromium). Prints one closing line "tests: N passed, N failed" summing all the suites.
-# BATCHSCOPE_SKIP_TORCH113=1 skips the torch 1.13 suite (it needs Debian 12 and root for apt-get).
+# Every check: lint (eslint, prettier, ruff), then the test lanes — TypeScript (node --test), Python
+# (pytest, on torch 2.x and on torch 1.13) and end-to-end (code-server + Chromium). Each lane writes a
+# JUnit XML report to test-output/; scripts/junit-totals.mjs sums them into the closing line
+# "tests: N passed, N failed, N skipped". Lint runs first but does not stop the lanes: its failure
+# fails the run at the end. A lane that crashes without writing its report fails the run too.
+# Env: BATCHSCOPE_SKIP_TORCH113=1 skips the torch 1.13 lane (it needs Debian 12 and root for apt-get);
+#      BATCHSCOPE_SKIP_E2E=1 skips the end-to-end lane.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 export BATCHSCOPE_TEST_PYTHON="$PWD/.venv/bin/python"
 mkdir -p test-output
 
+extra=()   # checks without a report that failed (counted as one failure each)
+echo "== Lint (npm run lint)"
+npm run --silent lint 2>&1 | tee test-output/lint.log
+[ "${PIPESTATUS[0]}" = 0 ] || extra+=(--extra-failure=lint)
+
 npm run --silent typecheck || { echo "typecheck failed"; exit 1; }
 npm run --silent build || exit 1
 bash scripts/fixtures.sh test/.fixtures || { echo "fixture build failed"; exit 1; }
 
-pass=0; fail=0
-count_node() { # node's runner closes with "ℹ pass N" / "ℹ fail N" (spec) or "# pass N" (tap)
-  local p f
-  p=$(grep -aE '^(ℹ|#) pass [0-9]+' "$1" | tail -1 | grep -oE '[0-9]+$'); f=$(grep -aE '^(ℹ|#) fail [0-9]+' "$1" | tail -1 | grep -oE '[0-9]+$')
-  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+lanes=()   # NAME=RC=REPORT for junit-totals
+# lane NAME CMD JUNIT: runs CMD (a shell command line) with its output in test-output/NAME.log; CMD
+# must write its JUnit XML to JUNIT (removed first, so a stale report never stands in for a crash).
+lane() {
+  local name=$1 cmd=$2 junit=$3
+  echo "== $name"
+  rm -f "$junit"
+  bash -c "$cmd" 2>&1 | tee "test-output/$name.log"
+  lanes+=("$name=${PIPESTATUS[0]}=$junit")
 }
-status=0
 
-echo "== TypeScript tests"
-node scripts/test-ts.mjs 2>&1 | tee test-output/ts.log; [ "${PIPESTATUS[0]}" = 0 ] || status=1
-count_node test-output/ts.log
-
-echo "== Python tests"
-.venv/bin/python -m pytest -q runtime/tests 2>&1 | tee test-output/py.log; [ "${PIPESTATUS[0]}" = 0 ] || status=1
-p=$(grep -oE '[0-9]+ passed' test-output/py.log | tail -1 | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ (failed|error)' test-output/py.log | awk '{s+=$1} END {print s+0}')
-pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
-
+lane ts 'node scripts/test-ts.mjs' test-output/ts.junit.xml
+lane py 'bash scripts/test-py.sh' test-output/py.junit.xml
 if [ "${BATCHSCOPE_SKIP_TORCH113:-}" != 1 ]; then  # the runtime on Debian's torch 1.13 (apt + .venv-torch113)
-  echo "== Python tests (torch 1.13)"
-  bash scripts/test-torch113.sh 2>&1 | tee test-output/py-torch113.log; [ "${PIPESTATUS[0]}" = 0 ] || status=1
-  p=$(grep -oE '[0-9]+ passed' test-output/py-torch113.log | tail -1 | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ (failed|error)' test-output/py-torch113.log | awk '{s+=$1} END {print s+0}')
-  pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+  lane py-torch113 'bash scripts/test-torch113.sh --junitxml=test-output/py-torch113.junit.xml' \
+    test-output/py-torch113.junit.xml
 fi
-
 if [ "${BATCHSCOPE_SKIP_E2E:-}" != 1 ]; then
-  echo "== End-to-end tests (code-server + Chromium)"
-  node scripts/e2e.mjs 2>&1 | tee test-output/e2e.log; [ "${PIPESTATUS[0]}" = 0 ] || status=1
-  count_node test-output/e2e.log
+  lane e2e 'node scripts/e2e.mjs' test-output/e2e.junit.xml
 fi
 
-[ "$status" = 0 ] || [ "$fail" -gt 0 ] || fail=1   # a suite that crashed before counting still fails the run
-echo "tests: $pass passed, $fail failed"
-exit $status
+echo "== Totals (from the JUnit reports)"
+node scripts/junit-totals.mjs "${lanes[@]}" "${extra[@]}"

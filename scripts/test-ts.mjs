@@ -1,7 +1,9 @@
 // Runs every TypeScript test under test/ (not test/e2e) with Node's own runner through tsx.
 // Node 20 has no glob support in `node --test`, so we list the files ourselves.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// Reports twice: the spec reporter on stdout for people, and JUnit XML for scripts/junit-totals.mjs
+// (test-output/ts.junit.xml, or the path in BATCHSCOPE_TS_JUNIT).
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 function walk(dir, out) {
@@ -15,5 +17,10 @@ function walk(dir, out) {
 }
 const only = process.argv.slice(2);
 const files = only.length ? only : walk('test', []).sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const junit = process.env.BATCHSCOPE_TS_JUNIT || 'test-output/ts.junit.xml';
+mkdirSync(dirname(junit), { recursive: true });
+const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+reporters.push('--test-reporter=junit', `--test-reporter-destination=${junit}`);
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', ...reporters, ...files];
+const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -11,7 +11,6 @@ from batchscope_runtime.train.collate import EncodedDataset, PadCollate
 from batchscope_runtime.train.data import load_conversations
 from batchscope_runtime.train.encode import Encoder
 from batchscope_runtime.train.errors import DataError
-from batchscope_runtime.train.sampler import ResumableSampler
 from conftest import FIXTURES
 
 TOKENIZER = FIXTURES / "tokenizer"
@@ -69,7 +68,7 @@ CONVERSATIONS = [
 @pytest.mark.parametrize("messages", CONVERSATIONS)
 def test_labels_follow_the_templates_generation_mask(messages):
     tok = AutoTokenizer.from_pretrained(str(TOKENIZER))
-    ids, labels = Encoder(tok, 4096).encode(messages)
+    ids, labels, _ = Encoder(tok, 4096).encode(messages)
     truth = tok.apply_chat_template(messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
     assert ids == list(truth["input_ids"])
     assert [l != -100 for l in labels] == [bool(m) for m in truth["assistant_masks"]]
@@ -83,17 +82,26 @@ def test_prefix_rendering_finds_the_same_spans_without_a_generation_tag(messages
     tok.chat_template = tok.chat_template.replace("{% generation %}", "").replace("{% endgeneration %}", "")
     enc = Encoder(tok, 4096)
     assert not enc.uses_generation_tag
-    ids, labels = enc.encode(messages)
+    ids, labels, _ = enc.encode(messages)
     assert ids == list(truth["input_ids"])
     assert [l != -100 for l in labels] == [bool(m) for m in truth["assistant_masks"]]
 
 
-def test_truncation_and_samples_without_assistant_tokens():
+def test_truncation_keeps_every_turn_a_share_like_llamafactory():
+    from batchscope_runtime.train.encode import infer_seqlen
+
     tok = AutoTokenizer.from_pretrained(str(TOKENIZER))
-    full_ids, _ = Encoder(tok, 4096).encode(CONVERSATIONS[1])
-    ids, labels = Encoder(tok, 40).encode(CONVERSATIONS[1])
-    assert ids == full_ids[:40] and len(labels) == 40
-    assert Encoder(tok, 5).encode(CONVERSATIONS[0]) is None  # the cut leaves no assistant token
+    full_ids, full_labels, truncated = Encoder(tok, 4096).encode(CONVERSATIONS[1])
+    assert not truncated
+    ids, labels, truncated = Encoder(tok, 40).encode(CONVERSATIONS[1])
+    assert truncated and len(ids) <= 40 and len(labels) == len(ids)
+    assert any(l != -100 for l in labels)  # kept (LLaMA-Factory truncates, never drops)
+    first_target = next(i for i, l in enumerate(full_labels) if l != -100)
+    n_target = next(i for i in range(first_target, len(full_labels)) if full_labels[i] == -100) - first_target
+    s_len, t_len = infer_seqlen(first_target, n_target, 40)
+    assert ids[:s_len] == full_ids[:s_len] and labels[s_len:s_len + t_len] == full_labels[first_target:first_target + t_len]
+    assert Encoder(tok, 5).encode(CONVERSATIONS[0]) is not None  # even a tiny budget keeps the sample
+    assert infer_seqlen(10, 10, 100) == (10, 10) and infer_seqlen(100, 100, 50) == (25, 25)
 
 
 def test_pad_collate_pads_right_and_pickles():
@@ -104,17 +112,6 @@ def test_pad_collate_pads_right_and_pickles():
     assert batch["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert batch["input_ids"].dtype == torch.long
-
-
-def test_the_sampler_skips_exactly_the_consumed_prefix():
-    ds = list(range(50))
-    base = torch.utils.data.DistributedSampler(ds, num_replicas=2, rank=1, shuffle=True, seed=7)
-    base.set_epoch(3)
-    s = ResumableSampler(ds, num_replicas=2, rank=1, seed=7)
-    s.set_epoch(3, skip=8)
-    assert list(s) == list(base)[8:] and len(s) == len(base) - 8
-    s.set_epoch(4)
-    assert list(s) != list(base)
 
 
 def test_preprocessing_workers_give_the_same_encoding():

@@ -167,10 +167,14 @@ def test_encoding_equals_apply_chat_template_and_long_samples_are_truncated_not_
         assert ids == list(ref["input_ids"]) and not truncated
         assert labels == [t if m else -100 for t, m in zip(ref["input_ids"], ref["assistant_masks"])]
     long = [{"role": "user", "content": "word " * 300}, {"role": "assistant", "content": "answer " * 300}]
+    full_ids, full_labels, _ = enc.encode(long)
     ids, labels, truncated = Encoder(tok, 64).encode(long)
     assert truncated and len(ids) == 64
     # LLaMA-Factory's split: prompt and response share the budget in proportion to their lengths
-    assert 20 < sum(1 for l in labels if l != -100) < 44
+    source = next(i for i, l in enumerate(full_labels) if l != -100)
+    target = sum(1 for l in full_labels if l != -100)
+    t_len = int(64 * target / (source + target))
+    assert sum(1 for l in labels if l != -100) == t_len and ids[:64 - t_len] == full_ids[:64 - t_len]
 
 
 def test_path_errors_point_at_their_key(tmp_path):

@@ -61,10 +61,12 @@ function cliPath(say) {
   return bin;
 }
 
+// --gpu-availability none: the CLI's GPU probe reads `docker info`'s Runtimes, which `podman info`
+// does not have (the probe fails the whole `up`). podman users give GPUs through CDI in runArgs.
 function upWithCli(devws, label, say) {
   const cli = cliPath(say);
   const r = run(process.execPath, [cli, 'up', '--docker-path', 'podman', '--workspace-folder', devws, '--id-label', `batchscope.lane=${label}`,
-    '--log-format', 'json', '--skip-non-blocking-commands', '--gpu-availability', 'detect'], { env: process.env });
+    '--log-format', 'json', '--skip-non-blocking-commands', '--gpu-availability', 'none'], { env: process.env });
   const last = (r.stdout || '').trim().split('\n').pop() ?? '';
   let out = {};
   try {

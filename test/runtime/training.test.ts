@@ -3,18 +3,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { resumeTraining, startTraining } from '../../src/runtime/training';
 import type { TrainEvent } from '../../protocol/trainEvents';
 
 const REPO = resolve(__dirname, '..', '..');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? join(REPO, '.venv', 'bin', 'python');
 const CONFIG = join(REPO, 'test', '.fixtures', 'train', 'train.yaml');
+// Relative paths in a config resolve against the working directory (as in LLaMA-Factory): run beside it.
+const CWD = dirname(CONFIG);
 const ENV = { OMP_NUM_THREADS: '1' };
 
 test('a run streams started and step events; stop() asks first (checkpoint, clean exit); resume() finishes it', async () => {
   const out = mkdtempSync(join(tmpdir(), 'bs-stop-'));
-  const run = startTraining({ python: PY, config: CONFIG, overrides: [`output_dir=${out}`, 'max_steps=100000', 'num_train_epochs=1000', 'save_steps=0'], env: ENV });
+  const run = startTraining({ python: PY, config: CONFIG, overrides: [`output_dir=${out}`, 'max_steps=100000', 'num_train_epochs=1000', 'save_steps=1000000'], env: ENV, cwd: CWD });
   const events: TrainEvent[] = [];
   const bad: string[] = [];
   run.on('protocolError', (p) => bad.push(p.line));
@@ -25,7 +27,8 @@ test('a run streams started and step events; stop() asks first (checkpoint, clea
   const exit = await run.done;
   assert.deepEqual(bad, []);
   assert.equal(exit.code, 0);
-  assert.equal(events[0].type, 'started');
+  // A `launch` line (engine choice) may come before `started`.
+  assert.equal(events.find((e) => e.type !== 'launch')?.type, 'started');
   assert.deepEqual(events.filter((e) => e.type === 'step').slice(0, 2).map((e) => e.type === 'step' && e.step), [1, 2]);
   assert.equal(exit.stopRequested, true);
   assert.equal(exit.killed, false);
@@ -40,7 +43,7 @@ test('a run streams started and step events; stop() asks first (checkpoint, clea
   resumed.on('event', (e) => later.push(e));
   const again = await resumed.done;
   assert.equal(again.code, 0);
-  const first = later[0];
+  const first = later.find((e) => e.type !== 'launch')!;
   assert.ok(first.type === 'started' && first.start_step === stoppedAt && first.resumed_from === run.checkpoint, JSON.stringify(first));
   assert.deepEqual(later.filter((e) => e.type === 'step').map((e) => e.type === 'step' && e.step), [stoppedAt + 1, stoppedAt + 2]);
   assert.equal(again.finished?.reason, 'completed');
@@ -59,8 +62,8 @@ test('a second stop() kills the whole tree, torchrun workers included', async ()
   // 2 processes through torchrun (its workers run in their own sessions). Each save sleeps, so the
   // graceful stop is still saving when the second stop() arrives.
   const run = startTraining({
-    python: PY, config: CONFIG, nproc: 2,
-    overrides: [`output_dir=${out}`, 'max_steps=100000', 'num_train_epochs=1000', 'save_steps=0'],
+    python: PY, config: CONFIG, nproc: 2, cwd: CWD,
+    overrides: [`output_dir=${out}`, 'max_steps=100000', 'num_train_epochs=1000', 'save_steps=1000000'],
     env: { ...ENV, BATCHSCOPE_TEST_SAVE_DELAY: '5' },
   });
   let worker = 0;

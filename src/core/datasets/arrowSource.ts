@@ -3,6 +3,7 @@
 import { RecordBatchReader, Type, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './arrowIndex';
 import { arrowTypeName, cellAt } from './arrowValues';
+import './ipcCodecs';
 import { validateBatch } from './arrowValidate';
 import type { ByteSource } from './byteSource';
 import type { IndexCache } from './indexCache';

@@ -8,14 +8,22 @@ import * as lz4 from 'lz4js';
 
 let registered = false;
 
+/** apache-arrow views int64 buffers as BigInt64Array: a decoded buffer must start 8-byte aligned. */
+function aligned(b: Uint8Array): Uint8Array {
+  return b.byteOffset % 8 === 0 ? b : b.slice();
+}
+
 export function registerIpcCodecs(): void {
   if (registered) return;
   registered = true;
   compressionRegistry.set(CompressionType.LZ4_FRAME, {
-    decode: (data: Uint8Array) => Uint8Array.from(lz4.decompress(data)),
+    decode: (data: Uint8Array) => {
+      const out = lz4.decompress(data);
+      return out instanceof Uint8Array ? aligned(out) : Uint8Array.from(out);
+    },
   });
   compressionRegistry.set(CompressionType.ZSTD, {
-    decode: (data: Uint8Array) => zstdDecompress(data),
+    decode: (data: Uint8Array) => aligned(zstdDecompress(data)),
   });
 }
 

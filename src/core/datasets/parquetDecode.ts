@@ -26,6 +26,8 @@ export interface DecodeRequest {
   pieces: BytePiece[];
   /** Top-level column → how its physical values become exact cells (parquetSpecs.ts); absent = as decoded. */
   specs?: Record<string, ValueSpec>;
+  /** The pieces hold only the pages of the rows asked for (parquetPages.ts): read through the OffsetIndex. */
+  useOffsetIndex?: boolean;
 }
 
 // INT96 timestamps keep their nanoseconds: the column's spec formats them.
@@ -99,6 +101,7 @@ export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> 
     columns: req.columns,
     compressors: SAFE_COMPRESSORS,
     parsers: RAW_PARSERS,
+    useOffsetIndex: req.useOffsetIndex ?? false,
     utf8: false,
   });
   const want = req.rowEnd - req.rowStart;

@@ -11,6 +11,7 @@ import { packedCell, packedList, type PackedColumn } from './parquetPacked';
 import { ParquetDecodeError, decodeIsolated, limitsFor, prewarmDecoder } from './parquetWorkerClient';
 import { featuresFromHfMetadata, makeColumns } from './roles';
 import { nodeSpec, withPhysicalLeaves } from './parquetSpecs';
+import { hasOffsetIndex, pageRanges, type PageIndexCache } from './parquetPages';
 import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
 import { specOfArrowType } from './arrowValues';
 import type { DataType } from 'apache-arrow';
@@ -23,6 +24,8 @@ type Tree = ReturnType<typeof parquetSchema>;
 const GROUP_CACHE_BYTES = 64 * 2 ** 20;
 /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
 const WINDOW_BYTES = 16 * 2 ** 20;
+/** Rows per decode window when the file has an OffsetIndex: only the pages holding them are read. */
+const PAGE_WINDOW_ROWS = 512;
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;
 /** Column data handed to one decode at most (read into memory first). */
@@ -132,6 +135,7 @@ export class ParquetSource implements ScannableSource {
   /** Columns whose physical values need formatting (timestamps, decimals …), see parquetSpecs.ts. */
   private readonly specs: Record<string, ValueSpec> = {};
   private readonly decodeMeta: FileMetaData;
+  private readonly pageIndex: PageIndexCache = new Map();
 
   private constructor(
     private readonly src: ByteSource,
@@ -286,6 +290,7 @@ export class ParquetSource implements ScannableSource {
   /** Rows per decode window of group g: whole groups unless they are big, so a first page stays quick. */
   private windowRows(g: number): number {
     const rows = this.groupStarts[g + 1] - this.groupStarts[g];
+    if (hasOffsetIndex(this.meta.row_groups[g])) return Math.max(1, Math.min(rows, PAGE_WINDOW_ROWS));
     const bytes = Number(this.meta.row_groups[g].total_byte_size) || 0;
     if (bytes <= WINDOW_BYTES) return Math.max(1, rows);
     return Math.max(256, Math.ceil((rows * WINDOW_BYTES) / bytes));
@@ -298,13 +303,18 @@ export class ParquetSource implements ScannableSource {
   private async decode(g: number, rowStart: number, rowEnd: number, columns?: string[]): Promise<DecodeResult> {
     this.checkGroup(g);
     const rg = this.meta.row_groups[g];
-    const ranges: [number, number][] = [];
+    let ranges: [number, number][] = [];
     let uncompressed = 0;
+    const rows = Math.max(1, Number(rg.num_rows));
+    // With an OffsetIndex only the pages holding the rows are read (and the decoder told to use it);
+    // without one, whole column chunks (the decoder stops early on flat columns).
+    const paged = (rowStart > 0 || rowEnd < rows) && hasOffsetIndex(rg, columns);
+    if (paged) ranges = await pageRanges(this.src, rg, g, rowStart, rowEnd, this.pageIndex, columns);
     for (const c of rg.columns) {
       const md = c.meta_data!;
       if (columns && !columns.includes(md.path_in_schema[0])) continue;
       const start = Number(md.dictionary_page_offset || md.data_page_offset);
-      ranges.push([start, start + Number(md.total_compressed_size)]);
+      if (!paged) ranges.push([start, start + Number(md.total_compressed_size)]);
       uncompressed += Math.max(0, Number(md.total_uncompressed_size) || 0);
     }
     ranges.sort((a, b) => a[0] - b[0]);
@@ -323,10 +333,9 @@ export class ParquetSource implements ScannableSource {
       pieces.push({ offset: a, bytes: buf });
     }
     const metadata: FileMetaData = { ...this.decodeMeta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
-    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces, specs: this.specs };
+    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces, specs: this.specs, useOffsetIndex: paged };
     // Bound by what the window decodes: its share of the group's uncompressed bytes.
-    const rows = Math.max(1, Number(rg.num_rows));
-    const share = Math.min(1, rowEnd / rows);
+    const share = Math.min(1, (paged ? rowEnd - rowStart : rowEnd) / rows);
     return decodeIsolated(req, limitsFor(bytes, uncompressed * share));
   }
 

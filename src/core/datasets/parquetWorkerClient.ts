@@ -85,7 +85,7 @@ export function parquetWorkerPath(): string {
 
 function bundleFromSource(entry: string): string {
   const key = createHash('sha1');
-  for (const f of ['parquetWorker.ts', 'parquetDecode.ts', 'parquetPacked.ts', 'valueForms.ts']) {
+  for (const f of ['parquetWorker.ts', 'parquetDecode.ts', 'parquetPacked.ts', 'valueForms.ts', 'parquetSpecs.ts']) {
     const p = join(__dirname, f);
     key.update(`${f}:${existsSync(p) ? statSync(p).mtimeMs : 0};`);
   }

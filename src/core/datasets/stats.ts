@@ -1,7 +1,7 @@
 // Whole-dataset statistics in one background pass over only the columns they need.
 import { throwIfAborted } from './errors';
 import { endsWithEos, eosRule } from './eosCheck';
-import { isScannable, cellColumn, type ScanChunk } from './scan';
+import { isScannable, cellColumn, codePointLength, type ScanChunk } from './scan';
 import type { CellValue, DatasetSource, DatasetStats, StatsOptions } from './types';
 
 const HIST_BINS = 40;
@@ -58,12 +58,31 @@ class LengthCounts {
   }
 }
 
+const TURN_TEXT = ['content', 'value', 'text'];
+
+/** Code points of a conversation: the text of each turn (`content` / sharegpt `value`), not the role names. */
+function textChars(v: CellValue): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return codePointLength(v);
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += textChars(x) ?? 0;
+  else if (typeof v === 'object' && !(v instanceof Uint8Array)) {
+    const key = TURN_TEXT.find((k) => k in v);
+    if (key) n += textChars(v[key]) ?? 0;
+    else for (const x of Object.values(v)) n += textChars(x) ?? 0;
+  }
+  return n;
+}
+
 export async function computeStats(src: DatasetSource, opts: StatsOptions): Promise<DatasetStats> {
   const byRole = (role: string) => src.columns.find((c) => c.role === role)?.name;
   const ids = byRole('input_ids');
   const labels = byRole('labels');
   const mask = byRole('attention_mask');
-  const textCol = ids ? undefined : byRole('text');
+  // Untokenized data: characters of the text column, else of every string in the conversation
+  // column (sharegpt / messages), so the lengths are never an empty 0/0/0.
+  const textCol = ids ? undefined : (byRole('text') ?? byRole('messages'));
+  const textIsText = textCol !== undefined && textCol === byRole('text');
   const lengthColumn = ids ?? textCol ?? null;
   const { bosId, eosId, padId, cutoffLen } = opts;
   const rule = eosId !== undefined || opts.endOfTurnIds?.length ? eosRule([...(eosId !== undefined ? [eosId] : []), ...(opts.endOfTurnIds ?? [])], opts.afterEosIds) : undefined;
@@ -112,7 +131,7 @@ export async function computeStats(src: DatasetSource, opts: StatsOptions): Prom
       }
       let len: number | null = null;
       if (idList) len = mask || padId !== undefined ? Math.max(0, last - first + 1) : idList.length;
-      else if (txtCol) len = txtCol.length(r);
+      else if (txtCol) len = textIsText ? txtCol.length(r) : textChars(txtCol.cell(r));
       if (len !== null) {
         lengths.add(len);
         if (len >= cutoffLen) atOrOver++;

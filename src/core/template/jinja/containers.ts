@@ -2,7 +2,7 @@
 // `obj[key]` the item first; a miss is an Undefined that says what was missing), and the safe
 // list/dict methods (the mutating ones are unsafe in the ImmutableSandboxedEnvironment).
 import { TemplateRuntimeError } from './errors';
-import { dictKeys, pyEq, undefinedError } from './ops';
+import { dictKeys, pyEq, typeError, undefinedError } from './ops';
 import { pyRepr, pyStrRepr } from './pyformat';
 import { stringMethod } from './strMethods';
 import {
@@ -78,7 +78,10 @@ function dictMethod(d: RV, name: string): RV | undefined {
     case 'values':
       return fn(() => view([...m.values()], 'dict_values'), name);
     case 'get':
-      return fn(([k, dflt]) => dictLookup(d, k) ?? dflt ?? none(), name);
+      return fn(([k, dflt], kw) => {
+        if (kw.size) throw typeError('dict.get() takes no keyword arguments');
+        return dictLookup(d, k) ?? dflt ?? none();
+      }, name);
     case 'copy':
       return fn(() => dict(new Map(m), d.intKeys && new Set(d.intKeys)), name);
   }

@@ -2,13 +2,13 @@
 // with jinja2's Undefined rules (an Undefined prints empty, but using it raises UndefinedError).
 import type { CallArgs, Expr, Slice } from './ast';
 import { TemplateRuntimeError } from './errors';
-import { getAttr, missingAttr, pySlice } from './containers';
+import { getAttr, pySlice } from './containers';
 import { FILTERS } from './filters';
 import { binaryArith, pyCompare, pyEq, pyIn, pyIter, typeError, unaryArith, undefinedError } from './ops';
 import { pyStr, pyStrRepr } from './pyformat';
 import { type LoopState, type Scope } from './runtime';
 import { TESTS } from './tests';
-import { type Kwargs, type RV, bigOf, bool, dict, isBool, isDict, isFloat, isInt, isList, isStr, isUndef, list, str, truthy, tuple, undef } from './values';
+import { type Kwargs, type RV, bigOf, bool, dict, isBool, isDict, isFloat, isInt, isList, isStr, isUndef, list, pyTypeName, str, truthy, tuple, undef } from './values';
 
 export function evaluate(node: Expr, scope: Scope): RV {
   switch (node.kind) {
@@ -91,8 +91,10 @@ function dictLiteral(pairs: [Expr, Expr][], scope: Scope): RV {
 function slice(obj: RV, s: Slice, scope: Scope): RV {
   const part = (e?: Expr) => (e ? evaluate(e, scope) : undefined);
   const [a, b, c] = [part(s.start), part(s.stop), part(s.step)];
+  // jinja2 compiles a slice to a plain Python subscript (no sandbox getitem), so misses raise.
   if (isUndef(obj)) throw undefinedError(obj);
-  if (!(isStr(obj) || (isList(obj) && !obj.view))) return missingAttr(obj, str('slice'));
+  if (isDict(obj)) throw typeError("unhashable type: 'slice'");
+  if (!(isStr(obj) || (isList(obj) && !obj.view))) throw typeError(`'${pyTypeName(obj)}' object is not subscriptable`);
   return pySlice(obj, a, b, c);
 }
 

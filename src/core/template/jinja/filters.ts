@@ -5,9 +5,9 @@ import { getAttr } from './containers';
 import { type Filter, arg, flag, makeSeqFilters } from './filtersSeq';
 import { pyIter, pyLen, typeError, undefinedError } from './ops';
 import { pyJsonDumps, pyPercentFormat, pyRepr, pySplit, pyStr, pyStrip } from './pyformat';
-import { pyCapitalize, pySplitlines, pyTitle, stringMethod } from './strMethods';
+import { jinjaTitle, pyCapitalize, pySplitlines, stringMethod } from './strMethods';
 import { knownFilters } from './tests';
-import { type RV, dict, float, int, isDict, isFloat, isList, isNone, isNum, isStr, isUndef, numOf, str, tuple } from './values';
+import { type RV, dict, float, int, isDict, isFloat, isList, isNone, isNum, isStr, isUndef, numOf, str, tuple, undef } from './values';
 
 function escapeHtml(v: RV): string {
   return pyStr(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
@@ -124,7 +124,7 @@ export const FILTERS: Record<string, Filter> = {
   upper: (v) => str(pyStr(v).toUpperCase()),
   lower: (v) => str(pyStr(v).toLowerCase()),
   capitalize: (v) => str(pyCapitalize(pyStr(v))),
-  title: (v) => str(pyTitle(pyStr(v))),
+  title: (v) => str(jinjaTitle(pyStr(v))),
   length: (v) => int(pyLen(v)),
   count: (v) => int(pyLen(v)),
   wordcount: (v) => int((pyStr(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length),
@@ -214,16 +214,19 @@ export const FILTERS: Record<string, Filter> = {
   },
   striptags: (v) => str(pySplit(pyStr(v).replace(/<!--[\s\S]*?-->|<[^>]*>/g, ''), null, -1).join(' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'")),
   filesizeformat: (v, args, kw) => str(filesizeformat(v, flag(arg(args, kw, 0, 'binary')))),
-  pprint: (v) => str(pyRepr(v)),
+  pprint: (v) => str(pyRepr(v, true)),
   attr(v, args) {
     if (!args[0]) throw typeError("do_attr() missing 1 required positional argument: 'name'");
-    if (isDict(v) || isList(v)) return getAttr(v, args[0], false);
-    return getAttr(v, args[0], false);
+    // Attributes only (jinja2's sandbox getattr): a dict's keys are not attributes.
+    const a = getAttr(v, args[0], false);
+    if (isDict(v) && isStr(args[0]) && (v.value as Map<string, RV>).get(args[0].value) === a) return undef(`'dict object' has no attribute ${pyRepr(args[0])}`);
+    return a;
   },
   urlencode(v) {
-    const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%2F/g, '/');
-    if (isDict(v)) return str([...(v.value as Map<string, RV>)].map(([k, x]) => `${enc(k)}=${enc(pyStr(x))}`).join('&'));
-    return str(enc(pyStr(v)));
+    // Python's quote(safe='/'), and for query pairs quote(safe='') with spaces as '+'.
+    const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+    if (isDict(v)) return str([...(v.value as Map<string, RV>)].map(([k, x]) => `${enc(k).replace(/%20/g, '+')}=${enc(pyStr(x)).replace(/%20/g, '+')}`).join('&'));
+    return str(enc(pyStr(v)).replace(/%2F/g, '/'));
   },
   random(v) {
     const items = pyIter(v);

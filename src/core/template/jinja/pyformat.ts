@@ -51,8 +51,8 @@ function dictKeyRepr(d: RV, k: string): string {
   return d.intKeys?.has(k) ? k : pyStrRepr(k);
 }
 
-/** Python's repr() of a runtime value. */
-export function pyRepr(v: RV): string {
+/** Python's repr() of a runtime value; `sortDicts` as pprint prints dicts (keys sorted). */
+export function pyRepr(v: RV, sortDicts = false): string {
   switch (v.type) {
     case 'StringValue':
       return pyStrRepr(v.value);
@@ -60,14 +60,16 @@ export function pyRepr(v: RV): string {
       return 'Undefined';
     default:
       if (isList(v)) {
-        const items = (v.value as RV[]).map(pyRepr);
+        const items = (v.value as RV[]).map((x) => pyRepr(x, sortDicts));
         if (v.view) return `${v.view}([${items.join(', ')}])`;
         if (v.isTuple) return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
         return `[${items.join(', ')}]`;
       }
       if (isDict(v)) {
         const parts: string[] = [];
-        for (const [k, x] of v.value as Map<string, RV>) parts.push(`${dictKeyRepr(v, k)}: ${pyRepr(x)}`);
+        let entries = [...(v.value as Map<string, RV>)];
+        if (sortDicts) entries = entries.sort(([a], [b]) => (v.intKeys ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
+        for (const [k, x] of entries) parts.push(`${dictKeyRepr(v, k)}: ${pyRepr(x, sortDicts)}`);
         return `{${parts.join(', ')}}`;
       }
       return pyStr(v);
@@ -261,7 +263,7 @@ export function pySplit(s: string, sep: string | null, maxsplit: number): string
       while (i < s.length && PY_WS.includes(s[i])) i++;
       if (i >= s.length) break;
       if (maxsplit >= 0 && out.length === maxsplit) {
-        out.push(pyStrip(s.slice(i), null, false, true));
+        out.push(s.slice(i));
         return out;
       }
       let j = i;

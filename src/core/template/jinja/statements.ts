@@ -136,12 +136,15 @@ function renderLoop(node: Stmt & { kind: 'For' }, iterable: RV, scope: Scope, ou
       }
     : undefined;
   const state = new LoopState(items, depth0, recurse);
-  inner.vars.set('loop', loopValue(state));
+  const loop = loopValue(state);
   for (let i = 0; i < items.length; i++) {
+    // Each iteration starts from the enclosing scope: a `set` in one iteration is not seen by the next.
+    const iteration = new Scope(scope);
+    iteration.vars.set('loop', loop);
     state.index0 = i;
-    assign(node.target, items[i], inner);
+    assign(node.target, items[i], iteration);
     try {
-      renderBody(node.body, inner, out, st);
+      renderBody(node.body, iteration, out, st);
     } catch (e) {
       if (e instanceof LoopContinue) continue;
       if (e instanceof LoopBreak) break;

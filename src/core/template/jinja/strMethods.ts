@@ -23,6 +23,15 @@ export function pyCapitalize(s: string): string {
   return cs.length ? cs[0].toUpperCase() + cs.slice(1).join('').toLowerCase() : s;
 }
 
+/** jinja2's |title filter: capitalises after `-`, whitespace and opening brackets only. */
+export function jinjaTitle(s: string): string {
+  return s
+    .split(/([-\s({[<]+)/)
+    .filter((w) => w)
+    .map((w) => pyCapitalize(w))
+    .join('');
+}
+
 /** Python's str.title(): a letter after a non-letter starts a word. */
 export function pyTitle(s: string): string {
   let out = '';
@@ -60,7 +69,7 @@ function pyRsplit(s: string, sep: string | null, maxsplit: number): string[] {
       while (j > 0 && isPySpace(s[j - 1])) j--;
       if (j === 0) break;
       if (out.length === maxsplit) {
-        out.unshift(pyStrip(s.slice(0, j), null, true, false));
+        out.unshift(s.slice(0, j));
         return out;
       }
       let i = j;
@@ -130,7 +139,7 @@ export function stringMethod(s: string, name: string): RV | undefined {
   const impl = STR_METHODS[name];
   if (!impl) return undefined;
   return fn((args, kw) => {
-    if (kw.size && !KEYWORDS_OK.has(name)) throw typeError(`${name}() takes no keyword arguments`);
+    if (kw.size && !KEYWORDS_OK.has(name)) throw typeError(`str.${name}() takes no keyword arguments`);
     return impl(s, args, kw, name);
   }, name);
 }
