@@ -2,6 +2,7 @@
 // reads it) and `cat FILE > /dev/null`, same run. Prints a markdown table. Targets: first page <= 50 ms,
 // jump <= 20 ms, peak RSS <= 150 MB, scan >= 25% of cat's throughput.
 // Env: BENCH_GB (default 2.1), BENCH_PYTHON (default .venv/bin/python).
+// `--parquet`: the Parquet table instead (see parquetTable; BENCH_PQ_GB, default 2).
 // `--big N` (e.g. `npm run bench:data -- --big 10`): an N GB stream (generated once into bench/.data/, kept;
 // delete it when done), first page / jump / peak RSS only — no full scan, no pyarrow — for the
 // "a 10 GB file opens and jumps under 150 MB RSS" claim.
@@ -25,7 +26,48 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
+/**
+ * `--parquet`: the Parquet table. A tokenized file like the Hub's (5,000-row row groups; BENCH_PQ_GB,
+ * default 2), with and without an OffsetIndex; first page and a random jump, ours vs pyarrow, each in a
+ * fresh process (whole-process wall time and in-process time), and the peak RSS of the process tree.
+ */
+function parquetTable() {
+  const gb = process.env.BENCH_PQ_GB ?? '2';
+  mkdirSync(dataDir, { recursive: true });
+  const ours = join(dataDir, 'parquet_ours.cjs');
+  buildSync({ entryPoints: [join(ROOT, 'bench/data/parquet_ours.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: ours, logLevel: 'warning' });
+  // The decoder worker beside the bundle, as in dist/.
+  buildSync({ entryPoints: [join(ROOT, 'src/core/datasets/parquetWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: join(dataDir, 'parquetWorker.js'), logLevel: 'warning' });
+  const timed = (cmd: string, args: string[]) => {
+    const t0 = performance.now();
+    const out = JSON.parse(run(cmd, args).trim()) as { ms: number; peakRssMB: number };
+    return { ...out, wallMs: performance.now() - t0 };
+  };
+  const med = <T>(xs: T[], k: keyof T) => (xs.map((x) => x[k] as number).sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+  console.log('| file | operation | ours, ms (whole process) | pyarrow, ms (whole process) | ours/pyarrow | ours RSS, MB (process tree) | pyarrow RSS, MB | RSS ours/pyarrow |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const index of [false, true]) {
+    const file = join(dataDir, `tokenized-${gb}gb${index ? '-pageindex' : ''}.parquet`);
+    if (!existsSync(file)) {
+      console.error(`generating ${file} …`);
+      run(PY, [join(ROOT, 'bench/data/make_big_parquet.py'), file, gb, ...(index ? ['--page-index'] : [])]);
+    }
+    spawnSync('sh', ['-c', `cat "${file}" > /dev/null`]);
+    for (const op of ['first', 'jump']) {
+      const o = [0, 1, 2].map(() => timed(process.execPath, [ours, file, op]));
+      const p = [0, 1, 2].map(() => timed(PY, [join(ROOT, 'bench/data/parquet_ref.py'), file, op]));
+      const name = `${(statSync(file).size / 2 ** 30).toFixed(2)} GiB${index ? ', OffsetIndex' : ''}`;
+      const what = op === 'first' ? 'first page (open + 50 rows)' : 'random jump (open + 50 rows)';
+      console.log(
+        `| ${name} | ${what} | ${med(o, 'ms').toFixed(0)} (${med(o, 'wallMs').toFixed(0)}) | ${med(p, 'ms').toFixed(0)} (${med(p, 'wallMs').toFixed(0)}) | ` +
+          `${(med(o, 'wallMs') / med(p, 'wallMs')).toFixed(2)} | ${med(o, 'peakRssMB').toFixed(0)} | ${med(p, 'peakRssMB').toFixed(0)} | ${(med(o, 'peakRssMB') / med(p, 'peakRssMB')).toFixed(2)} |`,
+      );
+    }
+  }
+}
+
 function main() {
+  if (process.argv.includes('--parquet')) return parquetTable();
   mkdirSync(dataDir, { recursive: true });
   if (!existsSync(file)) {
     console.error(`generating ${file} (${GB} GB) with pyarrow …`);
@@ -74,6 +116,13 @@ function main() {
       (mb / ref.scanS).toFixed(0),
       r2(ref.scanS / ours.scanS),
       `≥ 25% of cat (ours: ${((100 * catS) / ours.scanS).toFixed(0)}%)`,
+    ],
+    [
+      `length histogram from list offsets only, s (cat: ${catS.toFixed(2)} s)`,
+      ours.lengthsS.toFixed(3),
+      '—',
+      '—',
+      `faster than cat (ours: ${(catS / ours.lengthsS).toFixed(1)}× cat's speed)`,
     ],
     ['peak RSS, MB', ours.peakRssMB.toFixed(0), ref.peakRssMB.toFixed(0), r2(ours.peakRssMB / ref.peakRssMB), '≤ 150'],
   ];

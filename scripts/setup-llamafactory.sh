@@ -8,8 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LLAMAFACTORY_VERSION=${LLAMAFACTORY_VERSION:-0.9.5}
-TORCH_VERSION=${TORCH_VERSION:-$(.venv/bin/python -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || echo 2.8.0)}
-PINS="llamafactory==$LLAMAFACTORY_VERSION torch==$TORCH_VERSION"
+# torchaudio (imported by LLaMA-Factory's mm_plugin) must be built for the same torch and CUDA: its
+# newest release is 2.11.0, and torchaudio 2.11.0 beside torch 2.15 fails with "compiled with
+# different CUDA versions". So torch, torchaudio and torchvision are pinned as one release.
+TORCH_VERSION=${TORCH_VERSION:-2.11.0}
+TORCHAUDIO_VERSION=${TORCHAUDIO_VERSION:-2.11.0}
+TORCHVISION_VERSION=${TORCHVISION_VERSION:-0.26.0}
+PINS="llamafactory==$LLAMAFACTORY_VERSION torch==$TORCH_VERSION torchaudio==$TORCHAUDIO_VERSION torchvision==$TORCHVISION_VERSION"
 PYTHON=${PYTHON:-python3}
 
 if [ -f .venv-llamafactory/.batchscope-stamp ] && [ "$(cat .venv-llamafactory/.batchscope-stamp)" = "$PINS" ]; then
@@ -18,11 +23,11 @@ if [ -f .venv-llamafactory/.batchscope-stamp ] && [ "$(cat .venv-llamafactory/.b
 fi
 [ -x .venv-llamafactory/bin/python ] || "$PYTHON" -m venv .venv-llamafactory
 PIP=".venv-llamafactory/bin/pip install --disable-pip-version-check"
-echo "== torch $TORCH_VERSION"
-$PIP "torch==$TORCH_VERSION"
+echo "== torch $TORCH_VERSION, torchaudio $TORCHAUDIO_VERSION, torchvision $TORCHVISION_VERSION"
+$PIP "torch==$TORCH_VERSION" "torchaudio==$TORCHAUDIO_VERSION" "torchvision==$TORCHVISION_VERSION"
 echo "== llamafactory $LLAMAFACTORY_VERSION (torch held at $TORCH_VERSION)"
-echo "torch==$TORCH_VERSION" > .venv-llamafactory/constraints.txt
+printf 'torch==%s\ntorchaudio==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHAUDIO_VERSION" "$TORCHVISION_VERSION" > .venv-llamafactory/constraints.txt
 $PIP -c .venv-llamafactory/constraints.txt "llamafactory==$LLAMAFACTORY_VERSION" pytest jsonschema tensorboard
 # The runtime itself is imported from the checkout (PYTHONPATH=runtime), never installed here.
-.venv-llamafactory/bin/python -c 'import llamafactory, transformers, torch; print("llamafactory", llamafactory.__version__, "transformers", transformers.__version__, "torch", torch.__version__)'
+.venv-llamafactory/bin/python -c 'import torchaudio, llamafactory, transformers, torch; print("llamafactory", llamafactory.__version__, "transformers", transformers.__version__, "torch", torch.__version__)'
 echo "$PINS" > .venv-llamafactory/.batchscope-stamp

@@ -3,6 +3,7 @@
 // batch-index cache (it passes workspace storage), so a re-open skips the walk.
 import { openDataset } from '../../src/core/datasets/open';
 import { computeStats } from '../../src/core/datasets/stats';
+import type { ArrowSource } from '../../src/core/datasets/arrowSource';
 
 async function main() {
   const path = process.argv[2];
@@ -26,6 +27,15 @@ async function main() {
   res.jumpMedianMs = times[25];
   res.rows = src.numRows;
   res.batches = (src as unknown as { index?: { batches: unknown[] } }).index?.batches.length ?? 0;
+  if (!process.argv.includes('--no-scan') && 'lengths' in src) {
+    // Offsets-only length histogram (arrowLengths.ts): reads (rows + 1) × 4 bytes per batch.
+    t0 = performance.now();
+    const hist = new Map<number, number>();
+    await (src as unknown as ArrowSource).lengths('input_ids', (_start, lens) => {
+      for (const n of lens) hist.set(n >> 6, (hist.get(n >> 6) ?? 0) + 1);
+    });
+    res.lengthsS = (performance.now() - t0) / 1000;
+  }
   if (!process.argv.includes('--no-scan')) {
     t0 = performance.now();
     const s = await computeStats(src, { cutoffLen: 2048, eosId: 2 });

@@ -5,6 +5,7 @@ import sys
 COMMANDS = {
     "doctor": "batchscope_runtime.doctor",
     "train": "batchscope_runtime.train",
+    "preview": "batchscope_runtime.train.preview",
     "debug": "batchscope_runtime.debug.launch",
     "controller": "batchscope_runtime.debug.controller.attach",
 }

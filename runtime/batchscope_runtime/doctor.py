@@ -19,6 +19,8 @@ PACKAGES = {
     "pyyaml": ("yaml", "5.1", True, "reading training configs"),
     "safetensors": ("safetensors", "0.3", True, "writing checkpoints"),
     "numpy": ("numpy", None, True, "RNG state in checkpoints"),
+    "accelerate": ("accelerate", "0.26", True, "transformers.Trainer (the transformers engine)"),
+    "peft": ("peft", "0.10", True, "finetuning_type: lora/freeze in the transformers engine"),
     "datasets": ("datasets", None, False, "reading .arrow files and save_to_disk folders"),
     "pyarrow": ("pyarrow", None, False, "reading .parquet files"),
 }
@@ -80,6 +82,35 @@ def _cuda_report():
     return report, {"available": bool(mps and mps.is_available())}
 
 
+# Engines and the optional packages behind some config keys: reported, never required.
+OPTIONAL = {
+    "tensorboard": ("tensorboard", "report_to: tensorboard"),
+    "bitsandbytes": ("bitsandbytes", "QLoRA (quantization_bit) on CUDA"),
+    "deepspeed": ("deepspeed", "deepspeed: <config.json>"),
+    "llamafactory": ("llamafactory", "the llamafactory engine (template names, stage: dpo/kto/pt, packing, ...)"),
+}
+TRANSFORMERS_ENGINE_MIN = "4.56"
+
+
+def _engines(packages):
+    extras = {}
+    for name, (import_name, purpose) in OPTIONAL.items():
+        v = _installed_version(name, import_name)
+        extras[name] = {"version": v, "purpose": purpose, "install": None if v else _install_command(name, None)}
+    tv = packages["transformers"]["version"]
+    needs = [n for n in ("transformers", "accelerate", "peft") if not packages[n]["ok"]]
+    if tv and _version_tuple(tv) < _version_tuple(TRANSFORMERS_ENGINE_MIN):
+        needs.append("transformers>=%s" % TRANSFORMERS_ENGINE_MIN)
+    engines = {
+        "transformers": {"ok": not needs, "missing": needs,
+                         "install": ("%s -m pip install --upgrade %s" % (shlex.quote(sys.executable), " ".join(shlex.quote(n) for n in needs))
+                                     if needs else None)},
+        "llamafactory": {"ok": extras["llamafactory"]["version"] is not None,
+                         "install": extras["llamafactory"]["install"]},
+    }
+    return engines, extras
+
+
 def collect():
     packages, missing = {}, []
     for name, (import_name, minimum, required, purpose) in PACKAGES.items():
@@ -104,6 +135,7 @@ def collect():
         "cuda": cuda,
         "missing": missing,
     }
+    report["engines"], report["optional"] = _engines(packages)
     if mps is not None:
         report["mps"] = mps
     return report

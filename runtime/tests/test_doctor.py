@@ -23,6 +23,18 @@ def test_doctor_reports_this_interpreter_as_json():
     assert report["cuda"]["available"] == torch.cuda.is_available()
     assert len(report["cuda"]["devices"]) == (torch.cuda.device_count() if torch.cuda.is_available() else 0)
     assert report["missing"] == []
+    assert report["engines"]["transformers"] == {"ok": True, "missing": [], "install": None}
+    assert report["packages"]["peft"]["version"] == version("peft")
+    assert report["optional"]["tensorboard"]["version"] == version("tensorboard")
+
+
+def test_a_missing_engine_package_names_its_install_command(monkeypatch):
+    real = doctor._installed_version
+    monkeypatch.setattr(doctor, "_installed_version", lambda d, i: None if d in ("peft", "llamafactory") else real(d, i))
+    report = doctor.collect()
+    assert report["engines"]["transformers"]["missing"] == ["peft"]
+    assert report["engines"]["transformers"]["install"].endswith("pip install --upgrade peft")
+    assert report["engines"]["llamafactory"] == {"ok": False, "install": "%s -m pip install --upgrade llamafactory" % sys.executable}
 
 
 def test_missing_and_old_packages_come_with_the_install_command(monkeypatch):

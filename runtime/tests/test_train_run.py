@@ -33,7 +33,7 @@ def train_env(**extra):
     return env
 
 
-def run_train(config, *sets, env=None, timeout=120, extra=()):
+def run_train(config, *sets, env=None, timeout=600, extra=()):
     """Runs a training to the end; returns (events, returncode, stderr)."""
     r = subprocess.run(train_cmd(config, *sets, extra=extra), env=env or train_env(), capture_output=True,
                        text=True, timeout=timeout, cwd=str(Path(config).parent))

@@ -4,7 +4,10 @@ LANE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LANE_DIR/../.." && pwd)
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$LANE_DIR/containers.conf}
 CONTAINER_CACHE=${BATCHSCOPE_CONTAINER_CACHE:-$HOME/.cache/batchscope-container}
-# The image tag is a hash of everything that shapes the image: rebuilding happens exactly when one changes.
-IMAGE_KEY=$(cat "$LANE_DIR/build-image.sh" "$LANE_DIR/image-setup.sh" "$REPO/runtime/requirements-torch113.txt" | sha256sum | cut -c1-12)
+# Image tags are hashes of what shapes each layer, so a layer is rebuilt exactly when one changes:
+# the system layer (debootstrap + apt, the slow part) and the Python layer on top of it.
+BASE_KEY=$(cat "$LANE_DIR/build-image.sh" "$LANE_DIR/image-apt.sh" | sha256sum | cut -c1-12)
+IMAGE_KEY=$( (echo "$BASE_KEY"; cat "$LANE_DIR/image-pip.sh" "$REPO/runtime/requirements-torch113.txt") | sha256sum | cut -c1-12)
+BASE_IMAGE=localhost/batchscope-lane-base:$BASE_KEY
 IMAGE=localhost/batchscope-lane:$IMAGE_KEY
 lane_log() { echo "[container] $*" >&2; }

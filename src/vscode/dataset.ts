@@ -4,12 +4,12 @@
 import * as vscode from 'vscode';
 import { mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import type { DatasetFromWebview } from '../../protocol/webview';
-import { panelHtml } from '../panels/shell';
+import type { DatasetFromWebview, DatasetToWebview } from '../../protocol/webview';
 import type { DatasetSession } from '../panels/dataset/session';
 import { loadDatasetBundle } from '../bundles/load';
 import { resolveTokenizer } from '../panels/dataset/tokenizerResolve';
 import { config, onSettingChange } from './config';
+import { setPanelShell, webviewPoster } from './panelHost';
 
 const VIEW_BINARY = 'batchscope.dataset';
 const VIEW_TEXT = 'batchscope.datasetText';
@@ -64,20 +64,10 @@ class DatasetPanels {
   /** Wires a panel (custom editor or folder panel) to a new session for `path`. */
   attach(panel: vscode.WebviewPanel, path: string, isFolder: boolean): void {
     const folder = isFolder ? path : dirname(path);
-    const roots = [
-      vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview'),
-      vscode.Uri.file(folder),
-      ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri),
-    ];
+    // Besides dist/webview: the dataset's folder and the workspace, for image cells.
+    const roots = [vscode.Uri.file(folder), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)];
     const webview = panel.webview;
-    webview.options = { enableScripts: true, localResourceRoots: roots };
-    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
-    webview.html = panelHtml({
-      cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dataset.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dataset.css')).toString(),
-      title: basename(path),
-    });
+    setPanelShell(webview, this.context.extensionUri, { bundle: 'dataset', title: basename(path), extraRoots: roots });
     const workspaceRoot = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     // The first dataset panel loads the dataset bundle (see src/bundles/load.ts).
     const session = new (loadDatasetBundle().DatasetSession)({
@@ -85,8 +75,7 @@ class DatasetPanels {
       title: basename(path),
       cutoffLen: config.cutoffLen(),
       indexCacheDir: this.indexCacheDir(),
-      // A panel closing mid-send rejects; the session stops on dispose anyway.
-      post: (msg) => void Promise.resolve(webview.postMessage(msg)).catch(() => undefined),
+      post: webviewPoster<DatasetToWebview>(webview),
       resolveTokenizer: (picked) =>
         resolveTokenizer({
           datasetPath: path,
@@ -98,7 +87,7 @@ class DatasetPanels {
         }),
       resolveImagePath: (p) => {
         const abs = isAbsolute(p) ? p : resolve(folder, p);
-        if (!roots.slice(1).some((r) => isInside(abs, r.fsPath)) || !isFile(abs)) return null;
+        if (!roots.some((r) => isInside(abs, r.fsPath)) || !isFile(abs)) return null;
         return webview.asWebviewUri(vscode.Uri.file(abs)).toString();
       },
       log: (m) => this.log.appendLine(m),

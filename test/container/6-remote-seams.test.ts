@@ -7,7 +7,7 @@
 //    published code-server port, and the panels show the container's data.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, UI_TIMEOUT, type Session } from '../e2e/harness';
 import { dataFixture } from '../e2e/fixtures';
@@ -39,19 +39,6 @@ function listening(): Set<string> {
 test('extensionKind workspace holds, no port opens for the UI, webviews work through the remote channel', { timeout: 240_000 }, async () => {
   const ext = sh(`cat ${process.env.BATCHSCOPE_LANE_EXT}/batchscope.batchscope-*/package.json`).stdout;
   assert.deepEqual(JSON.parse(ext).extensionKind, ['workspace']);
-  // The extension host of this window runs in the container...
-  const ps = sh('ps -eo args').stdout;
-  assert.match(ps, new RegExp(`extensionHost|bootstrap-fork.*${ROOT}/seams`), 'an extension host process in the container');
-  // ...and no VS Code server or extension host of this scenario runs on this machine.
-  const local = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try {
-      return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`${ROOT}/seams`);
-    } catch {
-      return false;
-    }
-  });
-  assert.deepEqual(local, [], 'no process on this machine works on the container\'s workspace');
-
   const before = listening();
   await s.quickOpen('tokenized.arrow');
   const grid = await s.frameWith('#grid .row');
@@ -61,6 +48,23 @@ test('extensionKind workspace holds, no port opens for the UI, webviews work thr
   await s.screenshot('panels');
   const opened = [...listening()].filter((a) => !before.has(a));
   assert.deepEqual(opened, [], 'opening the panels opened no listening socket in the container');
+
+  // The extension was activated by the remote extension host, a process in the container...
+  const procs = sh('for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done').stdout;
+  assert.match(procs, /--type=extensionHost/, 'an extension host process in the container');
+  const exthostLog = sh(`cat ${ROOT}/seams/user-data/logs/*/exthost*/remoteexthost.log`).stdout;
+  assert.match(exthostLog, /_doActivateExtension batchscope\.batchscope\b/, 'the remote extension host activated Batchscope');
+  // ...and no VS Code server or extension host of this scenario runs on this machine. (This
+  // machine's /proc also lists the container's processes: those are in another pid namespace.)
+  const ourNs = readlinkSync('/proc/self/ns/pid');
+  const local = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      return readlinkSync(`/proc/${d}/ns/pid`) === ourNs && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`${ROOT}/seams`);
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(local, [], 'no process on this machine works on the container\'s workspace');
 
   const uiOrigin = `http://127.0.0.1:${process.env.BATCHSCOPE_LANE_UI_PORT}`;
   const web = requests.filter((u) => /^(https?|wss?):/.test(u));

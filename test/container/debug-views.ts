@@ -68,8 +68,10 @@ export async function checkCollatedBatch(s: Session, jobDir: string, container?:
   await inputIds.waitFor({ timeout: UI_TIMEOUT });
   assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
   await inputIds.click();
-  const shown = await (await reveal(s, '.debug-variables', /decoded/)).innerText();
+  // `decoded` is lazy (read from the controller when expanded): open it, then its row [0].
+  await (await reveal(s, '.debug-variables', /decoded/)).click();
+  const shown = await (await reveal(s, '.debug-variables', /^\s*\[0\]/)).innerText();
   const want = expectedDecoded(jobDir, batchIndex, container)[0];
-  assert.ok(shown.includes(want.text) || shown.includes(want.repr), `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`);
+  assert.ok([want.text, want.repr, JSON.stringify(want.text)].some((t) => shown.includes(t)), `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`);
   return batchIndex;
 }

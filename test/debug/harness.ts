@@ -22,7 +22,7 @@ export function adapterPath(): string {
   if (bundled) return bundled;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchscope-adapter-'));
   const out = path.join(dir, 'debugAdapter.js');
-  buildSync({ entryPoints: [path.join(REPO, 'src', 'debug', 'debugAdapter.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['vscode'], logLevel: 'error' });
+  buildSync({ entryPoints: [path.join(REPO, 'src', 'dap', 'adapterEntry.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['vscode'], logLevel: 'error' });
   bundled = out;
   return out;
 }

@@ -200,7 +200,7 @@ export class Session {
         s.dialogs.push(d);
         void d.dismiss().catch(() => {});
       });
-      await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+      await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`, { timeout: UI_TIMEOUT });
       await page.locator('.monaco-workbench').waitFor({ timeout: UI_TIMEOUT });
       // The status bar's remote indicator appears once the workbench talks to the server.
       await page.locator('.statusbar').waitFor({ timeout: UI_TIMEOUT });

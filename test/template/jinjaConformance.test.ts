@@ -21,9 +21,7 @@ const NOW = '2024-07-26T14:05:09';
 const PEER = JSON.parse(readFileSync(join(__dirname, 'peer/hfjs-templates.json'), 'utf8')) as { cases: MicroCase[] };
 
 /** Cases where we knowingly differ from Python, and why (Python prints object addresses, etc.). */
-const KNOWN: Record<string, string> = {
-  'filter wordwrap': 'textwrap.wrap is approximated',
-};
+const KNOWN: Record<string, string> = {};
 
 interface PyResult {
   text?: string;

@@ -123,6 +123,19 @@ const statements: [string, string][] = [
   ['cycler joiner', "{% set c = cycler('x', 'y') %}{{ c.next() }}{{ c.next() }}{{ c.next() }}{{ c.current }}{% set j = joiner('|') %}{% for x in 'ab' %}{{ j() }}{{ x }}{% endfor %}"],
   ['dict global', "{{ dict(a=1, b=2) }} {{ dict([('x', 1)]) }}"],
   ['range', '{{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ range(5, 0, -2)|list }}'],
+  ['nested loops depth', '{% for a in [1, 2] %}{% for b in "xy" %}{{ loop.index }}{{ loop.depth }}{% endfor %}{{ loop.index }}{% endfor %}'],
+  ['macro recursion', '{% macro f(n) %}{{ n }}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(3) }}'],
+  ['macro caller default', '{% macro m() %}[{{ caller() if caller is defined else "none" }}]{% endmacro %}{{ m() }}'],
+  ['macro sees later globals', '{% macro m() %}{{ g }}{% endmacro %}{% set g = 5 %}{{ m() }}'],
+  ['set in if at top', '{% if true %}{% set z = 1 %}{% endif %}{{ z }}'],
+  ['set in with', '{% with %}{% set q = 1 %}{{ q }}{% endwith %}[{{ q }}]'],
+  ['loop over dict', '{% for k in d %}{{ k }}{% endfor %} {% for k, v in d.items() %}{{ k }}{{ v }}{% endfor %}'],
+  ['loop over string', '{% for c in "é🙂" %}[{{ c }}]{% endfor %}'],
+  ['loop length filtered', '{% for x in nums if x > 1 %}{{ loop.length }}{% endfor %}'],
+  ['lstrip trim blocks', '<ul>\n    {% for x in nums %}\n    <li>{{ x }}</li>\n    {% endfor %}\n</ul>'],
+  ['plus modifier', '  {%+ if true %}x{% endif %}\n  {%- if true %}y{% endif %}'],
+  ['trailing newline', 'a\n'],
+  ['crlf', 'a\r\n{% if true %}\r\nb\r\n{% endif %}\r\nc'],
 ];
 
 const values: [string, string, string?][] = [
@@ -143,6 +156,11 @@ const values: [string, string, string?][] = [
   ['printing', '{{ none }} {{ true }} {{ [none, true, 1.5, "x"] }} {{ {"k": none} }} {{ nope }}'],
   ['comparisons chain', "{{ 1 < 2 < 3 }} {{ 1 < 3 < 2 }} {{ 'a' < 'b' }} {{ [1, 2] < [1, 3] }} {{ 1 == 1.0 }} {{ (1, 2) == [1, 2] }}"],
   ['concat', "{{ 1 ~ 'a' ~ none ~ nope ~ [1] }}"],
+  ['tool call arguments', '{% for c in calls %}{{ c.arguments|tojson }} {{ c.arguments }} {% endfor %}', '{"calls": [{"arguments": {"temp": 21.0, "n": 3, "big": 9007199254740993, "x": [0.5, 1e400, -1E3]}}]}'],
+  ['json key order', '{{ o }} {{ o|tojson }} {% for k in o %}{{ k }}{% endfor %}', '{"o": {"b": 1, "10": 2, "2": 3, "a": 4}}'],
+  ['number tests', '{{ f is integer }} {{ f is number }} {{ big is float }} {{ (f|int) is integer }} {{ f == 21 }} {{ f|string }} {{ "%d %s %r"|format(f, f, f) }}', '{"f": 21.0, "big": 100000000000000000000}'],
+  ['string escapes', "{{ 'a\\tb\\n\\x41\\u00e9\\U0001F642' }} {{ 'it\\'s' }} {{ \"q\\\"\" }}"],
+  ['repr escapes', "{{ ['a\\nb', \"it's\", 'x\\\\y', '\\x00é'] }}"],
 ];
 
 const lazy: [string, string][] = [
@@ -195,6 +213,31 @@ const errors: [string, string][] = [
   ['err unsafe', '{{ nums.append(4) }}'],
   ['err str method arg', '{{ "a".startswith(1) }}'],
   ['err join non-str', "{{ ','.join([1, 2]) }}"],
+  ['err slice generator', '{{ (nums|select)[1:] }}'],
+  ['err slice none', '{{ n[1:] }}'],
+  ['err macro kwarg', '{% macro m(a) %}{% endmacro %}{{ m(b=1) }}'],
+  ['err macro twice', '{% macro m(a) %}{% endmacro %}{{ m(1, a=2) }}'],
+  ['err not callable', '{{ nums() }}'],
+  ['err undefined iterate attr', '{% for x in nope.items() %}{% endfor %}'],
+  ['err none iterate', '{% for x in n %}{% endfor %}'],
+  ['err dict key list', '{{ {[1]: 2} }}'],
+  ['err neg str', "{{ -'a' }}"],
+  ['err str mul', "{{ 'a' * 'b' }}"],
+  ['err break outside loop in macro', '{% for x in [1] %}{% macro m() %}{% endmacro %}{% endfor %}ok'],
+  ['err tojson undefined', '{{ nope|tojson }}'],
+  ['err first of int', '{{ 3|first }}'],
+  ['err length of int', '{{ 3|length }}'],
+  ['err int key', '{{ nums["a"] }}|{{ nums.a }}'],
+  ['err dictsort by', "{{ d|dictsort(by='x') }}"],
+  ['err map missing filter', '{{ nums|map|list }}'],
+  ['err select unknown test', "{{ nums|select('nope')|list }}"],
+  ['err round method', "{{ 1.5|round(0, 'up') }}"],
+  ['err format mix', "{{ '%s'|format(1, a=2) }}"],
+  ['err namespace underscore', '{% set ns = namespace(_x=1) %}'],
+  ['err unclosed string', '{{ "abc }}'],
+  ['err bad dict', '{{ {1 2} }}'],
+  ['err elif after else', '{% if true %}{% else %}{% elif false %}{% endif %}'],
+  ['err endfor mismatch in macro', '{% macro m() %}{% endfor %}{% endmacro %}'],
 ];
 
 const CTX = JSON.stringify({

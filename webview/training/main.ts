@@ -10,7 +10,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type { TrainingFromWebview, TrainingRunInfo, TrainingToWebview } from '../../protocol/webview';
-import { applyEvent, dataWaitShare, formatGiB, formatRate, lossPointCount, newRunState, statusText, type RunState } from '../../src/core/training/runState';
+import { applyEvent, dataWaitShare, engineSummary, formatGiB, formatRate, lossPointCount, newRunState, statusText, type RunState } from '../../src/core/training/runState';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();
@@ -92,6 +92,18 @@ function gib(v: number | null): number | null {
   return v === null ? null : v / 2 ** 30;
 }
 
+/** The engine line under the config line (made here: the static markup predates engines). */
+function engineLine(): HTMLElement {
+  let el = document.getElementById('engine');
+  if (!el) {
+    el = document.createElement('div');
+    el.id = 'engine';
+    el.className = 'muted';
+    byId('config').after(el);
+  }
+  return el;
+}
+
 // ── rendering ─────────────────────────────────────────────────────────────────
 function render(): void {
   for (const c of charts) c.plot.setData(c.data());
@@ -100,6 +112,7 @@ function render(): void {
   status.textContent = statusText(state);
   status.dataset.phase = state.phase;
   byId('config').textContent = run.config ? `${run.config}${state.started ? ` → ${state.started.output_dir}` : ''}` : '';
+  engineLine().textContent = engineSummary(state);
   const last = state.last;
   byId('throughput').textContent = last ? `${formatRate(last.tokens_per_s)} tok/s · ${formatRate(last.samples_per_s)} samples/s` : '—';
   const share = dataWaitShare(state);

@@ -87,8 +87,20 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
         path = None
     print("batchscope: listening on 127.0.0.1:%d (session file %s)" % (real_port, path), file=sys.stderr, flush=True)
     _listening.update(pid=os.getpid(), port=real_port, proc=proc, session_file=path)
+    if path:
+        atexit.register(_remove_session_file, path, os.getpid())
     activate(wait_go=False)
     return real_port
+
+
+def _remove_session_file(path, owner):
+    # The file holds the secret: it lives exactly as long as the job. Forked workers inherit atexit
+    # handlers, so only the process that wrote it removes it.
+    if os.getpid() == owner:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 def install_from_env():

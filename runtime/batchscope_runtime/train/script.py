@@ -48,13 +48,15 @@ class LoopReporter:
                          engine="script", engine_reason=self.reason)
 
     def on_batch(self, wait_s):
+        """Without log() calls, each batch is one step: emitted when the next batch is asked for (by
+        then the loop has had its chance to log it), or at the end."""
         if self.trainer_seen:
             return
+        if self.batches and not self.logged:
+            self.emit_step(self.batches, None, {})
         self.batches += 1
         self.window_batches += 1
         self.wait += wait_s
-        if not self.logged:
-            self.emit_step(self.batches, None, {})
 
     def log(self, step=None, loss=None, **fields):
         if self.trainer_seen:
@@ -80,6 +82,8 @@ class LoopReporter:
         self.window_batches = 0
 
     def finish(self):
+        if self.batches and not self.logged and not self.trainer_seen and self.last_step < self.batches:
+            self.emit_step(self.batches, None, {})
         if self.started and not self.trainer_seen:
             self.events.emit("finished", step=max(self.last_step, 0), total_steps=0, reason="completed",
                              elapsed_s=time.time() - self.t0, output_dir="", last_checkpoint=None)

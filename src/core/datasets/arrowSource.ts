@@ -4,6 +4,7 @@ import { RecordBatchReader, Type, type RecordBatch, type Schema, type Vector } f
 import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './arrowIndex';
 import { arrowTypeName, cellAt } from './arrowValues';
 import './ipcCodecs';
+import { forEachLengths } from './arrowLengths';
 import { validateBatch } from './arrowValidate';
 import type { ByteSource } from './byteSource';
 import type { IndexCache } from './indexCache';
@@ -202,6 +203,14 @@ export class ArrowSource implements ScannableSource {
       // Let cancellation and other work in the host run between batches.
       if ((bi & 7) === 7) await new Promise<void>((res) => setImmediate(res));
     }
+  }
+
+  /**
+   * Row lengths of list column `column`, batch by batch, from its offsets buffers alone (arrowLengths.ts).
+   * False when the file does not allow it (compressed, other layouts): then use scan().
+   */
+  lengths(column: string, onLengths: (rowStart: number, lengths: Int32Array) => void, signal?: AbortSignal): Promise<boolean> {
+    return forEachLengths(this.src, this.index, this.schema, column, onLengths, signal);
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,12 @@ export interface DecodeRequest {
   specs?: Record<string, ValueSpec>;
   /** The pieces hold only the pages of the rows asked for (parquetPages.ts): read through the OffsetIndex. */
   useOffsetIndex?: boolean;
+  /** Column chunks are cut after the pages estimated to hold the rows (parquetPrefix.ts): check they do. */
+  prefix?: boolean;
 }
+
+/** The message of a prefix decode whose cut chunks fell short: the caller decodes whole chunks. */
+export const PREFIX_SHORT = 'cut column chunks hold fewer rows than asked for';
 
 // INT96 timestamps keep their nanoseconds: the column's spec formats them.
 const RAW_PARSERS = { timestampFromNanoseconds: (nanos: bigint) => nanos as unknown as Date };
@@ -93,17 +98,25 @@ const SAFE_COMPRESSORS = Object.fromEntries(
 ) as typeof compressors;
 
 export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> {
+  // A prefix decode asks for one row more: every column must reach it, so the last row kept is whole
+  // even when a row continues on a page that was cut off.
+  const end = req.prefix ? req.rowEnd + 1 : req.rowEnd;
   const objs = await parquetReadObjects({
     file: piecesBuffer(req.fileSize, req.pieces),
     metadata: req.metadata,
     rowStart: req.rowStart,
-    rowEnd: req.rowEnd,
+    rowEnd: end,
     columns: req.columns,
     compressors: SAFE_COMPRESSORS,
     parsers: RAW_PARSERS,
     useOffsetIndex: req.useOffsetIndex ?? false,
     utf8: false,
   });
+  if (req.prefix) {
+    const last = objs[objs.length - 1];
+    if (objs.length !== end - req.rowStart || !last || Object.values(last).some((v) => v === undefined)) throw new Error(PREFIX_SHORT);
+    objs.pop();
+  }
   const want = req.rowEnd - req.rowStart;
   if (objs.length !== want) throw new Error(`expected ${want} rows, decoded ${objs.length}`);
   const size = { bytes: 0 };

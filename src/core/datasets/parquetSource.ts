@@ -12,6 +12,8 @@ import { ParquetDecodeError, decodeIsolated, limitsFor, prewarmDecoder } from '.
 import { featuresFromHfMetadata, makeColumns } from './roles';
 import { nodeSpec, withPhysicalLeaves } from './parquetSpecs';
 import { hasOffsetIndex, pageRanges, type PageIndexCache } from './parquetPages';
+import { prefixLengths } from './parquetPrefix';
+import { PREFIX_SHORT } from './parquetDecode';
 import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
 import { specOfArrowType } from './arrowValues';
 import type { DataType } from 'apache-arrow';
@@ -22,10 +24,15 @@ type Tree = ReturnType<typeof parquetSchema>;
 
 /** Decoded row-group windows kept per open file. */
 const GROUP_CACHE_BYTES = 64 * 2 ** 20;
-/** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
-const WINDOW_BYTES = 16 * 2 ** 20;
 /** Rows per decode window when the file has an OffsetIndex: only the pages holding them are read. */
 const PAGE_WINDOW_ROWS = 512;
+/** Tunables (tests lower them to reach the paths on small files). */
+export const parquetReadConfig = {
+  /** Row groups smaller than this are decoded whole (cutting chunks saves little). */
+  prefixMinBytes: 4 * 2 ** 20,
+  /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
+  windowBytes: 16 * 2 ** 20,
+};
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;
 /** Column data handed to one decode at most (read into memory first). */
@@ -292,8 +299,9 @@ export class ParquetSource implements ScannableSource {
     const rows = this.groupStarts[g + 1] - this.groupStarts[g];
     if (hasOffsetIndex(this.meta.row_groups[g])) return Math.max(1, Math.min(rows, PAGE_WINDOW_ROWS));
     const bytes = Number(this.meta.row_groups[g].total_byte_size) || 0;
-    if (bytes <= WINDOW_BYTES) return Math.max(1, rows);
-    return Math.max(256, Math.ceil((rows * WINDOW_BYTES) / bytes));
+    const win = parquetReadConfig.windowBytes;
+    if (bytes <= win) return Math.max(1, rows);
+    return Math.max(256, Math.ceil((rows * win) / bytes));
   }
 
   /**
@@ -303,9 +311,34 @@ export class ParquetSource implements ScannableSource {
   private async decode(g: number, rowStart: number, rowEnd: number, columns?: string[]): Promise<DecodeResult> {
     this.checkGroup(g);
     const rg = this.meta.row_groups[g];
+    const rows = Math.max(1, Number(rg.num_rows));
+    // No OffsetIndex: cut the chunks after the pages that hold the rows (big groups only), and fall
+    // back to whole chunks when the cut turns out short.
+    if (rowEnd < rows && !hasOffsetIndex(rg, columns) && (Number(rg.total_byte_size) || 0) > parquetReadConfig.prefixMinBytes) {
+      const cuts = await prefixLengths(this.src, rg, rowEnd, columns);
+      if (cuts.size) {
+        try {
+          return await this.decodeWith(g, rowStart, rowEnd, columns, cuts);
+        } catch (err) {
+          if (!errorMessage(err).includes(PREFIX_SHORT)) throw err;
+        }
+      }
+    }
+    return this.decodeWith(g, rowStart, rowEnd, columns);
+  }
+
+  private async decodeWith(g: number, rowStart: number, rowEnd: number, columns?: string[], cuts?: Map<number, number>): Promise<DecodeResult> {
+    let rg = this.meta.row_groups[g];
+    if (cuts) {
+      rg = {
+        ...rg,
+        columns: rg.columns.map((c, k) => (cuts.has(k) ? { ...c, meta_data: { ...c.meta_data!, total_compressed_size: BigInt(cuts.get(k)!) } } : c)),
+      };
+    }
     let ranges: [number, number][] = [];
     let uncompressed = 0;
     const rows = Math.max(1, Number(rg.num_rows));
+    const cutShare = cuts?.size ? Math.min(1, (rowEnd + 1) / rows) : 1;
     // With an OffsetIndex only the pages holding the rows are read (and the decoder told to use it);
     // without one, whole column chunks (the decoder stops early on flat columns).
     const paged = (rowStart > 0 || rowEnd < rows) && hasOffsetIndex(rg, columns);
@@ -333,9 +366,9 @@ export class ParquetSource implements ScannableSource {
       pieces.push({ offset: a, bytes: buf });
     }
     const metadata: FileMetaData = { ...this.decodeMeta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
-    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces, specs: this.specs, useOffsetIndex: paged };
+    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces, specs: this.specs, useOffsetIndex: paged, prefix: !!cuts?.size };
     // Bound by what the window decodes: its share of the group's uncompressed bytes.
-    const share = Math.min(1, (paged ? rowEnd - rowStart : rowEnd) / rows);
+    const share = Math.min(1, (paged ? rowEnd - rowStart : rowEnd) / rows) * cutShare + (cuts?.size ? 0.05 : 0);
     return decodeIsolated(req, limitsFor(bytes, uncompressed * share));
   }
 

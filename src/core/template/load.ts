@@ -2,6 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import type { ChatMessage, TemplateSource } from './types';
 import { chooseTemplate, loadTemplateBundle, type TemplateBundle } from './discovery';
+import { parseExactJson } from './exactJson';
 
 export interface Prepared {
   bundle: TemplateBundle;
@@ -23,7 +24,7 @@ export async function readMessagesFile(file: string): Promise<{ messages: ChatMe
   const text = await fsp.readFile(file, 'utf8');
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseExactJson(text); // numbers as written: 21.0 stays a float, big ints stay exact
   } catch (e) {
     throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
   }
@@ -38,7 +39,7 @@ export async function readMessagesFile(file: string): Promise<{ messages: ChatMe
 export async function readJsonFile(file: string): Promise<unknown> {
   const text = await fsp.readFile(file, 'utf8');
   try {
-    return JSON.parse(text);
+    return parseExactJson(text);
   } catch (e) {
     throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
   }

@@ -4,6 +4,7 @@ import type { RenderOptions, RenderResult } from './types';
 import { compileTemplate, renderCompiled } from './jinja/compile';
 import { TemplateError } from './jinja/errors';
 import { pyStrip } from './jinja/pyformat';
+import { ExactNumber } from './exactJson';
 
 export { TemplateError } from './jinja/errors';
 export { compileTemplate } from './jinja/compile';
@@ -23,8 +24,16 @@ function aliasReasoning(m: Record<string, unknown>): Record<string, unknown> {
   return { thinking: r, ...m, reasoning_content: r };
 }
 
+/** A deep copy of JSON-like data that keeps ExactNumber (floats/ints as written) and Map objects. */
 function clone<T>(x: T): T {
-  return x === undefined ? x : (JSON.parse(JSON.stringify(x)) as T);
+  if (Array.isArray(x)) return x.map(clone) as T;
+  if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, clone(v)])) as T;
+  if (x && typeof x === 'object' && !(x instanceof ExactNumber)) {
+    const out: Record<string, unknown> = {};
+    for (const k in x) out[k] = clone((x as Record<string, unknown>)[k]);
+    return out as T;
+  }
+  return x;
 }
 
 /**

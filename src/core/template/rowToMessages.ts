@@ -1,6 +1,7 @@
 // Dataset rows → chat messages, mapped as LLaMA-Factory's dataset_info.json `columns` and `tags` say
 // (alpaca: instruction/input/output/system/history; sharegpt: conversations with from/value tags),
 // or detected from the row itself (OpenAI-style `messages`, sharegpt `conversations`, alpaca fields).
+import { parseExactJson } from './exactJson';
 import type { ChatMessage } from './types';
 
 /** One entry of LLaMA-Factory's dataset_info.json. */
@@ -33,7 +34,7 @@ function parseTools(v: unknown): unknown[] | undefined {
   if (Array.isArray(v)) return v;
   if (typeof v === 'string' && v.trim()) {
     try {
-      const t = JSON.parse(v) as unknown;
+      const t = parseExactJson(v);
       return Array.isArray(t) ? t : [t];
     } catch {
       return undefined;
@@ -83,7 +84,7 @@ function sharegpt(row: Record<string, unknown>, cols: Record<string, string>, ta
     if (tag === t.function_tag) {
       let call: unknown = content;
       try {
-        call = JSON.parse(content);
+        call = parseExactJson(content);
       } catch {
         /* keep the text */
       }

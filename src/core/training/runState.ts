@@ -1,7 +1,7 @@
 // Folds a run's training events into what the status bar, the progress notification and the
 // dashboard show. Pure (no vscode, no DOM): the host and the webview run the same code, and the
 // webview rebuilds the whole picture from the host's event history after a reload.
-import type { CheckpointEvent, ErrorEvent, FinishedEvent, StartedEvent, StepEvent, TrainEvent, WarningEvent } from '../../../protocol/trainEvents';
+import type { CheckpointEvent, ErrorEvent, FinishedEvent, LaunchEvent, StartedEvent, StepEvent, TrainEvent, WarningEvent } from '../../../protocol/trainEvents';
 
 export type RunPhase = 'idle' | 'starting' | 'running' | 'finished' | 'stopped' | 'error';
 
@@ -21,6 +21,8 @@ export interface RunSeries {
 
 export interface RunState {
   phase: RunPhase;
+  /** The engine that runs the config, why, and the process layout (the run's first event). */
+  launch?: LaunchEvent;
   started?: StartedEvent;
   last?: StepEvent;
   step: number;
@@ -44,6 +46,10 @@ export function newRunState(): RunState {
 /** Applies one event in place and returns the state. */
 export function applyEvent(s: RunState, ev: TrainEvent): RunState {
   switch (ev.type) {
+    case 'launch':
+      s.launch = ev;
+      if (s.phase === 'idle') s.phase = 'starting';
+      break;
     case 'started':
       // A resumed run continues the same curves; a started event after a finished one is a new segment.
       s.started = ev;
@@ -107,6 +113,25 @@ function dropStepsAfter(s: RunState, step: number): void {
   while (keep > 0 && x.step[keep - 1] > step) keep--;
   for (const k of Object.keys(x) as (keyof RunSeries)[]) x[k].length = keep;
   s.evals = s.evals.filter((e) => e.step <= step);
+}
+
+/** `transformers engine (the default) · LoRA · world size 4 on 2 nodes`; '' before the run says. */
+export function engineSummary(s: RunState): string {
+  const engine = s.started?.engine ?? s.launch?.engine;
+  if (!engine) return '';
+  const reason = s.started?.engine_reason ?? s.launch?.reason;
+  const parts = [`${engine} engine${reason ? ` (${reason})` : ''}`];
+  const tuning = s.started?.finetuning_type;
+  if (tuning) {
+    const label = tuning === 'lora' ? 'LoRA' : tuning;
+    const t = s.started?.trainable_params;
+    const n = s.started?.total_params;
+    parts.push(t !== undefined && n ? `${label}, ${((100 * t) / n).toFixed(2)}% of weights trained` : label);
+  }
+  const world = s.started?.world_size ?? s.launch?.world_size ?? 1;
+  const nodes = s.started?.nnodes ?? s.launch?.nnodes ?? 1;
+  parts.push(nodes > 1 ? `world size ${world} on ${nodes} nodes` : `world size ${world}`);
+  return parts.join(' · ');
 }
 
 /** Number of loss points received (what `#points-count` shows). */

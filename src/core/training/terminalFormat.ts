@@ -30,6 +30,10 @@ export interface FormatContext {
 /** One event → terminal lines (no line endings). */
 export function eventLines(ev: TrainEvent, ctx: FormatContext): string[] {
   switch (ev.type) {
+    case 'launch': {
+      const nodes = ev.nnodes && ev.nnodes > 1 ? ` on ${ev.nnodes} nodes` : '';
+      return [`Batchscope: ${ev.engine} engine (${ev.reason}), world size ${ev.world_size}${nodes}`];
+    }
     case 'started': {
       const resumed = ev.resumed_from ? `, resumed from ${ev.resumed_from}` : '';
       return [

@@ -11,6 +11,8 @@ export interface TrainerLog {
 }
 
 export function parseTrainerLog(text: string): TrainerLog {
+  const state = parseTrainerState(text);
+  if (state) return state;
   const events: TrainEvent[] = [];
   const skipped: TrainerLog['skipped'] = [];
   const lines = text.split(/\r?\n/);
@@ -26,6 +28,37 @@ export function parseTrainerLog(text: string): TrainerLog {
     if (lf) events.push(lf);
     else skipped.push({ line: i + 1, error: parsed.error });
   }
+  return { events, skipped };
+}
+
+/**
+ * transformers.Trainer's `trainer_state.json` (in every `checkpoint-N/`, and in output_dir after
+ * `save_state()`): its `log_history` holds `{loss, learning_rate, grad_norm, epoch, step}` and
+ * `{eval_loss, step}` entries. null when `text` is not such a file.
+ */
+export function parseTrainerState(text: string): TrainerLog | null {
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || !Array.isArray((o as { log_history?: unknown }).log_history)) return null;
+  const st = o as { log_history: unknown[]; max_steps?: unknown };
+  const total = typeof st.max_steps === 'number' ? st.max_steps : 0;
+  const events: TrainEvent[] = [];
+  const skipped: TrainerLog['skipped'] = [];
+  st.log_history.forEach((entry, i) => {
+    const h = entry as Record<string, unknown>;
+    if (typeof h !== 'object' || h === null || typeof h.step !== 'number') {
+      skipped.push({ line: i + 1, error: 'log_history entry without a step' });
+      return;
+    }
+    const lf = { ...h, current_steps: h.step, total_steps: total, lr: h.learning_rate };
+    if (!('loss' in h) && !('eval_loss' in h)) return; // the final train_runtime summary
+    const ev = fromLlamaFactory(JSON.stringify(lf));
+    if (ev) events.push(ev);
+  });
   return { events, skipped };
 }
 

@@ -1,6 +1,7 @@
 // What the chat template preview shows, computed without VS Code (unit-tested): the rendered text with
 // special tokens and trained spans, the token view through the tokenizer beside the template, the
 // error or lints, and where each problem sits in the document (a .jinja file or a JSON string).
+import { parseExactJson } from '../../core/template/exactJson';
 import type { TemplateChip, TemplateInputs, TemplatePreviewState } from '../../../protocol/webview';
 import type { ChatMessage, LintFinding, TemplateSource } from '../../core/template/types';
 import { chooseTemplate, loadTemplateBundle } from '../../core/template/discovery';
@@ -39,7 +40,7 @@ function parseJsonField<T>(name: string, text: string, check: (v: unknown) => v 
   if (!text.trim()) return undefined;
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseExactJson(text); // numbers as written (21.0 stays a float), as Python's json.loads reads them
   } catch (e) {
     throw new TemplateError({ message: `${name}: not valid JSON: ${(e as Error).message}`, kind: 'runtime' });
   }

@@ -76,16 +76,24 @@ export function renderCompiled(t: CompiledTemplate, { vars, now }: RenderVariabl
   } catch (e) {
     throw toTemplateError(e, t.source);
   }
-  return { text: st.root.text, spans: st.spans.map((sp) => ({ start: utf16Offset(st.root.text, sp.start), end: utf16Offset(st.root.text, sp.end) })) };
+  const text = st.root.text;
+  const at = utf16Offsets(text, st.spans.flatMap((sp) => [sp.start, sp.end]));
+  return { text, spans: st.spans.map((sp) => ({ start: at.get(sp.start)!, end: at.get(sp.end)! })) };
 }
 
-/** The UTF-16 offset of code point `cp` in `text` (past the end counts on in code units). */
-function utf16Offset(text: string, cp: number): number {
+/** UTF-16 offsets of code point positions in `text`, in one pass (past the end counts on in code units). */
+function utf16Offsets(text: string, cps: number[]): Map<number, number> {
+  const want = [...new Set(cps)].sort((a, b) => a - b);
+  const out = new Map<number, number>();
   let i = 0;
-  for (let n = 0; n < cp; n++) {
-    if (i >= text.length) return text.length + (cp - n);
-    const c = text.charCodeAt(i);
-    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+  let n = 0;
+  for (const cp of want) {
+    while (n < cp && i < text.length) {
+      const c = text.charCodeAt(i);
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+      n++;
+    }
+    out.set(cp, i + (cp - n));
   }
-  return i;
+  return out;
 }

@@ -2,7 +2,7 @@
 // error positioning shared by statements.ts and expressions.ts.
 import type { CharSpan } from '../types';
 import { TemplateRuntimeError } from './errors';
-import { pyEq, runtimeError, typeError } from './ops';
+import { codePointLength, pyEq, runtimeError, typeError } from './ops';
 import { type Kwargs, type RV, bool, fn, int, isUndef, undef } from './values';
 
 /** A variable scope (template, loop body, macro call, with block). */
@@ -19,13 +19,25 @@ export class Scope {
 }
 
 /** Where output goes: the template's own output (what jinja2 yields) or a buffer (macro, set block …). */
-export interface Sink {
-  text: string;
+export class Sink {
+  private parts: string[] = [];
+  /** Code points written so far, counted as they come (the root's span starts need it, cheaply). */
+  codePoints = 0;
+  constructor(private readonly countCodePoints = false) {}
+  write(s: string): void {
+    if (!s) return;
+    this.parts.push(s);
+    if (this.countCodePoints) this.codePoints += codePointLength(s);
+  }
+  get text(): string {
+    if (this.parts.length > 1) this.parts = [this.parts.join('')];
+    return this.parts[0] ?? '';
+  }
 }
 
 export class RenderState {
   /** What the template has yielded so far: AssistantTracker measures span starts against it. */
-  readonly root: Sink = { text: '' };
+  readonly root = new Sink(true);
   /** `{% generation %}` spans, innermost first (as AssistantTracker appends them), in code points. */
   readonly spans: CharSpan[] = [];
 }

@@ -7,7 +7,7 @@ import { TemplateRuntimeError } from './errors';
 import { applyFilter, callValue, evalArgs, evaluate } from './expressions';
 import { codePointLength, pyIter, typeError } from './ops';
 import { pyStr } from './pyformat';
-import { LoopBreak, LoopContinue, LoopState, type RenderState, Scope, type Sink, loopValue, positioned } from './runtime';
+import { LoopBreak, LoopContinue, LoopState, type RenderState, Scope, Sink, loopValue, positioned } from './runtime';
 import { type RV, dict, fn, isNamespace, str, truthy, tuple, undef } from './values';
 
 export function renderBody(nodes: Stmt[], scope: Scope, out: Sink, st: RenderState): void {
@@ -18,8 +18,8 @@ function renderStmt(node: Stmt, scope: Scope, out: Sink, st: RenderState): void 
   switch (node.kind) {
     case 'Output':
       for (const item of node.items) {
-        if (item.kind === 'Data') out.text += item.text;
-        else out.text += positioned(item.pos, () => pyStr(evaluate(item, scope)));
+        if (item.kind === 'Data') out.write(item.text);
+        else out.write(positioned(item.pos, () => pyStr(evaluate(item, scope))));
       }
       return;
     case 'If': {
@@ -31,15 +31,15 @@ function renderStmt(node: Stmt, scope: Scope, out: Sink, st: RenderState): void 
       const iterable = evaluate(node.iter, scope);
       if (!node.recursive) return renderLoop(node, iterable, scope, out, st, 0);
       // jinja2 compiles a recursive loop into a buffered function.
-      const buf: Sink = { text: '' };
+      const buf = new Sink();
       renderLoop(node, iterable, scope, buf, st, 0);
-      out.text += buf.text;
+      out.write(buf.text);
       return;
     }
     case 'Assign':
       return assign(node.target, evaluate(node.expr, scope), scope);
     case 'AssignBlock': {
-      const buf: Sink = { text: '' };
+      const buf = new Sink();
       renderBody(node.body, scope, buf, st);
       const value = node.filter ? filterChain(node.filter, str(buf.text), scope) : str(buf.text);
       return assign(node.target, value, scope);
@@ -52,13 +52,13 @@ function renderStmt(node: Stmt, scope: Scope, out: Sink, st: RenderState): void 
       const callee = evaluate(call.callee, scope);
       const [args, kw] = evalArgs(call, scope);
       kw.set('caller', macro('caller', node.params, node.defaults, node.body, scope, st));
-      out.text += pyStr(callValue(callee, args, kw));
+      out.write(pyStr(callValue(callee, args, kw)));
       return;
     }
     case 'FilterBlock': {
-      const buf: Sink = { text: '' };
+      const buf = new Sink();
       renderBody(node.body, scope, buf, st);
-      out.text += pyStr(filterChain(node.filter, str(buf.text), scope));
+      out.write(pyStr(filterChain(node.filter, str(buf.text), scope)));
       return;
     }
     case 'With': {
@@ -74,12 +74,12 @@ function renderStmt(node: Stmt, scope: Scope, out: Sink, st: RenderState): void 
     case 'Generation': {
       // AssistantTracker: the body renders through caller(); the span starts at what the template has
       // yielded so far, which inside a macro or a set block is not where the text ends up.
-      const buf: Sink = { text: '' };
+      const buf = new Sink();
       renderBody(node.body, scope, buf, st);
       // Python measures in code points; compile.ts maps them to UTF-16 offsets into the final text.
-      const start = codePointLength(st.root.text);
+      const start = st.root.codePoints;
       st.spans.push({ start, end: start + codePointLength(buf.text) });
-      out.text += buf.text;
+      out.write(buf.text);
       return;
     }
   }
@@ -130,7 +130,7 @@ function renderLoop(node: Stmt & { kind: 'For' }, iterable: RV, scope: Scope, ou
   if (!items.length) return renderBody(node.else, new Scope(scope), out, st);
   const recurse = node.recursive
     ? (it: RV): RV => {
-        const buf: Sink = { text: '' };
+        const buf = new Sink();
         renderLoop(node, it, scope, buf, st, depth0 + 1);
         return str(buf.text);
       }
@@ -181,10 +181,8 @@ function macro(name: string, params: string[], defaults: Expr[], body: Stmt[], d
     const kwargs = new Map(kw);
     params.forEach((p, i) => {
       let value: RV;
-      if (i < args.length) {
-        if (kwargs.has(p)) throw typeError(`macro '${name}' got multiple values for argument '${p}'`);
-        value = args[i];
-      } else if (kwargs.has(p)) {
+      if (i < args.length) value = args[i];
+      else if (kwargs.has(p)) {
         value = kwargs.get(p)!;
         kwargs.delete(p);
       } else if (i >= firstDefault) value = evaluate(defaults[i - firstDefault], sc);
@@ -203,7 +201,7 @@ function macro(name: string, params: string[], defaults: Expr[], body: Stmt[], d
     }
     if (kwargs.size && !used.has('kwargs')) throw typeError(`macro '${name}' takes no keyword argument '${kwargs.keys().next().value}'`);
     sc.vars.set('kwargs', dict(kwargs));
-    const buf: Sink = { text: '' };
+    const buf = new Sink();
     renderBody(body, sc, buf, st);
     return str(buf.text);
   }, name);

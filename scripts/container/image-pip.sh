@@ -1,0 +1,11 @@
+#!/bin/sh
+# Build step 2, run inside the step-1 image: the pinned Python stack that works with torch 1.13
+# (runtime/requirements-torch113.txt, the project's oldest supported stack) in /opt/venv.
+set -eu
+python3 -m venv --system-site-packages /opt/venv
+/opt/venv/bin/pip install --quiet --no-cache-dir --disable-pip-version-check -r /tmp/build/requirements.txt
+# transformers' Trainer needs accelerate >= 0.26; 0.34 is the last line that still takes torch 1.13.
+/opt/venv/bin/python -c "import accelerate" 2>/dev/null ||
+  /opt/venv/bin/pip install --quiet --no-cache-dir --disable-pip-version-check "accelerate==0.34.2"
+/opt/venv/bin/python -c "import torch, transformers, datasets, accelerate; print('image python:', torch.__version__, transformers.__version__, datasets.__version__, accelerate.__version__)"
+rm -rf /root/.cache
