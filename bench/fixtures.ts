@@ -14,8 +14,12 @@ export function ensureFixtures(...rel: string[]): string[] {
   const paths = rel.map((r) => join(FIXTURES, r));
   if (paths.some((p) => !existsSync(p))) {
     console.error(`building the test fixtures into ${FIXTURES} (bash scripts/fixtures.sh; once, about a minute) …`);
-    const r = spawnSync('bash', ['scripts/fixtures.sh', FIXTURES], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0) throw new Error(`scripts/fixtures.sh failed (exit ${r.status}); run bash scripts/setup.sh first`);
+    const r = spawnSync('bash', ['scripts/fixtures.sh', FIXTURES], {
+      cwd: REPO,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0)
+      throw new Error(`scripts/fixtures.sh failed (exit ${r.status}); run bash scripts/setup.sh first`);
     const missing = paths.filter((p) => !existsSync(p));
     if (missing.length) throw new Error(`scripts/fixtures.sh did not build ${missing.join(', ')}`);
   }

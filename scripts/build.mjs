@@ -41,7 +41,7 @@ const targets = [
 ];
 
 // One bundle per panel. Each webview loads only dist/webview/<name>.js (+ .css if it imports CSS).
-for (const name of ['dataset', 'template', 'training', 'safetensors']) {
+for (const name of ['dataset', 'template', 'training', 'safetensors', 'templateDiff']) {
   const entry = `webview/${name}/main.ts`;
   if (!existsSync(entry)) continue;
   targets.push({

@@ -17,8 +17,8 @@ check eslint node_modules/.bin/eslint --cache --cache-location node_modules/.cac
 check prettier node_modules/.bin/prettier --check --cache --log-level=warn .
 RUFF=.venv/bin/ruff
 if [ -x "$RUFF" ]; then
-  check 'ruff check' "$RUFF" check --quiet runtime
-  check 'ruff format' "$RUFF" format --check --quiet runtime
+  check 'ruff check' "$RUFF" check --output-format=concise runtime
+  check 'ruff format' "$RUFF" format --check --output-format=concise runtime
 else
   echo "ruff is not installed in .venv: run bash scripts/setup.sh (runtime/requirements-dev.txt lists it)"
   failed+=(ruff)

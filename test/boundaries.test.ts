@@ -74,7 +74,10 @@ test('every import in src/, protocol/ and webview/ keeps to its folder’s rule'
       for (const p of check(file, spec)) found.push(`${file}: '${spec}': ${p}`);
     }
   }
-  assert.ok(files.length > 50 && seen > 200, `scanned ${files.length} files, ${seen} imports: the scan found too little`);
+  assert.ok(
+    files.length > 50 && seen > 200,
+    `scanned ${files.length} files, ${seen} imports: the scan found too little`,
+  );
   assert.deepEqual(found, [], `import boundary violations:\n${found.join('\n')}`);
 });
 
@@ -98,7 +101,8 @@ test('the checker flags each kind of crossing and passes the allowed ones', () =
     ['webview/dataset/main.ts', 'path'],
     ['webview/dataset/main.ts', 'vscode'],
   ];
-  for (const [file, spec] of bad) assert.notDeepEqual(check(file, spec), [], `${file} importing '${spec}' should be flagged`);
+  for (const [file, spec] of bad)
+    assert.notDeepEqual(check(file, spec), [], `${file} importing '${spec}' should be flagged`);
 
   const good: [string, string][] = [
     ['src/vscode/dataset.ts', 'vscode'],

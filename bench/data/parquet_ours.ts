@@ -35,6 +35,7 @@ async function main() {
   const timer = setInterval(() => (peak = Math.max(peak, treeRssKb())), 10);
   const t0 = performance.now();
   const src = await openDataset(path);
+  const openMs = performance.now() - t0;
   let row = 0;
   if (op === 'jump') {
     let seed = 1;
@@ -46,6 +47,6 @@ async function main() {
   clearInterval(timer);
   if (rows.some((r) => r.error)) throw new Error(rows.find((r) => r.error)!.error!.message);
   await src.close();
-  console.log(JSON.stringify({ ms, peakRssMB: peak / 1024, rows: src.numRows }));
+  console.log(JSON.stringify({ ms, openMs, peakRssMB: peak / 1024, rows: src.numRows }));
 }
 void main();

@@ -1,5 +1,7 @@
-"""bench/train.sh: the runtime's training throughput vs a plain torch loop (plain_loop.py), same
-model, data and settings, run alternately in the same invocation. Prints a table.
+"""bench/train.sh: steps/s of each engine under Batchscope vs the same engine run bare, alternately in one
+invocation: the transformers engine vs a plain transformers.Trainer script (plain_trainer.py), and, when
+.venv-llamafactory exists, `batchscope_runtime train` vs `llamafactory-cli train` on one LoRA config.
+Steps/s is the Trainer's own train_steps_per_second (train_results.json) in every case. Prints a table.
 
 CPU mode (default): the tiny fixture-sized model. GPU mode (--gpu --model-size 0.5b): a ~0.5B
 random Llama-style model at bf16 autocast, longer sequences, tokens/s and data wait for both."""
@@ -42,38 +44,60 @@ def make_data(n, words):
     return path
 
 
+def steps_per_s(out):
+    return json.loads((Path(out) / "train_results.json").read_text())["train_steps_per_second"]
+
+
 def run_runtime(model, data, a):
     cfg = DATA / "bench.yaml"
-    out = DATA / "out"
+    out = DATA / "out-batchscope"
     cfg.write_text("\n".join([
         "model_name_or_path: %s" % model, "dataset: %s" % data.stem, "dataset_dir: %s" % DATA,
+        "finetuning_type: %s" % a.finetuning, "lora_target: all", "lora_rank: 8",
         "cutoff_len: %d" % a.cutoff, "per_device_train_batch_size: %d" % a.batch, "learning_rate: 1.0e-4",
-        "lr_scheduler_type: linear", "max_steps: %d" % a.steps, "logging_steps: 1", "save_steps: 0",
+        "max_steps: %d" % a.steps, "logging_steps: 1", "save_strategy: 'no'",
         "output_dir: %s" % out, "bf16: %s" % ("true" if a.gpu else "false"), "seed: 42",
         "dataloader_num_workers: %d" % a.workers, ""]))
-    env = dict(os.environ, PYTHONPATH=str(REPO / "runtime"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO / "runtime"), os.environ.get("PYTHONPATH")])))
     r = subprocess.run([PY, "-m", "batchscope_runtime", "train", str(cfg)], env=env, capture_output=True, text=True)
     if r.returncode:
         sys.exit("runtime failed:\n" + r.stderr[-3000:])
     steps = [e for e in map(json.loads, r.stdout.splitlines()) if e["type"] == "step"]
-    measured = [e for e in steps if e["step"] > a.warmup]
-    # Wall clock from the event of step `warmup` to the event of the last step (logging_steps: 1,
-    # so the cost of writing events is inside the window), like the plain loop's window.
-    start = next(e for e in steps if e["step"] == a.warmup)
-    wall = steps[-1]["time"] - start["time"]
-    tokens = sum(e["tokens_per_s"] * e["step_ms"] / 1000.0 for e in measured)
-    return {"steps_per_s": len(measured) / wall, "tokens_per_s": tokens / wall,
-            "data_wait_ms": statistics.mean(e["data_wait_ms"] for e in measured), "final_loss": steps[-1]["loss"]}
+    peak = max((e["gpu_mem_allocated"] or 0) for e in steps)
+    return {"steps_per_s": steps_per_s(out), "data_wait_ms": statistics.mean(e["data_wait_ms"] for e in steps),
+            "data_wait_share": statistics.mean(e["data_wait_ms"] / e["step_ms"] for e in steps[1:] or steps),
+            "tokens_per_s": statistics.median(e["tokens_per_s"] for e in steps[1:] or steps), "peak_mem": peak}
 
 
 def run_plain(model, data, a):
-    cmd = [PY, str(Path(__file__).parent / "plain_loop.py"), "--model", str(model), "--data", str(data),
-           "--cutoff", str(a.cutoff), "--batch", str(a.batch), "--steps", str(a.steps), "--warmup", str(a.warmup),
-           "--workers", str(a.workers)] + (["--bf16"] if a.gpu else [])
+    out = DATA / "out-plain"
+    cmd = [PY, str(Path(__file__).parent / "plain_trainer.py"), "--model", str(model), "--data", str(data),
+           "--out", str(out), "--cutoff", str(a.cutoff), "--batch", str(a.batch), "--steps", str(a.steps),
+           "--workers", str(a.workers)] + (["--bf16"] if a.gpu else []) + (["--lora"] if a.finetuning == "lora" else [])
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
-        sys.exit("plain loop failed:\n" + r.stderr[-3000:])
-    return json.loads(r.stdout.strip().splitlines()[-1])
+        sys.exit("plain Trainer failed:\n" + r.stderr[-3000:])
+    return {"steps_per_s": steps_per_s(out), "data_wait_ms": None}
+
+
+def run_llamafactory(model, data, a, through_batchscope):
+    """LLaMA-Factory's LoRA example settings on the same data, bare (llamafactory-cli) or under Batchscope."""
+    lf = REPO / ".venv-llamafactory" / "bin"
+    out = DATA / ("out-lf-" + ("batchscope" if through_batchscope else "cli"))
+    cfg = DATA / ("lf-%s.yaml" % ("batchscope" if through_batchscope else "cli"))
+    cfg.write_text("\n".join([
+        "model_name_or_path: %s" % model, "stage: sft", "do_train: true", "finetuning_type: lora", "lora_target: all",
+        "dataset: %s" % data.stem, "dataset_dir: %s" % DATA, "template: qwen", "cutoff_len: %d" % a.cutoff,
+        "per_device_train_batch_size: %d" % a.batch, "learning_rate: 1.0e-4", "max_steps: %d" % a.steps,
+        "logging_steps: 1", "save_strategy: 'no'", "output_dir: %s" % out, "overwrite_output_dir: true",
+        "bf16: %s" % ("true" if a.gpu else "false"), "report_to: none", "seed: 42", ""]))
+    env = dict(os.environ, PYTHONPATH=str(REPO / "runtime"), HF_HUB_OFFLINE="1", DISABLE_VERSION_CHECK="1")
+    cmd = ([str(lf / "python"), "-m", "batchscope_runtime", "train", str(cfg)] if through_batchscope
+           else [str(lf / "llamafactory-cli"), "train", str(cfg)])
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit("llamafactory run failed:\n" + r.stderr[-3000:])
+    return {"steps_per_s": steps_per_s(out), "data_wait_ms": None}
 
 
 def main():
@@ -81,14 +105,15 @@ def main():
     p.add_argument("--gpu", action="store_true")
     p.add_argument("--model-size", default=None, choices=["tiny", "small", "0.5b"])
     p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--no-llamafactory", action="store_true", help="skip the llamafactory pair")
+    p.add_argument("--finetuning", default="full", choices=["full", "lora"], help="the transformers pair's finetuning_type")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--cutoff", type=int, default=None)
     p.add_argument("--workers", type=int, default=None)
     a = p.parse_args()
     size = a.model_size or ("0.5b" if a.gpu else "tiny")
-    a.steps = a.steps or (60 if a.gpu else 110)
+    a.steps = a.steps or (60 if a.gpu else 60)
     a.batch = a.batch or (8 if a.gpu else 4)
     a.cutoff = a.cutoff or (1024 if a.gpu else 128)
     a.workers = a.workers if a.workers is not None else (2 if a.gpu else 0)
@@ -101,29 +126,34 @@ def main():
         os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = make_model(size)
     data = make_data(512, 700 if a.gpu else 40)
-    ours, plain = [], []
+    lf = (REPO / ".venv-llamafactory" / "bin" / "llamafactory-cli").exists() and not a.no_llamafactory
+    ours, plain, lf_ours, lf_cli = [], [], [], []
     for _ in range(a.repeats):  # alternate so drift in machine load hits both
         plain.append(run_plain(model, data, a))
         ours.append(run_runtime(model, data, a))
-    med = lambda rs, k: statistics.median(r[k] for r in rs)
+        if lf:
+            lf_cli.append(run_llamafactory(model, data, a, False))
+            lf_ours.append(run_llamafactory(model, data, a, True))
+    med = lambda rs: statistics.median(r["steps_per_s"] for r in rs)  # noqa: E731
     device = "GPU" if a.gpu else "CPU"
     if a.gpu:
         import torch
 
         device = torch.cuda.get_device_name(0)
-    print("\nbench/train: %s, model %s, batch %d, cutoff_len %d, %d measured steps x %d repeats (median), "
-          "OMP_NUM_THREADS=%s\n" % (device, size, a.batch, a.cutoff, a.steps - a.warmup, a.repeats,
-                                   os.environ.get("OMP_NUM_THREADS", "unset")))
-    rows = [("steps/s", "steps_per_s", "%.2f"), ("tokens/s", "tokens_per_s", "%.0f"), ("data wait ms/step", "data_wait_ms", "%.2f")]
-    print("| metric | batchscope runtime | plain torch loop | ratio (runtime/plain) |")
-    print("|---|---|---|---|")
-    for label, key, fmt in rows:
-        o, pl = med(ours, key), med(plain, key)
-        print("| %s | %s | %s | %s |" % (label, fmt % o, fmt % pl, ("%.3f" % (o / pl)) if pl else "n/a"))
-    overhead = (1 - med(ours, "steps_per_s") / med(plain, "steps_per_s")) * 100
-    print("\noverhead (steps/s): %.1f%% (target <= 2%%)" % overhead)
-    print("all runs steps/s: runtime %s, plain %s" % ([round(r["steps_per_s"], 2) for r in ours],
-                                                       [round(r["steps_per_s"], 2) for r in plain]))
+    print("\nbench/train: %s, model %s, batch %d, cutoff_len %d, %d steps x %d repeats (median), OMP_NUM_THREADS=%s\n"
+          % (device, size, a.batch, a.cutoff, a.steps, a.repeats, os.environ.get("OMP_NUM_THREADS", "unset")))
+    print("| engine | under Batchscope (steps/s) | bare (steps/s) | ratio | overhead |")
+    print("|---|---|---|---|---|")
+    pairs = [("transformers (%s) vs plain Trainer" % a.finetuning, ours, plain)]
+    if lf:
+        pairs.append(("llamafactory (LoRA) vs llamafactory-cli", lf_ours, lf_cli))
+    for label, o, b in pairs:
+        print("| %s | %.3f | %.3f | %.3f | %.1f%% |" % (label, med(o), med(b), med(o) / med(b), (1 - med(o) / med(b)) * 100))
+    print("\ndata wait under Batchscope: %.2f ms/step (median), %.2f%% of step time; tokens/s %.0f; peak GPU memory %.2f GiB"
+          % (statistics.median(r["data_wait_ms"] for r in ours), 100 * statistics.median(r["data_wait_share"] for r in ours),
+             statistics.median(r["tokens_per_s"] for r in ours), max(r["peak_mem"] for r in ours) / 2 ** 30))
+    print("all runs steps/s: batchscope %s, plain %s" % ([round(r["steps_per_s"], 3) for r in ours],
+                                                          [round(r["steps_per_s"], 3) for r in plain]))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 driven through protocol/debug-protocol.md by a small Python client (debug_client.py)."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -157,6 +158,51 @@ def test_worker_killed_reports_worker_died_and_controller_outlives_the_main_proc
         # The main process is gone; the controller still answers.
         assert isinstance(c.request("threads")["threads"], list)
         assert c.request("recentBatches")["batches"]
+    finally:
+        c.close()
+    assert job.wait() != 0
+
+
+def _state(pid):
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:].split()[0].decode()
+    except (OSError, ValueError):
+        return None
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc to see the program become a zombie")
+def test_worker_died_is_reported_when_the_main_process_is_gone_before_the_controller_reads():
+    # The race behind the flaky worker_died tests, forced: the controller (the launcher) is stopped
+    # while worker 1 dies and the main process raises, says bye and exits, so nobody is left to
+    # answer a probe when the controller reads the worker's EOF. The main's bye must carry the status.
+    job = Job(["--workers", 2, "--size", 32, "--sleep-at", 12, "--sleep-s", 3, "--kill-at", 13], linger=10)
+    c = job.client()
+    try:
+        c.request("setExceptionBreakpoints", filters=["worker_died"])
+        c.request("configurationDone")
+        deadline = time.monotonic() + 120
+        while True:  # both workers connected (a worker cannot connect to a stopped controller)
+            threads = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
+            if {1, 100, 101} <= set(threads) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert {1, 100, 101} <= set(threads), threads
+        program = int(threads[1].split("pid ")[1].split(")")[0])
+        os.kill(job.proc.pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 120
+            while _state(program) not in ("Z", None) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _state(program) in ("Z", None), "the program did not end while the controller was stopped"
+        finally:
+            os.kill(job.proc.pid, signal.SIGCONT)
+        st = c.stopped(timeout=60)
+        assert st["text"] == "worker_died" and st["threadId"] == 101 and st["batch"]["index"] == 3
+        assert "SIGKILL" in c.request("exceptionInfo", threadId=101)["description"]
+        c.request("continue", threadId=101)
+        assert c.wait_event("exited", timeout=60)["exitCode"] not in (0, None)
     finally:
         c.close()
     assert job.wait() != 0

@@ -227,6 +227,38 @@ def test_hooks_stage_is_a_no_op_without_a_session():
     assert hooks.install_from_env() is None
 
 
+@pytest.mark.skipif(not hasattr(os, "waitid"), reason="os.waitid (Linux)")
+def test_worker_exit_status_is_read_without_reaping_and_outlives_the_reap():
+    import multiprocessing
+    import signal
+
+    a = agent_core.Agent("main")  # not connected: only its worker bookkeeping is used
+    exits = a.worker_exits
+    ctx = multiprocessing.get_context("fork")
+    killed = ctx.Process(target=time.sleep, args=(60,), daemon=True)
+    normal = ctx.Process(target=time.sleep, args=(0,), daemon=True)
+    killed.start()
+    normal.start()
+    exits.track([killed, normal])
+    try:
+        assert exits.status(killed.pid)["unknown"]  # still running
+        os.kill(killed.pid, signal.SIGKILL)
+        st = exits.status(killed.pid, wait_s=30)  # waits for the exit itself, however late it comes
+        assert st == {"pid": killed.pid, "signal": "SIGKILL", "exitCode": None}
+        assert exits.status(normal.pid, wait_s=30) == {"pid": normal.pid, "signal": None, "exitCode": 0}
+        assert exits.ended() == sorted([st, exits.status(normal.pid)], key=lambda x: x["pid"])
+        # Nothing was reaped: the zombie is still there for torch's SIGCHLD handler to read.
+        assert os.waitid(os.P_PID, killed.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT).si_pid == killed.pid
+        killed.join(10)  # what torch's shutdown does
+        assert killed.exitcode == -signal.SIGKILL
+        assert exits.status(killed.pid) == st  # multiprocessing's record, after the reap
+    finally:
+        for p in (killed, normal):
+            if p.is_alive():
+                p.kill()
+            p.join(10)
+
+
 def test_launcher_rejects_bad_usage():
     env = dict(os.environ, PYTHONPATH=str(RUNTIME))
     env.pop("BATCHSCOPE_SECRET", None)

@@ -3,3 +3,5 @@
 export { computePreview, DEFAULT_INPUTS } from '../panels/template/previewModel';
 export { findTokenizerFor } from '../core/tokens/tokenizer';
 export { TemplatePreviewSession } from '../panels/template/session';
+export { TemplateDiffSession, SAMPLE_CONVERSATION } from '../panels/templateDiff/session';
+export { loadTokenizer } from '../core/tokens/tokenizer';

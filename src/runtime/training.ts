@@ -150,3 +150,23 @@ export function resumeTraining(options: StartTrainingOptions, checkpoint?: strin
   overrides.push(`resume_from_checkpoint=${checkpoint ?? 'true'}`);
   return new TrainingRun({ ...options, overrides });
 }
+
+/**
+ * `python -m batchscope_runtime preview CONFIG --n N --out FILE`: the first N samples as the chosen
+ * engine feeds them (tokens, labels) plus truncated/dropped counts, one JSON object per line in FILE.
+ * Resolves with the exit code and stderr (a config error is a `batchscope: error: FILE:LINE:COL:` line).
+ */
+export function previewTrainingData(options: { python: string; config: string; n: number; out: string; runtimeDir?: string }): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawnRuntime(options.python, ['preview', options.config, '--n', String(options.n), '--out', options.out], {
+      cwd: path.dirname(options.config),
+      runtimeDir: options.runtimeDir,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stdout?.resume();
+    child.stdin?.end();
+    child.on('error', (e) => resolve({ code: null, stderr: `${stderr}${e.message}` }));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}

@@ -9,6 +9,7 @@ export const TRUST_GATED_COMMANDS: Readonly<Record<string, string>> = {
   'batchscope.startTraining': 'Training',
   'batchscope.resumeTraining': 'Training',
   'batchscope.runDoctor': 'The doctor',
+  'batchscope.previewTrainingData': 'Preview Training Data',
   'batchscope.debugDataLoader': 'The DataLoader debugger',
 };
 

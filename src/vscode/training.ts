@@ -10,6 +10,7 @@ import { offerInstall, PythonEnv } from './pythonEnv';
 import { RunManager } from '../runtime/runManager';
 import { makeTrainTask, TASK_TYPE, TrainTaskProvider, type TaskDeps, type TrainTaskDefinition } from './trainTask';
 import { TrainingStatus } from './trainingStatus';
+import { registerPreviewTrainingData } from './previewTrainingData';
 import { requireTrust } from './trust';
 import { UntrustedWorkspaceError } from '../runtime/trust';
 
@@ -75,6 +76,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       }
     }
   };
+  registerPreviewTrainingData(context, env, pickConfig);
 
   context.subscriptions.push(
     output,

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, REPO, UI_TIMEOUT, type Session } from '../e2e/harness';
-import { checkCollatedBatch, functionBreakpoint } from './debug-views';
+import { attachConfig, checkCollatedBatch, functionBreakpoint } from './debug-views';
 import { CPY, CTRL_PORT, ROOT, background, bgLog, existsIn, sh, startRemote, until, type Background } from './lane';
 
 let s: Session;
@@ -19,6 +19,8 @@ before(async () => {
   s = await startRemote({
     name: 'attach',
     copy: { 'loader_job.py': join(JOB, 'loader_job.py'), 'debug_data.py': join(JOB, 'debug_data.py'), tokenizer: join(FIXTURES, 'tokenizer') },
+    // Port and secret are filled in once the job listens.
+    write: { '.vscode/launch.json': attachConfig(0, '') },
     viewport: { width: 1280, height: 1000 },
   });
 });
@@ -44,13 +46,7 @@ test('attach to a job started in the container with BATCHSCOPE_LISTEN; detach; t
   const session = JSON.parse(sh(`cat ${SESSION_FILE}`).stdout) as { port: number; secret: string };
   assert.equal(session.port, CTRL_PORT);
 
-  const launch = {
-    version: '0.2.0',
-    configurations: [
-      { type: 'batchscope', request: 'attach', name: 'Attach DataLoader', host: '127.0.0.1', port: session.port, secret: session.secret, tokenizer: '${workspaceFolder}/tokenizer' },
-    ],
-  };
-  sh(`cat > ${WS}/.vscode/launch.json`, { input: JSON.stringify(launch, null, 2) });
+  sh(`cat > ${WS}/.vscode/launch.json`, { input: attachConfig(session.port, session.secret) });
   await s.command('Debug: Start Debugging');
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-continue').waitFor({ timeout: 180_000 });
   await s.screenshot('attached-stopped-at-collate');

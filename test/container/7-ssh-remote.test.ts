@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURES, REPO, UI_TIMEOUT, type Session } from '../e2e/harness';
-import { checkCollatedBatch, functionBreakpoint } from './debug-views';
+import { attachConfig, checkCollatedBatch, functionBreakpoint } from './debug-views';
 import { CPY, CTRL_PORT, ROOT, background, bgLog, copyIn, put, sh, startRemote, until, type Background } from './lane';
 
 let s: Session;
@@ -48,6 +48,9 @@ before(async () => {
   s = await startRemote({
     name: 'ssh',
     copy: { 'debug_data.py': join(JOB, 'debug_data.py'), tokenizer: join(FIXTURES, 'tokenizer') },
+    // A launch.json from the start: without one (and no Python file) Run and Debug shows only its
+    // welcome view, with no Breakpoints pane. The port and secret are filled in once the job listens.
+    write: { '.vscode/launch.json': attachConfig(0, '') },
     viewport: { width: 1280, height: 1000 },
   });
 });
@@ -72,13 +75,7 @@ test('attach through ssh -N -L to a job on an SSH-only node; detach; the job fin
   tunnel = background('tunnel', `exec ${SSH} -N -o ExitOnForwardFailure=yes -L ${LOCAL_PORT}:127.0.0.1:${session.port} root@${ip}`);
   await until('the tunnel to listen', 30_000, () => sh(`cat /proc/net/tcp`).stdout.includes(`0100007F:${LOCAL_PORT.toString(16).toUpperCase()} `));
 
-  const launch = {
-    version: '0.2.0',
-    configurations: [
-      { type: 'batchscope', request: 'attach', name: 'Attach through ssh -L', host: '127.0.0.1', port: LOCAL_PORT, secret: session.secret, tokenizer: '${workspaceFolder}/tokenizer' },
-    ],
-  };
-  sh(`cat > ${WS}/.vscode/launch.json`, { input: JSON.stringify(launch, null, 2) });
+  sh(`cat > ${WS}/.vscode/launch.json`, { input: attachConfig(LOCAL_PORT, session.secret) });
   await s.command('Debug: Start Debugging');
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-continue').waitFor({ timeout: 180_000 });
   await s.screenshot('stopped-at-collate-over-ssh');

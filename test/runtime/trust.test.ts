@@ -39,10 +39,11 @@ test('every gated command is contributed, and its handler asks requireTrust befo
   const contributed = new Set((pkg.contributes.commands as { command: string }[]).map((c) => c.command));
   for (const [command, action] of Object.entries(TRUST_GATED_COMMANDS)) {
     assert.ok(contributed.has(command), `${command} is contributed`);
-    const file = Object.entries(glue).find(([, src]) => src.includes(`registerCommand('${command}'`));
+    const file = Object.entries(glue).find(([, src]) => src.includes(`registerCommand('${command}'`) || src.includes(`const COMMAND = '${command}';`));
     assert.ok(file, `${command} is registered in src/vscode`);
     const src = file[1];
-    const body = src.slice(src.indexOf(`registerCommand('${command}'`));
+    const at = src.includes(`registerCommand('${command}'`) ? src.indexOf(`registerCommand('${command}'`) : src.indexOf('registerCommand(COMMAND');
+    const body = src.slice(at);
     const firstStatement = body.split('\n')[1].trim();
     const usesConstant = firstStatement === 'if (!requireTrust(ACTION)) return;' && src.includes(`const ACTION = '${action}';`);
     assert.ok(usesConstant || firstStatement === `if (!requireTrust('${action}')) return;`, `${command} in ${file[0]}: ${firstStatement}`);

@@ -1,10 +1,10 @@
 // Event history → chart series, status/ETA text, resume handling, trainer_log.jsonl restore.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CheckpointEvent, StartedEvent, StepEvent, TrainEvent } from '../../protocol/trainEvents';
+import type { CheckpointEvent, LaunchEvent, StartedEvent, StepEvent, TrainEvent } from '../../protocol/trainEvents';
 import { validateEvent } from '../../protocol/trainEvents';
-import { dataWaitShare, foldEvents, formatEta, formatLoss, latestCheckpoint, lossPointCount, newRunState, percentDone, statusText } from '../../src/core/training/runState';
-import { checkpointEvents, parseClock, parseTrainerLog } from '../../src/core/training/trainerLog';
+import { dataWaitShare, engineSummary, foldEvents, formatEta, formatLoss, latestCheckpoint, lossPointCount, newRunState, percentDone, statusText } from '../../src/core/training/runState';
+import { checkpointEvents, parseClock, parseTrainerLog, parseTrainerState } from '../../src/core/training/trainerLog';
 import { isResume } from '../../src/runtime/runManager';
 
 function started(over: Partial<StartedEvent> = {}): StartedEvent {
@@ -113,4 +113,37 @@ test('checkpoint-N folders become checkpoint events in step order (restore after
   const evs = checkpointEvents('/ws/out/', ['checkpoint-20', 'trainer_log.jsonl', 'checkpoint-5', 'checkpoint-x']);
   assert.deepEqual(evs.map((e) => (e.type === 'checkpoint' ? [e.step, e.path] : null)), [[5, '/ws/out/checkpoint-5'], [20, '/ws/out/checkpoint-20']]);
   for (const e of evs) assert.equal(validateEvent(e), null);
+});
+
+test('the launch event names the engine, why, and the world size; started adds the tuning', () => {
+  const launch: LaunchEvent = { type: 'launch', time: 0, engine: 'transformers', reason: 'the default', config: '/ws/train.yaml', world_size: 4, nnodes: 2, node_rank: 0 };
+  assert.equal(validateEvent(launch), null);
+  const s = foldEvents([launch]);
+  assert.equal(s.phase, 'starting');
+  assert.equal(engineSummary(s), 'transformers engine (the default) · world size 4 on 2 nodes');
+  foldEvents([started({ engine: 'transformers', engine_reason: 'the default', finetuning_type: 'lora', trainable_params: 50, total_params: 10000, world_size: 4, nnodes: 2 })], s);
+  assert.equal(engineSummary(s), 'transformers engine (the default) · LoRA, 0.50% of weights trained · world size 4 on 2 nodes');
+  assert.equal(engineSummary(newRunState()), '');
+});
+
+test("a Trainer's trainer_state.json (a run started outside the editor) becomes step and eval events", () => {
+  const state = JSON.stringify({
+    global_step: 4, max_steps: 4,
+    log_history: [
+      { epoch: 0.5, grad_norm: 2.5, learning_rate: 0.0, loss: 6.25, step: 1 },
+      { epoch: 1, grad_norm: 2.1, learning_rate: 0.005, loss: 5.5, step: 2 },
+      { epoch: 1, eval_loss: 5.4, eval_runtime: 0.1, step: 2 },
+      { epoch: 2, step: 4, train_runtime: 5.2, train_loss: 5.4 },
+    ],
+  });
+  const parsed = parseTrainerState(state);
+  assert.ok(parsed);
+  assert.deepEqual(parsed.events.map((e) => e.type), ['step', 'step', 'eval']);
+  for (const e of parsed.events) assert.equal(validateEvent(e), null);
+  const s = foldEvents(parseTrainerLog(state).events);
+  assert.deepEqual(s.series.loss, [6.25, 5.5]);
+  assert.deepEqual(s.series.lr, [0, 0.005]);
+  assert.deepEqual(s.evals, [{ step: 2, loss: 5.4 }]);
+  assert.equal(s.totalSteps, 4);
+  assert.equal(parseTrainerState('{"current_steps": 1}'), null);
 });

@@ -99,7 +99,8 @@ def build_trainer(cfg, events, stop, reason, extra=None):
 
 def run(cfg, events, stop, reason, extra=None):
     trainer, cb, resume = build_trainer(cfg, events, stop, reason, extra)
-    trainer.train(resume_from_checkpoint=resume)
+    result = trainer.train(resume_from_checkpoint=resume)
     trainer.save_model()  # final weights (or adapter) in output_dir, as LLaMA-Factory leaves them
+    trainer.save_metrics("train", result.metrics)  # train_results.json, as LLaMA-Factory writes it
     trainer.save_state()
     return 0

@@ -25,13 +25,13 @@ type Tree = ReturnType<typeof parquetSchema>;
 /** Decoded row-group windows kept per open file. */
 const GROUP_CACHE_BYTES = 64 * 2 ** 20;
 /** Rows per decode window when the file has an OffsetIndex: only the pages holding them are read. */
-const PAGE_WINDOW_ROWS = 512;
+const PAGE_WINDOW_ROWS = 128;
 /** Tunables (tests lower them to reach the paths on small files). */
 export const parquetReadConfig = {
   /** Row groups smaller than this are decoded whole (cutting chunks saves little). */
   prefixMinBytes: 4 * 2 ** 20,
   /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
-  windowBytes: 16 * 2 ** 20,
+  windowBytes: 4 * 2 ** 20,
 };
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;

@@ -29,7 +29,8 @@ def where(fn):
     """(absolute path, first line) of a function or callable object, or None."""
     try:
         fn = inspect.unwrap(fn)
-        code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__call__", None), "__code__", None)
+        # A callable object: its bound __call__ carries the code (callable() would not give it).
+        code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__call__", None), "__code__", None)  # noqa: B004
         if code is None:
             return None
         return (os.path.abspath(code.co_filename), code.co_firstlineno)
