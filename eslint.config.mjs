@@ -2,6 +2,7 @@
 // full run stays fast on a small machine) plus the import boundaries that give each folder its rule
 // (docs/architecture.md). test/boundaries.test.ts checks the same boundaries by resolving every
 // import to a repo path, so `npm test` catches a crossing even where eslint is not run.
+import { defineConfig } from 'eslint/config';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -15,11 +16,13 @@ const noVscode = { name: 'vscode', message: 'Only src/vscode/** and src/extensio
  *  '../../runtime/process' from src/core/datasets/): the first segment after the climb names it. */
 const folderImport = (folders, message) => ({ regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`, message });
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       'dist/**',
       'dist-vsix/**',
+      'out/**',
+      '.gl/**',
       'node_modules/**',
       '.venv*/**',
       'test/.fixtures*/**',
@@ -30,7 +33,7 @@ export default tseslint.config(
     ],
   },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     languageOptions: {
       ecmaVersion: 2022,

@@ -36,7 +36,15 @@ export interface DatasetTokenizerInfo {
 export interface DatasetRowDetail {
   index: number;
   /** Every cell's full text (each capped at a few MB, with `truncated` set). */
-  cells: { column: string; text: string; truncated: boolean; image?: string; imageNote?: string }[];
+  cells: {
+    column: string;
+    text: string;
+    truncated: boolean;
+    image?: string;
+    imageNote?: string;
+    /** A messages / sharegpt conversation cell as turns (src/panels/dataset/conversation.ts). */
+    turns?: { role: string; content: string; toolCalls?: string }[];
+  }[];
   flags: string[];
   error?: ReadError;
   /** Token view of the id column, when there is one. */

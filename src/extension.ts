@@ -5,6 +5,7 @@ import { registerTemplate } from './vscode/template';
 import { registerSafetensors } from './vscode/weights';
 import { registerTraining } from './vscode/training';
 import { registerDebug } from './vscode/debug';
+import { registerTemplateDiff } from './vscode/templateDiff';
 
 export function activate(context: vscode.ExtensionContext): void {
   const registrations: Array<[string, (c: vscode.ExtensionContext) => void]> = [
@@ -13,6 +14,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ['safetensors', registerSafetensors],
     ['training', registerTraining],
     ['debug', registerDebug],
+    ['template diff', registerTemplateDiff],
   ];
   // One failing capability must not take the others (or the extension host) down.
   for (const [name, register] of registrations) {

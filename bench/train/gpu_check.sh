@@ -10,6 +10,6 @@ if ! "$PY" -c "import peft, accelerate" 2>/dev/null; then
   export PYTHONPATH=/tmp/bs-pylib${PYTHONPATH:+:$PYTHONPATH}
 fi
 "$PY" -c "import torch, transformers, peft; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__, torch.cuda.get_device_name(0))"
-for ft in lora full; do
+for ft in ${FINETUNING:-lora full}; do
   BATCHSCOPE_TEST_PYTHON=$PY bash bench/train.sh --gpu --model-size 0.5b --steps "${STEPS:-40}" --repeats "${REPEATS:-1}" --no-llamafactory --finetuning $ft
 done

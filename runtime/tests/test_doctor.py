@@ -7,6 +7,7 @@ from importlib.metadata import version
 import torch
 
 from batchscope_runtime import doctor
+
 from conftest import RUNTIME
 
 

@@ -9,6 +9,7 @@ import pytest
 from batchscope_runtime.train import engines
 from batchscope_runtime.train.config import load_config, resolve_paths
 from batchscope_runtime.train.errors import ConfigError
+
 from conftest import FIXTURES, RUNTIME
 
 

@@ -11,6 +11,7 @@ from batchscope_runtime.train.collate import EncodedDataset, PadCollate
 from batchscope_runtime.train.data import load_conversations
 from batchscope_runtime.train.encode import Encoder
 from batchscope_runtime.train.errors import DataError
+
 from conftest import FIXTURES
 
 TOKENIZER = FIXTURES / "tokenizer"

@@ -15,6 +15,7 @@ from batchscope_runtime.train import hf_engine
 from batchscope_runtime.train.config import load_config, resolve_paths
 from batchscope_runtime.train.errors import ConfigError
 from batchscope_runtime.train.events import EventWriter
+
 from conftest import FIXTURES
 
 MODEL = FIXTURES / "model"
@@ -64,8 +65,7 @@ def plain_rows():
 
 
 def plain_trainer(out, resume=None, max_steps=-1):
-    from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer,
-                              TrainingArguments)
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
     tok = AutoTokenizer.from_pretrained(str(MODEL))
     if tok.pad_token is None:

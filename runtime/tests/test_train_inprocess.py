@@ -7,6 +7,7 @@ import torch
 from batchscope_runtime.train import _report
 from batchscope_runtime.train.config import load_config
 from batchscope_runtime.train.events import EventWriter
+
 from conftest import FIXTURES
 
 

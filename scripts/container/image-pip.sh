@@ -4,8 +4,11 @@
 set -eu
 python3 -m venv --system-site-packages /opt/venv
 /opt/venv/bin/pip install --quiet --no-cache-dir --disable-pip-version-check -r /tmp/build/requirements.txt
-# transformers' Trainer needs accelerate >= 0.26; 0.34 is the last line that still takes torch 1.13.
+# The transformers engine needs accelerate >= 0.26 (Trainer) and peft >= 0.10 (LoRA), which the doctor
+# checks. Where the requirements file does not pin them yet: the last lines that still take torch 1.13.
 /opt/venv/bin/python -c "import accelerate" 2>/dev/null ||
   /opt/venv/bin/pip install --quiet --no-cache-dir --disable-pip-version-check "accelerate==0.34.2"
-/opt/venv/bin/python -c "import torch, transformers, datasets, accelerate; print('image python:', torch.__version__, transformers.__version__, datasets.__version__, accelerate.__version__)"
+/opt/venv/bin/python -c "import peft" 2>/dev/null ||
+  /opt/venv/bin/pip install --quiet --no-cache-dir --disable-pip-version-check "peft==0.13.2"
+/opt/venv/bin/python -c "import torch, transformers, datasets, accelerate, peft; print('image python:', torch.__version__, transformers.__version__, datasets.__version__, accelerate.__version__, peft.__version__)"
 rm -rf /root/.cache

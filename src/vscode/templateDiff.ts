@@ -53,6 +53,9 @@ async function compare(context: vscode.ExtensionContext, leftArg?: vscode.Uri, r
 
 export function registerTemplateDiff(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand('batchscope.compareChatTemplates', (left?: vscode.Uri, right?: vscode.Uri) => compare(context, left, right)),
+    // From the explorer with two files selected, VS Code passes (clicked, [all selected]).
+    vscode.commands.registerCommand('batchscope.compareChatTemplates', (left?: vscode.Uri, right?: vscode.Uri | vscode.Uri[]) =>
+      Array.isArray(right) ? compare(context, right[0], right[1]) : compare(context, left, right),
+    ),
   );
 }

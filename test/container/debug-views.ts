@@ -70,6 +70,14 @@ export async function checkCollatedBatch(s: Session, jobDir: string, container?:
   await inputIds.click();
   // `decoded` is lazy (read from the controller when expanded): open it, then its row [0].
   await (await reveal(s, '.debug-variables', /decoded/)).click();
+  const first = row(s, '.debug-variables', /^\s*\[0\]/);
+  for (let i = 0; i < 5 && !(await first.isVisible()); i++) {
+    // A lazy variable may stay folded behind its "eye" (resolve) button: press it, or expand with →.
+    const eye = s.page.locator('.debug-variables .monaco-list-row.focused .lazy-button');
+    if (await eye.count()) await eye.first().click();
+    else await s.page.keyboard.press('ArrowRight');
+    await first.waitFor({ timeout: 3000 }).catch(() => {});
+  }
   const shown = await (await reveal(s, '.debug-variables', /^\s*\[0\]/)).innerText();
   const want = expectedDecoded(jobDir, batchIndex, container)[0];
   assert.ok([want.text, want.repr, JSON.stringify(want.text)].some((t) => shown.includes(t)), `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`);

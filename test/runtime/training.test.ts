@@ -35,7 +35,8 @@ test('a run streams started and step events; stop() asks first (checkpoint, clea
   assert.equal(exit.finished?.reason, 'stopped');
   const stoppedAt = exit.finished!.step;
   assert.equal(run.checkpoint, join(out, `checkpoint-${stoppedAt}`));
-  assert.ok(existsSync(join(out, `checkpoint-${stoppedAt}`, 'model.safetensors')));
+  // Full fine-tuning saves model.safetensors, LoRA (finetuning_type: lora) adapter_model.safetensors.
+  assert.ok(['model.safetensors', 'adapter_model.safetensors'].some((f) => existsSync(join(out, `checkpoint-${stoppedAt}`, f))));
 
   // resume() = the same options + resume_from_checkpoint=true; run two more steps to the end
   const resumed = resumeTraining({ ...run.options, overrides: [...run.options.overrides!, `max_steps=${stoppedAt + 2}`] });

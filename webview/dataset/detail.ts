@@ -28,7 +28,8 @@ export function renderDetail(
       block.append(img);
     }
     if (c.imageNote) block.append(el('div', 'note', c.imageNote));
-    if (!c.image || c.text) block.append(el('pre', 'cell-text', c.text));
+    if (c.turns) block.append(renderTurns(c.turns));
+    else if (!c.image || c.text) block.append(el('pre', 'cell-text', c.text));
     if (c.truncated) block.append(el('div', 'note', 'Cut here: the cell is longer than the panel shows.'));
     if (c.column === focusColumn) {
       block.classList.add('focused');
@@ -37,6 +38,20 @@ export function renderDetail(
     parts.cells.append(block);
   }
   focus?.scrollIntoView({ block: 'nearest' });
+}
+
+/** The conversation view: one block per turn, role first; text only through textContent. */
+function renderTurns(turns: NonNullable<DatasetRowDetail['cells'][number]['turns']>): HTMLElement {
+  const box = el('div', 'turns');
+  for (const t of turns) {
+    const turn = el('div', 'turn');
+    turn.dataset.role = t.role;
+    turn.append(el('div', 'turn-role', t.role));
+    if (t.content) turn.append(el('pre', 'turn-content', t.content));
+    if (t.toolCalls) turn.append(el('pre', 'turn-tools', `tool calls: ${t.toolCalls}`));
+    box.append(turn);
+  }
+  return box;
 }
 
 function renderTokens(detail: DatasetRowDetail, host: HTMLElement): void {

@@ -12,7 +12,14 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
-from .keys import ACCEPTED_NO_EFFECT, COMMON_TRAINING_ARGUMENTS, LLAMAFACTORY_ONLY, TYPED, did_you_mean, training_argument_names
+from .keys import (
+    ACCEPTED_NO_EFFECT,
+    COMMON_TRAINING_ARGUMENTS,
+    LLAMAFACTORY_ONLY,
+    TYPED,
+    did_you_mean,
+    training_argument_names,
+)
 
 KEYS = TYPED
 
@@ -187,8 +194,14 @@ def check_keys(cfg, raw):
     if not candidates:
         return set()
     trainer_keys = training_argument_names()  # imports transformers only when a key is not in the static lists
+    lf_keys = None
     for key in candidates:
         if key in trainer_keys:
+            continue
+        if lf_keys is None:
+            lf_keys = llamafactory_argument_names()
+        if key in lf_keys:
+            cfg.extra_llamafactory_keys.add(key)
             continue
         line, col = cfg.where.get("@" + key, cfg.where.get(key, (1, 1)))
         guess = did_you_mean(key, static | trainer_keys)
@@ -207,6 +220,7 @@ def load_config(path, overrides=()):
         where.setdefault(key, (1, 1))
     cfg = TrainConfig(path, {}, where, warnings)
     cfg.raw = raw
+    cfg.extra_llamafactory_keys = set()
     check_keys(cfg, raw)
     for key, (kind, default, constraint) in KEYS.items():
         value = raw.get(key)
@@ -219,9 +233,10 @@ def load_config(path, overrides=()):
         _check_constraint(cfg, key, value, constraint)
         cfg.values[key] = value
     # Everything else the YAML says goes to TrainingArguments as written.
+    lf_only = LLAMAFACTORY_ONLY | cfg.extra_llamafactory_keys
     cfg.passthrough = {k: v for k, v in raw.items() if k not in KEYS and k not in ACCEPTED_NO_EFFECT
-                       and k not in LLAMAFACTORY_ONLY and v is not None}
-    cfg.llamafactory_only = [k for k in raw if k in LLAMAFACTORY_ONLY]
+                       and k not in lf_only and v is not None}
+    cfg.llamafactory_only = [k for k in raw if k in lf_only]
     _check_combinations(cfg)
     return cfg
 

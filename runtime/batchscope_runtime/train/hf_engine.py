@@ -5,7 +5,6 @@ goes to the Trainer as written (eval, save_*, report_to, deepspeed, fsdp, gradie
 so checkpoints are the Trainer's own (`checkpoint-N/`, resumable by plain Trainer and back).
 Our events come from EventsCallback.
 """
-import os
 import re
 from pathlib import Path
 

@@ -116,6 +116,11 @@ LLAMAFACTORY_ONLY = {
     "swanlab_workspace", "swanlab_run_name", "swanlab_mode", "swanlab_api_key", "swanlab_logdir",
     "swanlab_lark_webhook_url", "swanlab_lark_secret", "use_mca", "use_ray", "ray_run_name", "ray_storage_path",
     "ray_storage_filesystem", "ray_num_workers", "resources_per_worker", "placement_strategy", "ray_init_kwargs",
+    # newer LLaMA-Factory (0.9.5 and main)
+    "asft_alpha", "eaft_alpha", "hyper_parallel_args", "init_special_tokens", "kt_expert_checkpoint_path",
+    "kt_lora_expert_intermediate_size", "kt_lora_expert_num", "kt_use_lora_experts", "kt_weight_path",
+    "kto_rejected_weight", "module_dropout", "new_special_tokens_config", "oft_block_size", "oft_rank", "oft_target",
+    "preserve_thinking", "use_asft_loss", "use_eaft_loss", "use_hyper_parallel", "use_kv_cache", "use_v1_kernels",
     # generating (predict/eval stages)
     "do_sample", "temperature", "top_p", "top_k", "num_beams", "max_length", "max_new_tokens",
     "repetition_penalty", "length_penalty", "skip_special_tokens",
@@ -143,6 +148,22 @@ def training_argument_names():
     from transformers import Seq2SeqTrainingArguments
 
     return {f.name for f in dataclasses.fields(Seq2SeqTrainingArguments) if f.init}
+
+
+def llamafactory_argument_names():
+    """The keys the installed LLaMA-Factory accepts beyond TrainingArguments (empty when it is absent):
+    a newer LLaMA-Factory's new keys are known without a Batchscope update."""
+    import dataclasses
+    import importlib.util
+
+    if importlib.util.find_spec("llamafactory") is None:
+        return set()
+    try:
+        from llamafactory.hparams import DataArguments, FinetuningArguments, GeneratingArguments, ModelArguments
+    except Exception:  # noqa: BLE001 - a broken install: the static list stands
+        return set()
+    return {f.name for c in (ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments)
+            for f in dataclasses.fields(c) if f.init}
 
 
 def did_you_mean(key, candidates):

@@ -6,9 +6,8 @@ from .inject import patch_trainer_init
 
 
 def run(cfg, events, stop, reason, extra=None):
-    from llamafactory.train.tuner import run_exp
-
     import llamafactory
+    from llamafactory.train.tuner import run_exp
 
     fields = {"finetuning_type": cfg.finetuning_type, "llamafactory_version": getattr(llamafactory, "__version__", "")}
     fields.update(extra or {})

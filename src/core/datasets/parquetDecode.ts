@@ -35,8 +35,13 @@ export interface DecodeRequest {
 /** The message of a prefix decode whose cut chunks fell short: the caller decodes whole chunks. */
 export const PREFIX_SHORT = 'cut column chunks hold fewer rows than asked for';
 
-// INT96 timestamps keep their nanoseconds: the column's spec formats them.
-const RAW_PARSERS = { timestampFromNanoseconds: (nanos: bigint) => nanos as unknown as Date };
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+// Values routed through the nanosecond parser: INT96 timestamps (their spec formats them, exactly) and
+// plain int64 leaves (parquetSpecs.withPhysicalLeaves). A number where exact, else the bigint.
+const RAW_PARSERS = {
+  timestampFromNanoseconds: (v: bigint) => (v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v) as unknown as Date,
+};
 
 export interface DecodeResult {
   numRows: number;

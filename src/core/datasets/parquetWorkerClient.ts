@@ -115,7 +115,11 @@ let queue: Promise<unknown> = Promise.resolve();
 function spawn(heapMb: number): Held {
   const proc = fork(parquetWorkerPath(), [], {
     // Plain node flags only: never the parent's (tsx loaders, inspector ports).
-    execArgv: [`--max-old-space-size=${heapMb}`],
+    execArgv: [
+      `--max-old-space-size=${heapMb}`,
+      // bench/: profile the decoder (a CPU profile per worker process in this folder).
+      ...(process.env.BATCHSCOPE_PARQUET_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BATCHSCOPE_PARQUET_PROFILE_DIR}`] : []),
+    ],
     serialization: 'advanced', // typed arrays and bigints cross as they are
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

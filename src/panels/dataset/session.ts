@@ -12,6 +12,7 @@ import type {
   DatasetToWebview,
 } from '../../../protocol/webview';
 import { eosRuleFor } from '../../core/datasets/eosCheck';
+import { conversationTurns } from './conversation';
 import { cellText, imageCell, imagePreview, intList, rowFlags, tokenColumns, type TokenColumns } from './cells';
 import { defaultEngines, type ChipTokenizer, type DatasetEngines } from './backends';
 import { PageCache } from './pageCache';
@@ -352,7 +353,8 @@ export class DatasetSession {
         continue;
       }
       const t = cellText(v, DETAIL_CHARS, c.role);
-      cells.push({ column: c.name, text: t.text, truncated: t.truncated });
+      const turns = c.role === 'messages' ? conversationTurns(v) : null;
+      cells.push({ column: c.name, text: t.text, truncated: t.truncated, ...(turns ? { turns } : {}) });
     }
     const detail: DatasetRowDetail = { index: row.index, cells, flags: rowFlags(row.values, this.tokCols, tok ?? {}) };
     const ids = this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
