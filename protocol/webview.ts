@@ -44,7 +44,11 @@ export interface DatasetRowDetail {
     imageNote?: string;
     /** A messages / sharegpt conversation cell as turns (src/panels/dataset/conversation.ts). */
     turns?: { role: string; content: string; toolCalls?: string }[];
+    /** The cell as JSON (the `rows --json` form), for "Copy"; absent when the row is too big. */
+    json?: string;
   }[];
+  /** The row as one JSON object (the `rows --json` form), for "Copy row as JSON"; absent when too big. */
+  json?: string;
   flags: string[];
   error?: ReadError;
   /** Token view of the id column, when there is one. */

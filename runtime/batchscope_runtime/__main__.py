@@ -1,4 +1,5 @@
 """`python -m batchscope_runtime <command>`: dispatches to the command modules."""
+
 import sys
 
 from .cli import main

@@ -1,4 +1,5 @@
 """Command dispatch. Each command lives in its own module and exposes `main(argv) -> int`."""
+
 import importlib
 import sys
 

@@ -5,6 +5,7 @@ transformers, datasets and the other packages the runtime uses; and for whatever
 too old, the exact command that installs it for *this* interpreter. Exit code 0 when everything
 required is there, 1 otherwise (the report is printed either way).
 """
+
 import json
 import platform
 import shlex
@@ -69,13 +70,15 @@ def _cuda_report():
         if report["available"]:
             for i in range(torch.cuda.device_count()):
                 p = torch.cuda.get_device_properties(i)
-                report["devices"].append({
-                    "index": i,
-                    "name": p.name,
-                    "total_memory": int(p.total_memory),
-                    "capability": "%d.%d" % (p.major, p.minor),
-                    "bf16": p.major >= 8,
-                })
+                report["devices"].append(
+                    {
+                        "index": i,
+                        "name": p.name,
+                        "total_memory": int(p.total_memory),
+                        "capability": "%d.%d" % (p.major, p.minor),
+                        "bf16": p.major >= 8,
+                    }
+                )
     except Exception as e:  # noqa: BLE001
         report["error"] = str(e)
     mps = getattr(getattr(torch, "backends", None), "mps", None)
@@ -102,11 +105,20 @@ def _engines(packages):
     if tv and _version_tuple(tv) < _version_tuple(TRANSFORMERS_ENGINE_MIN):
         needs.append("transformers>=%s" % TRANSFORMERS_ENGINE_MIN)
     engines = {
-        "transformers": {"ok": not needs, "missing": needs,
-                         "install": ("%s -m pip install --upgrade %s" % (shlex.quote(sys.executable), " ".join(shlex.quote(n) for n in needs))
-                                     if needs else None)},
-        "llamafactory": {"ok": extras["llamafactory"]["version"] is not None,
-                         "install": extras["llamafactory"]["install"]},
+        "transformers": {
+            "ok": not needs,
+            "missing": needs,
+            "install": (
+                "%s -m pip install --upgrade %s"
+                % (shlex.quote(sys.executable), " ".join(shlex.quote(n) for n in needs))
+                if needs
+                else None
+            ),
+        },
+        "llamafactory": {
+            "ok": extras["llamafactory"]["version"] is not None,
+            "install": extras["llamafactory"]["install"],
+        },
     }
     return engines, extras
 
@@ -120,17 +132,32 @@ def collect():
             problem = "not installed"
         elif minimum and _version_tuple(v) < _version_tuple(minimum):
             problem = "version %s is older than %s" % (v, minimum)
-        packages[name] = {"version": v, "ok": problem is None, "required": required, "minimum": minimum,
-                          "purpose": purpose, "problem": problem}
+        packages[name] = {
+            "version": v,
+            "ok": problem is None,
+            "required": required,
+            "minimum": minimum,
+            "purpose": purpose,
+            "problem": problem,
+        }
         if problem:
-            missing.append({"package": name, "required": required, "reason": problem,
-                            "install": _install_command(name, minimum)})
-    cuda, mps = _cuda_report() if packages["torch"]["version"] else ({"available": False, "version": None, "devices": [], "error": None}, None)
+            missing.append(
+                {"package": name, "required": required, "reason": problem, "install": _install_command(name, minimum)}
+            )
+    cuda, mps = (
+        _cuda_report()
+        if packages["torch"]["version"]
+        else ({"available": False, "version": None, "devices": [], "error": None}, None)
+    )
     report = {
         "ok": not any(m["required"] for m in missing),
         "runtime_version": __version__,
-        "python": {"version": platform.python_version(), "executable": sys.executable,
-                   "implementation": platform.python_implementation(), "platform": platform.platform()},
+        "python": {
+            "version": platform.python_version(),
+            "executable": sys.executable,
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+        },
         "packages": packages,
         "cuda": cuda,
         "missing": missing,

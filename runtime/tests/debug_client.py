@@ -1,9 +1,9 @@
 """A small Python client of protocol/debug-protocol.md, used by the debug tests (not a test file)."""
+
 import json
 import os
 import queue
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -21,8 +21,9 @@ PYTHON = os.environ.get("BATCHSCOPE_TEST_PYTHON", sys.executable)
 
 class Client:
     def __init__(self, port, secret, host="127.0.0.1"):
-        self.sock, self.reader, self.welcome = wire.connect(host, port, {
-            "type": "hello", "role": "adapter", "protocol": 1, "secret": secret, "client": "pytest"})
+        self.sock, self.reader, self.welcome = wire.connect(
+            host, port, {"type": "hello", "role": "adapter", "protocol": 1, "secret": secret, "client": "pytest"}
+        )
         if self.welcome is None or self.welcome.get("type") != "welcome":
             raise ConnectionRefusedError(str(self.welcome))
         self.seq = 0
@@ -85,7 +86,9 @@ class Client:
             except queue.Empty:
                 continue
             if e is None:
-                raise EOFError("connection closed while waiting for %s; saw %s" % (name, [x["event"] for x in seen][-20:]))
+                raise EOFError(
+                    "connection closed while waiting for %s; saw %s" % (name, [x["event"] for x in seen][-20:])
+                )
             seen.append(e)
             if e["event"] == name and (pred is None or pred(e["body"])):
                 return e["body"]
@@ -120,7 +123,9 @@ class Job:
             cmd.append("--no-wait")
         cmd += ["--", str(JOB)] + [str(a) for a in args]
         env = dict(os.environ, BATCHSCOPE_SECRET=self.secret, PYTHONPATH=str(RUNTIME), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(cmd, cwd=str(FIXTURE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=str(FIXTURE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         first = self.proc.stdout.readline()
         info = json.loads(first)
         assert info["type"] == "listening", first
@@ -162,7 +167,13 @@ class Job:
 def run_plain(args, timeout=120):
     """The same program without the debugger: the ground truth for indices."""
     env = dict(os.environ, PYTHONPATH=str(RUNTIME))
-    r = subprocess.run([PYTHON, str(JOB)] + [str(a) for a in args], cwd=str(FIXTURE_DIR), env=env,
-                       capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(
+        [PYTHON, str(JOB)] + [str(a) for a in args],
+        cwd=str(FIXTURE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert r.returncode == 0, r.stderr
     return [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]

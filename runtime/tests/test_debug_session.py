@@ -1,11 +1,11 @@
 """End-to-end debug sessions: the real launcher, controller, agents and torch DataLoaders on CPU,
 driven through protocol/debug-protocol.md by a small Python client (debug_client.py)."""
+
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
@@ -29,12 +29,17 @@ def names(variables):
 
 def test_break_at_collate_on_batch_3_inspect_step_and_no_hang_or_timeout_while_paused():
     # fork workers, a user DataLoader timeout of 2 s and a hang timeout of 1 s: a pause of 3 s must trip neither.
-    job = Job(["--workers", 2, "--size", 32, "--start-method", "fork", "--timeout", 2], hang_timeout=1,
-              tokenizer=tokenizer_dir())
+    job = Job(
+        ["--workers", 2, "--size", 32, "--start-method", "fork", "--timeout", 2],
+        hang_timeout=1,
+        tokenizer=tokenizer_dir(),
+    )
     c = job.client()
     try:
-        bp = c.request("setFunctionBreakpoints", breakpoints=[{"name": "collate", "condition": "batch_index == 3"},
-                                                              {"name": "no_such_stage"}])["breakpoints"]
+        bp = c.request(
+            "setFunctionBreakpoints",
+            breakpoints=[{"name": "collate", "condition": "batch_index == 3"}, {"name": "no_such_stage"}],
+        )["breakpoints"]
         assert bp[0]["verified"] and not bp[1]["verified"] and "stages" in bp[1]["message"]
         c.request("setExceptionBreakpoints", filters=["hang", "collate_error"])
         c.request("configurationDone")
@@ -56,7 +61,10 @@ def test_break_at_collate_on_batch_3_inspect_step_and_no_hang_or_timeout_while_p
         assert frames[1]["presentationHint"] == "subtle" and "indices [12, 13, 14, 15]" in frames[1]["name"]
         assert v["batch_index"]["value"] == "3" and v["worker_id"]["value"] == "1"
         assert json.loads(v["indices"]["value"]) == [12, 13, 14, 15]
-        assert c.request("evaluate", expression="[s['idx'] for s in samples]", frameId=frames[0]["id"])["result"] == "[12, 13, 14, 15]"
+        assert (
+            c.request("evaluate", expression="[s['idx'] for s in samples]", frameId=frames[0]["id"])["result"]
+            == "[12, 13, 14, 15]"
+        )
         bad = c.raw("evaluate", expression="nope", frameId=frames[0]["id"])
         assert not bad["success"] and "NameError" in bad["message"]
         sample0 = c.request("variables", variablesReference=v["samples"]["variablesReference"], count=1)["variables"][0]
@@ -74,13 +82,21 @@ def test_break_at_collate_on_batch_3_inspect_step_and_no_hang_or_timeout_while_p
         stats = names(c.request("variables", variablesReference=batch["labels"]["variablesReference"])["variables"])
         assert stats["min"]["value"] == "-100" and "padding_ratio" in stats
         assert "decoded" in stats and "·" in stats["decoded"]["value"]  # masked -100 rendered as dots
-        ids_kids = names(c.request("variables", variablesReference=batch["input_ids"]["variablesReference"])["variables"])
+        ids_kids = names(
+            c.request("variables", variablesReference=batch["input_ids"]["variablesReference"])["variables"]
+        )
         from tokenizers import Tokenizer
+
         tok = Tokenizer.from_file(str(TOKENIZER / "tokenizer.json"))
-        first_row = c.request("evaluate", expression="batch['input_ids'][0][batch['attention_mask'][0].bool()].tolist()",
-                              frameId=frames[0]["id"])["result"]
+        first_row = c.request(
+            "evaluate",
+            expression="batch['input_ids'][0][batch['attention_mask'][0].bool()].tolist()",
+            frameId=frames[0]["id"],
+        )["result"]
         expected = tok.decode(json.loads(first_row), skip_special_tokens=False)
-        got = c.request("variables", variablesReference=ids_kids["decoded"]["variablesReference"])["variables"][0]["value"]
+        got = c.request("variables", variablesReference=ids_kids["decoded"]["variablesReference"])["variables"][0][
+            "value"
+        ]
         assert expected in eval(got)  # the padded row decodes to the unpadded text plus pad tokens
 
         c.request("next", threadId=101)
@@ -104,8 +120,25 @@ def test_break_at_collate_on_batch_3_inspect_step_and_no_hang_or_timeout_while_p
 
 
 def test_spawn_workers_hang_names_the_line_and_multiarg_collate_error_stops_live():
-    job = Job(["--workers", 2, "--size", 32, "--start-method", "spawn", "--sleep-at", 9, "--sleep-s", 8,
-               "--collate-fail-on", 21, "--collate-fail-kind", "multiarg"], hang_timeout=2)
+    job = Job(
+        [
+            "--workers",
+            2,
+            "--size",
+            32,
+            "--start-method",
+            "spawn",
+            "--sleep-at",
+            9,
+            "--sleep-s",
+            8,
+            "--collate-fail-on",
+            21,
+            "--collate-fail-kind",
+            "multiarg",
+        ],
+        hang_timeout=2,
+    )
     c = job.client()
     try:
         c.request("setExceptionBreakpoints", filters=["collate_error", "hang"])
@@ -122,7 +155,9 @@ def test_spawn_workers_hang_names_the_line_and_multiarg_collate_error_stops_live
         line = next(i for i, l in enumerate(open(FIXTURE_DIR / "debug_data.py"), 1) if "HANG-LINE" in l)
         assert hang["threadId"] == 100 and hang["batch"]["index"] == 2  # index 9 is in batch 2 → worker 0
         assert "debug_data.py:%d" % line in hang["description"]
-        assert any(f["line"] == line and f.get("source", {}).get("path", "").endswith("debug_data.py") for f in hang["frames"])
+        assert any(
+            f["line"] == line and f.get("source", {}).get("path", "").endswith("debug_data.py") for f in hang["frames"]
+        )
         assert err["threadId"] == 101 and err["batch"]["index"] == 5 and err["stage"] == "collate"
         d = err["info"]["details"]
         assert d["typeName"] == "MultiArgError" and "row 21 has no labels" in d["message"]
@@ -167,7 +202,7 @@ def _state(pid):
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             stat = f.read()
-        return stat[stat.rindex(b")") + 2:].split()[0].decode()
+        return stat[stat.rindex(b")") + 2 :].split()[0].decode()
     except (OSError, ValueError):
         return None
 
@@ -214,9 +249,13 @@ def test_iterable_dataset_uneven_shards_and_two_loaders():
     job = Job(args)
     c = job.client()
     try:
-        c.request("setFunctionBreakpoints", breakpoints=[
-            {"name": "collate", "condition": "loader == 'val_loader' and batch_index == 1"},
-            {"name": "fetch", "condition": "loader == 'train_loader' and worker_id == 1"}])
+        c.request(
+            "setFunctionBreakpoints",
+            breakpoints=[
+                {"name": "collate", "condition": "loader == 'val_loader' and batch_index == 1"},
+                {"name": "fetch", "condition": "loader == 'train_loader' and worker_id == 1"},
+            ],
+        )
         c.request("configurationDone")
         st = c.stopped()
         assert (st["stage"], st["threadId"], st["batch"]["loader"]) == ("fetch", 101, "train_loader")
@@ -225,8 +264,10 @@ def test_iterable_dataset_uneven_shards_and_two_loaders():
         assert st["stage"] == "sample" and st["threadId"] == 101
         frames, v = c.top_scope_vars(101)
         assert v["sample"]["variablesReference"] > 0  # the sample worker 1 just produced
-        c.request("setFunctionBreakpoints", breakpoints=[
-            {"name": "collate", "condition": "loader == 'val_loader' and batch_index == 1"}])
+        c.request(
+            "setFunctionBreakpoints",
+            breakpoints=[{"name": "collate", "condition": "loader == 'val_loader' and batch_index == 1"}],
+        )
         c.request("continue", threadId=101)
         st = c.stopped()
         assert st["batch"]["loader"] == "val_loader" and st["threadId"] == 201  # loader 1, worker 1
@@ -258,7 +299,13 @@ def test_persistent_workers_pin_memory_two_epochs_keep_thread_ids_pause_and_nan(
                 st = c.stopped(timeout=60)
             except EOFError:
                 break
-            key = (st["reason"], st.get("text"), st["stage"], st["threadId"], st["batch"]["epoch"] if st["reason"] != "pause" else None)
+            key = (
+                st["reason"],
+                st.get("text"),
+                st["stage"],
+                st["threadId"],
+                st["batch"]["epoch"] if st["reason"] != "pause" else None,
+            )
             stops.append(key)
             names_at[key] = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
             if st.get("text") == "nan_inf":
@@ -274,7 +321,10 @@ def test_persistent_workers_pin_memory_two_epochs_keep_thread_ids_pause_and_nan(
     nans = [k for k in stops if k[1] == "nan_inf"]
     pauses = [k for k in stops if k[0] == "pause"]
     # batch 1 (rows 4-7, row 5 has a NaN weight) runs on worker 1 in both epochs: same thread id
-    assert collate == [("function breakpoint", None, "collate", 101, 0), ("function breakpoint", None, "collate", 101, 1)]
+    assert collate == [
+        ("function breakpoint", None, "collate", 101, 0),
+        ("function breakpoint", None, "collate", 101, 1),
+    ]
     assert nans == [("exception", "nan_inf", "batch_ready", 101, 0), ("exception", "nan_inf", "batch_ready", 101, 1)]
     assert len(pauses) == 1 and pauses[0][3] == 100
     n0, n1 = names_at[collate[0]][101], names_at[collate[1]][101]
@@ -288,8 +338,13 @@ def test_shuffled_seeded_breakpoint_indices_match_plain_loader_and_pin_hook():
     job = Job(args)
     c = job.client()
     try:
-        c.request("setFunctionBreakpoints", breakpoints=[{"name": "sampler", "condition": "batch_index == 5"},
-                                                         {"name": "pin_memory", "hitCondition": "7"}])
+        c.request(
+            "setFunctionBreakpoints",
+            breakpoints=[
+                {"name": "sampler", "condition": "batch_index == 5"},
+                {"name": "pin_memory", "hitCondition": "7"},
+            ],
+        )
         c.request("configurationDone")
         st = c.stopped()
         assert (st["stage"], st["threadId"]) == ("sampler", 1)
@@ -329,9 +384,26 @@ def test_attach_after_200_steps_then_detach_and_refusals(tmp_path):
     session_file = tmp_path / "session.json"
     env = dict(os.environ, PYTHONPATH=str(RUNTIME), BATCHSCOPE_SESSION_FILE=str(session_file), PYTHONUNBUFFERED="1")
     env.pop("BATCHSCOPE_SECRET", None)
-    proc = subprocess.Popen([PYTHON, str(JOB), "--listen", "--workers", "2", "--size", "1200", "--batch-size", "2",
-                             "--step-sleep", "0.002"],
-                            cwd=str(FIXTURE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            PYTHON,
+            str(JOB),
+            "--listen",
+            "--workers",
+            "2",
+            "--size",
+            "1200",
+            "--batch-size",
+            "2",
+            "--step-sleep",
+            "0.002",
+        ],
+        cwd=str(FIXTURE_DIR),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         step = -1
         for line in proc.stdout:
@@ -374,7 +446,9 @@ def test_attach_after_200_steps_then_detach_and_refusals(tmp_path):
 
 
 def _has_accelerator():
-    r = subprocess.run([PYTHON, "-c", "import torch; print(int(torch.cuda.is_available()))"], capture_output=True, text=True)
+    r = subprocess.run(
+        [PYTHON, "-c", "import torch; print(int(torch.cuda.is_available()))"], capture_output=True, text=True
+    )
     return r.stdout.strip() == "1"
 
 
@@ -410,11 +484,16 @@ def test_terminate_kills_what_the_program_started(tmp_path):
         "child = subprocess.Popen([sys.executable, '-c', 'import signal, time; "
         "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)'])\n"
         "open(%r, 'w').write(str(child.pid))\n"
-        "time.sleep(120)\n" % str(pidfile))
+        "time.sleep(120)\n" % str(pidfile)
+    )
     secret = "s3cret-terminate"
     env = dict(os.environ, BATCHSCOPE_SECRET=secret, PYTHONPATH=str(RUNTIME))
-    proc = subprocess.Popen([PYTHON, "-m", "batchscope_runtime", "debug", "--port", "0", "--no-wait", "--linger", "1",
-                             "--", str(prog)], env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "batchscope_runtime", "debug", "--port", "0", "--no-wait", "--linger", "1", "--", str(prog)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     child = None
     try:
         port = json.loads(proc.stdout.readline())["port"]

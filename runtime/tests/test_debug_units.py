@@ -1,5 +1,6 @@
 """Unit tests of the debug engine's pieces: wire format and vectors, faulthandler parsing, hit
 conditions, stepping rules, picklable proxies, tensor summaries and token decoding."""
+
 import faulthandler
 import json
 import os
@@ -12,9 +13,8 @@ import time
 
 import pytest
 import torch
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import BatchSampler, DataLoader, SequentialSampler
 
-from conftest import FIXTURES, REPO, RUNTIME
 from batchscope_runtime.debug import instrument, values, wire
 from batchscope_runtime.debug.agent import config as agent_config
 from batchscope_runtime.debug.agent import core as agent_core
@@ -26,6 +26,8 @@ from batchscope_runtime.debug.instrument.proxies.collate import CollateProxy
 from batchscope_runtime.debug.instrument.proxies.dataset import MapDatasetProxy
 from batchscope_runtime.debug.instrument.proxies.iterable import get_iterable_proxy
 from batchscope_runtime.debug.instrument.proxies.sampler import BatchSamplerProxy
+
+from conftest import FIXTURES, REPO, RUNTIME
 
 sys.path.insert(0, str(REPO / "test" / "fixtures" / "debug"))
 from debug_data import PadCollate, RowDataset, ShardedRows  # noqa: E402
@@ -65,6 +67,7 @@ def test_handshake_vectors_against_a_live_controller():
         cases = json.loads((VECTORS / "debug-invalid.json").read_text())["handshake"]
         for case in cases:
             import socket
+
             s = socket.create_connection(("127.0.0.1", ctl.port), timeout=5)
             s.sendall(case["first"].replace("<SECRET>", "s3cret").encode() + b"\n")
             answer = wire.LineReader(s).read()
@@ -84,7 +87,7 @@ def test_line_reader_splits_and_limits():
     a, b = __import__("socket").socketpair()
     try:
         a.sendall(b'{"x":1}\n\n{"y":')
-        a.sendall(b'2}\n')
+        a.sendall(b"2}\n")
         r = wire.LineReader(b)
         assert r.read() == {"x": 1} and r.read() == {"y": 2}
         a.close()
@@ -112,12 +115,15 @@ def test_parse_faulthandler_dump_of_a_real_stuck_thread():
     assert all(f["path"] for f in frames)
 
 
-@pytest.mark.parametrize("cond,hits,expected", [
-    ("3", [1, 2, 3, 4], [False, False, True, False]),
-    (">= 2", [1, 2, 3], [False, True, True]),
-    ("> 2", [2, 3], [False, True]),
-    ("% 2", [1, 2, 3, 4], [False, True, False, True]),
-])
+@pytest.mark.parametrize(
+    "cond,hits,expected",
+    [
+        ("3", [1, 2, 3, 4], [False, False, True, False]),
+        (">= 2", [1, 2, 3], [False, True, True]),
+        ("> 2", [2, 3], [False, True]),
+        ("% 2", [1, 2, 3, 4], [False, True, False, True]),
+    ],
+)
 def test_hit_conditions(cond, hits, expected):
     assert [breakpoints.hit_matches(cond, h) for h in hits] == expected
 
@@ -128,8 +134,12 @@ def test_step_rules():
     assert m({"kind": "stepIn", "from": "fetch"}, "sample")
     assert m({"kind": "stepIn", "from": "collate"}, "batch_ready")
     assert m({"kind": "next", "from": "sample"}, "sample")
-    assert not m({"kind": "stepOut", "from": "fetch"}, "collate") and m({"kind": "stepOut", "from": "sample"}, "batch_ready")
-    assert m({"kind": "stepOut", "from": "to_device"}, "train_step") and not m({"kind": "stepOut", "from": "to_device"}, "pin_memory")
+    assert not m({"kind": "stepOut", "from": "fetch"}, "collate") and m(
+        {"kind": "stepOut", "from": "sample"}, "batch_ready"
+    )
+    assert m({"kind": "stepOut", "from": "to_device"}, "train_step") and not m(
+        {"kind": "stepOut", "from": "to_device"}, "pin_memory"
+    )
     assert m({"kind": "next", "from": "batch_ready"}, "to_device")
 
 
@@ -167,9 +177,15 @@ def test_instrumentation_without_a_session_leaves_batches_identical():
     instrument.install()
     try:
         g1, g2 = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
-        a = [b["idx"].tolist() for b in DataLoader(RowDataset(20), batch_size=3, shuffle=True, generator=g1, collate_fn=PadCollate())]
+        a = [
+            b["idx"].tolist()
+            for b in DataLoader(RowDataset(20), batch_size=3, shuffle=True, generator=g1, collate_fn=PadCollate())
+        ]
         instrument.uninstall()
-        b = [b["idx"].tolist() for b in DataLoader(RowDataset(20), batch_size=3, shuffle=True, generator=g2, collate_fn=PadCollate())]
+        b = [
+            b["idx"].tolist()
+            for b in DataLoader(RowDataset(20), batch_size=3, shuffle=True, generator=g2, collate_fn=PadCollate())
+        ]
         assert a == b
     finally:
         instrument.uninstall()
@@ -195,9 +211,14 @@ def test_tensor_summary_matches_torch():
 def test_decoded_ids_and_masked_labels_match_tokenizers():
     tok_dir = FIXTURES / "tokenizer"
     if not (tok_dir / "tokenizer.json").exists():
-        subprocess.run([sys.executable, str(REPO / "test" / "fixtures" / "builders" / "a_tokenizer.py"), str(FIXTURES)],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, str(REPO / "test" / "fixtures" / "builders" / "a_tokenizer.py"), str(FIXTURES)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     from tokenizers import Tokenizer
+
     tok = Tokenizer.from_file(str(tok_dir / "tokenizer.json"))
     ids = tok.encode("hello world, the batch").ids
     t = values.Tokenizer.load(str(tok_dir))
@@ -221,6 +242,7 @@ def test_var_table_is_lazy_and_references_carry_the_slot():
 
 def test_hooks_stage_is_a_no_op_without_a_session():
     from batchscope_runtime.debug import hooks
+
     assert hooks._active is None and hooks._starter is not None  # the package registered the env starter
     with hooks.stage("train_step", batch=1):
         pass
@@ -263,12 +285,20 @@ def test_launcher_rejects_bad_usage():
     env = dict(os.environ, PYTHONPATH=str(RUNTIME))
     env.pop("BATCHSCOPE_SECRET", None)
     job = str(REPO / "test" / "fixtures" / "debug" / "loader_job.py")
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--", job], env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "batchscope_runtime", "debug", "--", job], env=env, capture_output=True, text=True
+    )
     assert r.returncode == 2 and "BATCHSCOPE_SECRET" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s"], env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s"], env=env, capture_output=True, text=True
+    )
     assert r.returncode == 2 and "nothing to run" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s", "--", "/nonexistent/x.py"],
-                       env=env, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "batchscope_runtime", "debug", "--secret", "s", "--", "/nonexistent/x.py"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "program not found: /nonexistent/x.py" in r.stderr and not r.stdout
 
 
@@ -276,6 +306,7 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
     # torch < 2.0 has no __getitems__: its fetcher does [dataset[i] for i in indices] then collate_fn.
     # Drive exactly that against a live controller, agent and adapter client in this process.
     from debug_client import Client
+
     ctl = Controller("k", wait=False)
     ctl.start()
     monkeypatch.setenv("BATCHSCOPE_CONTROLLER", "127.0.0.1:%d" % ctl.port)

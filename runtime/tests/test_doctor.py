@@ -1,4 +1,5 @@
 """`python -m batchscope_runtime doctor` against this interpreter's real packages."""
+
 import json
 import subprocess
 import sys
@@ -12,8 +13,9 @@ from conftest import RUNTIME
 
 
 def test_doctor_reports_this_interpreter_as_json():
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "doctor"], cwd=RUNTIME, capture_output=True,
-                       text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "batchscope_runtime", "doctor"], cwd=RUNTIME, capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["ok"] is True
@@ -31,11 +33,16 @@ def test_doctor_reports_this_interpreter_as_json():
 
 def test_a_missing_engine_package_names_its_install_command(monkeypatch):
     real = doctor._installed_version
-    monkeypatch.setattr(doctor, "_installed_version", lambda d, i: None if d in ("peft", "llamafactory") else real(d, i))
+    monkeypatch.setattr(
+        doctor, "_installed_version", lambda d, i: None if d in ("peft", "llamafactory") else real(d, i)
+    )
     report = doctor.collect()
     assert report["engines"]["transformers"]["missing"] == ["peft"]
     assert report["engines"]["transformers"]["install"].endswith("pip install --upgrade peft")
-    assert report["engines"]["llamafactory"] == {"ok": False, "install": "%s -m pip install --upgrade llamafactory" % sys.executable}
+    assert report["engines"]["llamafactory"] == {
+        "ok": False,
+        "install": "%s -m pip install --upgrade llamafactory" % sys.executable,
+    }
 
 
 def test_missing_and_old_packages_come_with_the_install_command(monkeypatch):

@@ -4,6 +4,7 @@ run through `batchscope_runtime train` and through `llamafactory-cli train` in .
 losses, and our events (engine chosen automatically for `template: qwen3_nothink`) match the schema.
 
 Skipped unless .venv-llamafactory exists (bash scripts/setup-llamafactory.sh makes it)."""
+
 import json
 import os
 import shutil
@@ -20,7 +21,9 @@ LF_CLI = LF_VENV / "bin" / "llamafactory-cli"
 EXAMPLES = RUNTIME / "tests" / "fixtures" / "llamafactory"
 SCHEMA = json.loads((REPO / "protocol" / "train-events.schema.json").read_text())
 
-pytestmark = pytest.mark.skipif(not LF_CLI.exists(), reason="no .venv-llamafactory: run bash scripts/setup-llamafactory.sh")
+pytestmark = pytest.mark.skipif(
+    not LF_CLI.exists(), reason="no .venv-llamafactory: run bash scripts/setup-llamafactory.sh"
+)
 
 
 def _env():
@@ -46,11 +49,18 @@ def _log_losses(folder):
 def test_the_example_gives_identical_losses_through_batchscope_and_llamafactory_cli(tmp_path, kind):
     ours = _prepare(tmp_path, kind, "out_batchscope")
     theirs = _prepare(tmp_path, kind, "out_cli")
-    r = subprocess.run([str(LF_PY), "-m", "batchscope_runtime", "train", ours.name], cwd=tmp_path, env=_env(),
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [str(LF_PY), "-m", "batchscope_runtime", "train", ours.name],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-4000:]
-    c = subprocess.run([str(LF_CLI), "train", theirs.name], cwd=tmp_path, env=_env(), capture_output=True, text=True,
-                       timeout=900)
+    c = subprocess.run(
+        [str(LF_CLI), "train", theirs.name], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=900
+    )
     assert c.returncode == 0, c.stderr[-4000:]
     a, b = _log_losses(tmp_path / "out_batchscope"), _log_losses(tmp_path / "out_cli")
     assert a and [s for s, _ in a] == [s for s, _ in b]

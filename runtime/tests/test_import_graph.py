@@ -9,6 +9,7 @@ import ast
 import importlib
 
 import pytest
+
 from conftest import RUNTIME
 
 PACKAGE = "batchscope_runtime"
@@ -104,7 +105,7 @@ def find_cycle(graph):
         stack.append(n)
         for m in sorted(graph.get(n, ())):
             if state.get(m) == 1:
-                return stack[stack.index(m):] + [m]
+                return stack[stack.index(m) :] + [m]
             if m not in state:
                 found = visit(m)
                 if found:

@@ -1,5 +1,6 @@
 """The shared protocol: the schema is valid JSON Schema and sorts the shared vectors correctly.
 (test/runtime/protocol.test.ts checks the TypeScript validator against the same vectors.)"""
+
 import json
 
 import jsonschema

@@ -1,5 +1,6 @@
 """Config loading: LLaMA-Factory keys, errors naming the key and its YAML line (unknown keys included,
 with a did-you-mean), relative paths against the working directory, and the engine choice."""
+
 import json
 import subprocess
 import sys
@@ -25,8 +26,15 @@ BASE = "model_name_or_path: model\ndataset: a\noutput_dir: out\n"
 
 def test_llamafactory_keys_are_read_with_their_types(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cfg = resolve_paths(load_config(write(tmp_path, BASE + "learning_rate: 1e-4\ncutoff_len: 512\nbf16: true\n"
-                                             "num_train_epochs: 2.0\ndataset_dir: .\nresume_from_checkpoint: false\n")))
+    cfg = resolve_paths(
+        load_config(
+            write(
+                tmp_path,
+                BASE + "learning_rate: 1e-4\ncutoff_len: 512\nbf16: true\n"
+                "num_train_epochs: 2.0\ndataset_dir: .\nresume_from_checkpoint: false\n",
+            )
+        )
+    )
     assert cfg.learning_rate == 1e-4  # PyYAML reads 1e-4 as a string; it is a number here
     assert cfg.cutoff_len == 512 and cfg.bf16 is True and cfg.num_train_epochs == 2.0
     assert cfg.dataset == ["a"] and cfg.model_name_or_path == tmp_path / "model"
@@ -36,16 +44,19 @@ def test_llamafactory_keys_are_read_with_their_types(tmp_path, monkeypatch):
     assert cfg.warnings == []
 
 
-@pytest.mark.parametrize("line, key, col, words", [
-    ("learning_rate: fast", "learning_rate", 16, "expected a number"),
-    ("per_device_train_batch_size: 0", "per_device_train_batch_size", 30, "at least 1"),
-    ("cutoff_len: 12.5", "cutoff_len", 13, "expected an integer"),
-    ("lr_scheduler_type: warm", "lr_scheduler_type", 20, "expected one of linear, cosine"),
-    ("bf16: maybe", "bf16", 7, "expected true or false"),
-    ("finetuning_type: qlora", "finetuning_type", 18, "expected one of full, lora, freeze"),
-    ("quantization_bit: 3", "quantization_bit", 19, "expected one of 4, 8"),
-    ("dataset: [1, 2]", "dataset", 10, "comma-separated"),
-])
+@pytest.mark.parametrize(
+    "line, key, col, words",
+    [
+        ("learning_rate: fast", "learning_rate", 16, "expected a number"),
+        ("per_device_train_batch_size: 0", "per_device_train_batch_size", 30, "at least 1"),
+        ("cutoff_len: 12.5", "cutoff_len", 13, "expected an integer"),
+        ("lr_scheduler_type: warm", "lr_scheduler_type", 20, "expected one of linear, cosine"),
+        ("bf16: maybe", "bf16", 7, "expected true or false"),
+        ("finetuning_type: qlora", "finetuning_type", 18, "expected one of full, lora, freeze"),
+        ("quantization_bit: 3", "quantization_bit", 19, "expected one of 4, 8"),
+        ("dataset: [1, 2]", "dataset", 10, "comma-separated"),
+    ],
+)
 def test_a_bad_value_names_the_key_and_its_line(tmp_path, line, key, col, words):
     p = write(tmp_path, BASE + "seed: 1\n" + line + "\n")
     with pytest.raises(ConfigError) as e:
@@ -63,7 +74,9 @@ def test_an_unknown_key_is_an_error_with_its_line_and_a_did_you_mean(tmp_path):
     assert e.value.line == 4 and e.value.col == 1 and e.value.key == "learning_rat"
     assert "did you mean 'learning_rate'" in e.value.message
     # TrainingArguments fields not in our table pass through; LLaMA-Factory keys are known
-    cfg = load_config(write(tmp_path, BASE + "torch_empty_cache_steps: 4\nlogging_nan_inf_filter: false\nplot_loss: true\n"))
+    cfg = load_config(
+        write(tmp_path, BASE + "torch_empty_cache_steps: 4\nlogging_nan_inf_filter: false\nplot_loss: true\n")
+    )
     assert cfg.passthrough == {"torch_empty_cache_steps": 4, "logging_nan_inf_filter": False}
 
 
@@ -124,8 +137,13 @@ def test_bf16_and_fp16_together_is_an_error(tmp_path):
 
 def test_the_cli_prints_a_problem_matcher_line_and_an_error_event(tmp_path):
     p = write(tmp_path, BASE + "warmup_ratio: 2\nlora_target: all\n")
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "train", str(p)], cwd=RUNTIME,
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "batchscope_runtime", "train", str(p)],
+        cwd=RUNTIME,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert "batchscope: error: %s:4:15: warmup_ratio: must be between 0 and 1, got 2.0" % p in r.stderr.splitlines()
     (event,) = [json.loads(l) for l in r.stdout.splitlines()]  # no launch event: the config never ran

@@ -1,5 +1,6 @@
 """Data: LLaMA-Factory dataset_info formats, chat-template masks checked against transformers,
 the padding collate and the resumable sampler."""
+
 import json
 import pickle
 
@@ -23,18 +24,35 @@ def write_jsonl(path, rows):
 
 def test_alpaca_and_sharegpt_rows_become_messages(tmp_path):
     write_jsonl(tmp_path / "a.jsonl", [{"q": "Add", "i": "1 2", "r": "3", "sys": "Be brief.", "h": [["hi", "hello"]]}])
-    write_jsonl(tmp_path / "s.jsonl", [{"conversations": [{"from": "human", "value": "x"}, {"from": "gpt", "value": "y"}]}])
+    write_jsonl(
+        tmp_path / "s.jsonl", [{"conversations": [{"from": "human", "value": "x"}, {"from": "gpt", "value": "y"}]}]
+    )
     write_jsonl(tmp_path / "o.jsonl", [{"chat": [{"speaker": "u", "text": "p"}, {"speaker": "b", "text": "q"}]}])
-    (tmp_path / "dataset_info.json").write_text(json.dumps({
-        "a": {"file_name": "a.jsonl", "columns": {"prompt": "q", "query": "i", "response": "r", "system": "sys", "history": "h"}},
-        "s": {"file_name": "s.jsonl", "formatting": "sharegpt"},
-        "o": {"file_name": "o.jsonl", "formatting": "sharegpt", "columns": {"messages": "chat"},
-              "tags": {"role_tag": "speaker", "content_tag": "text", "user_tag": "u", "assistant_tag": "b"}},
-    }))
+    (tmp_path / "dataset_info.json").write_text(
+        json.dumps(
+            {
+                "a": {
+                    "file_name": "a.jsonl",
+                    "columns": {"prompt": "q", "query": "i", "response": "r", "system": "sys", "history": "h"},
+                },
+                "s": {"file_name": "s.jsonl", "formatting": "sharegpt"},
+                "o": {
+                    "file_name": "o.jsonl",
+                    "formatting": "sharegpt",
+                    "columns": {"messages": "chat"},
+                    "tags": {"role_tag": "speaker", "content_tag": "text", "user_tag": "u", "assistant_tag": "b"},
+                },
+            }
+        )
+    )
     a, s, o = load_conversations(["a", "s", "o"], tmp_path)
-    assert a["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"},
-                             {"role": "assistant", "content": "hello"}, {"role": "user", "content": "Add\n1 2"},
-                             {"role": "assistant", "content": "3"}]
+    assert a["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": "Add\n1 2"},
+        {"role": "assistant", "content": "3"},
+    ]
     assert s["messages"] == [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]
     assert o["messages"] == [{"role": "user", "content": "p"}, {"role": "assistant", "content": "q"}]
     assert s["line"] == 1 and s["file"].endswith("s.jsonl")
@@ -42,7 +60,9 @@ def test_alpaca_and_sharegpt_rows_become_messages(tmp_path):
 
 def test_bad_rows_name_file_and_line(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"conversations": []}\n{"conversations": [{"from": "robot", "value": "x"}]}\n')
-    (tmp_path / "dataset_info.json").write_text(json.dumps({"bad": {"file_name": "bad.jsonl", "formatting": "sharegpt"}}))
+    (tmp_path / "dataset_info.json").write_text(
+        json.dumps({"bad": {"file_name": "bad.jsonl", "formatting": "sharegpt"}})
+    )
     with pytest.raises(DataError) as e:
         load_conversations(["bad"], tmp_path)
     assert e.value.line == 1 and str(e.value.file).endswith("bad.jsonl")
@@ -61,8 +81,13 @@ def test_max_samples_caps_each_dataset():
 
 CONVERSATIONS = [
     [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}],
-    [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "2+2?"}, {"role": "assistant", "content": "4"},
-     {"role": "user", "content": "and 3+3?"}, {"role": "assistant", "content": "6, of course"}],
+    [
+        {"role": "system", "content": "Be terse."},
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4"},
+        {"role": "user", "content": "and 3+3?"},
+        {"role": "assistant", "content": "6, of course"},
+    ],
 ]
 
 
@@ -100,7 +125,10 @@ def test_truncation_keeps_every_turn_a_share_like_llamafactory():
     first_target = next(i for i, l in enumerate(full_labels) if l != -100)
     n_target = next(i for i in range(first_target, len(full_labels)) if full_labels[i] == -100) - first_target
     s_len, t_len = infer_seqlen(first_target, n_target, 40)
-    assert ids[:s_len] == full_ids[:s_len] and labels[s_len:s_len + t_len] == full_labels[first_target:first_target + t_len]
+    assert (
+        ids[:s_len] == full_ids[:s_len]
+        and labels[s_len : s_len + t_len] == full_labels[first_target : first_target + t_len]
+    )
     assert Encoder(tok, 5).encode(CONVERSATIONS[0]) is not None  # even a tiny budget keeps the sample
     assert infer_seqlen(10, 10, 100) == (10, 10) and infer_seqlen(100, 100, 50) == (25, 25)
 
@@ -121,4 +149,23 @@ def test_preprocessing_workers_give_the_same_encoding():
     tok = AutoTokenizer.from_pretrained(str(FIXTURES / "model"))
     samples = load_conversations(["alpaca_demo", "sharegpt_demo"], FIXTURES / "train") * 4
     assert len(samples) >= 256  # below that, encode_all stays in-process
-    assert encode_all(samples, tok, FIXTURES / "model", 128, 2) == encode_all(samples, tok, FIXTURES / "model", 128, None)
+    assert encode_all(samples, tok, FIXTURES / "model", 128, 2) == encode_all(
+        samples, tok, FIXTURES / "model", 128, None
+    )
+
+
+def test_preview_shows_the_samples_as_the_engine_feeds_them(tmp_path, monkeypatch):
+    from batchscope_runtime.train import preview
+
+    monkeypatch.chdir(FIXTURES / "train")
+    out = tmp_path / "preview.jsonl"
+    assert preview.main(["train.yaml", "--n", "3", "--out", str(out), "--set", "cutoff_len=40"]) == 0
+    summary, *rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert summary["engine"] == "transformers" and summary["samples"] == 80 and summary["dropped"] == 0
+    assert summary["truncated"] > 0 and "cutoff_len=40" in summary["why"]["truncated"]
+    assert [r["index"] for r in rows] == [0, 1, 2]
+    tok = AutoTokenizer.from_pretrained(str(FIXTURES / "model"))
+    first = load_conversations(["alpaca_demo"], FIXTURES / "train", 1)[0]
+    ids, labels, truncated = Encoder(tok, 40).encode(first["messages"])
+    assert rows[0]["input_ids"] == ids and rows[0]["labels"] == labels and rows[0]["truncated"] == truncated
+    assert len(rows[0]["tokens"]) == len(ids) and rows[0]["trained_tokens"] == sum(1 for x in labels if x != -100)

@@ -1,5 +1,6 @@
 """Several processes through torchrun's own flags: two nodes simulated on this machine (two launches of
 `train --nnodes 2 --node-rank i` on 127.0.0.1, gloo). One event stream, written by global rank 0 only."""
+
 import json
 import socket
 import subprocess
@@ -16,11 +17,30 @@ def _free_port():
 def test_two_nodes_on_gloo_and_only_rank0_writes(tmp_path):
     port = _free_port()
     sets = ("finetuning_type=full", "output_dir=%s" % tmp_path, "max_steps=4", "save_steps=2", "ddp_backend=gloo")
-    procs = [subprocess.Popen(train_cmd(CONFIG, *sets, extra=("--nnodes", "2", "--node-rank", str(rank),
-                                                             "--master-addr", "127.0.0.1", "--master-port", str(port))),
-                              env=train_env(), cwd=str(CONFIG.parent), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-             for rank in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            train_cmd(
+                CONFIG,
+                *sets,
+                extra=(
+                    "--nnodes",
+                    "2",
+                    "--node-rank",
+                    str(rank),
+                    "--master-addr",
+                    "127.0.0.1",
+                    "--master-port",
+                    str(port),
+                ),
+            ),
+            env=train_env(),
+            cwd=str(CONFIG.parent),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-3000:] for o in outs]
     events = [json.loads(l) for l in outs[0][0].splitlines() if l.strip()]

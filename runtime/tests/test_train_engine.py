@@ -4,6 +4,7 @@ and settings (real torch/transformers/peft, CPU), and checkpoints shared both wa
 The plain script below is what a Trainer user writes: rows -> messages -> apply_chat_template(
 return_assistant_tokens_mask=True) -> DataCollatorForSeq2Seq -> Trainer. It shares no code with
 the runtime."""
+
 import io
 import json
 import os
@@ -22,13 +23,29 @@ MODEL = FIXTURES / "model"
 DATA = FIXTURES / "train"
 # 30 samples, batch 4, accumulation 2, 2 epochs: 8 batches per epoch -> 4 optimizer steps per epoch
 # (the last window is a single batch, and still steps).
-SETTINGS = dict(per_device_train_batch_size=4, gradient_accumulation_steps=2, num_train_epochs=2, learning_rate=5e-3,
-                lr_scheduler_type="cosine", warmup_steps=2, logging_steps=1, save_steps=4, seed=7)
+SETTINGS = dict(
+    per_device_train_batch_size=4,
+    gradient_accumulation_steps=2,
+    num_train_epochs=2,
+    learning_rate=5e-3,
+    lr_scheduler_type="cosine",
+    warmup_steps=2,
+    logging_steps=1,
+    save_steps=4,
+    seed=7,
+)
 
 
 def write_yaml(tmp_path, name="train.yaml", **extra):
-    keys = dict(model_name_or_path=str(MODEL), dataset="alpaca_demo,sharegpt_demo", dataset_dir=str(DATA),
-                cutoff_len=1024, max_samples=15, finetuning_type="full", output_dir=str(tmp_path / "out"))
+    keys = dict(
+        model_name_or_path=str(MODEL),
+        dataset="alpaca_demo,sharegpt_demo",
+        dataset_dir=str(DATA),
+        cutoff_len=1024,
+        max_samples=15,
+        finetuning_type="full",
+        output_dir=str(tmp_path / "out"),
+    )
     keys.update(SETTINGS)
     keys.update(extra)
     p = tmp_path / name
@@ -78,8 +95,13 @@ def plain_trainer(out, resume=None, max_steps=-1):
     model = AutoModelForCausalLM.from_pretrained(str(MODEL), dtype=torch.float32)
     model.config.use_cache = False
     args = TrainingArguments(output_dir=str(out), report_to="none", disable_tqdm=True, max_steps=max_steps, **SETTINGS)
-    trainer = Trainer(model=model, args=args, train_dataset=data, processing_class=tok,
-                      data_collator=DataCollatorForSeq2Seq(tok, label_pad_token_id=-100))
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=data,
+        processing_class=tok,
+        data_collator=DataCollatorForSeq2Seq(tok, label_pad_token_id=-100),
+    )
     losses = {}
 
     from transformers import TrainerCallback
@@ -124,8 +146,14 @@ def test_a_runtime_checkpoint_resumes_under_plain_trainer_and_back(both):
     resumed = plain_trainer(tmp / "plain-from-ours", resume=str(ckpt))
     assert sorted(resumed) == [5, 6, 7, 8]
     assert all(abs(resumed[s][0] - ours[s]) < 1e-4 for s in resumed)
-    back, _ = run_engine(write_yaml(tmp, "back.yaml", output_dir=str(tmp / "ours-from-plain"),
-                                    resume_from_checkpoint=str(tmp / "plain" / "checkpoint-4")))
+    back, _ = run_engine(
+        write_yaml(
+            tmp,
+            "back.yaml",
+            output_dir=str(tmp / "ours-from-plain"),
+            resume_from_checkpoint=str(tmp / "plain" / "checkpoint-4"),
+        )
+    )
     again = step_losses(back)
     assert sorted(again) == [5, 6, 7, 8]
     assert all(abs(again[s] - plain[s][0]) < 1e-4 for s in again)
@@ -135,8 +163,9 @@ def test_a_runtime_checkpoint_resumes_under_plain_trainer_and_back(both):
 def test_freeze_trains_only_the_last_layer(tmp_path):
     from safetensors.torch import load_file
 
-    events, trainer = run_engine(write_yaml(tmp_path, finetuning_type="freeze", freeze_trainable_layers=1,
-                                            max_steps=2, save_steps=2))
+    events, trainer = run_engine(
+        write_yaml(tmp_path, finetuning_type="freeze", freeze_trainable_layers=1, max_steps=2, save_steps=2)
+    )
     before = load_file(str(MODEL / "model.safetensors"))
     after = load_file(str(tmp_path / "out" / "checkpoint-2" / "model.safetensors"))
     changed = {k for k in before if not torch.equal(before[k], after[k])}
@@ -151,7 +180,9 @@ def test_qlora_on_cpu_is_a_clear_error_on_its_line(tmp_path):
     with pytest.raises(ConfigError) as e:
         hf_engine.build_trainer(cfg, EventWriter(io.StringIO()), None, "test")
     assert e.value.key == "quantization_bit" and "CUDA" in e.value.message
-    assert e.value.line == [i for i, l in enumerate(p.read_text().splitlines(), 1) if l.startswith("quantization_bit")][0]
+    assert (
+        e.value.line == [i for i, l in enumerate(p.read_text().splitlines(), 1) if l.startswith("quantization_bit")][0]
+    )
 
 
 def test_encoding_equals_apply_chat_template_and_long_samples_are_truncated_not_dropped():
@@ -174,7 +205,7 @@ def test_encoding_equals_apply_chat_template_and_long_samples_are_truncated_not_
     source = next(i for i, l in enumerate(full_labels) if l != -100)
     target = sum(1 for l in full_labels if l != -100)
     t_len = int(64 * target / (source + target))
-    assert sum(1 for l in labels if l != -100) == t_len and ids[:64 - t_len] == full_ids[:64 - t_len]
+    assert sum(1 for l in labels if l != -100) == t_len and ids[: 64 - t_len] == full_ids[: 64 - t_len]
 
 
 def test_path_errors_point_at_their_key(tmp_path):

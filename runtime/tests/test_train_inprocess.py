@@ -1,4 +1,5 @@
 """A CUDA out-of-memory error points at the batch-size line of the config with a hint."""
+
 import io
 import json
 

@@ -2,6 +2,7 @@
 peft, tensorboard; CPU), from the config's folder (relative paths resolve against the working directory).
 
 One 12-step LoRA run (module fixture) is shared by the loss, schema, adapter, log and TensorBoard tests."""
+
 import json
 import os
 import signal
@@ -35,8 +36,14 @@ def train_env(**extra):
 
 def run_train(config, *sets, env=None, timeout=600, extra=()):
     """Runs a training to the end; returns (events, returncode, stderr)."""
-    r = subprocess.run(train_cmd(config, *sets, extra=extra), env=env or train_env(), capture_output=True,
-                       text=True, timeout=timeout, cwd=str(Path(config).parent))
+    r = subprocess.run(
+        train_cmd(config, *sets, extra=extra),
+        env=env or train_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(Path(config).parent),
+    )
     events = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     return events, r.returncode, r.stderr
 
@@ -51,8 +58,15 @@ def losses(events):
     return {e["step"]: e["loss"] for e in events if e["type"] == "step"}
 
 
-LORA = ("finetuning_type=lora", "lora_target=all", "lora_rank=8", "max_steps=12", "save_steps=6",
-        "learning_rate=1.0e-2", "report_to=tensorboard")
+LORA = (
+    "finetuning_type=lora",
+    "lora_target=all",
+    "lora_rank=8",
+    "max_steps=12",
+    "save_steps=6",
+    "learning_rate=1.0e-2",
+    "report_to=tensorboard",
+)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +109,10 @@ def test_the_adapter_loads_in_peft(lora_run):
     model = PeftModel.from_pretrained(base, str(out))
     trained = [p for n, p in model.named_parameters() if "lora_B" in n]
     assert trained and any(float(p.abs().sum()) > 0 for p in trained)  # B starts at zero: it was trained
-    assert [e["path"] for e in events if e["type"] == "checkpoint"] == [str(out / "checkpoint-6"), str(out / "checkpoint-12")]
+    assert [e["path"] for e in events if e["type"] == "checkpoint"] == [
+        str(out / "checkpoint-6"),
+        str(out / "checkpoint-12"),
+    ]
 
 
 def test_trainer_log_and_tensorboard_files_are_written(lora_run):
@@ -111,10 +128,23 @@ def test_trainer_log_and_tensorboard_files_are_written(lora_run):
 
 
 def _start_long_run(tmp_path, extra=()):
-    return subprocess.Popen(train_cmd(CONFIG, "output_dir=%s" % tmp_path, "max_steps=100000", "save_steps=1000",
-                                      "num_train_epochs=1000", extra=extra),
-                            env=train_env(), cwd=str(CONFIG.parent), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, bufsize=1)
+    return subprocess.Popen(
+        train_cmd(
+            CONFIG,
+            "output_dir=%s" % tmp_path,
+            "max_steps=100000",
+            "save_steps=1000",
+            "num_train_epochs=1000",
+            extra=extra,
+        ),
+        env=train_env(),
+        cwd=str(CONFIG.parent),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
 
 
 def _read_until_step(proc):

@@ -1,6 +1,7 @@
 """Any script under the runtime: `python -m batchscope_runtime train script.py args...`, unchanged.
 A hand-written loop reports DataLoader-timed steps plus batchscope_runtime.log(); a TRL SFTTrainer
 script reports through the callback injected into transformers.Trainer."""
+
 import json
 import os
 import subprocess
@@ -16,8 +17,14 @@ VALIDATOR = jsonschema.Draft202012Validator(json.loads((REPO / "protocol" / "tra
 
 def run_script(*args, cwd=None):
     env = dict(os.environ, PYTHONPATH=str(RUNTIME), OMP_NUM_THREADS="1")
-    r = subprocess.run([sys.executable, "-m", "batchscope_runtime", "train", *map(str, args)], env=env, cwd=cwd,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "batchscope_runtime", "train", *map(str, args)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-4000:]
     events = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
     for e in events:

@@ -30,8 +30,8 @@ t0=$(date +%s)
 
 if ! podman image exists "$BASE_IMAGE"; then
   command -v debootstrap >/dev/null || { lane_log "debootstrap is not installed (apt-get install debootstrap)"; exit 1; }
-  lane_log "debootstrap --variant=minbase bookworm (rootfs)"
-  debootstrap --variant=minbase bookworm "$WORK/rootfs" "${BATCHSCOPE_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$WORK/debootstrap.log" 2>&1 ||
+  lane_log "debootstrap --variant=minbase $DEBIAN_SUITE (rootfs)"
+  debootstrap --variant=minbase "$DEBIAN_SUITE" "$WORK/rootfs" "${BATCHSCOPE_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -20 "$WORK/debootstrap.log" >&2; exit 1; }
   tar -C "$WORK/rootfs" -c . | podman import -q - "$BASE_IMAGE-rootfs" >/dev/null
   rm -rf "$WORK/rootfs"
@@ -49,7 +49,10 @@ podman commit -q --change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin
   --change 'CMD ["sleep", "infinity"]' "$STEP" "$IMAGE" >/dev/null
 lane_log "image $IMAGE built in $(( $(date +%s) - t0 )) s; saving $TAR"
 podman save -q -o "$TAR.part" "$IMAGE" && mv "$TAR.part" "$TAR"
-# Older images of the lane are dead weight in the cache: keep only this key's tarball.
+# Older images of the lane are dead weight: keep only this key's tarball and tag (the system layer stays).
 find "$CONTAINER_CACHE" -maxdepth 1 -name 'image-*.tar' ! -name "image-$IMAGE_KEY.tar" -delete
+for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/batchscope-lane:' | grep -v ":$IMAGE_KEY\$"); do
+  podman rmi "$old" >/dev/null 2>&1 || true   # refused while a container still uses it: fine
+done
 lane_log "image ready after $(( $(date +%s) - t0 )) s"
 echo "$IMAGE"

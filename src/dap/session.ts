@@ -26,8 +26,6 @@ import { TokenDecoder } from './tokenDecode';
 import { TokenVariables } from './variables';
 import { LABEL_DEPTH } from '../../protocol/debug';
 
-/** Requests forwarded unchanged (arguments and response body) to the controller. */
-const FORWARDED = new Set(['stackTrace', 'scopes', 'evaluate', 'next', 'stepIn', 'stepOut', 'pause', 'exceptionInfo', 'configurationDone']);
 /** Custom requests (DebugSession.customRequest) the controller answers: "dump all stacks", "recent batches". */
 const CUSTOM = new Set(['dumpStacks', 'recentBatches']);
 

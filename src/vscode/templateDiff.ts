@@ -23,14 +23,23 @@ async function pick(title: string): Promise<string | undefined> {
 
 async function compare(context: vscode.ExtensionContext, leftArg?: vscode.Uri, rightArg?: vscode.Uri): Promise<void> {
   const active = vscode.window.activeTextEditor?.document.uri;
-  const left = leftArg?.fsPath ?? (active && active.scheme === 'file' && isTemplateFile(active.fsPath) ? active.fsPath : await pick('Compare chat templates: first template'));
+  const left =
+    leftArg?.fsPath ??
+    (active && active.scheme === 'file' && isTemplateFile(active.fsPath)
+      ? active.fsPath
+      : await pick('Compare chat templates: first template'));
   if (!left) return;
   const right = rightArg?.fsPath ?? (await pick(`Compare ${label(left)} with…`));
   if (!right) return;
-  const panel = vscode.window.createWebviewPanel(TEMPLATE_DIFF_VIEW_TYPE, `${basename(left)} ↔ ${basename(right)}`, vscode.ViewColumn.Beside, {
-    enableScripts: true,
-    localResourceRoots: [webviewDist(context.extensionUri)],
-  });
+  const panel = vscode.window.createWebviewPanel(
+    TEMPLATE_DIFF_VIEW_TYPE,
+    `${basename(left)} ↔ ${basename(right)}`,
+    vscode.ViewColumn.Beside,
+    {
+      enableScripts: true,
+      localResourceRoots: [webviewDist(context.extensionUri)],
+    },
+  );
   const dist = webviewDist(context.extensionUri);
   panel.webview.html = panelHtml({
     cspSource: panel.webview.cspSource,
@@ -54,8 +63,10 @@ async function compare(context: vscode.ExtensionContext, leftArg?: vscode.Uri, r
 export function registerTemplateDiff(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     // From the explorer with two files selected, VS Code passes (clicked, [all selected]).
-    vscode.commands.registerCommand('batchscope.compareChatTemplates', (left?: vscode.Uri, right?: vscode.Uri | vscode.Uri[]) =>
-      Array.isArray(right) ? compare(context, right[0], right[1]) : compare(context, left, right),
+    vscode.commands.registerCommand(
+      'batchscope.compareChatTemplates',
+      (left?: vscode.Uri, right?: vscode.Uri | vscode.Uri[]) =>
+        Array.isArray(right) ? compare(context, right[0], right[1]) : compare(context, left, right),
     ),
   );
 }

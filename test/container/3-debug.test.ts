@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { FIXTURES, REPO, UI_TIMEOUT, type Session } from '../e2e/harness';
+import { FIXTURES, REPO, type Session } from '../e2e/harness';
 import { checkCollatedBatch, functionBreakpoint } from './debug-views';
 import { ROOT, startRemote } from './lane';
 

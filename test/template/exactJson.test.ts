@@ -16,7 +16,22 @@ const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? join(resolve(__dirname, '../..'
 function* documents(): Generator<string> {
   let seed = 7;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed / 2 ** 31);
-  const numbers = ['0', '-0', '21.0', '-0.0', '1.5', '1e5', '1E-7', '2.50', '9007199254740993', '-123456789012345678901234567890', '0.1', '1e400', '3.0e2', '100'];
+  const numbers = [
+    '0',
+    '-0',
+    '21.0',
+    '-0.0',
+    '1.5',
+    '1e5',
+    '1E-7',
+    '2.50',
+    '9007199254740993',
+    '-123456789012345678901234567890',
+    '0.1',
+    '1e400',
+    '3.0e2',
+    '100',
+  ];
   const strings = ['"a"', '"é🙂"', '"\\u00e9\\ud83d\\ude42"', '"tab\\tq\\"\\\\"', '""', '"\\u0000"'];
   const value = (depth: number): string => {
     const r = rnd();
@@ -31,17 +46,40 @@ function* documents(): Generator<string> {
   yield ' {"temp": 21.0, "args": {"x": [1.0, 2, 3.50]}} ';
 }
 
-const INVALID = ['', '{', '[1,]', '{"a" 1}', '01', '1.', '.5', '+1', 'NaN', '"\\x"', '"a\nb"', '[1] x', 'tru', '{"a":1,}', '"\\ud83d"x'];
+const INVALID = [
+  '',
+  '{',
+  '[1,]',
+  '{"a" 1}',
+  '01',
+  '1.',
+  '.5',
+  '+1',
+  'NaN',
+  '"\\x"',
+  '"a\nb"',
+  '[1] x',
+  'tru',
+  '{"a":1,}',
+  '"\\ud83d"x',
+];
 
 function pythonDumps(texts: string[]): (string | null)[] {
   const script =
     'import json,sys\nout=[]\nfor t in json.load(sys.stdin):\n  try: out.append(json.dumps(json.loads(t, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))), ensure_ascii=False))\n  except ValueError: out.append(None)\nprint(json.dumps(out))';
-  return JSON.parse(execFileSync(PY, ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8' })) as (string | null)[];
+  return JSON.parse(execFileSync(PY, ['-c', script], { input: JSON.stringify(texts), encoding: 'utf8' })) as (
+    string | null
+  )[];
 }
 
 const ours = (t: string): string | null => {
   try {
-    return pyJsonDumps(toRuntime(parseExactJson(t)), { ensureAscii: false, indent: null, separators: null, sortKeys: false });
+    return pyJsonDumps(toRuntime(parseExactJson(t)), {
+      ensureAscii: false,
+      indent: null,
+      separators: null,
+      sortKeys: false,
+    });
   } catch (e) {
     if (e instanceof JsonSyntaxError) return null;
     throw e;
@@ -60,11 +98,17 @@ test('invalid JSON is refused where Python refuses it', () => {
 });
 
 test('only lossy numbers become ExactNumber; JSON.stringify still works on them', () => {
-  const v = parseExactJson('{"a": 21.0, "b": 1.5, "c": 7, "d": 12345678901234567890, "e": "x"}') as Record<string, unknown>;
+  const v = parseExactJson('{"a": 21.0, "b": 1.5, "c": 7, "d": 12345678901234567890, "e": "x"}') as Record<
+    string,
+    unknown
+  >;
   assert.ok(v.a instanceof ExactNumber && v.a.isFloat && v.a.text === '21.0');
   assert.equal(v.b, 1.5);
   assert.equal(v.c, 7);
   assert.ok(v.d instanceof ExactNumber && !v.d.isFloat);
   assert.equal(JSON.stringify(v), '{"a":21,"b":1.5,"c":7,"d":12345678901234567000,"e":"x"}');
-  assert.throws(() => parseExactJson('{"a": }'), (e: unknown) => e instanceof JsonSyntaxError && e.offset === 6);
+  assert.throws(
+    () => parseExactJson('{"a": }'),
+    (e: unknown) => e instanceof JsonSyntaxError && e.offset === 6,
+  );
 });

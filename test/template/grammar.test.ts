@@ -31,7 +31,11 @@ test('chat_template strings in JSON are highlighted by the injection grammar', (
 test('package.json contributes the grammar, injection, configuration and snippets, and the files exist', () => {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
   const lang = pkg.contributes.languages.find((l: { id: string }) => l.id === 'jinja');
-  const paths = [lang.configuration, ...pkg.contributes.grammars.map((g: { path: string }) => g.path), ...pkg.contributes.snippets.map((s: { path: string }) => s.path)];
+  const paths = [
+    lang.configuration,
+    ...pkg.contributes.grammars.map((g: { path: string }) => g.path),
+    ...pkg.contributes.snippets.map((s: { path: string }) => s.path),
+  ];
   for (const p of paths) assert.ok(existsSync(join(REPO, p)), p);
   const injection = pkg.contributes.grammars.find((g: { injectTo?: string[] }) => g.injectTo);
   assert.deepEqual(injection.injectTo, ['source.json']);
@@ -43,17 +47,30 @@ test('language configuration: block comments, bracket pairs and folding of block
   assert.ok(conf.brackets.some(([a, b]: string[]) => a === '{%' && b === '%}'));
   const start = new RegExp(conf.folding.markers.start);
   const end = new RegExp(conf.folding.markers.end);
-  for (const line of ['{% for m in messages %}', '  {%- if x %}', '{% macro f() %}', '{%- generation %}', '{% set body %}']) assert.match(line, start);
+  for (const line of [
+    '{% for m in messages %}',
+    '  {%- if x %}',
+    '{% macro f() %}',
+    '{%- generation %}',
+    '{% set body %}',
+  ])
+    assert.match(line, start);
   for (const line of ['{% set x = 1 %}', '{{ for }}', 'text']) assert.doesNotMatch(line, start);
   for (const line of ['{% endfor %}', '  {%- endif %}', '{% endgeneration %}', '{% endset %}']) assert.match(line, end);
 });
 
 test('every snippet body is a template our engine (and so jinja2) parses', () => {
-  const snippets = JSON.parse(readFileSync(join(REPO, 'snippets/jinja.json'), 'utf8')) as Record<string, { prefix: string; body: string[] }>;
+  const snippets = JSON.parse(readFileSync(join(REPO, 'snippets/jinja.json'), 'utf8')) as Record<
+    string,
+    { prefix: string; body: string[] }
+  >;
   assert.ok(Object.keys(snippets).length >= 8);
   for (const [name, s] of Object.entries(snippets)) {
     // Replace tab stops ${1:default} / $0 with their default text.
-    const text = s.body.join('\n').replace(/\$\{\d+:((?:[^{}]|\{[^{}]*\}|\{\{[^}]*\}\})*)\}/g, '$1').replace(/\$\d/g, '');
+    const text = s.body
+      .join('\n')
+      .replace(/\$\{\d+:((?:[^{}]|\{[^{}]*\}|\{\{[^}]*\}\})*)\}/g, '$1')
+      .replace(/\$\d/g, '');
     assert.doesNotThrow(() => compileTemplate(text), `${name}: ${text}`);
   }
 });

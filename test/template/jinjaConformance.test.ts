@@ -33,11 +33,17 @@ function runPython(cases: MicroCase[]): Promise<PyResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bs-jinja-'));
   writeFileSync(join(dir, 'in.json'), JSON.stringify({ now: NOW, cases }));
   return new Promise((ok, fail) => {
-    const p = spawn(PY, [join(__dirname, 'expected_jinja.py'), join(dir, 'in.json'), join(dir, 'out.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(PY, [join(__dirname, 'expected_jinja.py'), join(dir, 'in.json'), join(dir, 'out.json')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     p.on('error', fail);
-    p.on('close', (code) => (code === 0 ? ok(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')).results) : fail(new Error(`expected_jinja.py exited ${code}: ${err}`))));
+    p.on('close', (code) =>
+      code === 0
+        ? ok(JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')).results)
+        : fail(new Error(`expected_jinja.py exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -56,13 +62,19 @@ const noAddress = (s: string) => s.replace(/ at 0x[0-9a-f]+>/g, ' at 0x0>');
 
 function agree(py: PyResult, us: Outcome): string | null {
   if (py.error) {
-    if (!('error' in us)) return `Python raised ${py.error.cls}: ${py.error.message}; we rendered ${JSON.stringify((us as { text: string }).text)}`;
-    if (us.error.cls !== py.error.cls || us.error.message !== py.error.message) return `Python: ${py.error.cls}: ${py.error.message}\nours:   ${us.error.cls}: ${us.error.message}`;
-    if (py.error.lineno !== null && us.error.line !== py.error.lineno) return `line: Python ${py.error.lineno}, ours ${us.error.line}`;
+    if (!('error' in us))
+      return `Python raised ${py.error.cls}: ${py.error.message}; we rendered ${JSON.stringify((us as { text: string }).text)}`;
+    if (us.error.cls !== py.error.cls || us.error.message !== py.error.message)
+      return `Python: ${py.error.cls}: ${py.error.message}\nours:   ${us.error.cls}: ${us.error.message}`;
+    if (py.error.lineno !== null && us.error.line !== py.error.lineno)
+      return `line: Python ${py.error.lineno}, ours ${us.error.line}`;
     return null;
   }
-  if ('error' in us) return `Python rendered ${JSON.stringify(py.text)}; we raised ${us.error.cls}: ${us.error.message}`;
-  return noAddress(us.text) === noAddress(py.text!) ? null : `Python: ${JSON.stringify(py.text)}\nours:   ${JSON.stringify(us.text)}`;
+  if ('error' in us)
+    return `Python rendered ${JSON.stringify(py.text)}; we raised ${us.error.cls}: ${us.error.message}`;
+  return noAddress(us.text) === noAddress(py.text!)
+    ? null
+    : `Python: ${JSON.stringify(py.text)}\nours:   ${JSON.stringify(us.text)}`;
 }
 
 const suites: [string, MicroCase[]][] = [
@@ -89,8 +101,13 @@ for (const [suite, cases] of suites) {
       });
     });
     test(`summary: ${suite}`, () => {
-      console.log(`# ${suite}: ${cases.length - failures.length} of ${cases.length} agree with Python${failures.length ? ` (differ: ${failures.join('; ')})` : ''}`);
-      assert.ok(failures.every((f) => KNOWN[f]), `unexpected differences: ${failures.filter((f) => !KNOWN[f]).join('; ')}`);
+      console.log(
+        `# ${suite}: ${cases.length - failures.length} of ${cases.length} agree with Python${failures.length ? ` (differ: ${failures.join('; ')})` : ''}`,
+      );
+      assert.ok(
+        failures.every((f) => KNOWN[f]),
+        `unexpected differences: ${failures.filter((f) => !KNOWN[f]).join('; ')}`,
+      );
     });
   });
 }

@@ -8,7 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { diffLines, myersDiff, type TemplateDiffState, type TemplateDiffToWebview } from '../../src/core/template/templateDiff';
+import {
+  diffLines,
+  myersDiff,
+  type TemplateDiffState,
+  type TemplateDiffToWebview,
+} from '../../src/core/template/templateDiff';
 import { SAMPLE_CONVERSATION, TemplateDiffSession } from '../../src/panels/templateDiff/session';
 import { loadTokenizer } from '../../src/core/tokens/tokenizer';
 
@@ -18,7 +23,9 @@ const FIXTURE = join(REPO, 'test/.fixtures/tokenizer');
 
 function lcs<T>(a: T[], b: T[]): number {
   const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) dp[i][j] = a[i - 1] === b[j - 1] ? dp[i - 1][j - 1] + 1 : Math.max(dp[i - 1][j], dp[i][j - 1]);
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      dp[i][j] = a[i - 1] === b[j - 1] ? dp[i - 1][j - 1] + 1 : Math.max(dp[i - 1][j], dp[i][j - 1]);
   return dp[a.length][b.length];
 }
 
@@ -29,8 +36,14 @@ test('myersDiff finds a shortest edit script (checked against LCS) that rebuilds
     const a = Array.from({ length: rnd(30) }, () => rnd(4));
     const b = Array.from({ length: rnd(30) }, () => rnd(4));
     const steps = myersDiff(a, b, (x, y) => x === y);
-    assert.deepEqual(steps.filter((s) => s.op !== 'add').map((s) => a[s.i]), a);
-    assert.deepEqual(steps.filter((s) => s.op !== 'del').map((s) => b[s.j]), b);
+    assert.deepEqual(
+      steps.filter((s) => s.op !== 'add').map((s) => a[s.i]),
+      a,
+    );
+    assert.deepEqual(
+      steps.filter((s) => s.op !== 'del').map((s) => b[s.j]),
+      b,
+    );
     assert.equal(steps.filter((s) => s.op === 'same').length, lcs(a, b));
   }
   assert.deepEqual(diffLines('a\nb\nc', 'a\nc\nd'), [
@@ -45,7 +58,10 @@ let dir: string;
 let fineTune: string;
 let expected: { input_ids: number[]; assistant_masks: number[] }[];
 const base = JSON.parse(readFileSync(join(FIXTURE, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
-const changed = String(base.chat_template).replace("{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}", "{% generation %}{{ message['content'] }}{% endgeneration %}{{ '<|im_end|>' }}");
+const changed = String(base.chat_template).replace(
+  "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}",
+  "{% generation %}{{ message['content'] }}{% endgeneration %}{{ '<|im_end|>' }}",
+);
 
 before(() => {
   assert.notEqual(changed, base.chat_template, 'the fixture template has the expected generation block');
@@ -58,10 +74,17 @@ before(() => {
     now: '2024-01-01T00:00:00',
     tokenizers: { fixture: FIXTURE },
     templates: { base: base.chat_template, changed },
-    cases: ['base', 'changed'].map((t) => ({ tokenizer: 'fixture', template: t, messages: SAMPLE_CONVERSATION, mask: true })),
+    cases: ['base', 'changed'].map((t) => ({
+      tokenizer: 'fixture',
+      template: t,
+      messages: SAMPLE_CONVERSATION,
+      mask: true,
+    })),
   };
   writeFileSync(join(dir, 'in.json'), JSON.stringify(input));
-  const r = spawnSync(PY, [join(__dirname, 'expected.py'), join(dir, 'in.json'), join(dir, 'out.json')], { encoding: 'utf8' });
+  const r = spawnSync(PY, [join(__dirname, 'expected.py'), join(dir, 'in.json'), join(dir, 'out.json')], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   expected = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')).results;
 });
@@ -87,9 +110,18 @@ test('ready → the diff of a silently changed template: same text, same tokens,
   assert.equal(state.summary.tokensChanged, 0);
   const ops = state.tokens!;
   // Both sides' ids and masks are transformers' own.
-  assert.deepEqual(ops.map((o) => ('left' in o ? o.left.id : -1)), expected[0].input_ids);
-  assert.deepEqual(ops.map((o) => ('left' in o && o.left.trained ? 1 : 0)), expected[0].assistant_masks);
-  assert.deepEqual(ops.map((o) => ('right' in o && o.right.trained ? 1 : 0)), expected[1].assistant_masks);
+  assert.deepEqual(
+    ops.map((o) => ('left' in o ? o.left.id : -1)),
+    expected[0].input_ids,
+  );
+  assert.deepEqual(
+    ops.map((o) => ('left' in o && o.left.trained ? 1 : 0)),
+    expected[0].assistant_masks,
+  );
+  assert.deepEqual(
+    ops.map((o) => ('right' in o && o.right.trained ? 1 : 0)),
+    expected[1].assistant_masks,
+  );
   const flips = expected[0].assistant_masks.filter((m, i) => m !== expected[1].assistant_masks[i]).length;
   assert.ok(flips > 0);
   assert.equal(state.summary.maskChanged, flips);
@@ -100,12 +132,15 @@ test('ready → the diff of a silently changed template: same text, same tokens,
 test('options → re-rendered with add_generation_prompt; a broken side reports its error; nothing is posted after dispose', async () => {
   const posted: TemplateDiffToWebview[] = [];
   const broken = join(dir, 'broken.jinja');
-  writeFileSync(broken, "{% for m in messages %}{{ m.content }}\n{% endfor");
+  writeFileSync(broken, '{% for m in messages %}{{ m.content }}\n{% endfor');
   const s = session(broken, posted);
   await s.onMessage({ type: 'templateDiff/options', addGenerationPrompt: true });
   const state = (posted[0] as { state: TemplateDiffState }).state;
   assert.ok(state.left.text!.endsWith('<|im_start|>assistant\n'));
-  assert.equal(state.right.error, "unexpected end of template, expected 'end of statement block'. (template line 2, column 10)");
+  assert.equal(
+    state.right.error,
+    "unexpected end of template, expected 'end of statement block'. (template line 2, column 10)",
+  );
   assert.equal(state.lines, undefined);
   s.dispose();
   await s.refresh();

@@ -9,6 +9,7 @@ export function renderDetail(
   parts: { title: HTMLElement; flags: HTMLElement; tokens: HTMLElement; cells: HTMLElement },
 ): void {
   parts.title.textContent = `Row ${detail.index}`;
+  if (detail.json) parts.title.append(copyButton('Copy row as JSON', detail.json, 'copy-row'));
   clear(parts.flags);
   for (const f of detail.flags) parts.flags.append(el('span', 'flag', f));
   if (detail.error) parts.flags.append(el('span', 'error', describeError(detail.error)));
@@ -20,7 +21,9 @@ export function renderDetail(
   for (const c of detail.cells) {
     const block = el('section', 'cell-full');
     block.dataset.col = c.column;
-    block.append(el('h4', 'cell-name', c.column));
+    const name = el('h4', 'cell-name', c.column);
+    if (c.json !== undefined) name.append(copyButton('Copy', c.json, 'copy-cell'));
+    block.append(name);
     if (c.image) {
       const img = el('img', 'thumb large');
       img.src = c.image;
@@ -38,6 +41,21 @@ export function renderDetail(
     parts.cells.append(block);
   }
   focus?.scrollIntoView({ block: 'nearest' });
+}
+
+/** A small button that puts `text` on the clipboard and says so. */
+function copyButton(label: string, text: string, cls: string): HTMLElement {
+  const b = el('button', `copy ${cls}`, label);
+  b.title = label;
+  b.addEventListener('click', (ev) => {
+    ev.stopPropagation();
+    navigator.clipboard.writeText(text).then(
+      () => (b.textContent = 'Copied'),
+      () => (b.textContent = 'Copy failed'),
+    );
+    setTimeout(() => (b.textContent = label), 1500);
+  });
+  return b;
 }
 
 /** The conversation view: one block per turn, role first; text only through textContent. */

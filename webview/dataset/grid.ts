@@ -243,12 +243,21 @@ export class VirtualGrid {
   }
 
   private onKey(ev: KeyboardEvent): void {
-    if (this.selected < 0) return;
-    const delta = ev.key === 'ArrowDown' ? 1 : ev.key === 'ArrowUp' ? -1 : 0;
-    if (!delta) return;
+    if (this.selected < 0 || !this.numRows) return;
+    // PageUp/PageDown/Home/End move the selection (not only the scroll position), like a list does.
+    const page = Math.max(1, Math.floor((this.scroller.clientHeight - this.header.offsetHeight) / ROW_HEIGHT) - 1);
+    const target: Record<string, number> = {
+      ArrowDown: this.selected + 1,
+      ArrowUp: this.selected - 1,
+      PageDown: Math.min(this.numRows - 1, this.selected + page),
+      PageUp: Math.max(0, this.selected - page),
+      Home: 0,
+      End: this.numRows - 1,
+    };
+    if (!(ev.key in target)) return;
     ev.preventDefault();
-    const next = this.selected + delta;
-    if (next < 0 || next >= this.numRows) return;
+    const next = target[ev.key];
+    if (next < 0 || next >= this.numRows || next === this.selected) return;
     const view = this.scroller.clientHeight - this.header.offsetHeight;
     const rowEl = this.body.querySelector<HTMLElement>(`.row[data-row="${next}"]`);
     const visible =

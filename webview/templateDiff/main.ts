@@ -10,13 +10,22 @@
 //   #error                      hidden when none
 //   #add-generation-prompt      checkbox
 import './style.css';
-import type { TemplateDiffFromWebview, TemplateDiffState, TemplateDiffToWebview, TokenOp } from '../../src/core/template/templateDiff';
+import type {
+  TemplateDiffFromWebview,
+  TemplateDiffState,
+  TemplateDiffToWebview,
+  TokenOp,
+} from '../../src/core/template/templateDiff';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
 const vscode = acquireVsCodeApi();
 const post = (m: TemplateDiffFromWebview): void => vscode.postMessage(m);
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -36,7 +45,16 @@ const error = el('div', { id: 'error', class: 'error hidden' });
 const textDiff = el('div', { id: 'text-diff', class: 'text-diff' });
 const tokenNote = el('div', { id: 'token-note', class: 'note hidden' });
 const tokenDiff = el('div', { id: 'token-diff', class: 'token-diff' });
-app.append(header, summary, error, el('h3', {}, 'Rendered text'), textDiff, el('h3', {}, 'Tokens and trained mask'), tokenNote, tokenDiff);
+app.append(
+  header,
+  summary,
+  error,
+  el('h3', {}, 'Rendered text'),
+  textDiff,
+  el('h3', {}, 'Tokens and trained mask'),
+  tokenNote,
+  tokenDiff,
+);
 
 addGen.addEventListener('change', () => post({ type: 'templateDiff/options', addGenerationPrompt: addGen.checked }));
 
@@ -50,13 +68,19 @@ function renderLines(state: TemplateDiffState): void {
   }
   for (const l of state.lines ?? []) {
     const row = el('div', { class: `line ${l.op}` });
-    row.append(el('span', { class: 'gutter' }, l.op === 'del' ? '−' : l.op === 'add' ? '+' : ' '), el('span', { class: 'content' }, visible(l.text) || ' '));
+    row.append(
+      el('span', { class: 'gutter' }, l.op === 'del' ? '−' : l.op === 'add' ? '+' : ' '),
+      el('span', { class: 'content' }, visible(l.text) || ' '),
+    );
     textDiff.append(row);
   }
 }
 
 function chip(t: { id: number; text: string; trained: boolean }, op: string): HTMLElement {
-  const c = el('span', { class: `tok ${op}${t.trained ? ' trained' : ''}`, title: `id ${t.id}${t.trained ? ' · trained' : ''}` });
+  const c = el('span', {
+    class: `tok ${op}${t.trained ? ' trained' : ''}`,
+    title: `id ${t.id}${t.trained ? ' · trained' : ''}`,
+  });
   c.textContent = t.text.replace(/\n/g, '↵').replace(/ /g, '·') || '∅';
   return c;
 }
@@ -70,7 +94,10 @@ function renderTokens(ops: TokenOp[] | undefined, note: string | undefined): voi
     else if (o.op === 'del') tokenDiff.append(chip(o.left, 'del'));
     else if (o.op === 'add') tokenDiff.append(chip(o.right, 'add'));
     else {
-      const pair = el('span', { class: 'pair', title: `mask differs: left ${o.left.trained ? 'trained' : 'not trained'}, right ${o.right.trained ? 'trained' : 'not trained'}` });
+      const pair = el('span', {
+        class: 'pair',
+        title: `mask differs: left ${o.left.trained ? 'trained' : 'not trained'}, right ${o.right.trained ? 'trained' : 'not trained'}`,
+      });
       pair.append(chip(o.left, 'mask'), chip(o.right, 'mask'));
       tokenDiff.append(pair);
     }
@@ -82,9 +109,11 @@ function show(state: TemplateDiffState): void {
   leftLabel.textContent = state.left.label;
   rightLabel.textContent = state.right.label;
   const s = state.summary;
-  const counts = (side: TemplateDiffState['left']) => (side.tokenCount !== undefined ? ` (${side.tokenCount} tokens, ${side.trainedCount} trained)` : '');
+  const counts = (side: TemplateDiffState['left']) =>
+    side.tokenCount !== undefined ? ` (${side.tokenCount} tokens, ${side.trainedCount} trained)` : '';
   if (state.left.error || state.right.error) summary.textContent = 'One side failed to render.';
-  else if (s.identicalText && !s.maskChanged) summary.textContent = `Identical: same text, same tokens, same trained mask${counts(state.left)}.`;
+  else if (s.identicalText && !s.maskChanged)
+    summary.textContent = `Identical: same text, same tokens, same trained mask${counts(state.left)}.`;
   else
     summary.textContent =
       `${s.identicalText ? 'Same text' : `${s.linesChanged} line(s) differ`}; ${s.tokensChanged} token(s) differ; ${s.maskChanged} token(s) change trained mask. ` +

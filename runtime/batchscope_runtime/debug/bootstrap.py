@@ -2,6 +2,7 @@
 
 `python -m batchscope_runtime.debug.bootstrap ( -- program.py ARGS | -m module ARGS | --config FILE )`
 """
+
 import os
 import runpy
 import sys
@@ -9,12 +10,14 @@ import sys
 
 def main(argv):
     from . import session
+
     if argv[:1] == ["--"]:
         argv = argv[1:]
     a = session.activate(wait_go=True)
     try:
         if argv[:1] == ["--config"]:
             from batchscope_runtime import cli
+
             code = cli.main(["train"] + argv[1:2])  # the train command reads `hooks.install_from_env()` itself
         elif argv[:1] == ["-m"]:
             sys.argv = argv[1:]

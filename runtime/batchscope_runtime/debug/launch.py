@@ -1,27 +1,29 @@
 """`python -m batchscope_runtime debug …`: the launch-mode controller. This process is the
 controller; the program runs as its child, so a crash of the program is observed and reported.
 Standard library only (the program's torch import happens in the child)."""
+
 import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 from .controller.core import Controller
 from .controller.process_tree import kill_tree
 from .session import child_env
 
-USAGE = ("python -m batchscope_runtime debug [--port 0] [--secret S] [--hang-timeout SEC] [--tokenizer DIR] "
-         "[--cwd DIR] [--no-wait] [--linger SEC] ( -- program.py ARGS | -- -m module ARGS | --config train.yaml )")
+USAGE = (
+    "python -m batchscope_runtime debug [--port 0] [--secret S] [--hang-timeout SEC] [--tokenizer DIR] "
+    "[--cwd DIR] [--no-wait] [--linger SEC] ( -- program.py ARGS | -- -m module ARGS | --config train.yaml )"
+)
 
 
 def parse(argv):
     if "--" in argv:
         i = argv.index("--")
-        opts, target = argv[:i], argv[i + 1:]
+        opts, target = argv[:i], argv[i + 1 :]
     else:
         opts, target = argv, []
     p = argparse.ArgumentParser(prog="batchscope_runtime debug", usage=USAGE)
@@ -65,7 +67,9 @@ def main(argv):
     if a.tokenizer:
         a.tokenizer = os.path.abspath(a.tokenizer)  # the program may run in another --cwd
     try:
-        ctl = Controller(secret, port=a.port, mode="launch", hang_timeout=a.hang_timeout, tokenizer=a.tokenizer, wait=not a.no_wait)
+        ctl = Controller(
+            secret, port=a.port, mode="launch", hang_timeout=a.hang_timeout, tokenizer=a.tokenizer, wait=not a.no_wait
+        )
     except OSError as e:
         print(json.dumps({"type": "error", "message": "cannot listen on 127.0.0.1:%d: %s" % (a.port, e)}), flush=True)
         return 1

@@ -5,6 +5,7 @@ process long enough to report how it ended, and connects this process's agent to
 `install_from_env()` is what `hooks.install_from_env()` runs (registered by the package): it picks
 launch or attach mode from the environment.
 """
+
 import atexit
 import json
 import os
@@ -51,8 +52,18 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
     secret = secret or os.environ.get("BATCHSCOPE_SECRET") or secrets.token_hex(16)
     hang_timeout = hang_timeout or float(os.environ.get("BATCHSCOPE_HANG_TIMEOUT") or 30)
     tokenizer = tokenizer or os.environ.get("BATCHSCOPE_TOKENIZER")
-    cmd = [sys.executable, "-m", "batchscope_runtime", "controller", "--port", str(int(port)),
-           "--watch-pid", str(os.getpid()), "--hang-timeout", str(hang_timeout)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "batchscope_runtime",
+        "controller",
+        "--port",
+        str(int(port)),
+        "--watch-pid",
+        str(os.getpid()),
+        "--hang-timeout",
+        str(hang_timeout),
+    ]
     if tokenizer:
         cmd += ["--tokenizer", tokenizer]
     env = child_env(os.environ, "", secret)
@@ -66,7 +77,10 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
     except ValueError:
         info = {}
     if info.get("type") != "listening":
-        raise RuntimeError("batchscope: the debug controller did not start: %s" % (info.get("message") or line.decode(errors="replace").strip()))
+        raise RuntimeError(
+            "batchscope: the debug controller did not start: %s"
+            % (info.get("message") or line.decode(errors="replace").strip())
+        )
     real_port = int(info["port"])
     os.environ["BATCHSCOPE_CONTROLLER"] = "127.0.0.1:%d" % real_port
     os.environ["BATCHSCOPE_SECRET"] = secret
@@ -75,8 +89,11 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if _RUNTIME_DIR not in paths:  # spawned workers must import the instrumentation
         os.environ["PYTHONPATH"] = os.pathsep.join([_RUNTIME_DIR] + paths)
-    path = session_file or os.environ.get("BATCHSCOPE_SESSION_FILE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "batchscope", "sessions", "%d.json" % os.getpid())
+    path = (
+        session_file
+        or os.environ.get("BATCHSCOPE_SESSION_FILE")
+        or os.path.join(os.path.expanduser("~"), ".cache", "batchscope", "sessions", "%d.json" % os.getpid())
+    )
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -132,8 +149,11 @@ def activate(wait_go=False):
 
 
 def error_info(exc):
-    return {"typeName": type(exc).__name__, "message": str(exc),
-            "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))}
+    return {
+        "typeName": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }
 
 
 def _hook_exit(a):
@@ -141,8 +161,13 @@ def _hook_exit(a):
 
     def excepthook(tp, value, tb):
         try:
-            a.bye(error={"typeName": tp.__name__, "message": str(value),
-                         "traceback": "".join(traceback.format_exception(tp, value, tb))})
+            a.bye(
+                error={
+                    "typeName": tp.__name__,
+                    "message": str(value),
+                    "traceback": "".join(traceback.format_exception(tp, value, tb)),
+                }
+            )
         except Exception:
             pass
         previous(tp, value, tb)

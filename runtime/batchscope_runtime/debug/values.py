@@ -2,6 +2,7 @@
 
 Nothing here runs on the hot path: a summary is computed only when a `variables` request asks.
 """
+
 import json
 import os
 import sys
@@ -28,6 +29,7 @@ class Tokenizer:
             tok, pad = None, None
             try:
                 from tokenizers import Tokenizer as HFTokenizer
+
                 tok = HFTokenizer.from_file(os.path.join(folder, "tokenizer.json"))
                 cfg_path = os.path.join(folder, "tokenizer_config.json")
                 if os.path.exists(cfg_path):
@@ -171,8 +173,12 @@ class VarTable:
         """One DAP variable for `obj`; children are made only when expanded."""
         name = str(name)
         if isinstance(obj, Lazy):
-            return {"name": name, "value": obj.label, "variablesReference": self.ref(("lazy", obj)),
-                    "presentationHint": {"lazy": True}}
+            return {
+                "name": name,
+                "value": obj.label,
+                "variablesReference": self.ref(("lazy", obj)),
+                "presentationHint": {"lazy": True},
+            }
         if is_tensor(obj):
             # The headline needs the statistics: computed here, i.e. only when the parent is expanded.
             try:
@@ -180,24 +186,48 @@ class VarTable:
                 line = tensor_line(obj, stats)
             except Exception as e:
                 stats, line = {"error": str(e)}, "Tensor%s (stats failed: %s)" % (list(obj.shape), e)
-            return {"name": name, "value": line, "type": "Tensor",
-                    "variablesReference": self.ref(("tensor", obj, name, stats)), "presentationHint": {"lazy": False}}
+            return {
+                "name": name,
+                "value": line,
+                "type": "Tensor",
+                "variablesReference": self.ref(("tensor", obj, name, stats)),
+                "presentationHint": {"lazy": False},
+            }
         if isinstance(obj, (str, bytes, int, float, bool)) or obj is None:
             return {"name": name, "value": short_repr(obj, 2000), "type": type(obj).__name__, "variablesReference": 0}
         if isinstance(obj, dict):
-            return {"name": name, "value": "%s[%d]" % (type(obj).__name__, len(obj)), "type": type(obj).__name__,
-                    "variablesReference": self.ref(("dict", obj)), "namedVariables": len(obj)}
+            return {
+                "name": name,
+                "value": "%s[%d]" % (type(obj).__name__, len(obj)),
+                "type": type(obj).__name__,
+                "variablesReference": self.ref(("dict", obj)),
+                "namedVariables": len(obj),
+            }
         if isinstance(obj, (list, tuple)):
-            v = {"name": name, "value": short_repr(obj) if len(obj) <= 16 and all(isinstance(i, (int, float, str)) for i in obj)
-                 else "%s[%d]" % (type(obj).__name__, len(obj)), "type": type(obj).__name__,
-                 "variablesReference": self.ref(("seq", obj)) if obj else 0, "indexedVariables": len(obj)}
+            v = {
+                "name": name,
+                "value": short_repr(obj)
+                if len(obj) <= 16 and all(isinstance(i, (int, float, str)) for i in obj)
+                else "%s[%d]" % (type(obj).__name__, len(obj)),
+                "type": type(obj).__name__,
+                "variablesReference": self.ref(("seq", obj)) if obj else 0,
+                "indexedVariables": len(obj),
+            }
             return v
         if isinstance(obj, BaseException):
-            return {"name": name, "value": "%s: %s" % (type(obj).__name__, short_repr(str(obj))), "type": type(obj).__name__,
-                    "variablesReference": self.ref(("attrs", obj))}
+            return {
+                "name": name,
+                "value": "%s: %s" % (type(obj).__name__, short_repr(str(obj))),
+                "type": type(obj).__name__,
+                "variablesReference": self.ref(("attrs", obj)),
+            }
         if hasattr(obj, "__dict__") and not callable(obj):
-            return {"name": name, "value": short_repr(obj), "type": type(obj).__name__,
-                    "variablesReference": self.ref(("attrs", obj))}
+            return {
+                "name": name,
+                "value": short_repr(obj),
+                "type": type(obj).__name__,
+                "variablesReference": self.ref(("attrs", obj)),
+            }
         return {"name": name, "value": short_repr(obj), "type": type(obj).__name__, "variablesReference": 0}
 
     def children(self, ref, start=0, count=0):
@@ -226,7 +256,7 @@ class VarTable:
         else:
             items, sib = [], None
         if count:
-            items = items[start:start + count]
+            items = items[start : start + count]
         elif start:
             items = items[start:]
         return [self.var(("[%d]" % k) if isinstance(k, int) else k, v, sib) for k, v in items]
@@ -235,13 +265,25 @@ class VarTable:
         out = [self.var(k, v) for k, v in stats.items()]
         try:
             rows = x.detach().reshape(-1)[:64] if x.dim() <= 1 else x.detach()[:MAX_ROWS]
-            out.append({"name": "values", "value": short_repr(rows.tolist(), 400), "type": "list",
-                        "variablesReference": self.ref(("seq", rows.tolist()))})
+            out.append(
+                {
+                    "name": "values",
+                    "value": short_repr(rows.tolist(), 400),
+                    "type": "list",
+                    "variablesReference": self.ref(("seq", rows.tolist())),
+                }
+            )
         except Exception:
             pass
         if name in ("input_ids", "labels"):
             decoded = decode_rows(x, name, self.tokenizer())
             if decoded is not None:
-                out.append({"name": "decoded", "value": short_repr(decoded[0] if len(decoded) == 1 else decoded, 400),
-                            "type": "list", "variablesReference": self.ref(("seq", decoded))})
+                out.append(
+                    {
+                        "name": "decoded",
+                        "value": short_repr(decoded[0] if len(decoded) == 1 else decoded, 400),
+                        "type": "list",
+                        "variablesReference": self.ref(("seq", decoded)),
+                    }
+                )
         return out

@@ -2,6 +2,7 @@
 
 Standard library only: the controller process must start without torch.
 """
+
 import hmac
 import ipaddress
 import json
@@ -140,10 +141,19 @@ class StateFile:
             self.name_lid = ctx.loader_id
             name = str(ctx.loader).encode("utf-8")[: self.NAME_MAX]
             struct.pack_into("<H", mm, self.NAME_AT, len(name))
-            mm[self.NAME_AT + 2: self.NAME_AT + 2 + len(name)] = name
-        self.HEAD.pack_into(mm, 0, code, 0, ctx.loader_id if ctx.loader_id is not None else -1, ctx.epoch,
-                            ctx.index if isinstance(ctx.index, int) else -1, start,
-                            rss if rss is not None else float("nan"), n)
+            mm[self.NAME_AT + 2 : self.NAME_AT + 2 + len(name)] = name
+        self.HEAD.pack_into(
+            mm,
+            0,
+            code,
+            0,
+            ctx.loader_id if ctx.loader_id is not None else -1,
+            ctx.epoch,
+            ctx.index if isinstance(ctx.index, int) else -1,
+            start,
+            rss if rss is not None else float("nan"),
+            n,
+        )
 
     def mark(self, code):
         self.mm[0] = code
@@ -158,13 +168,18 @@ class StateFile:
                 data = f.read(cls.SIZE)
             code, _flags, lid, epoch, index, start, rss, n = cls.HEAD.unpack_from(data, 0)
             (nlen,) = struct.unpack_from("<H", data, cls.NAME_AT)
-            name = data[cls.NAME_AT + 2: cls.NAME_AT + 2 + min(nlen, cls.NAME_MAX)].decode("utf-8", "replace")
+            name = data[cls.NAME_AT + 2 : cls.NAME_AT + 2 + min(nlen, cls.NAME_MAX)].decode("utf-8", "replace")
             indices = list(struct.unpack_from("<%dq" % n, data, cls.INDEX_AT)) if n > 0 else None
         except (OSError, struct.error, ValueError):
             return None
         if start == 0.0 and code == 0:
             return None  # never written
         stage = STAGES[code - 1] if 0 < code <= len(STAGES) else None
-        return {"stage": stage, "busy": code != 0, "start": start, "indices": indices,
-                "batch": {"loader": name or "loader%d" % lid, "loaderId": lid, "epoch": epoch, "index": index},
-                "rssMb": None if rss != rss else round(rss, 1)}
+        return {
+            "stage": stage,
+            "busy": code != 0,
+            "start": start,
+            "indices": indices,
+            "batch": {"loader": name or "loader%d" % lid, "loaderId": lid, "epoch": epoch, "index": index},
+            "rssMb": None if rss != rss else round(rss, 1),
+        }

@@ -6,6 +6,7 @@ lr the Trainer applied at that step, as it logs them), `on_evaluate` -> eval, `o
 each optimizer step) and counts non-padding tokens, without reading GPU values between logs.
 Only the process with `state.is_world_process_zero` writes.
 """
+
 import os
 import platform
 import time
@@ -20,8 +21,12 @@ def _versions():
     import torch
     import transformers
 
-    return {"python": platform.python_version(), "torch": torch.__version__.split("+")[0],
-            "transformers": transformers.__version__, "runtime": __version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__.split("+")[0],
+        "transformers": transformers.__version__,
+        "runtime": __version__,
+    }
 
 
 class EventsCallback(TrainerCallback):
@@ -81,7 +86,11 @@ class EventsCallback(TrainerCallback):
         if not state.is_world_process_zero:
             return
         trainer = self.trainer
-        n_train = _len(getattr(trainer, "train_dataset", None)) if trainer else _len(getattr(train_dataloader, "dataset", None))
+        n_train = (
+            _len(getattr(trainer, "train_dataset", None))
+            if trainer
+            else _len(getattr(train_dataloader, "dataset", None))
+        )
         n_eval = _len(getattr(trainer, "eval_dataset", None)) if trainer else 0
         batches = _len(train_dataloader) or 1
         steps_per_epoch = max(-(-batches // max(args.gradient_accumulation_steps, 1)), 1)
@@ -96,18 +105,35 @@ class EventsCallback(TrainerCallback):
         model_name = getattr(getattr(model, "config", None), "_name_or_path", "") or ""
         if self.write_log and args.output_dir:
             os.makedirs(args.output_dir, exist_ok=True)
-            self.events.open_log(os.path.join(args.output_dir, "trainer_log.jsonl"),
-                                 keep_until_step=state.global_step if state.global_step else None)
+            self.events.open_log(
+                os.path.join(args.output_dir, "trainer_log.jsonl"),
+                keep_until_step=state.global_step if state.global_step else None,
+            )
         self.events.emit(
-            "started", v=1, pid=os.getpid(), config=self.config_path, output_dir=str(args.output_dir),
-            model=str(model_name), device=str(device), device_name=name, precision=precision,
-            world_size=int(args.world_size), total_steps=int(state.max_steps), start_step=int(state.global_step),
-            steps_per_epoch=int(steps_per_epoch), num_epochs=float(args.num_train_epochs),
-            num_train_samples=int(n_train), num_eval_samples=int(n_eval),
+            "started",
+            v=1,
+            pid=os.getpid(),
+            config=self.config_path,
+            output_dir=str(args.output_dir),
+            model=str(model_name),
+            device=str(device),
+            device_name=name,
+            precision=precision,
+            world_size=int(args.world_size),
+            total_steps=int(state.max_steps),
+            start_step=int(state.global_step),
+            steps_per_epoch=int(steps_per_epoch),
+            num_epochs=float(args.num_train_epochs),
+            num_train_samples=int(n_train),
+            num_eval_samples=int(n_eval),
             batch_size=int(args.per_device_train_batch_size),
             gradient_accumulation_steps=int(args.gradient_accumulation_steps),
-            resumed_from=str(resumed) if resumed else None, versions=_versions(),
-            engine=self.engine, engine_reason=self.reason, **self.extra)
+            resumed_from=str(resumed) if resumed else None,
+            versions=_versions(),
+            engine=self.engine,
+            engine_reason=self.reason,
+            **self.extra,
+        )
 
     def on_step_end(self, args, state, control, **kw):
         if self.stop is not None and self.stop.requested():
@@ -133,20 +159,37 @@ class EventsCallback(TrainerCallback):
         eta = elapsed / done * (state.max_steps - state.global_step) if done > 0 else None
         cuda = torch.cuda.is_available() and args.device.type == "cuda"
         fields = dict(
-            step=int(state.global_step), total_steps=int(state.max_steps), epoch=float(state.epoch or 0.0),
-            loss=float(logs["loss"]), lr=float(logs.get("learning_rate", 0.0) or 0.0),
+            step=int(state.global_step),
+            total_steps=int(state.max_steps),
+            epoch=float(state.epoch or 0.0),
+            loss=float(logs["loss"]),
+            lr=float(logs.get("learning_rate", 0.0) or 0.0),
             grad_norm=float(logs["grad_norm"]) if logs.get("grad_norm") is not None else None,
-            tokens_per_s=tokens * world / span, samples_per_s=self.samples * world / span,
-            data_wait_ms=self.data_wait / steps * 1000.0, step_ms=span / steps * 1000.0,
-            elapsed_s=elapsed, eta_s=eta,
+            tokens_per_s=tokens * world / span,
+            samples_per_s=self.samples * world / span,
+            data_wait_ms=self.data_wait / steps * 1000.0,
+            step_ms=span / steps * 1000.0,
+            elapsed_s=elapsed,
+            eta_s=eta,
             gpu_mem_allocated=int(torch.cuda.max_memory_allocated()) if cuda else None,
-            gpu_mem_reserved=int(torch.cuda.memory_reserved()) if cuda else None)
+            gpu_mem_reserved=int(torch.cuda.memory_reserved()) if cuda else None,
+        )
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         self.events.emit("step", **fields)
         if self.write_log:
-            self.events.log_line(llamafactory_log(state.global_step, state.max_steps, fields["epoch"], elapsed, eta,
-                                                  loss=fields["loss"], lr=fields["lr"], grad_norm=fields["grad_norm"]))
+            self.events.log_line(
+                llamafactory_log(
+                    state.global_step,
+                    state.max_steps,
+                    fields["epoch"],
+                    elapsed,
+                    eta,
+                    loss=fields["loss"],
+                    lr=fields["lr"],
+                    grad_norm=fields["grad_norm"],
+                )
+            )
         self._reset_window(time.perf_counter())
         self.window_step = state.global_step
 
@@ -156,15 +199,31 @@ class EventsCallback(TrainerCallback):
         metrics = metrics or {}
         n_eval = _len(getattr(self.trainer, "eval_dataset", None)) if self.trainer else 0
         loss = metrics.get("eval_loss")
-        self.events.emit("eval", step=int(state.global_step), epoch=float(state.epoch or 0.0),
-                         eval_loss=float(loss) if loss is not None else None, eval_samples=int(n_eval))
+        self.events.emit(
+            "eval",
+            step=int(state.global_step),
+            epoch=float(state.epoch or 0.0),
+            eval_loss=float(loss) if loss is not None else None,
+            eval_samples=int(n_eval),
+        )
         if self.write_log:
-            self.events.log_line(llamafactory_log(state.global_step, state.max_steps, float(state.epoch or 0.0),
-                                                  time.time() - self.t0, None, eval_loss=loss))
+            self.events.log_line(
+                llamafactory_log(
+                    state.global_step,
+                    state.max_steps,
+                    float(state.epoch or 0.0),
+                    time.time() - self.t0,
+                    None,
+                    eval_loss=loss,
+                )
+            )
 
     def on_save(self, args, state, control, **kw):
         if not state.is_world_process_zero:
             return
+        delay = float(os.environ.get("BATCHSCOPE_TEST_SAVE_DELAY", "0") or 0)
+        if delay:  # tests: keep a save "in progress" long enough to kill it
+            time.sleep(delay)
         path = os.path.join(args.output_dir, "checkpoint-%d" % state.global_step)
         self.last_checkpoint = path
         reason = "stop" if self.stopped else "final" if state.global_step >= state.max_steps else "save_steps"
@@ -173,9 +232,15 @@ class EventsCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kw):
         if not state.is_world_process_zero:
             return
-        self.events.emit("finished", step=int(state.global_step), total_steps=int(state.max_steps),
-                         reason="stopped" if self.stopped else "completed", elapsed_s=time.time() - self.t0,
-                         output_dir=str(args.output_dir), last_checkpoint=self.last_checkpoint)
+        self.events.emit(
+            "finished",
+            step=int(state.global_step),
+            total_steps=int(state.max_steps),
+            reason="stopped" if self.stopped else "completed",
+            elapsed_s=time.time() - self.t0,
+            output_dir=str(args.output_dir),
+            last_checkpoint=self.last_checkpoint,
+        )
         self.events.close()
 
 

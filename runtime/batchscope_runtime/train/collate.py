@@ -1,5 +1,6 @@
 """Dataset and padding collate for the DataLoader. Module-level classes so that DataLoader workers
 started with spawn/forkserver can pickle them."""
+
 import torch
 from torch.utils.data import Dataset
 

@@ -5,6 +5,7 @@ that errors point into the file.
 `ConfigError` naming the key and its line (unknown keys with a did-you-mean), before anything loads.
 Relative paths resolve against the working directory, as LLaMA-Factory resolves them.
 """
+
 import math
 import os
 from pathlib import Path
@@ -18,6 +19,7 @@ from .keys import (
     LLAMAFACTORY_ONLY,
     TYPED,
     did_you_mean,
+    llamafactory_argument_names,
     training_argument_names,
 )
 
@@ -59,13 +61,21 @@ def _compose(path, text):
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        raise ConfigError("invalid YAML: %s" % (e.problem or e), file=path,
-                          line=(mark.line + 1) if mark else 1, col=(mark.column + 1) if mark else 1) from None
+        raise ConfigError(
+            "invalid YAML: %s" % (e.problem or e),
+            file=path,
+            line=(mark.line + 1) if mark else 1,
+            col=(mark.column + 1) if mark else 1,
+        ) from None
     if node is None:
         raise ConfigError("the config is empty", file=path, line=1, col=1)
     if not isinstance(node, yaml.MappingNode):
-        raise ConfigError("the config must be a mapping of key: value", file=path,
-                          line=node.start_mark.line + 1, col=node.start_mark.column + 1)
+        raise ConfigError(
+            "the config must be a mapping of key: value",
+            file=path,
+            line=node.start_mark.line + 1,
+            col=node.start_mark.column + 1,
+        )
     return node
 
 
@@ -81,8 +91,13 @@ def _read(path):
         key = key_node.value
         pos = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
         if key in raw:
-            warnings.append(("duplicate key '%s': the later value wins" % key, "duplicate_key",
-                             {"file": str(path), "line": pos[0], "col": key_node.start_mark.column + 1, "key": key}))
+            warnings.append(
+                (
+                    "duplicate key '%s': the later value wins" % key,
+                    "duplicate_key",
+                    {"file": str(path), "line": pos[0], "col": key_node.start_mark.column + 1, "key": key},
+                )
+            )
         raw[key] = loader.construct_object(value_node, deep=True)
         where[key] = pos
         where["@" + key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -109,7 +124,9 @@ def _number(cfg, key, value, kind):
         try:
             value = float(value.strip())
         except ValueError:
-            raise cfg.error(key, "expected %s, got '%s'" % ("an integer" if kind == "int" else "a number", value)) from None
+            raise cfg.error(
+                key, "expected %s, got '%s'" % ("an integer" if kind == "int" else "a number", value)
+            ) from None
     if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
         raise cfg.error(key, "expected a number, got %r" % (value,))
     if kind == "int":
@@ -140,8 +157,10 @@ def _resolve_path(cfg, key, value, must_exist):
         beside = Path(cfg.path).parent / p
         hint = None
         if not p.is_absolute() and beside.exists():
-            hint = ("relative paths resolve against the working directory (%s), as in LLaMA-Factory; it exists beside "
-                    "the config: run from %s or write an absolute path" % (Path.cwd(), Path(cfg.path).parent))
+            hint = (
+                "relative paths resolve against the working directory (%s), as in LLaMA-Factory; it exists beside "
+                "the config: run from %s or write an absolute path" % (Path.cwd(), Path(cfg.path).parent)
+            )
         raise cfg.error(key, "'%s' does not exist (resolved to %s)" % (value, resolved), hint=hint)
     return resolved
 
@@ -178,9 +197,7 @@ def _coerce(cfg, key, kind, value):
             return value.strip()
         raise cfg.error(key, "expected a checkpoint folder or true (= the latest in output_dir), got %r" % (value,))
     if kind.startswith("choice:"):
-        choices = kind[len("choice:"):].split("|")
-        if isinstance(value, int) and not isinstance(value, bool) and str(value) in choices:
-            return int(value)
+        choices = kind[len("choice:") :].split("|")
         if value not in choices:
             raise cfg.error(key, "expected one of %s, got %r" % (", ".join(choices), value), hint=None)
         return value
@@ -205,9 +222,14 @@ def check_keys(cfg, raw):
             continue
         line, col = cfg.where.get("@" + key, cfg.where.get(key, (1, 1)))
         guess = did_you_mean(key, static | trainer_keys)
-        raise ConfigError("unknown key '%s'%s" % (key, " (did you mean '%s'?)" % guess if guess else ""),
-                          file=cfg.path, line=line, col=col, key=key,
-                          hint="LLaMA-Factory refuses unknown keys too; fix the spelling or remove the key")
+        raise ConfigError(
+            "unknown key '%s'%s" % (key, " (did you mean '%s'?)" % guess if guess else ""),
+            file=cfg.path,
+            line=line,
+            col=col,
+            key=key,
+            hint="LLaMA-Factory refuses unknown keys too; fix the spelling or remove the key",
+        )
     return trainer_keys
 
 
@@ -234,8 +256,11 @@ def load_config(path, overrides=()):
         cfg.values[key] = value
     # Everything else the YAML says goes to TrainingArguments as written.
     lf_only = LLAMAFACTORY_ONLY | cfg.extra_llamafactory_keys
-    cfg.passthrough = {k: v for k, v in raw.items() if k not in KEYS and k not in ACCEPTED_NO_EFFECT
-                       and k not in lf_only and v is not None}
+    cfg.passthrough = {
+        k: v
+        for k, v in raw.items()
+        if k not in KEYS and k not in ACCEPTED_NO_EFFECT and k not in lf_only and v is not None
+    }
     cfg.llamafactory_only = [k for k in raw if k in lf_only]
     _check_combinations(cfg)
     return cfg
@@ -245,8 +270,10 @@ def resolve_paths(cfg):
     """Path checks for the engines that read the paths themselves (the llamafactory engine does its own)."""
     cfg.values["model_name_or_path"] = _resolve_path(cfg, "model_name_or_path", cfg.model_name_or_path, True)
     if not cfg.model_name_or_path.is_dir():
-        raise cfg.error("model_name_or_path", "'%s' is not a local folder (Batchscope never downloads models)"
-                        % cfg.model_name_or_path)
+        raise cfg.error(
+            "model_name_or_path",
+            "'%s' is not a local folder (Batchscope never downloads models)" % cfg.model_name_or_path,
+        )
     cfg.values["dataset_dir"] = _resolve_path(cfg, "dataset_dir", cfg.dataset_dir, "dataset_dir" in cfg.raw)
     out = _resolve_path(cfg, "output_dir", cfg.output_dir, False)
     parent = out
@@ -258,7 +285,9 @@ def resolve_paths(cfg):
         raise cfg.error("output_dir", "'%s' is a file, not a folder" % out)
     cfg.values["output_dir"] = out
     if isinstance(cfg.resume_from_checkpoint, str):
-        cfg.values["resume_from_checkpoint"] = _resolve_path(cfg, "resume_from_checkpoint", cfg.resume_from_checkpoint, True)
+        cfg.values["resume_from_checkpoint"] = _resolve_path(
+            cfg, "resume_from_checkpoint", cfg.resume_from_checkpoint, True
+        )
     if cfg.deepspeed:
         cfg.values["deepspeed"] = _resolve_path(cfg, "deepspeed", cfg.deepspeed, True)
     return cfg
@@ -273,5 +302,7 @@ def _check_combinations(cfg):
         raise cfg.error("val_size", "a fraction below 1 or a whole number of samples, got %r" % cfg.val_size)
     if not cfg.do_train:
         raise cfg.error("do_train", "is false: there is nothing to do (evaluation-only runs are not supported)")
+    if cfg.quantization_bit is not None and cfg.quantization_bit not in (4, 8):
+        raise cfg.error("quantization_bit", "expected one of 4, 8 (bits), got %r" % cfg.quantization_bit)
     if cfg.node_rank >= cfg.nnodes:
         raise cfg.error("node_rank", "must be below nnodes (%d), got %d" % (cfg.nnodes, cfg.node_rank))

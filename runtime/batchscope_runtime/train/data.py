@@ -5,17 +5,39 @@ directly. Every sample becomes `{"messages": [{"role", "content"}...], "tools": 
 JSONL/JSON are read here (errors name the file and line); .arrow/.parquet and save_to_disk folders
 go through `datasets` (or pyarrow for parquet) when installed.
 """
+
 import json
 from pathlib import Path
 
 from .errors import DataError
 
-ALPACA_COLUMNS = {"prompt": "instruction", "query": "input", "response": "output", "history": None, "system": None, "tools": None}
+ALPACA_COLUMNS = {
+    "prompt": "instruction",
+    "query": "input",
+    "response": "output",
+    "history": None,
+    "system": None,
+    "tools": None,
+}
 SHAREGPT_COLUMNS = {"messages": "conversations", "system": None, "tools": None}
-SHAREGPT_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt",
-                 "observation_tag": "observation", "function_tag": "function_call", "system_tag": "system"}
-OPENAI_TAGS = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant",
-               "observation_tag": "tool", "function_tag": "function_call", "system_tag": "system"}
+SHAREGPT_TAGS = {
+    "role_tag": "from",
+    "content_tag": "value",
+    "user_tag": "human",
+    "assistant_tag": "gpt",
+    "observation_tag": "observation",
+    "function_tag": "function_call",
+    "system_tag": "system",
+}
+OPENAI_TAGS = {
+    "role_tag": "role",
+    "content_tag": "content",
+    "user_tag": "user",
+    "assistant_tag": "assistant",
+    "observation_tag": "tool",
+    "function_tag": "function_call",
+    "system_tag": "system",
+}
 FILE_SUFFIXES = (".jsonl", ".json", ".arrow", ".parquet")
 
 
@@ -37,8 +59,12 @@ def resolve_entry(name, dataset_dir, info, info_path):
     if name in info:
         entry = dict(info[name])
         if "file_name" not in entry:
-            raise DataError("dataset '%s' has no file_name (hf_hub_url/ms_hub_url are not downloaded)" % name,
-                            file=info_path, line=_line_of(info_path, '"%s"' % name), col=1)
+            raise DataError(
+                "dataset '%s' has no file_name (hf_hub_url/ms_hub_url are not downloaded)" % name,
+                file=info_path,
+                line=_line_of(info_path, '"%s"' % name),
+                col=1,
+            )
         entry["path"] = Path(dataset_dir) / entry["file_name"]
         entry["source"] = info_path
         return entry
@@ -47,8 +73,12 @@ def resolve_entry(name, dataset_dir, info, info_path):
         return {"path": direct, "formatting": None, "source": None}
     where = info_path if info else Path(dataset_dir)
     known = ", ".join(sorted(info)) or "none"
-    raise DataError("dataset '%s' is neither in %s (known: %s) nor a file in %s" % (name, info_path.name, known, dataset_dir),
-                    file=where if info else None, line=1, col=1)
+    raise DataError(
+        "dataset '%s' is neither in %s (known: %s) nor a file in %s" % (name, info_path.name, known, dataset_dir),
+        file=where if info else None,
+        line=1,
+        col=1,
+    )
 
 
 def _line_of(path, needle):
@@ -103,8 +133,9 @@ def iter_rows(path):
     elif path.suffix in (".arrow", ".parquet"):
         yield from _iter_hf(path, folder=False)
     else:
-        raise DataError("unsupported file type '%s' (use .jsonl, .json, .arrow or .parquet)" % path.suffix,
-                        file=path, line=1, col=1)
+        raise DataError(
+            "unsupported file type '%s' (use .jsonl, .json, .arrow or .parquet)" % path.suffix, file=path, line=1, col=1
+        )
 
 
 def _iter_hf(path, folder):
@@ -112,15 +143,18 @@ def _iter_hf(path, folder):
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise DataError("reading parquet needs pyarrow: python -m pip install pyarrow", file=path, line=1, col=1) from None
+            raise DataError(
+                "reading parquet needs pyarrow: python -m pip install pyarrow", file=path, line=1, col=1
+            ) from None
         for i, row in enumerate(pq.read_table(str(path)).to_pylist()):
             yield row, i + 1
         return
     try:
         import datasets
     except ImportError:
-        raise DataError("reading .arrow needs the datasets package: python -m pip install datasets",
-                        file=path, line=1, col=1) from None
+        raise DataError(
+            "reading .arrow needs the datasets package: python -m pip install datasets", file=path, line=1, col=1
+        ) from None
     ds = datasets.load_from_disk(str(path)) if folder else datasets.Dataset.from_file(str(path))
     if isinstance(ds, datasets.DatasetDict):
         ds = ds["train"] if "train" in ds else ds[list(ds)[0]]
@@ -166,14 +200,21 @@ def sharegpt_messages(row, columns, tags, file, line):
     cols = dict(SHAREGPT_COLUMNS, **(columns or {}))
     turns = row.get(cols["messages"])
     if not isinstance(turns, list) or not turns:
-        raise DataError("column '%s' must be a non-empty list of messages" % cols["messages"], file=file, line=line, col=1)
+        raise DataError(
+            "column '%s' must be a non-empty list of messages" % cols["messages"], file=file, line=line, col=1
+        )
     if tags is None:  # LLaMA-Factory's defaults, or the OpenAI layout when the rows use it
         first = turns[0] if isinstance(turns[0], dict) else {}
         tags = OPENAI_TAGS if ("role" in first and "from" not in first) else SHAREGPT_TAGS
     else:
         tags = dict(SHAREGPT_TAGS, **tags)
-    roles = {tags["user_tag"]: "user", tags["assistant_tag"]: "assistant", tags["observation_tag"]: "tool",
-             tags["function_tag"]: "assistant", tags["system_tag"]: "system"}
+    roles = {
+        tags["user_tag"]: "user",
+        tags["assistant_tag"]: "assistant",
+        tags["observation_tag"]: "tool",
+        tags["function_tag"]: "assistant",
+        tags["system_tag"]: "system",
+    }
     messages = []
     system = row.get(cols["system"]) if cols.get("system") else None
     if system:
@@ -183,9 +224,15 @@ def sharegpt_messages(row, columns, tags, file, line):
             raise DataError("message %d is not an object" % i, file=file, line=line, col=1)
         who = turn.get(tags["role_tag"])
         if who not in roles:
-            raise DataError("message %d: %s '%s' is not one of %s" % (i, tags["role_tag"], who, ", ".join(map(repr, roles))),
-                            file=file, line=line, col=1)
-        messages.append({"role": roles[who], "content": _text(turn.get(tags["content_tag"]), file, line, tags["content_tag"])})
+            raise DataError(
+                "message %d: %s '%s' is not one of %s" % (i, tags["role_tag"], who, ", ".join(map(repr, roles))),
+                file=file,
+                line=line,
+                col=1,
+            )
+        messages.append(
+            {"role": roles[who], "content": _text(turn.get(tags["content_tag"]), file, line, tags["content_tag"])}
+        )
     tools = row.get(cols["tools"]) if cols.get("tools") else None
     return messages, tools
 
@@ -208,8 +255,12 @@ def load_conversations(dataset_names, dataset_dir, max_samples=None):
                     columns = {"messages": "messages"}
                 messages, tools = sharegpt_messages(row, columns, entry.get("tags"), entry["path"], line)
             else:
-                raise DataError("dataset '%s': formatting '%s' is not alpaca or sharegpt" % (name, fmt),
-                                file=entry.get("source"), line=_line_of(entry.get("source"), '"%s"' % name) if entry.get("source") else 1, col=1)
+                raise DataError(
+                    "dataset '%s': formatting '%s' is not alpaca or sharegpt" % (name, fmt),
+                    file=entry.get("source"),
+                    line=_line_of(entry.get("source"), '"%s"' % name) if entry.get("source") else 1,
+                    col=1,
+                )
             samples.append({"messages": messages, "tools": tools or None, "file": str(entry["path"]), "line": line})
             count += 1
             if max_samples and count >= max_samples:

@@ -1,6 +1,7 @@
 """The transformers engine's data: the config's datasets read (data.py), encoded with the tokenizer's
 chat template (encode.py), truncated like LLaMA-Factory, split off `val_size`. Also what
 Preview Training Data shows, so the preview is what the engine feeds."""
+
 import random
 from pathlib import Path
 
@@ -45,8 +46,9 @@ def build(cfg, tokenizer, seed=42):
     """Returns (samples, encoded, counts, train EncodedDataset, eval EncodedDataset)."""
     samples = load_conversations(cfg.dataset, cfg.dataset_dir, cfg.max_samples)
     try:
-        encoded, counts = encode_all(samples, tokenizer, cfg.model_name_or_path, cfg.cutoff_len,
-                                     cfg.preprocessing_num_workers)
+        encoded, counts = encode_all(
+            samples, tokenizer, cfg.model_name_or_path, cfg.cutoff_len, cfg.preprocessing_num_workers
+        )
     except ValueError as e:  # the template cannot render/mask
         raise DataError(str(e), file=samples[0]["file"], line=samples[0]["line"], col=1) from None
     if not encoded:

@@ -6,6 +6,7 @@ found by rendering prefixes (messages[:i] with the generation prompt vs messages
 to tokens through the fast tokenizer's offsets. Over-long samples are truncated as LLaMA-Factory
 truncates them (each prompt/response pair shares what is left of `cutoff_len`), never dropped.
 """
+
 import json
 import re
 
@@ -26,7 +27,9 @@ class Encoder:
         self.cutoff_len = cutoff_len
         template = template_text(tokenizer)
         if not template:
-            raise ValueError("the tokenizer has no chat_template; add one to tokenizer_config.json (or chat_template.jinja)")
+            raise ValueError(
+                "the tokenizer has no chat_template; add one to tokenizer_config.json (or chat_template.jinja)"
+            )
         self.uses_generation_tag = bool(GENERATION_TAG.search(template))
 
     def encode(self, messages, tools=None):
@@ -46,12 +49,14 @@ class Encoder:
         return ids, labels, truncated
 
     def _render(self, messages, tools, add_generation_prompt=False):
-        return self.tokenizer.apply_chat_template(messages, tools=tools, tokenize=False,
-                                                  add_generation_prompt=add_generation_prompt)
+        return self.tokenizer.apply_chat_template(
+            messages, tools=tools, tokenize=False, add_generation_prompt=add_generation_prompt
+        )
 
     def _with_generation_mask(self, messages, tools):
-        out = self.tokenizer.apply_chat_template(messages, tools=tools, tokenize=True, return_dict=True,
-                                                 return_assistant_tokens_mask=True)
+        out = self.tokenizer.apply_chat_template(
+            messages, tools=tools, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
         ids = list(out["input_ids"])
         mask = list(out["assistant_masks"])
         return ids, mask
@@ -62,12 +67,17 @@ class Encoder:
         for i, m in enumerate(messages):
             if m["role"] != "assistant":
                 continue
-            prefix = self._render(messages[:i], tools, add_generation_prompt=True) if i else \
-                self._render([], tools, add_generation_prompt=True)
+            prefix = (
+                self._render(messages[:i], tools, add_generation_prompt=True)
+                if i
+                else self._render([], tools, add_generation_prompt=True)
+            )
             upto = self._render(messages[: i + 1], tools)
             if not (full.startswith(upto) and upto.startswith(prefix)):
-                raise ValueError("the chat template does not render conversations prefix by prefix; "
-                                 "add {% generation %} around assistant text so turns can be masked")
+                raise ValueError(
+                    "the chat template does not render conversations prefix by prefix; "
+                    "add {% generation %} around assistant text so turns can be masked"
+                )
             end = len(upto)
             while end > len(prefix) and upto[end - 1].isspace():  # the newline after an end-of-turn token
                 end -= 1
@@ -109,7 +119,7 @@ def truncate_pairs(ids, mask, cutoff_len):
         if total >= cutoff_len:
             break
         s_len, t_len = infer_seqlen(mid - start, end - mid, cutoff_len - total)
-        out_ids += ids[start:start + s_len] + ids[mid:mid + t_len]
+        out_ids += ids[start : start + s_len] + ids[mid : mid + t_len]
         out_mask += [0] * s_len + [1] * t_len
         total += s_len + t_len
     return out_ids, out_mask
@@ -133,8 +143,10 @@ def encode_all(samples, tokenizer, tokenizer_dir, cutoff_len, num_workers=None):
         import multiprocessing as mp
 
         size = (len(samples) + num_workers - 1) // num_workers
-        chunks = [(str(tokenizer_dir), tokenizer.chat_template, cutoff_len, samples[i:i + size])
-                  for i in range(0, len(samples), size)]
+        chunks = [
+            (str(tokenizer_dir), tokenizer.chat_template, cutoff_len, samples[i : i + size])
+            for i in range(0, len(samples), size)
+        ]
         with mp.get_context("spawn").Pool(num_workers) as pool:
             results = [r for part in pool.map(_encode_chunk, chunks) for r in part]
     else:

@@ -4,6 +4,7 @@ The channel is stdout by default. To keep it clean of stray prints (from librari
 `open_channel` moves the real stdout to a private descriptor and points fd 1 at stderr.
 Only rank 0 writes events; other ranks get a writer with `enabled=False`.
 """
+
 import datetime
 import json
 import math

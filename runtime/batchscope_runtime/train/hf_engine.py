@@ -5,6 +5,7 @@ goes to the Trainer as written (eval, save_*, report_to, deepspeed, fsdp, gradie
 so checkpoints are the Trainer's own (`checkpoint-N/`, resumable by plain Trainer and back).
 Our events come from EventsCallback.
 """
+
 import re
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def training_arguments(cfg):
         key = next((k for k in kwargs if re.search(r"\b%s\b" % re.escape(k), text)), None)
         if key is None:
             key = next((k for k in ("deepspeed", "fsdp", "report_to") if k in kwargs and k in text.lower()), None)
-        raise cfg.error(key or "output_dir", "TrainingArguments refused the config: %s" % text.strip().splitlines()[0]) from None
+        raise cfg.error(
+            key or "output_dir", "TrainingArguments refused the config: %s" % text.strip().splitlines()[0]
+        ) from None
 
 
 def resolve_resume(cfg):
@@ -74,23 +77,39 @@ def build_trainer(cfg, events, stop, reason, extra=None):
     tokenizer = load_tokenizer(cfg)
     _, _, counts, train_ds, eval_ds = build(cfg, tokenizer, args.seed)
     if counts["truncated"]:
-        events.warning("%d samples are longer than cutoff_len=%d and were truncated (as LLaMA-Factory truncates them)"
-                       % (counts["truncated"], cfg.cutoff_len), "truncated_samples", cfg.location("cutoff_len"))
+        events.warning(
+            "%d samples are longer than cutoff_len=%d and were truncated (as LLaMA-Factory truncates them)"
+            % (counts["truncated"], cfg.cutoff_len),
+            "truncated_samples",
+            cfg.location("cutoff_len"),
+        )
     if counts["dropped"]:
-        events.warning("%d samples have no assistant turn and were dropped" % counts["dropped"], "dropped_samples",
-                       cfg.location("dataset"))
+        events.warning(
+            "%d samples have no assistant turn and were dropped" % counts["dropped"],
+            "dropped_samples",
+            cfg.location("dataset"),
+        )
     set_seed(args.seed)  # LoRA's random init, as a plain script seeds it
     model = tuning.load_model(cfg)
     model, trainable, total = tuning.prepare(cfg, model)
     vocab = model.get_input_embeddings().weight.shape[0]
     if len(tokenizer) > vocab:
-        raise cfg.error("model_name_or_path", "the tokenizer has %d tokens but the model's embedding only %d"
-                        % (len(tokenizer), vocab))
+        raise cfg.error(
+            "model_name_or_path",
+            "the tokenizer has %d tokens but the model's embedding only %d" % (len(tokenizer), vocab),
+        )
     fields = {"finetuning_type": cfg.finetuning_type, "trainable_params": int(trainable), "total_params": int(total)}
     fields.update(extra or {})
     cb = EventsCallback(events, "transformers", reason, stop=stop, config_path=cfg.path, extra=fields)
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds if len(eval_ds) else None,
-                      data_collator=PadCollate(tokenizer.pad_token_id), processing_class=tokenizer, callbacks=[cb])
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds if len(eval_ds) else None,
+        data_collator=PadCollate(tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        callbacks=[cb],
+    )
     cb.attach(trainer)
     trainer._batchscope_resumed_from = resume
     return trainer, cb, resume

@@ -4,6 +4,7 @@
 afterwards (subclasses included: Seq2SeqTrainer, TRL's SFTTrainer/DPOTrainer, LLaMA-Factory's
 CustomSeq2SeqTrainer) gets the callback and its DataLoader timing, with no edit to the caller.
 """
+
 import functools
 
 

@@ -4,6 +4,7 @@ One node: `torchrun --standalone --nproc_per_node N`. Several: the same command 
 `--nnodes K --node_rank i --master_addr A --master_port P`, torchrun's own flags; Batchscope adds no
 scheduler of its own. Only global rank 0 writes events, logs and checkpoints.
 """
+
 import os
 import subprocess
 import sys
@@ -17,8 +18,12 @@ def torchrun_command(argv, nproc, nnodes=1, node_rank=0, master_addr="127.0.0.1"
     # batchscope_runtime.train.torchrun = torch.distributed.run plus a fix for torch 1.13 on Python 3.11.
     cmd = [sys.executable, "-m", "batchscope_runtime.train.torchrun"]
     if nnodes > 1:
-        cmd += ["--nnodes=%d" % nnodes, "--node_rank=%d" % node_rank, "--master_addr=%s" % master_addr,
-                "--master_port=%d" % master_port]
+        cmd += [
+            "--nnodes=%d" % nnodes,
+            "--node_rank=%d" % node_rank,
+            "--master_addr=%s" % master_addr,
+            "--master_port=%d" % master_port,
+        ]
     else:
         cmd += ["--standalone"]
     return cmd + ["--nproc_per_node=%d" % nproc, "-m", "batchscope_runtime", "train"] + list(argv)

@@ -6,6 +6,7 @@ plus how many samples were truncated or dropped and why. One JSON object per lin
 The transformers engine's samples come from the same code that trains (dataset.build); the
 llamafactory engine's from LLaMA-Factory's own get_dataset.
 """
+
 import argparse
 import json
 import sys
@@ -34,11 +35,27 @@ def _rows_transformers(cfg, n):
             rows.append({"index": i, "file": s["file"], "line": s["line"], "dropped": "no assistant turn"})
             continue
         ids, labels, truncated = out
-        rows.append({"index": i, "file": s["file"], "line": s["line"], "input_ids": ids, "tokens": _token_texts(tok, ids),
-                     "labels": labels, "trained_tokens": sum(1 for l in labels if l != -100), "truncated": truncated})
-    return rows, {"samples": len(samples), "truncated": counts["truncated"], "dropped": counts["dropped"],
-                  "why": {"truncated": "longer than cutoff_len=%d: cut like LLaMA-Factory (each turn keeps a share)"
-                          % cfg.cutoff_len, "dropped": "no assistant turn to train on"}}
+        rows.append(
+            {
+                "index": i,
+                "file": s["file"],
+                "line": s["line"],
+                "input_ids": ids,
+                "tokens": _token_texts(tok, ids),
+                "labels": labels,
+                "trained_tokens": sum(1 for l in labels if l != -100),
+                "truncated": truncated,
+            }
+        )
+    return rows, {
+        "samples": len(samples),
+        "truncated": counts["truncated"],
+        "dropped": counts["dropped"],
+        "why": {
+            "truncated": "longer than cutoff_len=%d: cut like LLaMA-Factory (each turn keeps a share)" % cfg.cutoff_len,
+            "dropped": "no assistant turn to train on",
+        },
+    }
 
 
 def _rows_llamafactory(cfg, n):
@@ -61,11 +78,25 @@ def _rows_llamafactory(cfg, n):
             at_cutoff += 1
         if i < n:
             labels = list(item.get("labels", ids))
-            rows.append({"index": i, "input_ids": ids, "tokens": _token_texts(tok, ids), "labels": labels,
-                         "trained_tokens": sum(1 for l in labels if l != -100), "truncated": len(ids) >= data_args.cutoff_len})
-    return rows, {"samples": len(ds), "truncated": at_cutoff, "dropped": None,
-                  "why": {"truncated": "reach cutoff_len=%d (LLaMA-Factory truncates, it does not say which)" % data_args.cutoff_len,
-                          "dropped": "LLaMA-Factory drops malformed samples with a warning in its log"}}
+            rows.append(
+                {
+                    "index": i,
+                    "input_ids": ids,
+                    "tokens": _token_texts(tok, ids),
+                    "labels": labels,
+                    "trained_tokens": sum(1 for l in labels if l != -100),
+                    "truncated": len(ids) >= data_args.cutoff_len,
+                }
+            )
+    return rows, {
+        "samples": len(ds),
+        "truncated": at_cutoff,
+        "dropped": None,
+        "why": {
+            "truncated": "reach cutoff_len=%d (LLaMA-Factory truncates, it does not say which)" % data_args.cutoff_len,
+            "dropped": "LLaMA-Factory drops malformed samples with a warning in its log",
+        },
+    }
 
 
 def main(argv):

@@ -5,6 +5,7 @@ accelerate-based subclasses included) gets our EventsCallback (inject.py). A han
 seen through the DataLoader: each batch's wait is timed, and `batchscope_runtime.log(step=..., loss=...)`
 turns into a step event; without log() calls, every batch is one step (loss unknown).
 """
+
 import os
 import platform
 import runpy
@@ -39,13 +40,33 @@ class LoopReporter:
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.events.emit("started", v=1, pid=os.getpid(), config=str(self.script), output_dir="", model="",
-                         device=device, device_name=None, precision="fp32", world_size=self.world_size,
-                         total_steps=0, start_step=0, steps_per_epoch=1, num_epochs=0, num_train_samples=0,
-                         num_eval_samples=0, resumed_from=None,
-                         versions={"python": platform.python_version(), "torch": torch.__version__.split("+")[0],
-                                   "transformers": _transformers_version(), "runtime": __version__},
-                         engine="script", engine_reason=self.reason)
+        self.events.emit(
+            "started",
+            v=1,
+            pid=os.getpid(),
+            config=str(self.script),
+            output_dir="",
+            model="",
+            device=device,
+            device_name=None,
+            precision="fp32",
+            world_size=self.world_size,
+            total_steps=0,
+            start_step=0,
+            steps_per_epoch=1,
+            num_epochs=0,
+            num_train_samples=0,
+            num_eval_samples=0,
+            resumed_from=None,
+            versions={
+                "python": platform.python_version(),
+                "torch": torch.__version__.split("+")[0],
+                "transformers": _transformers_version(),
+                "runtime": __version__,
+            },
+            engine="script",
+            engine_reason=self.reason,
+        )
 
     def on_batch(self, wait_s):
         """Without log() calls, each batch is one step: emitted when the next batch is asked for (by
@@ -69,13 +90,23 @@ class LoopReporter:
         now = time.perf_counter()
         span = max(now - self.window_start, 1e-9)
         steps = max(step - self.last_step, 1)
-        self.events.emit("step", step=max(int(step), 1), total_steps=int(fields.get("total_steps", 0)),
-                         epoch=float(fields.get("epoch", 0.0)),
-                         loss=float(loss) if loss is not None else None, lr=float(fields.get("lr", 0.0)),
-                         grad_norm=float(fields["grad_norm"]) if fields.get("grad_norm") is not None else None,
-                         tokens_per_s=float(fields.get("tokens", 0)) / span, samples_per_s=0.0,
-                         data_wait_ms=self.wait / steps * 1000.0, step_ms=span / steps * 1000.0,
-                         elapsed_s=time.time() - self.t0, eta_s=None, gpu_mem_allocated=None, gpu_mem_reserved=None)
+        self.events.emit(
+            "step",
+            step=max(int(step), 1),
+            total_steps=int(fields.get("total_steps", 0)),
+            epoch=float(fields.get("epoch", 0.0)),
+            loss=float(loss) if loss is not None else None,
+            lr=float(fields.get("lr", 0.0)),
+            grad_norm=float(fields["grad_norm"]) if fields.get("grad_norm") is not None else None,
+            tokens_per_s=float(fields.get("tokens", 0)) / span,
+            samples_per_s=0.0,
+            data_wait_ms=self.wait / steps * 1000.0,
+            step_ms=span / steps * 1000.0,
+            elapsed_s=time.time() - self.t0,
+            eta_s=None,
+            gpu_mem_allocated=None,
+            gpu_mem_reserved=None,
+        )
         self.last_step = step
         self.wait = 0.0
         self.window_start = now
@@ -85,8 +116,15 @@ class LoopReporter:
         if self.batches and not self.logged and not self.trainer_seen and self.last_step < self.batches:
             self.emit_step(self.batches, None, {})
         if self.started and not self.trainer_seen:
-            self.events.emit("finished", step=max(self.last_step, 0), total_steps=0, reason="completed",
-                             elapsed_s=time.time() - self.t0, output_dir="", last_checkpoint=None)
+            self.events.emit(
+                "finished",
+                step=max(self.last_step, 0),
+                total_steps=0,
+                reason="completed",
+                elapsed_s=time.time() - self.t0,
+                output_dir="",
+                last_checkpoint=None,
+            )
 
 
 def _transformers_version():

@@ -4,6 +4,7 @@ The first request sets a flag the loop checks after each optimizer step (it then
 checkpoint and exits cleanly). A second SIGINT raises KeyboardInterrupt at once. With
 --stdin-control (the extension's client), stdin closing also means stop: the client is gone.
 """
+
 import json
 import os
 import signal

@@ -6,6 +6,7 @@ yielding zero and multi-bit members (NONE=0, ALL=3) from that iteration, so the 
 `--redirects 0 --tee 0` parses to None and torchrun fails in `to_map` with
 "'NoneType' object has no attribute 'get'". torch 2.x parses correctly and is left alone.
 """
+
 import re
 import runpy
 

@@ -9,6 +9,7 @@
 As in LLaMA-Factory, the frozen base of lora/freeze loads in the compute dtype (bf16/fp16) and the
 trained parameters are kept in fp32.
 """
+
 import re
 
 import torch
@@ -31,15 +32,21 @@ def check_quantization(cfg):
     if not cfg.quantization_bit:
         return
     if cfg.finetuning_type != "lora":
-        raise cfg.error("quantization_bit", "quantized training needs finetuning_type: lora (QLoRA), got %s"
-                        % cfg.finetuning_type)
+        raise cfg.error(
+            "quantization_bit", "quantized training needs finetuning_type: lora (QLoRA), got %s" % cfg.finetuning_type
+        )
     if not torch.cuda.is_available():
-        raise cfg.error("quantization_bit", "QLoRA (%d-bit through bitsandbytes) needs a CUDA GPU, and this machine "
-                        "has none; remove quantization_bit to train LoRA unquantized" % cfg.quantization_bit)
+        raise cfg.error(
+            "quantization_bit",
+            "QLoRA (%d-bit through bitsandbytes) needs a CUDA GPU, and this machine "
+            "has none; remove quantization_bit to train LoRA unquantized" % cfg.quantization_bit,
+        )
     try:
         import bitsandbytes  # noqa: F401
     except ImportError:
-        raise cfg.error("quantization_bit", "QLoRA needs the bitsandbytes package: python -m pip install bitsandbytes") from None
+        raise cfg.error(
+            "quantization_bit", "QLoRA needs the bitsandbytes package: python -m pip install bitsandbytes"
+        ) from None
 
 
 def load_model(cfg):
@@ -52,9 +59,15 @@ def load_model(cfg):
 
         compute = torch.bfloat16 if cfg.bf16 else torch.float16 if cfg.fp16 else torch.float32
         kwargs["quantization_config"] = (
-            BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=cfg.quantization_type,
-                               bnb_4bit_compute_dtype=compute, bnb_4bit_use_double_quant=cfg.double_quantization)
-            if cfg.quantization_bit == 4 else BitsAndBytesConfig(load_in_8bit=True))
+            BitsAndBytesConfig(
+                load_in_4bit=True,
+                bnb_4bit_quant_type=cfg.quantization_type,
+                bnb_4bit_compute_dtype=compute,
+                bnb_4bit_use_double_quant=cfg.double_quantization,
+            )
+            if cfg.quantization_bit == 4
+            else BitsAndBytesConfig(load_in_8bit=True)
+        )
         import os
 
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}
@@ -90,17 +103,26 @@ def apply_lora(cfg, model):
         present = {n.split(".")[-1] for n, _ in model.named_modules()}
         missing = [t for t in targets if t not in present]
         if missing:
-            raise cfg.error("lora_target", "no module named %s in this model (it has: %s)"
-                            % (", ".join(missing), ", ".join(all_linear_targets(model))))
+            raise cfg.error(
+                "lora_target",
+                "no module named %s in this model (it has: %s)"
+                % (", ".join(missing), ", ".join(all_linear_targets(model))),
+            )
     extra = cfg.additional_target
     if extra:
         present = {n.split(".")[-1] for n, _ in model.named_modules()}
         missing = [t for t in extra if t not in present]
         if missing:
             raise cfg.error("additional_target", "no module named %s in this model" % ", ".join(missing))
-    lcfg = LoraConfig(task_type=TaskType.CAUSAL_LM, inference_mode=False, r=cfg.lora_rank,
-                      lora_alpha=cfg.lora_alpha or cfg.lora_rank * 2, lora_dropout=cfg.lora_dropout,
-                      target_modules=targets, modules_to_save=extra or None)
+    lcfg = LoraConfig(
+        task_type=TaskType.CAUSAL_LM,
+        inference_mode=False,
+        r=cfg.lora_rank,
+        lora_alpha=cfg.lora_alpha or cfg.lora_rank * 2,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=targets,
+        modules_to_save=extra or None,
+    )
     model = get_peft_model(model, lcfg)
     _trainable_to_fp32(model)
     if cfg.gradient_checkpointing:
@@ -138,12 +160,16 @@ def apply_freeze(cfg, model):
         elif module in hidden:
             patterns += [".%d.%s" % (i, module) for i in ids]
         else:
-            raise cfg.error("freeze_trainable_modules", "'%s' is not a module of the layers (they have: %s)"
-                            % (module, ", ".join(sorted(hidden))))
+            raise cfg.error(
+                "freeze_trainable_modules",
+                "'%s' is not a module of the layers (they have: %s)" % (module, ", ".join(sorted(hidden))),
+            )
     for module in cfg.freeze_extra_modules or []:
         if module not in non_hidden:
-            raise cfg.error("freeze_extra_modules", "'%s' is not a module outside the layers (there are: %s)"
-                            % (module, ", ".join(sorted(non_hidden))))
+            raise cfg.error(
+                "freeze_extra_modules",
+                "'%s' is not a module outside the layers (there are: %s)" % (module, ", ".join(sorted(non_hidden))),
+            )
         patterns.append(module)
     for name, p in model.named_parameters():
         if any(pat in name for pat in patterns):

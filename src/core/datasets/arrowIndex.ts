@@ -2,7 +2,7 @@
 // HF `datasets` writes the IPC *stream* format (no footer), so we walk the message framing ourselves:
 //   [0xFFFFFFFF] int32 metadataLength, flatbuffer Message (padded), body of Message.bodyLength bytes.
 // The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
-import { Message, MessageHeader } from 'apache-arrow';
+import { Message, MessageHeader, RecordBatchReader, type Schema } from 'apache-arrow';
 import { checkMessageMetadata, type MessageInfo } from './arrowFlatbuf';
 import { checkFileFooter } from './arrowFooter';
 import type { ByteSource } from './byteSource';
@@ -244,4 +244,28 @@ export async function readBatchStream(src: ByteSource, index: IpcIndex, msgs: Ip
   dv.setUint32(at, 0xffffffff, true);
   dv.setInt32(at + 4, 0, true);
   return out;
+}
+
+/**
+ * The schema in one framed IPC schema message (pyarrow's `ARROW:schema` in Parquet footers), through the
+ * same framing rules and flatbuffer bounds checks as the walk above. Throws on anything malformed.
+ */
+export function decodeSchemaMessage(raw: Uint8Array): Schema {
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (raw.length < 8) throw new Error(`schema message of ${raw.length} bytes`);
+  const prefix = dv.getUint32(0, true) === 0xffffffff ? 8 : 4;
+  const metaLength = dv.getInt32(prefix - 4, true);
+  if (metaLength <= 0 || metaLength > MAX_META || prefix + metaLength > raw.length) throw new Error(`schema message length ${metaLength}`);
+  const info = checkMessageMetadata(raw.subarray(prefix, prefix + metaLength));
+  if (info.headerType !== MessageHeader.Schema) throw new Error('not a schema message');
+  const buf = new Uint8Array(prefix + metaLength + 16);
+  const out = new DataView(buf.buffer);
+  out.setUint32(0, 0xffffffff, true);
+  out.setInt32(4, metaLength, true);
+  buf.set(raw.subarray(prefix, prefix + metaLength), 8);
+  out.setUint32(8 + metaLength, 0xffffffff, true); // end-of-stream marker
+  const reader = RecordBatchReader.from(buf.subarray(0, 16 + metaLength));
+  reader.open();
+  if (!reader.schema) throw new Error('no schema');
+  return reader.schema;
 }

@@ -1,8 +1,7 @@
 // DatasetSource over Parquet through hyparquet: the footer once, then only the row ranges a page needs.
 import { parquetMetadataAsync, parquetSchema, type FileMetaData } from 'hyparquet';
-import { RecordBatchReader } from 'apache-arrow';
 import { arrowTypeName } from './arrowValues';
-import { checkMessageMetadata } from './arrowFlatbuf';
+import { arrowSchemaTypes, parquetTypeName } from './parquetTypes';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import { SizedLru } from './lru';
@@ -16,7 +15,6 @@ import { prefixLengths } from './parquetPrefix';
 import { PREFIX_SHORT } from './parquetDecode';
 import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
 import { specOfArrowType } from './arrowValues';
-import type { DataType } from 'apache-arrow';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
 import type { CellValue, ColumnInfo, DatasetFormat, ReadError, Row } from './types';
 
@@ -48,72 +46,6 @@ function asyncBuffer(src: ByteSource): AsyncBuffer {
       return b.buffer.byteLength === b.length ? (b.buffer as ArrayBuffer) : (b.slice().buffer as ArrayBuffer);
     },
   };
-}
-
-function leafType(el: Tree['element']): string {
-  const lt = el.logical_type as { type?: string; bitWidth?: number; isSigned?: boolean } | undefined;
-  const ct = el.converted_type;
-  if (lt?.type === 'STRING' || ct === 'UTF8' || ct === 'JSON' || ct === 'ENUM') return 'string';
-  if (lt?.type === 'INTEGER') return `${lt.isSigned === false ? 'u' : ''}int${lt.bitWidth}`;
-  if (ct && /^U?INT_(8|16|32|64)$/.test(ct)) return ct.toLowerCase().replace('_', '');
-  switch (el.type) {
-    case 'BOOLEAN':
-      return 'bool';
-    case 'INT32':
-      return 'int32';
-    case 'INT64':
-      return 'int64';
-    case 'INT96':
-      return 'timestamp[ns]';
-    case 'FLOAT':
-      return 'float';
-    case 'DOUBLE':
-      return 'double';
-    case 'BYTE_ARRAY':
-      return 'binary';
-    case 'FIXED_LEN_BYTE_ARRAY':
-      return `fixed_size_binary[${el.type_length}]`;
-    default:
-      return String(el.type ?? 'null').toLowerCase();
-  }
-}
-
-/** pyarrow-like type name for a parquet schema node (LIST groups → list<…>, other groups → struct<…>). */
-export function parquetTypeName(node: Tree): string {
-  const el = node.element;
-  if (!node.children.length) return el.repetition_type === 'REPEATED' ? `list<${leafType(el)}>` : leafType(el);
-  const isList = el.converted_type === 'LIST' || (el.logical_type as { type?: string } | undefined)?.type === 'LIST';
-  if (isList && node.children.length === 1) {
-    const rep = node.children[0];
-    const elem = rep.children.length === 1 ? rep.children[0] : rep;
-    return `list<${parquetTypeName(elem)}>`;
-  }
-  return `struct<${node.children.map((c) => `${c.element.name}: ${parquetTypeName(c)}`).join(', ')}>`;
-}
-
-/** pyarrow stores the exact Arrow schema (base64 IPC message) under `ARROW:schema`: the truest types. */
-function arrowSchemaTypes(b64: string | undefined): Map<string, DataType> | undefined {
-  if (!b64) return undefined;
-  try {
-    if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new Error('invalid base64');
-    const raw = Buffer.from(b64, 'base64');
-    // Same guard as for .arrow files: a corrupt flatbuffer would make apache-arrow loop.
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const cont = raw.length >= 8 && dv.getUint32(0, true) === 0xffffffff;
-    const metaLen = dv.getInt32(cont ? 4 : 0, true);
-    const start = cont ? 8 : 4;
-    if (metaLen <= 0 || start + metaLen > raw.length) throw new Error('truncated');
-    checkMessageMetadata(new Uint8Array(raw.buffer, raw.byteOffset + start, metaLen));
-    const buf = new Uint8Array(raw.length + 8);
-    buf.set(raw);
-    buf.set([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0], raw.length);
-    const reader = RecordBatchReader.from(buf);
-    reader.open();
-    return new Map(reader.schema.fields.map((f) => [f.name, f.type]));
-  } catch {
-    // pyarrow refuses a file whose stored Arrow schema does not decode: so do we (the caller names the footer).
-    throw new Error('the stored Arrow schema (ARROW:schema) is corrupt');
-  }
 }
 
 /** Scan view of a decoded column: packed integer lists as zero-copy views, other columns as cells. */

@@ -106,7 +106,8 @@ export function parseExactJson(text: string): unknown {
       if (indexKeys) return new Map(entries);
       const o: Record<string, unknown> = {};
       for (const [k, v] of entries) {
-        if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        if (k === '__proto__')
+          Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
         else o[k] = v;
       }
       return o;
@@ -130,9 +131,9 @@ export function parseExactJson(text: string): unknown {
       }
     }
     if (c === '"') return string();
-    if (text.startsWith('true', i)) return (i += 4), true;
-    if (text.startsWith('false', i)) return (i += 5), false;
-    if (text.startsWith('null', i)) return (i += 4), null;
+    if (text.startsWith('true', i)) return ((i += 4), true);
+    if (text.startsWith('false', i)) return ((i += 5), false);
+    if (text.startsWith('null', i)) return ((i += 4), null);
     // Python's json also reads NaN/Infinity; JSON.parse refuses them, and so do we (rows are JSON).
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);

@@ -47,8 +47,10 @@ export interface TemplateDiffState {
   summary: { identicalText: boolean; linesChanged: number; tokensChanged: number; maskChanged: number };
 }
 
-export type TemplateDiffToWebview = { type: 'templateDiff/state'; state: TemplateDiffState } | { type: 'templateDiff/error'; message: string };
-export type TemplateDiffFromWebview = { type: 'templateDiff/ready' } | { type: 'templateDiff/options'; addGenerationPrompt: boolean };
+export type TemplateDiffToWebview =
+  { type: 'templateDiff/state'; state: TemplateDiffState } | { type: 'templateDiff/error'; message: string };
+export type TemplateDiffFromWebview =
+  { type: 'templateDiff/ready' } | { type: 'templateDiff/options'; addGenerationPrompt: boolean };
 
 /** The tokenizer the diff needs (src/core/tokens/tokenizer.ts's handle satisfies it). */
 export interface DiffTokenizer {
@@ -64,7 +66,11 @@ const MAX_EDITS = 4000;
  * Myers' O(ND) shortest edit script between `a` and `b`, as a list of same/del/add steps (indices).
  * Falls back to "delete all, add all" beyond MAX_EDITS.
  */
-export function myersDiff<T>(a: T[], b: T[], eq: (x: T, y: T) => boolean): { op: 'same' | 'del' | 'add'; i: number; j: number }[] {
+export function myersDiff<T>(
+  a: T[],
+  b: T[],
+  eq: (x: T, y: T) => boolean,
+): { op: 'same' | 'del' | 'add'; i: number; j: number }[] {
   const n = a.length;
   const m = b.length;
   const max = Math.min(n + m, MAX_EDITS);
@@ -77,7 +83,10 @@ export function myersDiff<T>(a: T[], b: T[], eq: (x: T, y: T) => boolean): { op:
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[off + k - 1] < v[off + k + 1]) ? v[off + k + 1] : v[off + k - 1] + 1;
       let y = x - k;
-      while (x < n && y < m && eq(a[x], b[y])) x++, y++;
+      while (x < n && y < m && eq(a[x], b[y])) {
+        x++;
+        y++;
+      }
       v[off + k] = x;
       if (x >= n && y >= m) {
         found = d;
@@ -85,7 +94,11 @@ export function myersDiff<T>(a: T[], b: T[], eq: (x: T, y: T) => boolean): { op:
       }
     }
   }
-  if (found < 0) return [...a.map((_, i) => ({ op: 'del' as const, i, j: -1 })), ...b.map((_, j) => ({ op: 'add' as const, i: -1, j }))];
+  if (found < 0)
+    return [
+      ...a.map((_, i) => ({ op: 'del' as const, i, j: -1 })),
+      ...b.map((_, j) => ({ op: 'add' as const, i: -1, j })),
+    ];
   const steps: { op: 'same' | 'del' | 'add'; i: number; j: number }[] = [];
   let x = n;
   let y = m;
@@ -106,7 +119,9 @@ export function myersDiff<T>(a: T[], b: T[], eq: (x: T, y: T) => boolean): { op:
 export function diffLines(left: string, right: string): LineOp[] {
   const a = left.split('\n');
   const b = right.split('\n');
-  return myersDiff(a, b, (x, y) => x === y).map((s) => (s.op === 'add' ? { op: 'add', text: b[s.j] } : { op: s.op, text: a[s.i] }));
+  return myersDiff(a, b, (x, y) => x === y).map((s) =>
+    s.op === 'add' ? { op: 'add', text: b[s.j] } : { op: s.op, text: a[s.i] },
+  );
 }
 
 function tokensOf(tok: DiffTokenizer, r: RenderResult): DiffToken[] | null {
@@ -115,7 +130,11 @@ function tokensOf(tok: DiffTokenizer, r: RenderResult): DiffToken[] | null {
   if (!offsets) return null;
   const mask = assistantMask(offsets, toCodePointSpans(r.text, r.spans));
   const dec = new TextDecoder();
-  return ids.map((id, i) => ({ id, text: dec.decode(tok.tokenBytes(id)) || (tok.idToToken(id) ?? String(id)), trained: mask[i] === 1 }));
+  return ids.map((id, i) => ({
+    id,
+    text: dec.decode(tok.tokenBytes(id)) || (tok.idToToken(id) ?? String(id)),
+    trained: mask[i] === 1,
+  }));
 }
 
 export function diffTokens(left: DiffToken[], right: DiffToken[]): TokenOp[] {
@@ -130,8 +149,13 @@ export function diffTokens(left: DiffToken[], right: DiffToken[]): TokenOp[] {
 
 /** Compares two renders of one conversation; `tok` (one tokenizer for both sides) adds the token/mask diff. */
 export function compareRenders(left: DiffSideInput, right: DiffSideInput, tok?: DiffTokenizer): TemplateDiffState {
-  const side = (s: DiffSideInput): DiffSide => ('error' in s.result ? { label: s.label, error: s.result.error } : { label: s.label, text: s.result.text });
-  const state: TemplateDiffState = { left: side(left), right: side(right), summary: { identicalText: false, linesChanged: 0, tokensChanged: 0, maskChanged: 0 } };
+  const side = (s: DiffSideInput): DiffSide =>
+    'error' in s.result ? { label: s.label, error: s.result.error } : { label: s.label, text: s.result.text };
+  const state: TemplateDiffState = {
+    left: side(left),
+    right: side(right),
+    summary: { identicalText: false, linesChanged: 0, tokensChanged: 0, maskChanged: 0 },
+  };
   if ('error' in left.result || 'error' in right.result) return state;
   const l = left.result;
   const r = right.result;

@@ -13,6 +13,10 @@ import type {
 } from '../../../protocol/webview';
 import { eosRuleFor } from '../../core/datasets/eosCheck';
 import { conversationTurns } from './conversation';
+import { stringifyCells } from '../../core/datasets/jsonOut';
+
+/** Rows up to this size carry their JSON for "Copy row / cell as JSON". */
+const COPY_JSON_CHARS = 2_000_000;
 import { cellText, imageCell, imagePreview, intList, rowFlags, tokenColumns, type TokenColumns } from './cells';
 import { defaultEngines, type ChipTokenizer, type DatasetEngines } from './backends';
 import { PageCache } from './pageCache';
@@ -357,6 +361,12 @@ export class DatasetSession {
       cells.push({ column: c.name, text: t.text, truncated: t.truncated, ...(turns ? { turns } : {}) });
     }
     const detail: DatasetRowDetail = { index: row.index, cells, flags: rowFlags(row.values, this.tokCols, tok ?? {}) };
+    // Copy as JSON: exact values in the `rows --json` forms, unless the row is too big to send twice.
+    const json = stringifyCells(row.values);
+    if (json.length <= COPY_JSON_CHARS) {
+      detail.json = json;
+      for (const cell of cells) cell.json = stringifyCells({ v: row.values[cell.column] ?? null }).slice(5, -1);
+    }
     const ids = this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
     if (ids) {
       const labels = this.tokCols.labels ? intList(row.values[this.tokCols.labels]) ?? undefined : undefined;

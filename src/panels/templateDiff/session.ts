@@ -4,7 +4,12 @@
 // glue (src/vscode/templateDiff.ts) hands in `post`, how to read a file and how to load a tokenizer.
 import { chooseTemplate, loadTemplateBundle } from '../../core/template/discovery';
 import { TemplateError, renderChat } from '../../core/template/render';
-import { type DiffTokenizer, type TemplateDiffFromWebview, type TemplateDiffToWebview, compareRenders } from '../../core/template/templateDiff';
+import {
+  type DiffTokenizer,
+  type TemplateDiffFromWebview,
+  type TemplateDiffToWebview,
+  compareRenders,
+} from '../../core/template/templateDiff';
 import type { ChatMessage, RenderResult } from '../../core/template/types';
 
 export interface TemplateDiffSide {
@@ -56,16 +61,23 @@ export class TemplateDiffSession {
       const tokDir = left.tokenizerDir ?? right.tokenizerDir;
       let tok: DiffTokenizer | undefined;
       if (tokDir && this.opts.loadTokenizer) tok = await this.opts.loadTokenizer(tokDir).catch(() => undefined);
-      const state = compareRenders({ label: this.opts.left.label, result: left.result }, { label: this.opts.right.label, result: right.result }, tok);
+      const state = compareRenders(
+        { label: this.opts.left.label, result: left.result },
+        { label: this.opts.right.label, result: right.result },
+        tok,
+      );
       if (!this.disposed) await this.opts.post({ type: 'templateDiff/state', state });
     } catch (e) {
       if (!this.disposed) await this.opts.post({ type: 'templateDiff/error', message: (e as Error).message });
     }
   }
 
-  private async render(side: TemplateDiffSide): Promise<{ result: RenderResult | { error: string }; tokenizerDir?: string }> {
+  private async render(
+    side: TemplateDiffSide,
+  ): Promise<{ result: RenderResult | { error: string }; tokenizerDir?: string }> {
     const bundle = await loadTemplateBundle(side.file, side.text);
-    if (!bundle.templates.length) return { result: { error: `${side.file}: no chat template found` }, tokenizerDir: bundle.tokenizerDir };
+    if (!bundle.templates.length)
+      return { result: { error: `${side.file}: no chat template found` }, tokenizerDir: bundle.tokenizerDir };
     try {
       const template = chooseTemplate(bundle.templates, { hasTools: !!this.opts.tools });
       const result = renderChat(template.source, {
@@ -77,7 +89,10 @@ export class TemplateDiffSession {
       });
       return { result, tokenizerDir: bundle.tokenizerDir };
     } catch (e) {
-      return { result: { error: e instanceof TemplateError || e instanceof Error ? e.message : String(e) }, tokenizerDir: bundle.tokenizerDir };
+      return {
+        result: { error: e instanceof TemplateError || e instanceof Error ? e.message : String(e) },
+        tokenizerDir: bundle.tokenizerDir,
+      };
     }
   }
 

@@ -202,3 +202,38 @@ test('tokenized sharegpt row: "matches the template", and #preview-template send
   await session.dispose();
   await page.close();
 });
+
+test('sharegpt: conversation turns, PageDown/End/Home move the selection, copy row and cell as JSON', { skip, timeout: 60_000 }, async () => {
+  const file = manifestPath('sharegpt_jsonl');
+  const { page, session, violations } = await panel(file);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ORIGIN });
+  const truth = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { conversations: { from: string; value: string }[] });
+  await page.locator('#grid .row[data-row="1"] .cell').first().click();
+  const turns = page.locator('#cells-full .turn');
+  await turns.first().waitFor();
+  assert.equal(await turns.count(), truth[1].conversations.length);
+  assert.deepEqual(await page.locator('#cells-full .turn-content').allInnerTexts(), truth[1].conversations.map((t) => t.value));
+  assert.deepEqual(await turns.evaluateAll((n) => n.map((x) => (x as HTMLElement).dataset.role)), ['user', 'assistant', 'user', 'assistant']);
+
+  // Keys move the selection, not only the scroll position.
+  await page.keyboard.press('End');
+  await page.locator(`#grid .row[data-row="${truth.length - 1}"].selected`).waitFor();
+  await page.locator('#detail-title', { hasText: `Row ${truth.length - 1}` }).waitFor();
+  await page.keyboard.press('Home');
+  await page.locator('#grid .row[data-row="0"].selected').waitFor();
+  await page.keyboard.press('PageDown');
+  const after = Number(await page.locator('#grid .row.selected').getAttribute('data-row'));
+  assert.ok(after > 1 && after < truth.length, `PageDown moved the selection to row ${after}`);
+
+  // Copy row as JSON: exactly the row as Python's json reads it.
+  await page.locator('#grid .row[data-row="0"] .cell').first().click();
+  await page.locator('#detail-title', { hasText: 'Row 0' }).waitFor();
+  await page.locator('#detail-title .copy-row').click();
+  await page.locator('#detail-title .copy-row', { hasText: 'Copied' }).waitFor();
+  assert.deepEqual(JSON.parse(await page.evaluate(() => navigator.clipboard.readText())), truth[0]);
+  await page.locator('#cells-full .copy-cell').first().click();
+  assert.deepEqual(JSON.parse(await page.evaluate(() => navigator.clipboard.readText())), truth[0].conversations);
+  assert.deepEqual(violations, []);
+  await session.dispose();
+  await page.close();
+});

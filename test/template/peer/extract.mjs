@@ -20,10 +20,21 @@ const cases = [];
 const skipped = [];
 for (const [name, template] of Object.entries(strings)) {
   const ctx = contexts[name] ?? {};
-  const hasFunction = JSON.stringify(ctx, (k, v) => (typeof v === 'function' ? '__function__' : v)).includes('__function__');
+  const hasFunction = JSON.stringify(ctx, (k, v) => (typeof v === 'function' ? '__function__' : v)).includes(
+    '__function__',
+  );
   if (hasFunction) skipped.push(name);
   else cases.push({ name, template, context: JSON.stringify(ctx) });
 }
-const out = { source: 'github.com/huggingface/huggingface.js packages/jinja/test/templates.test.js', commit, licence: 'MIT', skipped, cases };
-writeFileSync(join(dirname(fileURLToPath(import.meta.url)), 'hfjs-templates.json'), JSON.stringify(out, null, 1) + '\n');
+const out = {
+  source: 'github.com/huggingface/huggingface.js packages/jinja/test/templates.test.js',
+  commit,
+  licence: 'MIT',
+  skipped,
+  cases,
+};
+writeFileSync(
+  join(dirname(fileURLToPath(import.meta.url)), 'hfjs-templates.json'),
+  JSON.stringify(out, null, 1) + '\n',
+);
 console.log(`${cases.length} cases, ${skipped.length} skipped (JS functions in the context): ${skipped.join(', ')}`);

@@ -19,8 +19,28 @@ _NO_SOURCES = {}
 class BatchCtx:
     """What one thread knows about the batch it is working on."""
 
-    __slots__ = ("loader_id", "loader", "epoch", "index", "indices", "worker_id", "tid", "key", "stage", "t0",
-                 "timings", "samples", "batch", "sample", "sample_pos", "exception", "sources", "extra", "total", "extra_src")
+    __slots__ = (
+        "loader_id",
+        "loader",
+        "epoch",
+        "index",
+        "indices",
+        "worker_id",
+        "tid",
+        "key",
+        "stage",
+        "t0",
+        "timings",
+        "samples",
+        "batch",
+        "sample",
+        "sample_pos",
+        "exception",
+        "sources",
+        "extra",
+        "total",
+        "extra_src",
+    )
 
     def __init__(self, loader_id, loader, epoch, index, indices, worker_id, tid):
         self.loader_id = loader_id
@@ -48,8 +68,14 @@ class BatchCtx:
         return {"loader": self.loader, "loaderId": self.loader_id, "epoch": self.epoch, "index": self.index}
 
     def locals(self, stage):
-        d = {"batch_index": self.index, "epoch": self.epoch, "loader": self.loader, "indices": list(self.indices or ()),
-             "worker_id": self.worker_id, "stage": stage}
+        d = {
+            "batch_index": self.index,
+            "epoch": self.epoch,
+            "loader": self.loader,
+            "indices": list(self.indices or ()),
+            "worker_id": self.worker_id,
+            "stage": stage,
+        }
         if self.samples is not None:
             d["samples"] = self.samples
         if self.batch is not None:

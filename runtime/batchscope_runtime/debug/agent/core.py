@@ -128,17 +128,31 @@ class Agent:
         host, _, port = addr.rpartition(":")
         self.hangs.open_file(self.pid)
         self.state = wire.StateFile.create(self.pid)
-        hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": secret, "pid": self.pid,
-                 "ppid": os.getppid(), "kind": self.kind, "threadId": self.thread_id, "loader": self.loader_id,
-                 "worker": self.worker_id, "hangFile": self.hangs.path,
-                 "stateFile": self.state.path if self.state else None, "ident": self.stage_ident, "name": self.thread_name()}
+        hello = {
+            "type": "hello",
+            "role": "agent",
+            "protocol": wire.PROTOCOL,
+            "secret": secret,
+            "pid": self.pid,
+            "ppid": os.getppid(),
+            "kind": self.kind,
+            "threadId": self.thread_id,
+            "loader": self.loader_id,
+            "worker": self.worker_id,
+            "hangFile": self.hangs.path,
+            "stateFile": self.state.path if self.state else None,
+            "ident": self.stage_ident,
+            "name": self.thread_name(),
+        }
         try:
             sock, reader, first = wire.connect(host or "127.0.0.1", int(port), hello)
         except (OSError, ValueError) as e:
             print("batchscope: cannot reach the debug controller at %s: %s" % (addr, e), file=sys.stderr)
             return
         if not first or first.get("type") != "config":
-            print("batchscope: debug controller refused this process: %s" % (first or {}).get("reason"), file=sys.stderr)
+            print(
+                "batchscope: debug controller refused this process: %s" % (first or {}).get("reason"), file=sys.stderr
+            )
             sock.close()
             return
         self.sock = sock
@@ -242,19 +256,28 @@ class Agent:
             tid = msg.get("threadId")
             args = msg.get("arguments") or {}
             if msg.get("command") == "variables":
-                tid = next((t for t, st in list(self.stops.active.items())
-                            if st.vars and int(args.get("variablesReference", 0)) in st.vars.refs), tid)
+                tid = next(
+                    (
+                        t
+                        for t, st in list(self.stops.active.items())
+                        if st.vars and int(args.get("variablesReference", 0)) in st.vars.refs
+                    ),
+                    tid,
+                )
             st = self.stops.active.get(tid)
             if st is None:
-                self.send({"type": "result", "id": msg.get("id"), "success": False, "message": "thread %s is running" % tid})
+                self.send(
+                    {"type": "result", "id": msg.get("id"), "success": False, "message": "thread %s is running" % tid}
+                )
             else:
                 st.q.put(msg)
         elif kind == "hitResult":
             self.stops.hit_result(msg)
         elif kind == "probe":
             # Its own thread: the answer may wait for the worker to finish exiting.
-            threading.Thread(target=self.worker_exits.answer_probe, args=(msg,), name="batchscope-probe",
-                             daemon=True).start()
+            threading.Thread(
+                target=self.worker_exits.answer_probe, args=(msg,), name="batchscope-probe", daemon=True
+            ).start()
         elif kind == "dump":
             self.send({"type": "result", "id": msg.get("id"), "success": True, "body": stack_dump.dump(self)})
 
@@ -266,8 +289,13 @@ class Agent:
         if self.kind == "worker" and ctx.epoch != self.epoch:
             self.epoch = ctx.epoch
             if cfg.attached:  # the thread name carries the epoch
-                self.send({"type": "state", "records": self._take_records(),
-                           "current": {"threadId": ctx.tid, "name": self.thread_name()}})
+                self.send(
+                    {
+                        "type": "state",
+                        "records": self._take_records(),
+                        "current": {"threadId": ctx.tid, "name": self.thread_name()},
+                    }
+                )
         if cfg.attached:
             now = time.monotonic()
             self.busy = (ctx, now)
@@ -292,8 +320,17 @@ class Agent:
         if self.cfg.attached:
             # Not the ctx: it holds the samples and the batch, and keeping 64 batches of tensors
             # alive costs the allocator its warm, reused memory (measured: +150 µs per batch).
-            self.records.append((ctx.loader, ctx.epoch, ctx.index, ctx.tid, ctx.indices, ctx.timings,
-                                 None if error is None else "%s: %s" % (type(error).__name__, values.short_repr(str(error)))))
+            self.records.append(
+                (
+                    ctx.loader,
+                    ctx.epoch,
+                    ctx.index,
+                    ctx.tid,
+                    ctx.indices,
+                    ctx.timings,
+                    None if error is None else "%s: %s" % (type(error).__name__, values.short_repr(str(error))),
+                )
+            )
 
     def _take_records(self):
         recs = []
@@ -304,8 +341,15 @@ class Agent:
                 break
         out = []
         for loader, epoch, index, tid, indices, timings, error in recs:
-            rec = {"loader": loader, "epoch": epoch, "batch": index, "threadId": tid, "pid": self.pid,
-                   "indices": list(indices or ())[:64], "timings": {k: round(v * 1000, 3) for k, v in timings.items()}}
+            rec = {
+                "loader": loader,
+                "epoch": epoch,
+                "batch": index,
+                "threadId": tid,
+                "pid": self.pid,
+                "indices": list(indices or ())[:64],
+                "timings": {k: round(v * 1000, 3) for k, v in timings.items()},
+            }
             if error is not None:
                 rec["error"] = error
             out.append(rec)
@@ -320,5 +364,10 @@ class Agent:
         self.last_progress = now
         recs = self._take_records()
         msg = "%s epoch %d batch %d%s" % (loader, epoch, batch, "/%d" % total if total else "")
-        self.send({"type": "state", "records": recs,
-                   "progress": {"loader": loader, "epoch": epoch, "batch": batch, "total": total, "message": msg}})
+        self.send(
+            {
+                "type": "state",
+                "records": recs,
+                "progress": {"loader": loader, "epoch": epoch, "batch": batch, "total": total, "message": msg},
+            }
+        )

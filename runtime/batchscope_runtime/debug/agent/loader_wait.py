@@ -60,8 +60,18 @@ class LoaderWait:
         now = time.monotonic()
         if now - self.last_report >= 1:
             self.last_report = now
-            a.send({"type": "waiting", "loader": loader, "epoch": epoch, "batch": batch, "worker": worker, "total": total,
-                    "seconds": int(waited), "message": msg})
+            a.send(
+                {
+                    "type": "waiting",
+                    "loader": loader,
+                    "epoch": epoch,
+                    "batch": batch,
+                    "worker": worker,
+                    "total": total,
+                    "seconds": int(waited),
+                    "message": msg,
+                }
+            )
         cfg = a.cfg
         paused = any(100 * (loader_id + 1) <= t < 100 * (loader_id + 2) or t == 2 + loader_id for t in cfg.stopped)
         if user_timeout and waited > user_timeout and not paused and self.timeout_reported != (loader_id, epoch, batch):
@@ -69,8 +79,21 @@ class LoaderWait:
             frames = [{"name": msg, "hint": "label"}]
             main = sys._current_frames().get(threading.main_thread().ident)
             frames += frames_of(main)
-            a.send({"type": "hang", "threadId": 1, "stage": "fetch",
+            a.send(
+                {
+                    "type": "hang",
+                    "threadId": 1,
+                    "stage": "fetch",
                     "batch": {"loader": loader, "loaderId": loader_id, "epoch": epoch, "index": batch},
-                    "description": "DataLoader timeout (%gs): %s" % (user_timeout, msg), "frames": frames,
-                    "scopes": {"Waiting": {"batch_index": batch, "worker_id": worker, "waited_s": round(waited, 1),
-                                           "user_timeout_s": user_timeout}}})
+                    "description": "DataLoader timeout (%gs): %s" % (user_timeout, msg),
+                    "frames": frames,
+                    "scopes": {
+                        "Waiting": {
+                            "batch_index": batch,
+                            "worker_id": worker,
+                            "waited_s": round(waited, 1),
+                            "user_timeout_s": user_timeout,
+                        }
+                    },
+                }
+            )

@@ -22,7 +22,9 @@ def serve(agent, st, msg):
         body = handler(agent, st, args)
         agent.send({"type": "result", "id": msg.get("id"), "success": True, "body": body})
     except Exception as e:
-        agent.send({"type": "result", "id": msg.get("id"), "success": False, "message": "%s: %s" % (type(e).__name__, e)})
+        agent.send(
+            {"type": "result", "id": msg.get("id"), "success": False, "message": "%s: %s" % (type(e).__name__, e)}
+        )
 
 
 def _vars(agent, st):
@@ -35,8 +37,13 @@ def stack_trace(agent, st, args):
     start = int(args.get("startFrame") or 0)
     levels = int(args.get("levels") or 0) or len(st.frames)
     out = []
-    for depth, f in enumerate(st.frames[start:start + levels], start):
-        sf = {"id": st.tid * 100 + depth, "name": f["name"], "line": f.get("line") or 0, "column": 1 if f.get("line") else 0}
+    for depth, f in enumerate(st.frames[start : start + levels], start):
+        sf = {
+            "id": st.tid * 100 + depth,
+            "name": f["name"],
+            "line": f.get("line") or 0,
+            "column": 1 if f.get("line") else 0,
+        }
         if f.get("path"):
             sf["source"] = {"name": os.path.basename(f["path"]), "path": f["path"]}
         if f.get("hint"):
@@ -48,11 +55,18 @@ def stack_trace(agent, st, args):
 def scopes(agent, st, args):
     vt = _vars(agent, st)
     ctx = st.ctx
-    out = [{"name": "Stage", "variablesReference": vt.ref(("dict", st.locals)), "expensive": False,
-            "presentationHint": "locals"}]
+    out = [
+        {
+            "name": "Stage",
+            "variablesReference": vt.ref(("dict", st.locals)),
+            "expensive": False,
+            "presentationHint": "locals",
+        }
+    ]
     timings = {k: "%.3f ms" % (v * 1000) for k, v in ctx.timings.items()}
-    out.append({"name": "Timings", "variablesReference": vt.ref(("dict", timings)) if timings else 0,
-                "expensive": False})
+    out.append(
+        {"name": "Timings", "variablesReference": vt.ref(("dict", timings)) if timings else 0, "expensive": False}
+    )
     if st.exc_info is not None:
         out.append({"name": "Exception", "variablesReference": vt.ref(("attrs", st.exc_info)), "expensive": False})
     return {"scopes": out}
@@ -60,7 +74,11 @@ def scopes(agent, st, args):
 
 def variables(agent, st, args):
     vt = _vars(agent, st)
-    return {"variables": vt.children(int(args["variablesReference"]), int(args.get("start") or 0), int(args.get("count") or 0))}
+    return {
+        "variables": vt.children(
+            int(args["variablesReference"]), int(args.get("start") or 0), int(args.get("count") or 0)
+        )
+    }
 
 
 def evaluate(agent, st, args):
@@ -87,21 +105,43 @@ def exception_info(agent, st, args):
         if st.reason != "exception":
             raise ValueError("thread %d did not stop on an exception" % st.tid)
         # A check that found bad data (nan_inf) rather than a raised exception.
-        return {"exceptionId": st.text or "exception", "description": st.description or "", "breakMode": "always",
-                "details": {"message": st.description or "", "typeName": "NonFiniteValues", "fullTypeName": "batchscope.NonFiniteValues",
-                            "stackTrace": ""}}
+        return {
+            "exceptionId": st.text or "exception",
+            "description": st.description or "",
+            "breakMode": "always",
+            "details": {
+                "message": st.description or "",
+                "typeName": "NonFiniteValues",
+                "fullTypeName": "batchscope.NonFiniteValues",
+                "stackTrace": "",
+            },
+        }
     tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     mod = type(e).__module__
-    return {"exceptionId": st.reason if st.reason != "exception" else (_filter_of(st) or "exception"),
-            "description": "%s: %s" % (type(e).__name__, str(e)[:500]), "breakMode": "always",
-            "details": {"message": str(e)[:2000], "typeName": type(e).__name__,
-                        "fullTypeName": "%s.%s" % (mod, type(e).__qualname__), "stackTrace": tb,
-                        "evaluateName": "exception"}}
+    return {
+        "exceptionId": st.reason if st.reason != "exception" else (_filter_of(st) or "exception"),
+        "description": "%s: %s" % (type(e).__name__, str(e)[:500]),
+        "breakMode": "always",
+        "details": {
+            "message": str(e)[:2000],
+            "typeName": type(e).__name__,
+            "fullTypeName": "%s.%s" % (mod, type(e).__qualname__),
+            "stackTrace": tb,
+            "evaluateName": "exception",
+        },
+    }
 
 
 def _filter_of(st):
-    return {"fetch": "fetch_error", "sample": "fetch_error", "collate": "collate_error", "batch_ready": "nan_inf"}.get(st.stage)
+    return {"fetch": "fetch_error", "sample": "fetch_error", "collate": "collate_error", "batch_ready": "nan_inf"}.get(
+        st.stage
+    )
 
 
-_HANDLERS = {"stackTrace": stack_trace, "scopes": scopes, "variables": variables, "evaluate": evaluate,
-             "exceptionInfo": exception_info}
+_HANDLERS = {
+    "stackTrace": stack_trace,
+    "scopes": scopes,
+    "variables": variables,
+    "evaluate": evaluate,
+    "exceptionInfo": exception_info,
+}

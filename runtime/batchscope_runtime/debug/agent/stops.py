@@ -12,8 +12,8 @@ import time
 
 from .. import values
 from . import stopped_requests
-from .config import step_matches
 from .batch_context import STAGE_CODE, user_globals
+from .config import step_matches
 
 
 class StopState:
@@ -145,14 +145,23 @@ class Stops:
         st.text = text
         st.description = description
         self.active[tid] = st
-        body = {"reason": reason, "threadId": tid, "allThreadsStopped": False, "stage": stage, "batch": ctx.batch_ref(),
-                "description": description or "%s · batch %s · %s" % (stage, ctx.index, ctx.loader)}
+        body = {
+            "reason": reason,
+            "threadId": tid,
+            "allThreadsStopped": False,
+            "stage": stage,
+            "batch": ctx.batch_ref(),
+            "description": description or "%s · batch %s · %s" % (stage, ctx.index, ctx.loader),
+        }
         if hit_ids:
             body["hitBreakpointIds"] = hit_ids
         if text:
             body["text"] = text
-        name = a.thread_name() if a.kind == "worker" else ("main (pid %d)" % a.pid if tid == 1 else
-                                                           "pin memory · %s (pid %d)" % (ctx.loader, a.pid))
+        name = (
+            a.thread_name()
+            if a.kind == "worker"
+            else ("main (pid %d)" % a.pid if tid == 1 else "pin memory · %s (pid %d)" % (ctx.loader, a.pid))
+        )
         if not a.send({"type": "stopped", "name": name, "body": body}):
             self.active.pop(tid, None)
             return
@@ -177,9 +186,18 @@ def stage_frames(stage, ctx):
     where = "worker %s" % ctx.worker_id if ctx.worker_id is not None else "main process"
     if stage == "sample":
         path, line = ctx.sources.get("sample", (None, 0))
-        frames.append({"name": "sample %s · position %s of batch %s" % (
-            ctx.sample_pos[1] if ctx.sample_pos else "?", ctx.sample_pos[0] if ctx.sample_pos else "?", ctx.index),
-            "path": path, "line": line})
+        frames.append(
+            {
+                "name": "sample %s · position %s of batch %s"
+                % (
+                    ctx.sample_pos[1] if ctx.sample_pos else "?",
+                    ctx.sample_pos[0] if ctx.sample_pos else "?",
+                    ctx.index,
+                ),
+                "path": path,
+                "line": line,
+            }
+        )
     order = ["train_step", "to_device", "pin_memory", "batch_ready", "collate", "fetch", "sampler"]
     started = False
     for s in order:
@@ -197,7 +215,7 @@ def stage_frames(stage, ctx):
             continue
         if s == "batch_ready" and not current:
             continue
-        path, line = (ctx.extra_src if s == "collate" and ctx.extra_src else ctx.sources.get(s, (None, 0)))
+        path, line = ctx.extra_src if s == "collate" and ctx.extra_src else ctx.sources.get(s, (None, 0))
         label = "%s · batch %s" % (s, ctx.index)
         if s == "fetch" and ctx.indices is not None:
             idx = list(ctx.indices)

@@ -154,4 +154,3 @@ def signame(n):
         return signal.Signals(n).name
     except ValueError:
         return str(n)
-

@@ -21,8 +21,17 @@ class AdapterPeer:
 
     def serve(self):
         ctl = self.ctl
-        self.conn.send({"type": "welcome", "protocol": wire.PROTOCOL, "mode": ctl.mode, "controllerPid": os.getpid(),
-                        "programPid": ctl.program_pid, "hangTimeout": ctl.hang_timeout, "tokenizer": ctl.tokenizer})
+        self.conn.send(
+            {
+                "type": "welcome",
+                "protocol": wire.PROTOCOL,
+                "mode": ctl.mode,
+                "controllerPid": os.getpid(),
+                "programPid": ctl.program_pid,
+                "hangTimeout": ctl.hang_timeout,
+                "tokenizer": ctl.tokenizer,
+            }
+        )
         ctl.broadcast_config()
         try:
             self.conn.serve(self._handle, self._handle_error)
@@ -54,8 +63,12 @@ class AdapterPeer:
         self.respond(msg, error="%s: %s" % (type(e).__name__, e))
 
     def respond(self, req, body=None, error=None):
-        msg = {"type": "response", "request_seq": req.get("seq", 0), "command": req.get("command", ""),
-               "success": error is None}
+        msg = {
+            "type": "response",
+            "request_seq": req.get("seq", 0),
+            "command": req.get("command", ""),
+            "success": error is None,
+        }
         if error is None:
             msg["body"] = body if body is not None else {}
         else:
@@ -89,8 +102,11 @@ class AdapterPeer:
     def rq_threads(self, req, args):
         ctl = self.ctl
         with ctl.lock:
-            threads = [{"id": t.tid, "name": t.name + (" · " + t.status if t.status else "")}
-                       for t in sorted(ctl.threads.values(), key=lambda t: t.tid) if t.alive or t.stop]
+            threads = [
+                {"id": t.tid, "name": t.name + (" · " + t.status if t.status else "")}
+                for t in sorted(ctl.threads.values(), key=lambda t: t.tid)
+                if t.alive or t.stop
+            ]
         self.respond(req, {"threads": threads})
 
     def _thread_for(self, args):
@@ -132,8 +148,11 @@ class AdapterPeer:
 
     def rq_evaluate(self, req, args):
         def local(t):
-            self.respond(req, error="thread %d is not stopped at a stage boundary (it is stuck or gone); "
-                                    "evaluate needs a breakpoint, step or pause stop" % t.tid)
+            self.respond(
+                req,
+                error="thread %d is not stopped at a stage boundary (it is stuck or gone); "
+                "evaluate needs a breakpoint, step or pause stop" % t.tid,
+            )
 
         self._forward_or_local(req, args, local)
 
@@ -189,7 +208,9 @@ class AdapterPeer:
                 for a in agents:  # a process stuck in C with the GIL held cannot answer: say so
                     if a.pid not in answered:
                         results.append({"pid": a.pid, "role": a.kind, "threads": [], "error": "no answer within 3 s"})
-            self.respond(req, {"processes": sorted(results, key=lambda r: (r.get("role") != "main", r.get("pid") or 0))})
+            self.respond(
+                req, {"processes": sorted(results, key=lambda r: (r.get("role") != "main", r.get("pid") or 0))}
+            )
 
         threading.Thread(target=finish, daemon=True).start()
 
@@ -199,7 +220,9 @@ class AdapterPeer:
         tid = args.get("threadId")
         single = bool(args.get("singleThread"))
         with ctl.lock:
-            targets = [ctl.threads[tid]] if single and tid in ctl.threads else [t for t in ctl.threads.values() if t.stop]
+            targets = (
+                [ctl.threads[tid]] if single and tid in ctl.threads else [t for t in ctl.threads.values() if t.stop]
+            )
             for t in targets:
                 resume_thread(ctl, t)
         ctl.broadcast_config()

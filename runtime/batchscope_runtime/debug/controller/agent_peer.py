@@ -41,8 +41,15 @@ class Calls:
             adapter.respond(req, error="process is gone")
             return
         cid = self.new(("request", adapter, req))
-        if not a.conn.send({"type": "call", "id": cid, "threadId": args.get("threadId"),
-                            "command": req.get("command"), "arguments": args}):
+        if not a.conn.send(
+            {
+                "type": "call",
+                "id": cid,
+                "threadId": args.get("threadId"),
+                "command": req.get("command"),
+                "arguments": args,
+            }
+        ):
             self.pop(cid)
             adapter.respond(req, error="process is gone")
 
@@ -109,7 +116,9 @@ class AgentPeer:
             self._gone()
 
     def _handle_error(self, msg, e):
-        self.ctl.emit("output", {"category": "stderr", "output": "batchscope controller: %s: %s\n" % (type(e).__name__, e)})
+        self.ctl.emit(
+            "output", {"category": "stderr", "output": "batchscope controller: %s: %s\n" % (type(e).__name__, e)}
+        )
 
     def _handle(self, msg):
         ctl = self.ctl
@@ -135,8 +144,16 @@ class AgentPeer:
         elif kind == "waiting":
             self._waiting(msg)
         elif kind == "hang":
-            local_stop(ctl, msg["threadId"], "hang", msg["description"], msg["frames"], msg.get("scopes") or {},
-                       batch=msg.get("batch"), stage=msg.get("stage"))
+            local_stop(
+                ctl,
+                msg["threadId"],
+                "hang",
+                msg["description"],
+                msg["frames"],
+                msg.get("scopes") or {},
+                batch=msg.get("batch"),
+                stage=msg.get("stage"),
+            )
         elif kind == "bye":
             self.said_bye = True
             self.bye = msg
@@ -175,8 +192,16 @@ class AgentPeer:
             if t:
                 t.status = msg["message"] if msg.get("seconds", 0) >= 1 else ""
         if msg.get("seconds", 0) >= 1:
-            ctl.emit("progress", {"loader": msg.get("loader", ""), "epoch": msg.get("epoch", 0), "batch": msg.get("batch", 0),
-                                  "total": msg.get("total"), "message": msg["message"]})
+            ctl.emit(
+                "progress",
+                {
+                    "loader": msg.get("loader", ""),
+                    "epoch": msg.get("epoch", 0),
+                    "batch": msg.get("batch", 0),
+                    "total": msg.get("total"),
+                    "message": msg["message"],
+                },
+            )
 
     def _gone(self):
         """The connection closed: the process ended (or is ending)."""

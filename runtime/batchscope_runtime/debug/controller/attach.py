@@ -25,7 +25,9 @@ def main(argv):
         print("batchscope controller: BATCHSCOPE_SECRET is not set", file=sys.stderr)
         return 2
     try:
-        c = Controller(secret, port=a.port, mode="attach", hang_timeout=a.hang_timeout, tokenizer=a.tokenizer, wait=False)
+        c = Controller(
+            secret, port=a.port, mode="attach", hang_timeout=a.hang_timeout, tokenizer=a.tokenizer, wait=False
+        )
     except OSError as e:
         print(json.dumps({"type": "error", "message": "cannot listen on 127.0.0.1:%d: %s" % (a.port, e)}), flush=True)
         return 1

@@ -48,7 +48,9 @@ class Breakpoints:
             name = spec.get("name")
             key = (name, spec.get("condition") or None, spec.get("hitCondition") or None)
             if name not in wire.STAGES:
-                out.append({"verified": False, "message": "unknown stage %r; stages: %s" % (name, ", ".join(wire.STAGES))})
+                out.append(
+                    {"verified": False, "message": "unknown stage %r; stages: %s" % (name, ", ".join(wire.STAGES))}
+                )
                 continue
             hc = key[2]
             if hc is not None and not HIT_RE.match(hc):
@@ -61,8 +63,13 @@ class Breakpoints:
                     out.append({"verified": False, "message": "condition: %s" % e})
                     continue
             prev = old.get(key)
-            bp = {"id": prev["id"] if prev else self.next_bp, "name": name, "condition": key[1],
-                  "hitCondition": hc, "hits": prev["hits"] if prev else 0}
+            bp = {
+                "id": prev["id"] if prev else self.next_bp,
+                "name": name,
+                "condition": key[1],
+                "hitCondition": hc,
+                "hits": prev["hits"] if prev else 0,
+            }
             if not prev:
                 self.next_bp += 1
             self.bps.append(bp)
@@ -82,7 +89,11 @@ class Breakpoints:
                 filters[opt["filterId"]] = opt.get("condition") or None
         requested = list(args.get("filters") or []) + [o.get("filterId") for o in args.get("filterOptions") or []]
         for f in requested:
-            out.append({"verified": f in wire.FILTERS} if f in wire.FILTERS else {"verified": False, "message": "unknown filter %r" % f})
+            out.append(
+                {"verified": f in wire.FILTERS}
+                if f in wire.FILTERS
+                else {"verified": False, "message": "unknown filter %r" % f}
+            )
         return filters, out
 
     def count_hit(self, bp_id):
@@ -95,8 +106,10 @@ class Breakpoints:
         return stop
 
     def for_agents(self):
-        return [{"id": b["id"], "name": b["name"], "condition": b["condition"], "hit": b["hitCondition"] is not None}
-                for b in self.bps]
+        return [
+            {"id": b["id"], "name": b["name"], "condition": b["condition"], "hit": b["hitCondition"] is not None}
+            for b in self.bps
+        ]
 
     def clear(self):
         """Detach: nothing may stop any more."""

@@ -133,10 +133,18 @@ class Controller:
     def config(self):
         """The config message every agent holds (under self.lock)."""
         bps = self.breakpoints
-        return {"type": "config", "attached": self.adapter is not None, "go": self.go, "bps": bps.for_agents(),
-                "filters": bps.filters, "hangTimeout": self.hang_timeout, "steps": bps.steps,
-                "pauses": sorted(bps.pauses), "stopped": sorted(t.tid for t in self.threads.values() if t.stop),
-                "tokenizer": self.tokenizer}
+        return {
+            "type": "config",
+            "attached": self.adapter is not None,
+            "go": self.go,
+            "bps": bps.for_agents(),
+            "filters": bps.filters,
+            "hangTimeout": self.hang_timeout,
+            "steps": bps.steps,
+            "pauses": sorted(bps.pauses),
+            "stopped": sorted(t.tid for t in self.threads.values() if t.stop),
+            "tokenizer": self.tokenizer,
+        }
 
     def broadcast_config(self):
         with self.lock:

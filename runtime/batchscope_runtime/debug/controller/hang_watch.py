@@ -49,7 +49,13 @@ class HangWatch:
                 try:
                     self.check(a)
                 except Exception as e:  # the watchdog must keep running
-                    ctl.emit("output", {"category": "stderr", "output": "batchscope controller: hang check: %s: %s\n" % (type(e).__name__, e)})
+                    ctl.emit(
+                        "output",
+                        {
+                            "category": "stderr",
+                            "output": "batchscope controller: hang check: %s: %s\n" % (type(e).__name__, e),
+                        },
+                    )
 
     def check(self, a):
         if not a.hang_file:
@@ -87,7 +93,9 @@ class HangWatch:
         t = ctl.threads.get(tid)
         if t is not None and t.stop is not None:
             return  # paused by the user: never a hang
-        frames = [{"name": f["name"], "path": f["path"], "line": f["line"]} for f in parse_faulthandler(text, a.stage_ident)]
+        frames = [
+            {"name": f["name"], "path": f["path"], "line": f["line"]} for f in parse_faulthandler(text, a.stage_ident)
+        ]
         stuck = next((f for f in frames if "/torch/" not in f["path"] and "batchscope_runtime" not in f["path"]), None)
         stage = cur.get("stage") or "fetch"
         batch = cur.get("batch") or {}
@@ -96,8 +104,25 @@ class HangWatch:
         if stuck:
             desc += " at %s:%d in %s" % (os.path.basename(stuck["path"]), stuck["line"], stuck["name"])
         label = [{"name": "%s · batch %s (hang > %gs)" % (stage, batch.get("index"), hang_timeout), "hint": "label"}]
-        info = {"pid": a.pid, "stage": stage, "batch_index": batch.get("index"), "indices": cur.get("indices"),
-                "hang_timeout_s": hang_timeout, "faulthandler": text[-4000:]}
-        exc = {"exceptionId": "hang", "description": desc, "breakMode": "always",
-               "details": {"message": desc, "typeName": "Hang", "fullTypeName": "batchscope.Hang", "stackTrace": text[-8000:]}}
-        local_stop(ctl, tid, "hang", desc, frames + label, {"Hang": info}, batch=batch or None, stage=stage, exception=exc)
+        info = {
+            "pid": a.pid,
+            "stage": stage,
+            "batch_index": batch.get("index"),
+            "indices": cur.get("indices"),
+            "hang_timeout_s": hang_timeout,
+            "faulthandler": text[-4000:],
+        }
+        exc = {
+            "exceptionId": "hang",
+            "description": desc,
+            "breakMode": "always",
+            "details": {
+                "message": desc,
+                "typeName": "Hang",
+                "fullTypeName": "batchscope.Hang",
+                "stackTrace": text[-8000:],
+            },
+        }
+        local_stop(
+            ctl, tid, "hang", desc, frames + label, {"Hang": info}, batch=batch or None, stage=stage, exception=exc
+        )

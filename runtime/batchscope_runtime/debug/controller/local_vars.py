@@ -29,13 +29,23 @@ class LocalVars:
 
     def var(self, name, value):
         if isinstance(value, (dict, list)) and value:
-            v = {"name": str(name), "value": "%s[%d]" % (type(value).__name__, len(value)) if isinstance(value, dict)
-                 else json.dumps(value)[:200], "type": type(value).__name__, "variablesReference": self.ref(value)}
+            v = {
+                "name": str(name),
+                "value": "%s[%d]" % (type(value).__name__, len(value))
+                if isinstance(value, dict)
+                else json.dumps(value)[:200],
+                "type": type(value).__name__,
+                "variablesReference": self.ref(value),
+            }
             if isinstance(value, list):
                 v["indexedVariables"] = len(value)
             return v
-        return {"name": str(name), "value": value if isinstance(value, str) else json.dumps(value),
-                "type": type(value).__name__, "variablesReference": 0}
+        return {
+            "name": str(name),
+            "value": value if isinstance(value, str) else json.dumps(value),
+            "type": type(value).__name__,
+            "variablesReference": 0,
+        }
 
     def variables(self, ref, start, count):
         """The children of a local reference, or None when it is unknown."""
@@ -43,12 +53,14 @@ class LocalVars:
         if value is None:
             return None
         items = list(value.items()) if isinstance(value, dict) else [("[%d]" % i, v) for i, v in enumerate(value)]
-        items = items[start:start + count] if count else items[start:]
+        items = items[start : start + count] if count else items[start:]
         return [self.var(k, v) for k, v in items]
 
     def scopes(self, t):
-        scopes = [{"name": name, "variablesReference": self.ref(value), "expensive": False}
-                  for name, value in t.stop["scopes"].items()]
+        scopes = [
+            {"name": name, "variablesReference": self.ref(value), "expensive": False}
+            for name, value in t.stop["scopes"].items()
+        ]
         if scopes:
             scopes[0]["presentationHint"] = "locals"
         return scopes
@@ -59,8 +71,13 @@ def stack_trace(t, args):
     start = int(args.get("startFrame") or 0)
     levels = int(args.get("levels") or 0) or len(frames)
     out = []
-    for depth, f in enumerate(frames[start:start + levels], start):
-        sf = {"id": t.tid * 100 + depth, "name": f["name"], "line": f.get("line") or 0, "column": 1 if f.get("line") else 0}
+    for depth, f in enumerate(frames[start : start + levels], start):
+        sf = {
+            "id": t.tid * 100 + depth,
+            "name": f["name"],
+            "line": f.get("line") or 0,
+            "column": 1 if f.get("line") else 0,
+        }
         if f.get("path"):
             sf["source"] = {"name": os.path.basename(f["path"]), "path": f["path"]}
         if f.get("hint"):

@@ -22,14 +22,16 @@ def _children_map():
                 except OSError:
                     continue
                 # pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'
-                kids[int(stat[stat.rindex(b")") + 2:].split()[1])].append(int(name))
+                kids[int(stat[stat.rindex(b")") + 2 :].split()[1])].append(int(name))
         return kids
     except (OSError, ValueError, IndexError):
         pass
     try:
         import subprocess
 
-        out = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True, timeout=5).stdout
+        out = subprocess.run(
+            ["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True, timeout=5
+        ).stdout
         for line in out.splitlines():
             pid, ppid = line.split()
             kids[int(ppid)].append(int(pid))

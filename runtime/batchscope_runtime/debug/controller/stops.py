@@ -54,7 +54,9 @@ def agent_stopped(ctl, peer, msg):
         ctl.breakpoints.pauses.discard(tid)
         if body.get("reason") == "step":
             batch = body.get("batch") or {}
-            ctl.breakpoints.steps.pop("%s/%s/%s" % (batch.get("loaderId"), batch.get("epoch"), batch.get("index")), None)
+            ctl.breakpoints.steps.pop(
+                "%s/%s/%s" % (batch.get("loaderId"), batch.get("epoch"), batch.get("index")), None
+            )
         t.status = ""
     ctl.broadcast_config()
     ctl.emit("stopped", body)
@@ -70,15 +72,31 @@ def local_stop(ctl, tid, filter_id, description, frames, scopes, batch=None, sta
         t = ctl.threads.get(tid) or thread(ctl, tid, "thread %d" % tid, 0)
         if t.stop is not None:
             return
-        body = {"reason": "exception", "threadId": tid, "description": description, "text": filter_id,
-                "allThreadsStopped": False}
+        body = {
+            "reason": "exception",
+            "threadId": tid,
+            "description": description,
+            "text": filter_id,
+            "allThreadsStopped": False,
+        }
         if stage:
             body["stage"] = stage
         if batch:
             body["batch"] = batch
-        t.stop = {"owner": "controller", "body": body, "frames": frames[:99], "scopes": scopes, "at": time.monotonic(),
-                  "exception": exception or {"exceptionId": filter_id, "description": description, "breakMode": "always",
-                                             "details": {"message": description, "typeName": filter_id}}}
+        t.stop = {
+            "owner": "controller",
+            "body": body,
+            "frames": frames[:99],
+            "scopes": scopes,
+            "at": time.monotonic(),
+            "exception": exception
+            or {
+                "exceptionId": filter_id,
+                "description": description,
+                "breakMode": "always",
+                "details": {"message": description, "typeName": filter_id},
+            },
+        }
     ctl.broadcast_config()
     ctl.emit("stopped", body)
 

@@ -97,17 +97,48 @@ class WorkerDeaths:
             desc += " during %s of batch %s" % (cur["stage"], cur.get("batch", {}).get("index"))
         elif cur.get("batch"):
             desc += " after batch %s" % cur["batch"].get("index")
-        info = {"pid": a.pid, "worker_id": a.worker, "signal": sig, "exit_code": code, "last_stage": cur.get("stage"),
-                "batch_index": (cur.get("batch") or {}).get("index"), "epoch": (cur.get("batch") or {}).get("epoch"),
-                "indices": cur.get("indices"), "rss_mb": cur.get("rssMb")}
-        frames = [{"name": "%s · batch %s (worker died)" % (cur.get("stage") or "?", info["batch_index"]),
-                   "path": cur.get("path"), "line": cur.get("line")},
-                  {"name": "worker %s · pid %s · %s" % (a.worker, a.pid, how), "hint": "label"}]
-        exc = {"exceptionId": "worker_died", "description": desc, "breakMode": "always",
-               "details": {"message": desc, "typeName": "WorkerDied", "fullTypeName": "batchscope.WorkerDied", "stackTrace": ""}}
+        info = {
+            "pid": a.pid,
+            "worker_id": a.worker,
+            "signal": sig,
+            "exit_code": code,
+            "last_stage": cur.get("stage"),
+            "batch_index": (cur.get("batch") or {}).get("index"),
+            "epoch": (cur.get("batch") or {}).get("epoch"),
+            "indices": cur.get("indices"),
+            "rss_mb": cur.get("rssMb"),
+        }
+        frames = [
+            {
+                "name": "%s · batch %s (worker died)" % (cur.get("stage") or "?", info["batch_index"]),
+                "path": cur.get("path"),
+                "line": cur.get("line"),
+            },
+            {"name": "worker %s · pid %s · %s" % (a.worker, a.pid, how), "hint": "label"},
+        ]
+        exc = {
+            "exceptionId": "worker_died",
+            "description": desc,
+            "breakMode": "always",
+            "details": {
+                "message": desc,
+                "typeName": "WorkerDied",
+                "fullTypeName": "batchscope.WorkerDied",
+                "stackTrace": "",
+            },
+        }
         with ctl.lock:
             t = ctl.threads.get(a.thread_id)
             if t:
                 t.alive = False
-        local_stop(ctl, a.thread_id, "worker_died", desc, frames, {"Worker": info}, batch=cur.get("batch"),
-                   stage=cur.get("stage"), exception=exc)
+        local_stop(
+            ctl,
+            a.thread_id,
+            "worker_died",
+            desc,
+            frames,
+            {"Worker": info},
+            batch=cur.get("batch"),
+            stage=cur.get("stage"),
+            exception=exc,
+        )

@@ -26,7 +26,9 @@ def loader_name(loader, lid, guess_from=None):
     """The loader's name; the first time, guessed from the user's frame above `guess_from`."""
     name = _loader_names.get(loader)
     if name is None:
-        name = _loader_names[loader] = (_guess_name(loader, guess_from) if guess_from is not None else None) or "loader%d" % lid
+        name = _loader_names[loader] = (
+            _guess_name(loader, guess_from) if guess_from is not None else None
+        ) or "loader%d" % lid
     return name
 
 
@@ -65,4 +67,3 @@ def _guess_name(loader, f):
             return None
         f = f.f_back
     return None
-

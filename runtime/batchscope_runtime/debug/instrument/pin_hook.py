@@ -64,7 +64,13 @@ def _register_pin_thread(a, ident):
         info = getattr(it, "_bs_info", None)
         if pin is not None and info is not None and pin.ident == ident:
             a.pin_threads[ident] = info[0]
-            a.send({"type": "thread", "reason": "started", "threadId": wire.thread_id_for_pin(info[0]),
-                    "name": "pin memory · %s (pid %d)" % (info[1], a.pid)})
+            a.send(
+                {
+                    "type": "thread",
+                    "reason": "started",
+                    "threadId": wire.thread_id_for_pin(info[0]),
+                    "name": "pin memory · %s (pid %d)" % (info[1], a.pid),
+                }
+            )
             return info[0]
     return False  # not a pin thread we know: treat like the main thread

@@ -31,7 +31,9 @@ class StageCM:
             # The batch's identity is the one the DataLoader iterator last handed out, so steps and
             # conditions line up with the worker stages; the caller's own counter (a global
             # micro-step, say) stays visible as `info_batch_index`.
-            lid, lname, epoch, n = (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, info.get("batch_index", -1))
+            lid, lname, epoch, n = (
+                (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, info.get("batch_index", -1))
+            )
             ctx = BatchCtx(lid, lname, epoch, n, None, None, 1)
             b = info.get("batch")
             ctx.batch = b if b is not None else (mb[4] if mb else None)
@@ -39,8 +41,10 @@ class StageCM:
             if extra:
                 ctx.extra = extra
             caller = sys._getframe(2)
-            ctx.sources = {self.name: (os.path.abspath(caller.f_code.co_filename), caller.f_lineno),
-                           "module": caller.f_globals.get("__name__")}
+            ctx.sources = {
+                self.name: (os.path.abspath(caller.f_code.co_filename), caller.f_lineno),
+                "module": caller.f_globals.get("__name__"),
+            }
             a.stops.boundary(self.name, ctx)
         self.t = time.perf_counter()
         return self

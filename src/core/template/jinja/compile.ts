@@ -29,7 +29,12 @@ function toTemplateError(e: unknown, source: string): TemplateError {
     const at = e.offset !== undefined ? lineColumn(source, e.offset) : {};
     return new TemplateError({ message: e.message, kind: e.kind, pyClass: e.pyClass, ...at });
   }
-  if (e instanceof RangeError) return new TemplateError({ message: 'maximum recursion depth exceeded', kind: 'runtime', pyClass: 'RecursionError' });
+  if (e instanceof RangeError)
+    return new TemplateError({
+      message: 'maximum recursion depth exceeded',
+      kind: 'runtime',
+      pyClass: 'RecursionError',
+    });
   return new TemplateError({ message: e instanceof Error ? e.message : String(e), kind: 'runtime' });
 }
 
@@ -48,7 +53,12 @@ export function compileTemplate(raw: string): CompiledTemplate {
     for (const n of names)
       if (!(n.kind === 'filter' ? n.name in FILTERS : n.name in TESTS))
         throw syntaxError(`No ${n.kind} named ${pyStrRepr(n.name)}.`, n.pos, 'TemplateAssertionError');
-    compiled = { raw, source, hasGeneration: tokens.some((t) => t.type === 'name' && t.value === 'generation'), program };
+    compiled = {
+      raw,
+      source,
+      hasGeneration: tokens.some((t) => t.type === 'name' && t.value === 'generation'),
+      program,
+    };
   } catch (e) {
     throw toTemplateError(e, source);
   }
@@ -65,7 +75,10 @@ export interface RenderVariables {
 }
 
 /** Renders and returns the text with `{% generation %}` spans (UTF-16 offsets into `text`), as AssistantTracker records them. */
-export function renderCompiled(t: CompiledTemplate, { vars, now }: RenderVariables): { text: string; spans: CharSpan[] } {
+export function renderCompiled(
+  t: CompiledTemplate,
+  { vars, now }: RenderVariables,
+): { text: string; spans: CharSpan[] } {
   const globals = new Scope();
   for (const [k, v] of makeGlobals(() => now ?? new Date())) globals.vars.set(k, v);
   const scope = new Scope(globals);
@@ -77,7 +90,10 @@ export function renderCompiled(t: CompiledTemplate, { vars, now }: RenderVariabl
     throw toTemplateError(e, t.source);
   }
   const text = st.root.text;
-  const at = utf16Offsets(text, st.spans.flatMap((sp) => [sp.start, sp.end]));
+  const at = utf16Offsets(
+    text,
+    st.spans.flatMap((sp) => [sp.start, sp.end]),
+  );
   return { text, spans: st.spans.map((sp) => ({ start: at.get(sp.start)!, end: at.get(sp.end)! })) };
 }
 

@@ -39,7 +39,8 @@ function objectTypeRepr(v: RV): string {
 }
 
 export function missingAttr(obj: RV, name: RV): RV {
-  if (obj.type === 'GeneratorValue' && !isStr(name)) return undef(`${objectTypeRepr(obj)} has no element ${pyRepr(name)}`);
+  if (obj.type === 'GeneratorValue' && !isStr(name))
+    return undef(`${objectTypeRepr(obj)} has no element ${pyRepr(name)}`);
   const what = isStr(name) ? `has no attribute ${pyStrRepr(name.value)}` : `has no element ${pyRepr(name)}`;
   return undef(`'${objectTypeRepr(obj)}' ${what}`);
 }
@@ -90,13 +91,19 @@ function dictMethod(d: RV, name: string): RV | undefined {
 }
 
 function listMethod(obj: RV, name: string): RV | undefined {
-  if (UNSAFE_LIST.has(name) && !obj.isTuple) return undef(`access to attribute '${name}' of 'list' object is unsafe.`, true);
+  if (UNSAFE_LIST.has(name) && !obj.isTuple)
+    return undef(`access to attribute '${name}' of 'list' object is unsafe.`, true);
   const items = obj.value as RV[];
   if (name === 'count') return fn(([x]) => int(items.filter((y) => pyEq(x, y)).length), name);
   if (name === 'index')
     return fn(([x]) => {
       const i = items.findIndex((y) => pyEq(x, y));
-      if (i < 0) throw new TemplateRuntimeError(obj.isTuple ? 'tuple.index(x): x not in tuple' : `${pyRepr(x)} is not in list`, 'runtime', 'ValueError');
+      if (i < 0)
+        throw new TemplateRuntimeError(
+          obj.isTuple ? 'tuple.index(x): x not in tuple' : `${pyRepr(x)} is not in list`,
+          'runtime',
+          'ValueError',
+        );
       return int(i);
     }, name);
   if (name === 'copy' && !obj.isTuple) return fn(() => list([...items]), name);
@@ -124,12 +131,15 @@ export function getAttr(obj: RV, key: RV, subscript: boolean): RV {
       const v = items[i];
       return typeof v === 'string' ? str(v) : v;
     }
-    if (isStr(key)) return (isStr(obj) ? stringMethod(obj.value, key.value) : listMethod(obj, key.value)) ?? missingAttr(obj, key);
+    if (isStr(key))
+      return (isStr(obj) ? stringMethod(obj.value, key.value) : listMethod(obj, key.value)) ?? missingAttr(obj, key);
     return missingAttr(obj, key);
   }
   if (isNamespace(obj) && isStr(key)) return (obj.value as Map<string, RV>).get(key.value) ?? missingAttr(obj, key);
-  if (obj.type === 'LoopValue' && isStr(key)) return (obj.value as { attr(n: string): RV | undefined }).attr(key.value) ?? missingAttr(obj, key);
-  if (obj.type === 'ObjectRefValue' && isStr(key)) return (obj.value as Map<string, RV>).get(key.value) ?? missingAttr(obj, key);
+  if (obj.type === 'LoopValue' && isStr(key))
+    return (obj.value as { attr(n: string): RV | undefined }).attr(key.value) ?? missingAttr(obj, key);
+  if (obj.type === 'ObjectRefValue' && isStr(key))
+    return (obj.value as Map<string, RV>).get(key.value) ?? missingAttr(obj, key);
   return missingAttr(obj, key);
 }
 

@@ -10,7 +10,13 @@ export class TemplateRuntimeError extends Error {
     message: string,
     readonly kind: ErrorKind,
     /** Python's exception class, e.g. TypeError, UndefinedError, TemplateError. */
-    readonly pyClass: string = kind === 'type' ? 'TypeError' : kind === 'raise_exception' ? 'TemplateError' : kind === 'syntax' ? 'TemplateSyntaxError' : 'RuntimeError',
+    readonly pyClass: string = kind === 'type'
+      ? 'TypeError'
+      : kind === 'raise_exception'
+        ? 'TemplateError'
+        : kind === 'syntax'
+          ? 'TemplateSyntaxError'
+          : 'RuntimeError',
   ) {
     super(message);
   }
@@ -18,7 +24,11 @@ export class TemplateRuntimeError extends Error {
 
 export class TemplateError extends Error {
   constructor(readonly info: TemplateErrorInfo & { pyClass?: string }) {
-    super(info.line !== undefined ? `${info.message} (template line ${info.line}, column ${info.column ?? 1})` : info.message);
+    super(
+      info.line !== undefined
+        ? `${info.message} (template line ${info.line}, column ${info.column ?? 1})`
+        : info.message,
+    );
     this.name = 'TemplateError';
   }
 }

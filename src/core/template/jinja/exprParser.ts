@@ -6,7 +6,14 @@ import { TokenStream, describeToken, syntaxError } from './tokenStream';
 import { bool, float, int, none, str } from './values';
 
 const COMPARE = new Set(['eq', 'ne', 'lt', 'lteq', 'gt', 'gteq']);
-const BINOP: Record<string, '+' | '-' | '*' | '/' | '//' | '%'> = { add: '+', sub: '-', mul: '*', div: '/', floordiv: '//', mod: '%' };
+const BINOP: Record<string, '+' | '-' | '*' | '/' | '//' | '%'> = {
+  add: '+',
+  sub: '-',
+  mul: '*',
+  div: '/',
+  floordiv: '//',
+  mod: '%',
+};
 
 export abstract class ExpressionParser {
   /** Depth of `{% if %}` branches: jinja2 checks filter and test names only outside them. */
@@ -128,7 +135,8 @@ export abstract class ExpressionParser {
     switch (t.type) {
       case 'name': {
         this.s.next();
-        if (['true', 'false', 'True', 'False'].includes(t.value)) return { kind: 'Const', value: bool(t.value === 'true' || t.value === 'True'), pos };
+        if (['true', 'false', 'True', 'False'].includes(t.value))
+          return { kind: 'Const', value: bool(t.value === 'true' || t.value === 'True'), pos };
         if (t.value === 'none' || t.value === 'None') return { kind: 'Const', value: none(), pos };
         if (withNamespace && this.s.current.type === 'dot') {
           this.s.next();
@@ -161,9 +169,16 @@ export abstract class ExpressionParser {
     return this.fail(`unexpected ${pyStrRepr(describeToken(t))}`, pos);
   }
 
-  parseTuple(o: { simplified?: boolean; withCondexpr?: boolean; extraEnd?: string[]; explicitParens?: boolean; withNamespace?: boolean }): Expr {
+  parseTuple(o: {
+    simplified?: boolean;
+    withCondexpr?: boolean;
+    extraEnd?: string[];
+    explicitParens?: boolean;
+    withNamespace?: boolean;
+  }): Expr {
     let pos = this.s.current.start;
-    const parse = () => (o.simplified ? this.parsePrimary(o.withNamespace) : this.parseExpression(o.withCondexpr ?? true));
+    const parse = () =>
+      o.simplified ? this.parsePrimary(o.withNamespace) : this.parseExpression(o.withCondexpr ?? true);
     const items: Expr[] = [];
     let isTuple = false;
     for (;;) {
@@ -239,7 +254,12 @@ export abstract class ExpressionParser {
       this.s.next();
       if (attr.type === 'name') return { kind: 'Getattr', obj: node, attr: attr.value, pos: node.pos };
       if (attr.type !== 'integer') this.fail('expected name or number', attr.start);
-      return { kind: 'Getitem', obj: node, arg: { kind: 'Const', value: int(BigInt(attr.value)), pos: attr.start }, pos: node.pos };
+      return {
+        kind: 'Getitem',
+        obj: node,
+        arg: { kind: 'Const', value: int(BigInt(attr.value)), pos: attr.start },
+        pos: node.pos,
+      };
     }
     const args: (Expr | Slice)[] = [];
     while (this.s.current.type !== 'rbracket') {
@@ -343,7 +363,10 @@ export abstract class ExpressionParser {
     let args: CallArgs = { args: [], kwargs: [] };
     const cur = this.s.current;
     if (cur.type === 'lparen') args = this.parseCallArgs();
-    else if (['name', 'string', 'integer', 'float', 'lparen', 'lbracket', 'lbrace'].includes(cur.type) && !['name:else', 'name:or', 'name:and'].some((e) => this.s.test(e))) {
+    else if (
+      ['name', 'string', 'integer', 'float', 'lparen', 'lbracket', 'lbrace'].includes(cur.type) &&
+      !['name:else', 'name:or', 'name:and'].some((e) => this.s.test(e))
+    ) {
       if (this.s.test('name:is')) this.fail('You cannot chain multiple tests with is');
       args = { args: [this.parsePostfix(this.parsePrimary())], kwargs: [] };
     }

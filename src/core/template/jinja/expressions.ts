@@ -8,7 +8,26 @@ import { binaryArith, pyCompare, pyEq, pyIn, pyIter, typeError, unaryArith, unde
 import { pyStr, pyStrRepr } from './pyformat';
 import { type LoopState, type Scope } from './runtime';
 import { TESTS } from './tests';
-import { type Kwargs, type RV, bigOf, bool, dict, isBool, isDict, isFloat, isInt, isList, isStr, isUndef, list, pyTypeName, str, truthy, tuple, undef } from './values';
+import {
+  type Kwargs,
+  type RV,
+  bigOf,
+  bool,
+  dict,
+  isBool,
+  isDict,
+  isFloat,
+  isInt,
+  isList,
+  isStr,
+  isUndef,
+  list,
+  pyTypeName,
+  str,
+  truthy,
+  tuple,
+  undef,
+} from './values';
 
 export function evaluate(node: Expr, scope: Scope): RV {
   switch (node.kind) {
@@ -39,7 +58,9 @@ export function evaluate(node: Expr, scope: Scope): RV {
       return bool(applyTest(node.name, evaluate(node.operand, scope), node, scope));
     case 'CondExpr':
       if (truthy(evaluate(node.test, scope))) return evaluate(node.then, scope);
-      return node.else ? evaluate(node.else, scope) : undef('the inline if-expression evaluated to false and no else section was defined.');
+      return node.else
+        ? evaluate(node.else, scope)
+        : undef('the inline if-expression evaluated to false and no else section was defined.');
     case 'And': {
       const l = evaluate(node.left, scope);
       return truthy(l) ? evaluate(node.right, scope) : l;
@@ -116,7 +137,9 @@ export function callValue(callee: RV, args: RV[], kw: Kwargs): RV {
   if (isUndef(callee)) throw undefinedError(callee);
   if (callee.type === 'FunctionValue') return (callee.value as (a: RV[], k: Kwargs) => RV)(args, kw);
   if (callee.type === 'LoopValue') return (callee.value as LoopState).call(args, kw);
-  throw typeError(`'${callee.type === 'StringValue' ? 'str' : callee.type === 'IntegerValue' ? 'int' : callee.type === 'ObjectValue' ? 'dict' : callee.type === 'ArrayValue' ? 'list' : callee.type === 'NullValue' ? 'NoneType' : callee.type}' object is not callable`);
+  throw typeError(
+    `'${callee.type === 'StringValue' ? 'str' : callee.type === 'IntegerValue' ? 'int' : callee.type === 'ObjectValue' ? 'dict' : callee.type === 'ArrayValue' ? 'list' : callee.type === 'NullValue' ? 'NoneType' : callee.type}' object is not callable`,
+  );
 }
 
 function call(callee: RV, node: CallArgs, scope: Scope): RV {
@@ -127,7 +150,8 @@ function call(callee: RV, node: CallArgs, scope: Scope): RV {
 
 export function applyFilter(name: string, value: RV, node: CallArgs, scope: Scope): RV {
   const f = FILTERS[name];
-  if (!f) throw new TemplateRuntimeError(`No filter named ${pyStrRepr(name)} found.`, 'runtime', 'TemplateRuntimeError');
+  if (!f)
+    throw new TemplateRuntimeError(`No filter named ${pyStrRepr(name)} found.`, 'runtime', 'TemplateRuntimeError');
   const [args, kw] = evalArgs(node, scope);
   return f(value, args, kw);
 }

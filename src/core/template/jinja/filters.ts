@@ -7,10 +7,30 @@ import { pyIter, pyLen, typeError, undefinedError } from './ops';
 import { pyJsonDumps, pyPercentFormat, pyRepr, pySplit, pyStr, pyStrip } from './pyformat';
 import { jinjaTitle, pyCapitalize, pySplitlines, stringMethod } from './strMethods';
 import { knownFilters } from './tests';
-import { type RV, dict, float, int, isDict, isFloat, isList, isNone, isNum, isStr, isUndef, numOf, str, tuple, undef } from './values';
+import {
+  type RV,
+  dict,
+  float,
+  int,
+  isDict,
+  isFloat,
+  isNone,
+  isNum,
+  isStr,
+  isUndef,
+  numOf,
+  str,
+  tuple,
+  undef,
+} from './values';
 
 function escapeHtml(v: RV): string {
-  return pyStr(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
+  return pyStr(v)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&#34;')
+    .replace(/'/g, '&#39;');
 }
 
 /** Python's round(x, n) ("common"), math.floor/ceil scaled for the other methods. */
@@ -43,7 +63,9 @@ function parseInt10(s: string, base: number): bigint | null {
 }
 
 function pyFloatParse(s: string): number | null {
-  const t = pyStrip(s, null, true, true).toLowerCase().replace(/(?<=\d)_(?=\d)/g, '');
+  const t = pyStrip(s, null, true, true)
+    .toLowerCase()
+    .replace(/(?<=\d)_(?=\d)/g, '');
   if (/^[+-]?(inf|infinity)$/.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
   if (/^[+-]?nan$/.test(t)) return NaN;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return null;
@@ -52,9 +74,12 @@ function pyFloatParse(s: string): number | null {
 
 function filesizeformat(v: RV, binary: boolean): string {
   const bytes = isNum(v) ? numOf(v) : pyFloatParse(pyStr(v));
-  if (bytes === null) throw new TemplateRuntimeError(`could not convert string to float: ${pyRepr(v)}`, 'runtime', 'ValueError');
+  if (bytes === null)
+    throw new TemplateRuntimeError(`could not convert string to float: ${pyRepr(v)}`, 'runtime', 'ValueError');
   const base = binary ? 1024 : 1000;
-  const prefixes = binary ? ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'] : ['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  const prefixes = binary
+    ? ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB']
+    : ['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
   if (bytes === 1) return '1 Byte';
   if (bytes < base) return `${Math.trunc(bytes)} Bytes`;
   let unit = base;
@@ -106,11 +131,20 @@ export const FILTERS: Record<string, Filter> = {
     let separators: [string, string] | null = null;
     if (seps && !isNone(seps)) {
       const s = pyIter(seps);
-      if (s.length !== 2) throw new TemplateRuntimeError(`too many values to unpack (expected 2)`, 'runtime', 'ValueError');
+      if (s.length !== 2)
+        throw new TemplateRuntimeError(`too many values to unpack (expected 2)`, 'runtime', 'ValueError');
       separators = [pyStr(s[0]), pyStr(s[1])];
     }
-    if (isUndef(v)) throw new TemplateRuntimeError('Object of type Undefined is not JSON serializable', 'type', 'TypeError');
-    return str(pyJsonDumps(v, { ensureAscii: flag(arg(args, kw, 0, 'ensure_ascii')), indent: ind, separators, sortKeys: flag(arg(args, kw, 3, 'sort_keys')) }));
+    if (isUndef(v))
+      throw new TemplateRuntimeError('Object of type Undefined is not JSON serializable', 'type', 'TypeError');
+    return str(
+      pyJsonDumps(v, {
+        ensureAscii: flag(arg(args, kw, 0, 'ensure_ascii')),
+        indent: ind,
+        separators,
+        sortKeys: flag(arg(args, kw, 3, 'sort_keys')),
+      }),
+    );
   },
   string: (v) => str(pyStr(v)),
   safe: (v) => v,
@@ -134,13 +168,16 @@ export const FILTERS: Record<string, Filter> = {
   },
   abs(v) {
     if (!isNum(v)) throw typeError(`bad operand type for abs(): '${v.type === 'StringValue' ? 'str' : v.type}'`);
-    return isFloat(v) ? float(Math.abs(v.value)) : int(v.value < 0 ? -BigInt(v.value) : BigInt(v.type === 'BooleanValue' ? Number(v.value) : v.value));
+    return isFloat(v)
+      ? float(Math.abs(v.value))
+      : int(v.value < 0 ? -BigInt(v.value) : BigInt(v.type === 'BooleanValue' ? Number(v.value) : v.value));
   },
   round(v, args, kw) {
     const p = arg(args, kw, 0, 'precision');
     const method = arg(args, kw, 1, 'method');
     const m = method ? pyStr(method) : 'common';
-    if (!['common', 'ceil', 'floor'].includes(m)) throw new TemplateRuntimeError('method must be common, ceil or floor', 'runtime', 'FilterArgumentError');
+    if (!['common', 'ceil', 'floor'].includes(m))
+      throw new TemplateRuntimeError('method must be common, ceil or floor', 'runtime', 'FilterArgumentError');
     if (isUndef(v)) throw undefinedError(v);
     if (!isNum(v)) throw typeError(`type ${v.type === 'StringValue' ? 'str' : v.type} doesn't define __round__ method`);
     if (m === 'common' && !isFloat(v)) return int(BigInt(numOf(v)));
@@ -149,7 +186,8 @@ export const FILTERS: Record<string, Filter> = {
   int(v, args, kw) {
     const dflt = arg(args, kw, 0, 'default') ?? int(0);
     const base = numOf(arg(args, kw, 1, 'base') ?? int(10));
-    if (isNum(v)) return isFloat(v) ? (Number.isFinite(v.value) ? int(BigInt(Math.trunc(v.value))) : dflt) : int(BigInt(numOf(v)));
+    if (isNum(v))
+      return isFloat(v) ? (Number.isFinite(v.value) ? int(BigInt(Math.trunc(v.value))) : dflt) : int(BigInt(numOf(v)));
     if (isStr(v)) {
       const n = parseInt10(v.value, base);
       if (n !== null) return int(n);
@@ -168,7 +206,12 @@ export const FILTERS: Record<string, Filter> = {
     return dflt;
   },
   format(v, args, kw) {
-    if (args.length && kw.size) throw new TemplateRuntimeError("can't handle positional and keyword arguments at the same time", 'runtime', 'FilterArgumentError');
+    if (args.length && kw.size)
+      throw new TemplateRuntimeError(
+        "can't handle positional and keyword arguments at the same time",
+        'runtime',
+        'FilterArgumentError',
+      );
     return str(pyPercentFormat(pyStr(v), kw.size ? dict(kw) : tuple(args)));
   },
   replace(v, args, kw) {
@@ -176,7 +219,10 @@ export const FILTERS: Record<string, Filter> = {
     const nu = arg(args, kw, 1, 'new');
     const count = arg(args, kw, 2, 'count');
     const f = stringMethod(pyStr(v), 'replace')!.value as (a: RV[], k: Map<string, RV>) => RV;
-    return f([str(pyStr(old ?? str(''))), str(pyStr(nu ?? str(''))), ...(count && !isNone(count) ? [count] : [])], new Map());
+    return f(
+      [str(pyStr(old ?? str(''))), str(pyStr(nu ?? str(''))), ...(count && !isNone(count) ? [count] : [])],
+      new Map(),
+    );
   },
   indent(v, args, kw) {
     const width = arg(args, kw, 0, 'width') ?? int(4);
@@ -191,7 +237,10 @@ export const FILTERS: Record<string, Filter> = {
     return str(flag(arg(args, kw, 1, 'first')) ? ind + rv : rv);
   },
   center(v, args, kw) {
-    return (stringMethod(pyStr(v), 'center')!.value as (a: RV[], k: Map<string, RV>) => RV)([arg(args, kw, 0, 'width') ?? int(80)], new Map());
+    return (stringMethod(pyStr(v), 'center')!.value as (a: RV[], k: Map<string, RV>) => RV)(
+      [arg(args, kw, 0, 'width') ?? int(80)],
+      new Map(),
+    );
   },
   truncate(v, args, kw) {
     const s = pyStr(v);
@@ -199,7 +248,8 @@ export const FILTERS: Record<string, Filter> = {
     const end = pyStr(arg(args, kw, 2, 'end') ?? str('...'));
     const leeway = numOf(arg(args, kw, 3, 'leeway') ?? int(5));
     const cs = Array.from(s);
-    if (length < end.length) throw new TemplateRuntimeError(`expected length >= ${end.length}, got ${length}`, 'runtime', 'AssertionError');
+    if (length < end.length)
+      throw new TemplateRuntimeError(`expected length >= ${end.length}, got ${length}`, 'runtime', 'AssertionError');
     if (cs.length <= length + leeway) return str(s);
     const head = cs.slice(0, length - end.length).join('');
     if (flag(arg(args, kw, 1, 'killwords'))) return str(head + end);
@@ -210,22 +260,40 @@ export const FILTERS: Record<string, Filter> = {
     const width = numOf(arg(args, kw, 0, 'width') ?? int(79));
     const breakLong = arg(args, kw, 1, 'break_long_words');
     const wrap = arg(args, kw, 2, 'wrapstring');
-    return str(wordwrap(pyStr(v), width, breakLong ? flag(breakLong) : true, wrap && !isNone(wrap) ? pyStr(wrap) : '\n'));
+    return str(
+      wordwrap(pyStr(v), width, breakLong ? flag(breakLong) : true, wrap && !isNone(wrap) ? pyStr(wrap) : '\n'),
+    );
   },
-  striptags: (v) => str(pySplit(pyStr(v).replace(/<!--[\s\S]*?-->|<[^>]*>/g, ''), null, -1).join(' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'")),
+  striptags: (v) =>
+    str(
+      pySplit(pyStr(v).replace(/<!--[\s\S]*?-->|<[^>]*>/g, ''), null, -1)
+        .join(' ')
+        .replace(/&amp;/g, '&')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&#34;|&quot;/g, '"')
+        .replace(/&#39;/g, "'"),
+    ),
   filesizeformat: (v, args, kw) => str(filesizeformat(v, flag(arg(args, kw, 0, 'binary')))),
   pprint: (v) => str(pyRepr(v, true)),
   attr(v, args) {
     if (!args[0]) throw typeError("do_attr() missing 1 required positional argument: 'name'");
     // Attributes only (jinja2's sandbox getattr): a dict's keys are not attributes.
     const a = getAttr(v, args[0], false);
-    if (isDict(v) && isStr(args[0]) && (v.value as Map<string, RV>).get(args[0].value) === a) return undef(`'dict object' has no attribute ${pyRepr(args[0])}`);
+    if (isDict(v) && isStr(args[0]) && (v.value as Map<string, RV>).get(args[0].value) === a)
+      return undef(`'dict object' has no attribute ${pyRepr(args[0])}`);
     return a;
   },
   urlencode(v) {
     // Python's quote(safe='/'), and for query pairs quote(safe='') with spaces as '+'.
-    const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-    if (isDict(v)) return str([...(v.value as Map<string, RV>)].map(([k, x]) => `${enc(k).replace(/%20/g, '+')}=${enc(pyStr(x)).replace(/%20/g, '+')}`).join('&'));
+    const enc = (s: string) =>
+      encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+    if (isDict(v))
+      return str(
+        [...(v.value as Map<string, RV>)]
+          .map(([k, x]) => `${enc(k).replace(/%20/g, '+')}=${enc(pyStr(x)).replace(/%20/g, '+')}`)
+          .join('&'),
+      );
     return str(enc(pyStr(v)).replace(/%2F/g, '/'));
   },
   random(v) {
@@ -237,7 +305,12 @@ export const FILTERS: Record<string, Filter> = {
     const parts: string[] = [];
     for (const [k, x] of v.value as Map<string, RV>) {
       if (isNone(x) || isUndef(x)) continue;
-      if (/[\s/>=]/.test(k)) throw new TemplateRuntimeError(`Invalid character in attribute name: ${pyRepr(str(k))}`, 'runtime', 'ValueError');
+      if (/[\s/>=]/.test(k))
+        throw new TemplateRuntimeError(
+          `Invalid character in attribute name: ${pyRepr(str(k))}`,
+          'runtime',
+          'ValueError',
+        );
       parts.push(`${escapeHtml(str(k))}="${escapeHtml(x)}"`);
     }
     return str(parts.length ? ' ' + parts.join(' ') : '');
@@ -246,4 +319,3 @@ export const FILTERS: Record<string, Filter> = {
 };
 FILTERS.d = FILTERS.default;
 for (const k of Object.keys(FILTERS)) knownFilters.add(k);
-

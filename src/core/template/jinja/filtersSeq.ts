@@ -7,7 +7,22 @@ import { attrPath, dictItems } from './containers';
 import { binaryArith, pyCmp, pyEq, pyIter, typeError } from './ops';
 import { pyStr, pyStrRepr } from './pyformat';
 import { TESTS, type Test } from './tests';
-import { type Kwargs, type RV, generator, int, isDict, isList, isNone, isStr, isUndef, list, numOf, str, truthy, undef } from './values';
+import {
+  type Kwargs,
+  type RV,
+  generator,
+  int,
+  isDict,
+  isList,
+  isNone,
+  isStr,
+  isUndef,
+  list,
+  numOf,
+  str,
+  truthy,
+  undef,
+} from './values';
 
 export type Filter = (v: RV, args: RV[], kw: Kwargs) => RV;
 export const arg = (args: RV[], kw: Kwargs, i: number, name: string): RV | undefined => args[i] ?? kw.get(name);
@@ -20,7 +35,12 @@ function lessThan(a: RV, b: RV): boolean {
     const x = a.value as RV[];
     const y = b.value as RV[];
     let i = 0;
-    while (i < x.length && i < y.length && (x[i] === y[i] || (x[i].type === y[i].type && (isNone(x[i]) || isUndef(x[i]))) || pyEq(x[i], y[i]))) i++;
+    while (
+      i < x.length &&
+      i < y.length &&
+      (x[i] === y[i] || (x[i].type === y[i].type && (isNone(x[i]) || isUndef(x[i]))) || pyEq(x[i], y[i]))
+    )
+      i++;
     if (i < x.length && i < y.length) return pyCmp('<', x[i], y[i]) < 0;
     return x.length < y.length;
   }
@@ -75,8 +95,10 @@ function mergeSort<T>(xs: T[], after: (a: T, b: T) => boolean): T[] {
 
 /** jinja2's make_multi_attrgetter: `attribute="a.b,c"` gives the key [item.a.b, item.c]. */
 function multiKey(attribute: RV | undefined, caseSensitive: boolean): (v: RV) => RV {
-  const parts = attribute && !isNone(attribute) ? (isStr(attribute) ? attribute.value.split(',').map(str) : [attribute]) : [];
-  return (v) => list(parts.length ? parts.map((p: RV) => lower(attrPath(v, p), caseSensitive)) : [lower(v, caseSensitive)]);
+  const parts =
+    attribute && !isNone(attribute) ? (isStr(attribute) ? attribute.value.split(',').map(str) : [attribute]) : [];
+  return (v) =>
+    list(parts.length ? parts.map((p: RV) => lower(attrPath(v, p), caseSensitive)) : [lower(v, caseSensitive)]);
 }
 function singleKey(attribute: RV | undefined, caseSensitive: boolean): (v: RV) => RV {
   return (v) => lower(attribute && !isNone(attribute) ? attrPath(v, attribute) : v, caseSensitive);
@@ -95,7 +117,10 @@ function selectOrReject(v: RV, args: RV[], attr: boolean, keep: boolean, fname: 
     test = (x) => t(x, ...targs);
   }
   const items = pyIter(v);
-  return generator(() => items.filter((item) => test(attribute ? attrPath(item, attribute) : item) === keep), 'generator');
+  return generator(
+    () => items.filter((item) => test(attribute ? attrPath(item, attribute) : item) === keep),
+    'generator',
+  );
 }
 
 function minMax(v: RV, args: RV[], kw: Kwargs, max: boolean): RV {
@@ -131,7 +156,8 @@ export function makeSeqFilters(filters: () => Record<string, Filter>): Record<st
           }),
         );
       }
-      if (!args.length) throw new TemplateRuntimeError('map requires a filter argument', 'runtime', 'FilterArgumentError');
+      if (!args.length)
+        throw new TemplateRuntimeError('map requires a filter argument', 'runtime', 'FilterArgumentError');
       const name = pyStr(args[0]);
       const f = filters()[name];
       if (!f) throw new TemplateRuntimeError(`No filter named ${pyStrRepr(name)}.`, 'runtime', 'TemplateRuntimeError');
@@ -144,10 +170,18 @@ export function makeSeqFilters(filters: () => Record<string, Filter>): Record<st
     dictsort(v, args, kw) {
       const by = arg(args, kw, 1, 'by');
       const pos = !by || pyStr(by) === 'key' ? 0 : pyStr(by) === 'value' ? 1 : -1;
-      if (pos < 0) throw new TemplateRuntimeError('You can only sort by either "key" or "value"', 'runtime', 'FilterArgumentError');
-      if (!isDict(v)) throw new TemplateRuntimeError(`'${v.type}' object has no attribute 'items'`, 'runtime', 'AttributeError');
+      if (pos < 0)
+        throw new TemplateRuntimeError(
+          'You can only sort by either "key" or "value"',
+          'runtime',
+          'FilterArgumentError',
+        );
+      if (!isDict(v))
+        throw new TemplateRuntimeError(`'${v.type}' object has no attribute 'items'`, 'runtime', 'AttributeError');
       const cs = flag(arg(args, kw, 0, 'case_sensitive'));
-      return list(pySorted(dictItems(v), (p: RV) => lower((p.value as RV[])[pos], cs), flag(arg(args, kw, 2, 'reverse'))));
+      return list(
+        pySorted(dictItems(v), (p: RV) => lower((p.value as RV[])[pos], cs), flag(arg(args, kw, 2, 'reverse'))),
+      );
     },
     unique(v, args, kw) {
       const key = singleKey(arg(args, kw, 1, 'attribute'), flag(arg(args, kw, 0, 'case_sensitive')));
@@ -172,7 +206,8 @@ export function makeSeqFilters(filters: () => Record<string, Filter>): Record<st
     sum(v, args, kw) {
       const attribute = arg(args, kw, 0, 'attribute');
       let acc: RV = arg(args, kw, 1, 'start') ?? int(0);
-      for (const x of pyIter(v)) acc = binaryArith('+', acc, attribute && !isNone(attribute) ? attrPath(x, attribute) : x);
+      for (const x of pyIter(v))
+        acc = binaryArith('+', acc, attribute && !isNone(attribute) ? attrPath(x, attribute) : x);
       return acc;
     },
     first(v) {
@@ -180,13 +215,19 @@ export function makeSeqFilters(filters: () => Record<string, Filter>): Record<st
       return items.length ? items[0] : undef('No first item, sequence was empty.');
     },
     last(v) {
-      if (v.type === 'GeneratorValue' || isDict(v)) throw typeError(`'${v.type === 'GeneratorValue' ? v.pyType : 'dict'}' object is not reversible`);
+      if (v.type === 'GeneratorValue' || isDict(v))
+        throw typeError(`'${v.type === 'GeneratorValue' ? v.pyType : 'dict'}' object is not reversible`);
       const items = pyIter(v);
       return items.length ? items[items.length - 1] : undef('No last item, sequence was empty.');
     },
     list: (v) => list([...pyIter(v)]),
     reverse(v) {
-      if (isStr(v)) return str(Array.from(v.value as string).reverse().join(''));
+      if (isStr(v))
+        return str(
+          Array.from(v.value as string)
+            .reverse()
+            .join(''),
+        );
       if (isList(v) && !v.view) {
         const items = [...(v.value as RV[])].reverse();
         return generator(() => items, 'list_reverseiterator');

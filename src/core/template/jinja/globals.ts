@@ -17,7 +17,12 @@ function mappingEntries(positional: RV[], kw: Kwargs, what: string): Map<string,
     else
       for (const pair of pyIter(src)) {
         const kv = pyIter(pair);
-        if (kv.length !== 2) throw new TemplateRuntimeError(`dictionary update sequence element #0 has length ${kv.length}; 2 is required`, 'runtime', 'ValueError');
+        if (kv.length !== 2)
+          throw new TemplateRuntimeError(
+            `dictionary update sequence element #0 has length ${kv.length}; 2 is required`,
+            'runtime',
+            'ValueError',
+          );
         m.set(pyStr(kv[0]), kv[1]);
       }
   }
@@ -31,7 +36,12 @@ function range(args: RV[]): RV {
   const [start, stop, step] = n.length === 1 ? [0, n[0], 1] : [n[0], n[1], n[2] ?? 1];
   if (step === 0) throw new TemplateRuntimeError('range() arg 3 must not be zero', 'runtime', 'ValueError');
   const count = Math.max(0, Math.ceil((stop - start) / step));
-  if (count > MAX_RANGE) throw new TemplateRuntimeError(`Range too big. The sandbox blocks ranges larger than MAX_RANGE (${MAX_RANGE}).`, 'runtime', 'OverflowError');
+  if (count > MAX_RANGE)
+    throw new TemplateRuntimeError(
+      `Range too big. The sandbox blocks ranges larger than MAX_RANGE (${MAX_RANGE}).`,
+      'runtime',
+      'OverflowError',
+    );
   const out: RV[] = [];
   for (let i = 0; i < count; i++) out.push(int(start + i * step));
   return list(out);
@@ -44,12 +54,18 @@ function cycler(items: RV[]): RV {
     pos = to;
     if (items.length) m.set('current', items[pos]);
   };
-  m.set('next', fn(() => {
-    const v = items[pos];
-    move((pos + 1) % items.length);
-    return v;
-  }));
-  m.set('reset', fn(() => (move(0), str(''))));
+  m.set(
+    'next',
+    fn(() => {
+      const v = items[pos];
+      move((pos + 1) % items.length);
+      return v;
+    }),
+  );
+  m.set(
+    'reset',
+    fn(() => (move(0), str(''))),
+  );
   move(0);
   return { type: 'ObjectRefValue', value: m, pyType: 'Cycler' };
 }
@@ -58,7 +74,10 @@ function cycler(items: RV[]): RV {
 export function makeGlobals(now: () => Date): Map<string, RV> {
   const g = new Map<string, RV>();
   g.set('range', fn(range, 'range'));
-  g.set('dict', fn((a, kw) => dict(mappingEntries(a, kw, 'dict')), 'dict'));
+  g.set(
+    'dict',
+    fn((a, kw) => dict(mappingEntries(a, kw, 'dict')), 'dict'),
+  );
   g.set(
     'namespace',
     fn((a, kw) => {
@@ -79,14 +98,20 @@ export function makeGlobals(now: () => Date): Map<string, RV> {
       throw new TemplateRuntimeError(msg ? pyStr(msg) : '', 'raise_exception', 'TemplateError');
     }, 'raise_exception'),
   );
-  g.set('strftime_now', fn(([f]) => str(strftime(now(), pyStr(f))), 'strftime_now'));
-  g.set('cycler', fn((items) => cycler(items), 'cycler'));
+  g.set(
+    'strftime_now',
+    fn(([f]) => str(strftime(now(), pyStr(f))), 'strftime_now'),
+  );
+  g.set(
+    'cycler',
+    fn((items) => cycler(items), 'cycler'),
+  );
   g.set(
     'joiner',
     fn(([sep]) => {
       let used = false;
       return fn(() => {
-        if (!used) return (used = true), str('');
+        if (!used) return ((used = true), str(''));
         return str(sep ? pyStr(sep) : ', ');
       }, 'joiner');
     }, 'joiner'),

@@ -68,19 +68,32 @@ function sticky(re: RegExp, s: string, pos: number): RegExpExecArray | null {
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '\n': '',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '\n': '',
 };
 
 /** Python's unicode-escape decoding of a string literal body (unknown escapes stay as written). */
 function decodeString(body: string, at: number): string {
-  return body.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[xuUN]|[\s\S])/g, (m, e: string) => {
-    if (e in SIMPLE_ESCAPES) return SIMPLE_ESCAPES[e];
-    if (/^[xuU][0-9a-fA-F]+$/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
-    if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
-    if (e === 'N') throw syntaxError('malformed \\N character escape', at);
-    if ('xuU'.includes(e)) throw syntaxError(`truncated \\${{ x: 'xXX', u: 'uXXXX', U: 'UXXXXXXXX' }[e]} escape`, at);
-    return m;
-  });
+  return body.replace(
+    /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[xuUN]|[\s\S])/g,
+    (m, e: string) => {
+      if (e in SIMPLE_ESCAPES) return SIMPLE_ESCAPES[e];
+      if (/^[xuU][0-9a-fA-F]+$/.test(e) && e.length > 1) return String.fromCodePoint(parseInt(e.slice(1), 16));
+      if (/^[0-7]+$/.test(e)) return String.fromCodePoint(parseInt(e, 8));
+      if (e === 'N') throw syntaxError('malformed \\N character escape', at);
+      if ('xuU'.includes(e)) throw syntaxError(`truncated \\${{ x: 'xXX', u: 'uXXXX', U: 'UXXXXXXXX' }[e]} escape`, at);
+      return m;
+    },
+  );
 }
 
 function syntaxError(message: string, offset: number): TemplateRuntimeError {

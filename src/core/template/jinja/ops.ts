@@ -7,11 +7,9 @@ import {
   bigOf,
   float,
   int,
-  isBool,
   isDict,
   isFloat,
   isGenerator,
-  isInt,
   isIntegral,
   isList,
   isNone,
@@ -111,7 +109,8 @@ export function pyIn(item: RV, container: RV): boolean {
   if (isDict(container)) {
     const m = container.value as Map<string, RV>;
     if (isStr(item)) return m.has(item.value) && !container.intKeys?.has(item.value);
-    if (isIntegral(item) || (isFloat(item) && Number.isInteger(item.value))) return !!container.intKeys?.has(String(bigOf(isFloat(item) ? int(item.value) : item)));
+    if (isIntegral(item) || (isFloat(item) && Number.isInteger(item.value)))
+      return !!container.intKeys?.has(String(bigOf(isFloat(item) ? int(item.value) : item)));
     if (isList(item) && !item.isTuple) throw typeError("unhashable type: 'list'");
     if (isDict(item)) throw typeError("unhashable type: 'dict'");
     return false;
@@ -151,7 +150,7 @@ export function pyCompare(op: '<' | '>' | '<=' | '>=', a: RV, b: RV): boolean {
 
 function floorDivBig(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 function intArith(op: string, a: bigint, b: bigint): RV {
@@ -205,7 +204,11 @@ export function binaryArith(op: string, l: RV, r: RV): RV {
   if (isNum(l) && isNum(r)) {
     if (op === '/') {
       const b = numOf(r);
-      if (b === 0) throw runtimeError(isFloat(l) || isFloat(r) ? 'float division by zero' : 'division by zero', 'ZeroDivisionError');
+      if (b === 0)
+        throw runtimeError(
+          isFloat(l) || isFloat(r) ? 'float division by zero' : 'division by zero',
+          'ZeroDivisionError',
+        );
       return float(numOf(l) / b);
     }
     if (isFloat(l) || isFloat(r)) return floatArith(op, numOf(l), numOf(r));
@@ -218,7 +221,8 @@ export function binaryArith(op: string, l: RV, r: RV): RV {
       return l.isTuple ? tuple(items) : list(items);
     }
     if (isStr(l)) throw typeError(`can only concatenate str (not "${pyTypeName(r)}") to str`);
-    if (isList(l) && !l.view) throw typeError(`can only concatenate ${pyTypeName(l)} (not "${pyTypeName(r)}") to ${pyTypeName(l)}`);
+    if (isList(l) && !l.view)
+      throw typeError(`can only concatenate ${pyTypeName(l)} (not "${pyTypeName(r)}") to ${pyTypeName(l)}`);
   }
   if (op === '*') {
     const [seq, n] = isIntegral(r) ? [l, r] : [r, l];

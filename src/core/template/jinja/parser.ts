@@ -6,11 +6,24 @@ import type { Expr, Program, Stmt } from './ast';
 import { ExpressionParser } from './exprParser';
 import type { LexToken } from './lexer';
 import { pyStrRepr } from './pyformat';
-import { TokenStream, describeExpr, syntaxError } from './tokenStream';
+import { TokenStream, describeExpr } from './tokenStream';
 
 export { syntaxError } from './tokenStream';
 
-const STATEMENTS = new Set(['for', 'if', 'block', 'extends', 'print', 'macro', 'include', 'from', 'import', 'set', 'with', 'autoescape']);
+const STATEMENTS = new Set([
+  'for',
+  'if',
+  'block',
+  'extends',
+  'print',
+  'macro',
+  'include',
+  'from',
+  'import',
+  'set',
+  'with',
+  'autoescape',
+]);
 
 export interface ParseResult {
   program: Program;
@@ -43,10 +56,14 @@ class Parser extends ExpressionParser {
     const looking = stack.length ? stack[stack.length - 1].map((e) => pyStrRepr(describeExpr(e))).join(' or ') : null;
     const msg = [name === null ? 'Unexpected end of template.' : `Encountered unknown tag ${pyStrRepr(name)}.`];
     if (looking) {
-      if (name !== null && expected.has(name)) msg.push(`You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for ${looking}.`);
+      if (name !== null && expected.has(name))
+        msg.push(
+          `You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for ${looking}.`,
+        );
       else msg.push(`Jinja was looking for the following tags: ${looking}.`);
     }
-    if (this.tagStack.length) msg.push(`The innermost block that needs to be closed is ${pyStrRepr(this.tagStack[this.tagStack.length - 1])}.`);
+    if (this.tagStack.length)
+      msg.push(`The innermost block that needs to be closed is ${pyStrRepr(this.tagStack[this.tagStack.length - 1])}.`);
     return this.fail(msg.join(' '), pos);
   }
 
@@ -150,7 +167,13 @@ class Parser extends ExpressionParser {
       default: {
         // extends/include/import/from: transformers' environment has no loader; jinja2 raises when rendering.
         while (this.s.current.type !== 'block_end' && this.s.current.type !== 'eof') this.s.next();
-        const err: Expr = { kind: 'Call', callee: { kind: 'Name', name: '#no_loader', pos }, args: [], kwargs: [], pos };
+        const err: Expr = {
+          kind: 'Call',
+          callee: { kind: 'Name', name: '#no_loader', pos },
+          args: [],
+          kwargs: [],
+          pos,
+        };
         return { kind: 'Output', items: [err], pos };
       }
     }
@@ -160,7 +183,8 @@ class Parser extends ExpressionParser {
     this.s.skipIf('colon');
     this.s.expect('block_end');
     const result = this.subparse(endTokens);
-    if (this.s.current.type === 'eof') this.failUnknownTag(null, [...this.endTokenStack, endTokens], this.s.current.start);
+    if (this.s.current.type === 'eof')
+      this.failUnknownTag(null, [...this.endTokenStack, endTokens], this.s.current.start);
     if (dropNeedle) this.s.next();
     return result;
   }
@@ -205,7 +229,11 @@ class Parser extends ExpressionParser {
       if (t.value === 'elif') {
         const at = this.s.current.start;
         const elifTest = this.parseTuple({ withCondexpr: false });
-        node.elifs.push({ pos: at, test: elifTest, body: this.soft(() => this.parseStatements(['name:elif', 'name:else', 'name:endif'])) });
+        node.elifs.push({
+          pos: at,
+          test: elifTest,
+          body: this.soft(() => this.parseStatements(['name:elif', 'name:else', 'name:endif'])),
+        });
         continue;
       }
       if (t.value === 'else') node.else = this.soft(() => this.parseStatements(['name:endif'], true));
@@ -265,10 +293,13 @@ class Parser extends ExpressionParser {
 
   private parseAssignTarget(o: { extraEnd?: string[]; withNamespace?: boolean }): Expr {
     const target = this.parseTuple({ simplified: true, extraEnd: o.extraEnd, withNamespace: o.withNamespace });
-    const ok = (e: Expr): boolean => e.kind === 'Name' || e.kind === 'NSRef' || (e.kind === 'Tuple' && e.items.every(ok));
-    if (!ok(target) || (target.kind === 'Name' && ['true', 'false', 'none', 'True', 'False', 'None'].includes(target.name)))
+    const ok = (e: Expr): boolean =>
+      e.kind === 'Name' || e.kind === 'NSRef' || (e.kind === 'Tuple' && e.items.every(ok));
+    if (
+      !ok(target) ||
+      (target.kind === 'Name' && ['true', 'false', 'none', 'True', 'False', 'None'].includes(target.name))
+    )
       this.fail(`can't assign to ${pyStrRepr(target.kind.toLowerCase())}`, target.pos);
     return target;
   }
-
 }

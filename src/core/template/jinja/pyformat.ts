@@ -41,7 +41,11 @@ export function pyStrRepr(s: string): string {
     else if (ch !== ' ' && NON_PRINTABLE.test(ch)) {
       const cp = ch.codePointAt(0)!;
       out +=
-        cp < 0x100 ? '\\x' + cp.toString(16).padStart(2, '0') : cp < 0x10000 ? '\\u' + cp.toString(16).padStart(4, '0') : '\\U' + cp.toString(16).padStart(8, '0');
+        cp < 0x100
+          ? '\\x' + cp.toString(16).padStart(2, '0')
+          : cp < 0x10000
+            ? '\\u' + cp.toString(16).padStart(4, '0')
+            : '\\U' + cp.toString(16).padStart(8, '0');
     } else out += ch;
   }
   return out + quote;
@@ -68,7 +72,8 @@ export function pyRepr(v: RV, sortDicts = false): string {
       if (isDict(v)) {
         const parts: string[] = [];
         let entries = [...(v.value as Map<string, RV>)];
-        if (sortDicts) entries = entries.sort(([a], [b]) => (v.intKeys ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
+        if (sortDicts)
+          entries = entries.sort(([a], [b]) => (v.intKeys ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
         for (const [k, x] of entries) parts.push(`${dictKeyRepr(v, k)}: ${pyRepr(x, sortDicts)}`);
         return `{${parts.join(', ')}}`;
       }
@@ -92,7 +97,9 @@ export function pyStr(v: RV): string {
     case 'UndefinedValue':
       return '';
     case 'FunctionValue':
-      return v.pyType === 'Macro' ? `<Macro ${pyStrRepr(v.name ?? '')}>` : `<built-in function ${v.name ?? 'function'}>`;
+      return v.pyType === 'Macro'
+        ? `<Macro ${pyStrRepr(v.name ?? '')}>`
+        : `<built-in function ${v.name ?? 'function'}>`;
     case 'GeneratorValue':
       return v.pyType === 'generator' ? '<generator object at 0x0>' : `<${v.pyType} object at 0x0>`;
     case 'LoopValue': {
@@ -136,7 +143,13 @@ export function pyJsonDumps(v: RV, o: JsonOptions): string {
       case 'IntegerValue':
         return pyStr(x);
       case 'FloatValue':
-        return Number.isNaN(x.value) ? 'NaN' : !Number.isFinite(x.value) ? (x.value > 0 ? 'Infinity' : '-Infinity') : pyFloatRepr(x.value);
+        return Number.isNaN(x.value)
+          ? 'NaN'
+          : !Number.isFinite(x.value)
+            ? x.value > 0
+              ? 'Infinity'
+              : '-Infinity'
+            : pyFloatRepr(x.value);
       case 'BooleanValue':
         return x.value ? 'true' : 'false';
       case 'NullValue':
@@ -159,7 +172,13 @@ export function pyJsonDumps(v: RV, o: JsonOptions): string {
           ? entries.sort((a, b) => Number(a[0]) - Number(b[0]))
           : entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       }
-      return '{' + nl + entries.map(([k, val]) => jsonKey(x, k, o.ensureAscii) + keySep + walk(val, depth + 1)).join(itemSep + nl) + close + '}';
+      return (
+        '{' +
+        nl +
+        entries.map(([k, val]) => jsonKey(x, k, o.ensureAscii) + keySep + walk(val, depth + 1)).join(itemSep + nl) +
+        close +
+        '}'
+      );
     }
     throw new TemplateRuntimeError(`Object of type ${pyTypeName(x)} is not JSON serializable`, 'type');
   };
@@ -171,80 +190,98 @@ export function pyPercentFormat(fmt: string, args: RV): string {
   const positional: RV[] | null = isList(args) && args.isTuple ? (args.value as RV[]) : isDict(args) ? null : [args];
   let next = 0;
   const re = /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?([sridfFeEgGxXocua%])/g;
-  const out = fmt.replace(re, (_m, name: string | undefined, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {
-    if (conv === '%') return '%';
-    let val: RV | undefined;
-    if (name !== undefined) {
-      if (!isDict(args)) throw new TemplateRuntimeError('format requires a mapping', 'type');
-      val = (args.value as Map<string, RV>).get(name);
-      if (!val) throw new TemplateRuntimeError(pyStrRepr(name), 'runtime');
-    } else {
-      if (!positional) throw new TemplateRuntimeError('format requires a mapping', 'type');
-      if (next >= positional.length) throw new TemplateRuntimeError('not enough arguments for format string', 'type');
-      val = positional[next++];
-    }
-    const p = prec === undefined ? undefined : Number(prec);
-    let s: string;
-    const num = (): number => {
-      if (!(val!.type === 'IntegerValue' || val!.type === 'FloatValue' || val!.type === 'BooleanValue'))
-        throw new TemplateRuntimeError(`%${conv} format: a real number is required, not ${pyTypeName(val!)}`, 'type');
-      return val!.type === 'BooleanValue' ? Number(val!.value) : val!.value;
-    };
-    switch (conv) {
-      case 's':
-        s = pyStr(val);
-        if (p !== undefined) s = s.slice(0, p);
-        break;
-      case 'r':
-      case 'a':
-        s = pyRepr(val);
-        break;
-      case 'd':
-      case 'i':
-      case 'u':
-        s = String(Math.trunc(num()));
-        break;
-      case 'f':
-      case 'F':
-        s = num().toFixed(p ?? 6);
-        break;
-      case 'e':
-      case 'E': {
-        s = num().toExponential(p ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
-        if (conv === 'E') s = s.toUpperCase();
-        break;
+  const out = fmt.replace(
+    re,
+    (
+      _m,
+      name: string | undefined,
+      flags: string,
+      width: string | undefined,
+      prec: string | undefined,
+      conv: string,
+    ) => {
+      if (conv === '%') return '%';
+      let val: RV | undefined;
+      if (name !== undefined) {
+        if (!isDict(args)) throw new TemplateRuntimeError('format requires a mapping', 'type');
+        val = (args.value as Map<string, RV>).get(name);
+        if (!val) throw new TemplateRuntimeError(pyStrRepr(name), 'runtime');
+      } else {
+        if (!positional) throw new TemplateRuntimeError('format requires a mapping', 'type');
+        if (next >= positional.length) throw new TemplateRuntimeError('not enough arguments for format string', 'type');
+        val = positional[next++];
       }
-      case 'g':
-      case 'G':
-        s = String(Number(num().toPrecision(p || 6)));
-        break;
-      case 'x':
-        s = Math.trunc(num()).toString(16);
-        break;
-      case 'X':
-        s = Math.trunc(num()).toString(16).toUpperCase();
-        break;
-      case 'o':
-        s = Math.trunc(num()).toString(8);
-        break;
-      case 'c':
-        s = isStr(val) ? val.value : String.fromCodePoint(num());
-        break;
-      default:
-        s = pyStr(val);
-    }
-    if (flags.includes('+') && /^[0-9]/.test(s) && 'difFeEgGu'.includes(conv)) s = '+' + s;
-    const w = width === undefined ? 0 : Number(width);
-    if (s.length < w) s = flags.includes('-') ? s.padEnd(w) : flags.includes('0') && conv !== 's' ? s.padStart(w, '0') : s.padStart(w);
-    return s;
-  });
+      const p = prec === undefined ? undefined : Number(prec);
+      let s: string;
+      const num = (): number => {
+        if (!(val!.type === 'IntegerValue' || val!.type === 'FloatValue' || val!.type === 'BooleanValue'))
+          throw new TemplateRuntimeError(`%${conv} format: a real number is required, not ${pyTypeName(val!)}`, 'type');
+        return val!.type === 'BooleanValue' ? Number(val!.value) : val!.value;
+      };
+      switch (conv) {
+        case 's':
+          s = pyStr(val);
+          if (p !== undefined) s = s.slice(0, p);
+          break;
+        case 'r':
+        case 'a':
+          s = pyRepr(val);
+          break;
+        case 'd':
+        case 'i':
+        case 'u':
+          s = String(Math.trunc(num()));
+          break;
+        case 'f':
+        case 'F':
+          s = num().toFixed(p ?? 6);
+          break;
+        case 'e':
+        case 'E': {
+          s = num()
+            .toExponential(p ?? 6)
+            .replace(/e([+-])(\d)$/, 'e$10$2');
+          if (conv === 'E') s = s.toUpperCase();
+          break;
+        }
+        case 'g':
+        case 'G':
+          s = String(Number(num().toPrecision(p || 6)));
+          break;
+        case 'x':
+          s = Math.trunc(num()).toString(16);
+          break;
+        case 'X':
+          s = Math.trunc(num()).toString(16).toUpperCase();
+          break;
+        case 'o':
+          s = Math.trunc(num()).toString(8);
+          break;
+        case 'c':
+          s = isStr(val) ? val.value : String.fromCodePoint(num());
+          break;
+        default:
+          s = pyStr(val);
+      }
+      if (flags.includes('+') && /^[0-9]/.test(s) && 'difFeEgGu'.includes(conv)) s = '+' + s;
+      const w = width === undefined ? 0 : Number(width);
+      if (s.length < w)
+        s = flags.includes('-')
+          ? s.padEnd(w)
+          : flags.includes('0') && conv !== 's'
+            ? s.padStart(w, '0')
+            : s.padStart(w);
+      return s;
+    },
+  );
   if (positional && next < positional.length && !(positional.length === 1 && next === 0 && isDict(args)))
     throw new TemplateRuntimeError('not all arguments converted during string formatting', 'type');
   return out;
 }
 
 // Python's str.isspace() set, which strip()/split() use (JS's \s differs: it has U+FEFF, lacks \x1c-\x1f).
-const PY_WS = '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const PY_WS =
+  '\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
 export function pyStrip(s: string, chars: string | null, left: boolean, right: boolean): string {
   const set = chars ?? PY_WS;

@@ -111,7 +111,10 @@ export class LoopState {
         }, 'cycle');
       case 'changed':
         return fn((args) => {
-          const same = this.changedLast !== undefined && this.changedLast.length === args.length && args.every((a, k) => pyEq(a, this.changedLast![k]));
+          const same =
+            this.changedLast !== undefined &&
+            this.changedLast.length === args.length &&
+            args.every((a, k) => pyEq(a, this.changedLast![k]));
           this.changedLast = args;
           return bool(!same);
         }, 'changed');
@@ -121,7 +124,8 @@ export class LoopState {
 
   call(args: RV[], kw: Kwargs): RV {
     if (!this.recurse) throw typeError("The loop must have the 'recursive' marker to be called recursively.");
-    if (kw.size || args.length !== 1) throw typeError(`loop() takes 1 positional argument but ${args.length + kw.size} were given`);
+    if (kw.size || args.length !== 1)
+      throw typeError(`loop() takes 1 positional argument but ${args.length + kw.size} were given`);
     return this.recurse(args[0]);
   }
 }

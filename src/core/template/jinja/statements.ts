@@ -24,7 +24,8 @@ function renderStmt(node: Stmt, scope: Scope, out: Sink, st: RenderState): void 
       return;
     case 'If': {
       if (truthy(evaluate(node.test, scope))) return renderBody(node.body, scope, out, st);
-      for (const e of node.elifs) if (positioned(e.pos, () => truthy(evaluate(e.test, scope)))) return renderBody(e.body, scope, out, st);
+      for (const e of node.elifs)
+        if (positioned(e.pos, () => truthy(evaluate(e.test, scope)))) return renderBody(e.body, scope, out, st);
       return renderBody(node.else, scope, out, st);
     }
     case 'For': {
@@ -96,7 +97,9 @@ function unpack(value: RV, want: number): RV[] {
   const parts = pyIter(value);
   if (parts.length !== want)
     throw new TemplateRuntimeError(
-      parts.length > want ? `too many values to unpack (expected ${want})` : `not enough values to unpack (expected ${want}, got ${parts.length})`,
+      parts.length > want
+        ? `too many values to unpack (expected ${want})`
+        : `not enough values to unpack (expected ${want}, got ${parts.length})`,
       'runtime',
       'ValueError',
     );
@@ -107,17 +110,36 @@ export function assign(target: Expr, value: RV, scope: Scope): void {
   if (target.kind === 'Name') scope.vars.set(target.name, value);
   else if (target.kind === 'NSRef') {
     const ns = scope.lookup(target.name);
-    if (!ns || !isNamespace(ns)) throw new TemplateRuntimeError('cannot assign attribute on non-namespace object', 'runtime', 'TemplateRuntimeError');
+    if (!ns || !isNamespace(ns))
+      throw new TemplateRuntimeError(
+        'cannot assign attribute on non-namespace object',
+        'runtime',
+        'TemplateRuntimeError',
+      );
     (ns.value as Map<string, RV>).set(target.attr, value);
   } else if (target.kind === 'Tuple') {
-    if (value.type === 'IntegerValue' || value.type === 'FloatValue' || value.type === 'BooleanValue' || value.type === 'NullValue')
-      throw typeError(`cannot unpack non-iterable ${value.type === 'NullValue' ? 'NoneType' : value.type === 'IntegerValue' ? 'int' : value.type === 'FloatValue' ? 'float' : 'bool'} object`);
+    if (
+      value.type === 'IntegerValue' ||
+      value.type === 'FloatValue' ||
+      value.type === 'BooleanValue' ||
+      value.type === 'NullValue'
+    )
+      throw typeError(
+        `cannot unpack non-iterable ${value.type === 'NullValue' ? 'NoneType' : value.type === 'IntegerValue' ? 'int' : value.type === 'FloatValue' ? 'float' : 'bool'} object`,
+      );
     const parts = unpack(value, target.items.length);
     target.items.forEach((t, i) => assign(t, parts[i], scope));
   }
 }
 
-function renderLoop(node: Stmt & { kind: 'For' }, iterable: RV, scope: Scope, out: Sink, st: RenderState, depth0: number): void {
+function renderLoop(
+  node: Stmt & { kind: 'For' },
+  iterable: RV,
+  scope: Scope,
+  out: Sink,
+  st: RenderState,
+  depth0: number,
+): void {
   let items = pyIter(iterable);
   const inner = new Scope(scope);
   if (node.test) {
@@ -199,7 +221,8 @@ function macro(name: string, params: string[], defaults: Expr[], body: Stmt[], d
       if (!used.has('caller')) throw typeError(`macro '${name}' takes no keyword argument 'caller'`);
       sc.vars.set('caller', caller);
     }
-    if (kwargs.size && !used.has('kwargs')) throw typeError(`macro '${name}' takes no keyword argument '${kwargs.keys().next().value}'`);
+    if (kwargs.size && !used.has('kwargs'))
+      throw typeError(`macro '${name}' takes no keyword argument '${kwargs.keys().next().value}'`);
     sc.vars.set('kwargs', dict(kwargs));
     const buf = new Sink();
     renderBody(body, sc, buf, st);

@@ -3,7 +3,22 @@
 import { TemplateRuntimeError } from './errors';
 import { codePointLength, pyIter, typeError } from './ops';
 import { isPySpace, pySplit, pyStr, pyStrip, pyStrRepr } from './pyformat';
-import { type Kwargs, type RV, bool, fn, int, isList, isNone, isStr, list, numOf, pyTypeName, str, truthy, tuple } from './values';
+import {
+  type Kwargs,
+  type RV,
+  bool,
+  fn,
+  int,
+  isList,
+  isNone,
+  isStr,
+  list,
+  numOf,
+  pyTypeName,
+  str,
+  truthy,
+  tuple,
+} from './values';
 
 const KEYWORDS_OK = new Set(['split', 'rsplit', 'splitlines', 'format']);
 
@@ -94,7 +109,12 @@ function strFormat(s: string, args: RV[], kwargs: Kwargs): string {
     const v = key === '' ? args[auto++] : /^\d+$/.test(key) ? args[Number(key)] : kwargs.get(key);
     if (!v)
       throw new TemplateRuntimeError(
-        key === '' || /^\d+$/.test(key) ? 'Replacement index 0 out of range for positional args tuple'.replace('0', String(key === '' ? auto - 1 : key)) : pyStrRepr(key),
+        key === '' || /^\d+$/.test(key)
+          ? 'Replacement index 0 out of range for positional args tuple'.replace(
+              '0',
+              String(key === '' ? auto - 1 : key),
+            )
+          : pyStrRepr(key),
         'runtime',
         key === '' || /^\d+$/.test(key) ? 'IndexError' : 'KeyError',
       );
@@ -164,7 +184,10 @@ const find: Method = (s, [x], _kw, name) => {
   if (i < 0 && name.endsWith('index')) throw new TemplateRuntimeError('substring not found', 'runtime', 'ValueError');
   return int(i < 0 ? -1 : codePointLength(s.slice(0, i)));
 };
-const predicate = (test: (s: string) => boolean): Method => (s) => bool(test(s));
+const predicate =
+  (test: (s: string) => boolean): Method =>
+  (s) =>
+    bool(test(s));
 
 const STR_METHODS: Record<string, Method> = {
   strip,

@@ -1,9 +1,23 @@
 // Python's datetime.strftime in the C locale (English names), on the local wall-clock fields of a Date,
 // as `datetime.now().strftime(fmt)` gives them. Supports glibc's `%-d` style no-padding flag.
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
-const pad = (n: number, w: number, noPad: boolean, fill = '0'): string => (noPad ? String(n) : String(n).padStart(w, fill));
+const pad = (n: number, w: number, noPad: boolean, fill = '0'): string =>
+  noPad ? String(n) : String(n).padStart(w, fill);
 
 function dayOfYear(d: Date): number {
   const start = new Date(d.getFullYear(), 0, 1);

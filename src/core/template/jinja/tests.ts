@@ -1,7 +1,20 @@
 // jinja2's built-in tests (`x is divisibleby 3`, `x is in y`, `select('odd')` …), jinja2/tests.py.
 import { binaryArith, pyCompare, pyEq, pyIn, undefinedError } from './ops';
 import { pyStr } from './pyformat';
-import { type RV, isBool, isDict, isFloat, isFunc, isGenerator, isInt, isList, isNone, isNum, isStr, isUndef } from './values';
+import {
+  type RV,
+  isBool,
+  isDict,
+  isFloat,
+  isFunc,
+  isGenerator,
+  isInt,
+  isList,
+  isNone,
+  isNum,
+  isStr,
+  isUndef,
+} from './values';
 
 export type Test = (v: RV, ...args: RV[]) => boolean;
 
@@ -37,10 +50,12 @@ export const TESTS: Record<string, Test> = {
   upper: (v) => hasCased(pyStr(v)) && pyStr(v) === pyStr(v).toUpperCase(),
   string: (v) => isStr(v),
   mapping: (v) => isDict(v),
-  sequence: (v) => isStr(v) || (isList(v) && (!v.view || v.view === 'dict_values' ? true : false)) || isDict(v) || isUndef(v),
+  sequence: (v) =>
+    isStr(v) || (isList(v) && (!v.view || v.view === 'dict_values' ? true : false)) || isDict(v) || isUndef(v),
   iterable: (v) => isStr(v) || isList(v) || isDict(v) || isUndef(v) || isGenerator(v) || v.type === 'LoopValue',
   callable: (v) => isFunc(v) || v.type === 'LoopValue' || v.type === 'NamespaceValue',
-  sameas: (a, b) => a === b || (a.type === b.type && (isNone(a) || isBool(a) || ((isInt(a) || isStr(a)) && a.value === b.value))),
+  sameas: (a, b) =>
+    a === b || (a.type === b.type && (isNone(a) || isBool(a) || ((isInt(a) || isStr(a)) && a.value === b.value))),
   escaped: () => false,
   in: (a, b) => pyIn(a, b),
   '==': (a, b) => pyEq(a, b),

@@ -13,9 +13,32 @@ const DESCRIBE: Record<string, string> = {
   eof: 'end of template',
 };
 const OPERATOR_TEXT: Record<string, string> = {
-  add: '+', sub: '-', div: '/', floordiv: '//', mul: '*', mod: '%', pow: '**', tilde: '~', lbracket: '[', rbracket: ']',
-  lparen: '(', rparen: ')', lbrace: '{', rbrace: '}', eq: '==', ne: '!=', gt: '>', gteq: '>=', lt: '<', lteq: '<=',
-  assign: '=', dot: '.', colon: ':', pipe: '|', comma: ',', semicolon: ';',
+  add: '+',
+  sub: '-',
+  div: '/',
+  floordiv: '//',
+  mul: '*',
+  mod: '%',
+  pow: '**',
+  tilde: '~',
+  lbracket: '[',
+  rbracket: ']',
+  lparen: '(',
+  rparen: ')',
+  lbrace: '{',
+  rbrace: '}',
+  eq: '==',
+  ne: '!=',
+  gt: '>',
+  gteq: '>=',
+  lt: '<',
+  lteq: '<=',
+  assign: '=',
+  dot: '.',
+  colon: ':',
+  pipe: '|',
+  comma: ',',
+  semicolon: ';',
 };
 const describeType = (type: string): string => OPERATOR_TEXT[type] ?? DESCRIBE[type] ?? type;
 export const describeToken = (t: LexToken): string => (t.type === 'name' ? t.value : describeType(t.type));
@@ -59,7 +82,8 @@ export class TokenStream {
   expect(expr: string): LexToken {
     if (!this.test(expr)) {
       const what = pyStrRepr(describeExpr(expr));
-      if (this.current.type === 'eof') throw syntaxError(`unexpected end of template, expected ${what}.`, this.current.start);
+      if (this.current.type === 'eof')
+        throw syntaxError(`unexpected end of template, expected ${what}.`, this.current.start);
       throw syntaxError(`expected token ${what}, got ${pyStrRepr(describeToken(this.current))}`, this.current.start);
     }
     return this.next();

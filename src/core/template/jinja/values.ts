@@ -111,7 +111,8 @@ export const isNamespace = (v: RV): boolean => v.type === 'NamespaceValue';
 export const isFunc = (v: RV): boolean => v.type === 'FunctionValue';
 export const isGenerator = (v: RV): boolean => v.type === 'GeneratorValue';
 /** Python numbers: int, float and bool (bool is an int subclass). */
-export const isNum = (v: RV): boolean => v.type === 'IntegerValue' || v.type === 'FloatValue' || v.type === 'BooleanValue';
+export const isNum = (v: RV): boolean =>
+  v.type === 'IntegerValue' || v.type === 'FloatValue' || v.type === 'BooleanValue';
 /** int or bool: what Python accepts as an index or a repeat count. */
 export const isIntegral = (v: RV): boolean => v.type === 'IntegerValue' || v.type === 'BooleanValue';
 /** A number as a JS double (big ints round, as Python's float(x) would). */

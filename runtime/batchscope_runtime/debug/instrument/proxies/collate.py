@@ -54,8 +54,13 @@ class CollateProxy(Proxy):
                 bad = nonfinite(batch)
                 if bad:
                     ctx.extra = {"nonfinite": bad}
-                    stops.stop("exception", "batch_ready", ctx, text="nan_inf",
-                               description="non-finite values in %s" % ", ".join("%s (%d)" % kv for kv in bad.items()))
+                    stops.stop(
+                        "exception",
+                        "batch_ready",
+                        ctx,
+                        text="nan_inf",
+                        description="non-finite values in %s" % ", ".join("%s (%d)" % kv for kv in bad.items()),
+                    )
             except Exception as e:
                 a.internal_error(e)
         stops.boundary("batch_ready", ctx)
