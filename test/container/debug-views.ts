@@ -69,13 +69,15 @@ export async function checkCollatedBatch(s: Session, jobDir: string, container?:
   assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
   await inputIds.click();
   // `decoded` is lazy (read from the controller when expanded): open it, then its row [0].
-  await (await reveal(s, '.debug-variables', /decoded/)).click();
+  const decoded = await reveal(s, '.debug-variables', /decoded/);
+  await decoded.click();
   const first = row(s, '.debug-variables', /^\s*\[0\]/);
   for (let i = 0; i < 5 && !(await first.isVisible()); i++) {
-    // A lazy variable may stay folded behind its "eye" (resolve) button: press it, or expand with →.
-    const eye = s.page.locator('.debug-variables .monaco-list-row.focused .lazy-button');
+    // A lazy variable can stay folded behind its "eye" (resolve) button: press it, then expand (→).
+    const eye = decoded.locator('.lazy-button, .codicon-eye');
     if (await eye.count()) await eye.first().click();
-    else await s.page.keyboard.press('ArrowRight');
+    else await decoded.click();
+    await s.page.keyboard.press('ArrowRight');
     await first.waitFor({ timeout: 3000 }).catch(() => {});
   }
   const shown = await (await reveal(s, '.debug-variables', /^\s*\[0\]/)).innerText();

@@ -1,7 +1,7 @@
 """Stop requests: SIGINT/SIGTERM, a `{"type":"stop"}` line on stdin, or a stop file.
 
-The first request sets a flag the loop checks after each optimizer step (it then saves a
-checkpoint and exits cleanly). A second SIGINT raises KeyboardInterrupt at once. With
+The first request sets a flag that EventsCallback.on_step_end checks after each optimizer step
+(the Trainer then saves a checkpoint and stops cleanly). A second SIGINT raises KeyboardInterrupt at once. With
 --stdin-control (the extension's client), stdin closing also means stop: the client is gone.
 """
 
