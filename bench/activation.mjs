@@ -38,9 +38,14 @@ async function readRunningExtensions(s) {
   const out = new Map();
   const until = Date.now() + 60_000;
   for (let wheel = 0; Date.now() < until; wheel++) {
-    const rows = await list.locator('.extension').evaluateAll((els) =>
-      els.map((e) => [e.querySelector('.name')?.textContent ?? '', e.querySelector('.activation-time')?.textContent ?? '']),
-    );
+    const rows = await list
+      .locator('.extension')
+      .evaluateAll((els) =>
+        els.map((e) => [
+          e.querySelector('.name')?.textContent ?? '',
+          e.querySelector('.activation-time')?.textContent ?? '',
+        ]),
+      );
     for (const [name, t] of rows) {
       const m = /Activation: (\d+)ms/.exec(t);
       if (m) out.set(name, Number(m[1]));
@@ -51,7 +56,9 @@ async function readRunningExtensions(s) {
     await s.page.mouse.wheel(0, wheel % 20 === 19 ? -100_000 : 200);
     await s.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   }
-  throw new Error(`Batchscope never showed an activation time in Running Extensions (saw: ${[...out.keys()].join(', ')})`);
+  throw new Error(
+    `Batchscope never showed an activation time in Running Extensions (saw: ${[...out.keys()].join(', ')})`,
+  );
 }
 
 const ours = [];
@@ -59,13 +66,15 @@ const reference = new Map();
 let status = 0;
 try {
   for (let i = 0; i < rounds; i++) {
-    const s = await Session.start({ name: `bench-activation-${i}`, write: { 'notes.txt': 'activation bench' },
-    });
+    const s = await Session.start({ name: `bench-activation-${i}`, write: { 'notes.txt': 'activation bench' } });
     try {
       await s.command('Batchscope: Show Training Dashboard');
       // Wait for the answer the user sees: the dashboard, or an error dialog (then close it).
       const dialog = s.page.locator('.monaco-dialog-box');
-      await Promise.race([dialog.waitFor({ timeout: 60_000 }), s.page.locator('iframe.webview.ready').waitFor({ timeout: 60_000 })]);
+      await Promise.race([
+        dialog.waitFor({ timeout: 60_000 }),
+        s.page.locator('iframe.webview.ready').waitFor({ timeout: 60_000 }),
+      ]);
       if (await dialog.isVisible()) await s.page.keyboard.press('Escape');
       const times = await readRunningExtensions(s);
       for (const [name, ms] of times) {
@@ -89,14 +98,22 @@ const median = (xs) => {
 };
 if (ours.length) {
   const m = median(ours);
-  console.log(`\nActivation in code-server (${ours.length} fresh extension hosts; VS Code's Running Extensions figure)\n`);
+  console.log(
+    `\nActivation in code-server (${ours.length} fresh extension hosts; VS Code's Running Extensions figure)\n`,
+  );
   console.log('| extension | median ms | min | max | vs target 50 ms |');
   console.log('|---|---|---|---|---|');
-  console.log(`| Batchscope (ours) | ${m} | ${Math.min(...ours)} | ${Math.max(...ours)} | ${(m / TARGET_MS).toFixed(2)}× |`);
+  console.log(
+    `| Batchscope (ours) | ${m} | ${Math.min(...ours)} | ${Math.max(...ours)} | ${(m / TARGET_MS).toFixed(2)}× |`,
+  );
   for (const [name, xs] of reference) {
     const r = median(xs);
-    console.log(`| ${name} (built-in, same run) | ${r} | ${Math.min(...xs)} | ${Math.max(...xs)} | ${(r / TARGET_MS).toFixed(2)}× |`);
+    console.log(
+      `| ${name} (built-in, same run) | ${r} | ${Math.min(...xs)} | ${Math.max(...xs)} | ${(r / TARGET_MS).toFixed(2)}× |`,
+    );
   }
-  console.log(`\nours / target = ${(m / TARGET_MS).toFixed(2)} (${m <= TARGET_MS ? 'within' : 'OVER'} the ${TARGET_MS} ms target)`);
+  console.log(
+    `\nours / target = ${(m / TARGET_MS).toFixed(2)} (${m <= TARGET_MS ? 'within' : 'OVER'} the ${TARGET_MS} ms target)`,
+  );
 } else status = 1;
 process.exit(status);

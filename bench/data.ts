@@ -35,16 +35,33 @@ function parquetTable() {
   const gb = process.env.BENCH_PQ_GB ?? '2';
   mkdirSync(dataDir, { recursive: true });
   const ours = join(dataDir, 'parquet_ours.cjs');
-  buildSync({ entryPoints: [join(ROOT, 'bench/data/parquet_ours.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: ours, logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(ROOT, 'bench/data/parquet_ours.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: ours,
+    logLevel: 'warning',
+  });
   // The decoder worker beside the bundle, as in dist/.
-  buildSync({ entryPoints: [join(ROOT, 'src/core/datasets/parquetWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: join(dataDir, 'parquetWorker.js'), logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(ROOT, 'src/core/datasets/parquetWorker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: join(dataDir, 'parquetWorker.js'),
+    logLevel: 'warning',
+  });
   const timed = (cmd: string, args: string[]) => {
     const t0 = performance.now();
     const out = JSON.parse(run(cmd, args).trim()) as { ms: number; peakRssMB: number };
     return { ...out, wallMs: performance.now() - t0 };
   };
-  const med = <T>(xs: T[], k: keyof T) => (xs.map((x) => x[k] as number).sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
-  console.log('| file | operation | ours, ms (whole process) | pyarrow, ms (whole process) | ours/pyarrow | ours RSS, MB (process tree) | pyarrow RSS, MB | RSS ours/pyarrow |');
+  const med = <T>(xs: T[], k: keyof T) =>
+    xs.map((x) => x[k] as number).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(
+    '| file | operation | ours, ms (whole process) | pyarrow, ms (whole process) | ours/pyarrow | ours RSS, MB (process tree) | pyarrow RSS, MB | RSS ours/pyarrow |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const index of [false, true]) {
     const file = join(dataDir, `tokenized-${gb}gb${index ? '-pageindex' : ''}.parquet`);
@@ -76,7 +93,14 @@ function main() {
   const bytes = statSync(file).size;
   // Bundled like dist/ and run on plain node: tsx's loader would add its own memory and compile time.
   const bundle = join(dataDir, 'ours.cjs');
-  buildSync({ entryPoints: [join(ROOT, 'bench/data/ours.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: bundle, logLevel: 'warning' });
+  buildSync({
+    entryPoints: [join(ROOT, 'bench/data/ours.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: bundle,
+    logLevel: 'warning',
+  });
   if (BIG) {
     console.error('ours (open, first page, jumps; no scan) …');
     const runs = [0, 1, 2].map(() => JSON.parse(run(process.execPath, [bundle, file, '--no-scan']).trim()));
@@ -84,13 +108,19 @@ function main() {
     // Re-opens with the batch index cached, as the extension does (first run fills the cache).
     const cacheDir = join(dataDir, 'index-cache');
     rmSync(cacheDir, { recursive: true, force: true });
-    const cached = [0, 1, 2, 3].map(() => JSON.parse(run(process.execPath, [bundle, file, '--no-scan', '--index-cache', cacheDir]).trim())).slice(1);
+    const cached = [0, 1, 2, 3]
+      .map(() => JSON.parse(run(process.execPath, [bundle, file, '--no-scan', '--index-cache', cacheDir]).trim()))
+      .slice(1);
     rmSync(cacheDir, { recursive: true, force: true });
-    console.log(`file: ${(bytes / 2 ** 30).toFixed(2)} GiB, ${runs[0].rows} rows, ${runs[0].batches} record batches; median of 3 fresh processes`);
+    console.log(
+      `file: ${(bytes / 2 ** 30).toFixed(2)} GiB, ${runs[0].rows} rows, ${runs[0].batches} record batches; median of 3 fresh processes`,
+    );
     console.log('| measure | ours | target |');
     console.log('|---|---|---|');
     console.log(`| time to first page (open + 50 rows), ms | ${med('firstPageMs').toFixed(2)} | ≤ 50 |`);
-    console.log(`| time to first page, re-open with the batch index cached, ms | ${med('firstPageMs', cached).toFixed(2)} | ≤ 50 |`);
+    console.log(
+      `| time to first page, re-open with the batch index cached, ms | ${med('firstPageMs', cached).toFixed(2)} | ≤ 50 |`,
+    );
     console.log(`| random jump, median of 50, ms | ${med('jumpMedianMs').toFixed(2)} | ≤ 20 |`);
     console.log(`| peak RSS (open + first page + 50 jumps), MB | ${med('peakRssMB').toFixed(0)} | ≤ 150 |`);
     return;
@@ -108,8 +138,20 @@ function main() {
   const mb = bytes / 1e6;
   const r2 = (x: number) => x.toFixed(2);
   const rows: [string, string, string, string, string][] = [
-    ['time to first page (open + 50 rows), ms', r2(ours.firstPageMs), r2(ref.firstPageMs), r2(ours.firstPageMs / ref.firstPageMs), '≤ 50'],
-    ['random jump, median of 50, ms', r2(ours.jumpMedianMs), r2(ref.jumpMedianMs), r2(ours.jumpMedianMs / ref.jumpMedianMs), '≤ 20'],
+    [
+      'time to first page (open + 50 rows), ms',
+      r2(ours.firstPageMs),
+      r2(ref.firstPageMs),
+      r2(ours.firstPageMs / ref.firstPageMs),
+      '≤ 50',
+    ],
+    [
+      'random jump, median of 50, ms',
+      r2(ours.jumpMedianMs),
+      r2(ref.jumpMedianMs),
+      r2(ours.jumpMedianMs / ref.jumpMedianMs),
+      '≤ 20',
+    ],
     [
       'full-scan stats, MB/s (cat: ' + (mb / catS).toFixed(0) + ')',
       (mb / ours.scanS).toFixed(0),
@@ -126,7 +168,9 @@ function main() {
     ],
     ['peak RSS, MB', ours.peakRssMB.toFixed(0), ref.peakRssMB.toFixed(0), r2(ours.peakRssMB / ref.peakRssMB), '≤ 150'],
   ];
-  console.log(`file: ${(bytes / 2 ** 30).toFixed(2)} GiB, ${ours.rows} rows (pyarrow: ${ref.rows}); cat ${catS.toFixed(2)} s`);
+  console.log(
+    `file: ${(bytes / 2 ** 30).toFixed(2)} GiB, ${ours.rows} rows (pyarrow: ${ref.rows}); cat ${catS.toFixed(2)} s`,
+  );
   console.log('| measure | ours | pyarrow | ours/pyarrow | target |');
   console.log('|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -13,7 +13,9 @@ const DIR = resolve('bench/.data/safetensors');
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? resolve('.venv/bin/python');
 
 async function main(): Promise<void> {
-  const ref = JSON.parse(execFileSync(PY, ['bench/safetensors/reference.py', DIR], { encoding: 'utf8' }).trim().split('\n').pop()!);
+  const ref = JSON.parse(
+    execFileSync(PY, ['bench/safetensors/reference.py', DIR], { encoding: 'utf8' }).trim().split('\n').pop()!,
+  );
   const a = `${DIR}/a.safetensors`;
   const b = `${DIR}/b.safetensors`;
 
@@ -23,7 +25,8 @@ async function main(): Promise<void> {
 
   const h = await readSafetensorsHeader(a);
   t0 = performance.now();
-  for (const name of ['embed.weight', 'layers.0.mlp.weight', 'layers.0.attn.weight']) await tensorStats(h.tensors.find((t) => t.name === name)!);
+  for (const name of ['embed.weight', 'layers.0.mlp.weight', 'layers.0.attn.weight'])
+    await tensorStats(h.tensors.find((t) => t.name === name)!);
   const stats = (performance.now() - t0) / 1000;
 
   t0 = performance.now();

@@ -21,8 +21,20 @@ const short: ChatMessage[] = [
 ];
 const long: ChatMessage[] = [short[0]];
 for (let i = 0; i < 50; i++)
-  long.push({ role: 'user', content: `Question ${i}: what is ${i} + ${i}? Explain step by step.` }, { role: 'assistant', content: `Step 1: take ${i}. Step 2: add ${i}. The answer is ${2 * i}.` });
-const tools = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+  long.push(
+    { role: 'user', content: `Question ${i}: what is ${i} + ${i}? Explain step by step.` },
+    { role: 'assistant', content: `Step 1: take ${i}. Step 2: add ${i}. The answer is ${2 * i}.` },
+  );
+const tools = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  },
+];
 
 const TOK = {
   chatml: dirname(ensureFixtures('tokenizer/tokenizer_config.json')[0]),
@@ -40,17 +52,38 @@ const cases = [
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bs-bench-template-'));
   // Time the renderer as it ships (one esbuild bundle, as in dist/), not through tsx's per-file modules.
-  buildSync({ entryPoints: [join(REPO, 'src/core/template/render.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: join(dir, 'render.js'), logLevel: 'warning' });
-  const { renderChat } = createRequire(__filename)(join(dir, 'render.js')) as typeof import('../src/core/template/render');
+  buildSync({
+    entryPoints: [join(REPO, 'src/core/template/render.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: join(dir, 'render.js'),
+    logLevel: 'warning',
+  });
+  const { renderChat } = createRequire(__filename)(
+    join(dir, 'render.js'),
+  ) as typeof import('../src/core/template/render');
   writeFileSync(join(dir, 'in.json'), JSON.stringify({ seconds: SECONDS, cases }));
-  const py = spawnSync(PY, [join(__dirname, 'template/transformers_bench.py'), join(dir, 'in.json')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const py = spawnSync(PY, [join(__dirname, 'template/transformers_bench.py'), join(dir, 'in.json')], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (py.status !== 0) throw new Error(`transformers bench failed: ${py.stderr}`);
   const ref = JSON.parse(py.stdout) as Record<string, { rate: number; text: string }>;
 
   const rows: string[][] = [];
   for (const c of cases) {
-    const p = await prepareTemplate(join(c.tokenizer, 'tokenizer_config.json'), { hasTools: !!c.tools, kwargs: c.kwargs });
-    const render = () => renderChat(p.template.source, { messages: c.messages, tools: c.tools, addGenerationPrompt: true, variables: p.variables });
+    const p = await prepareTemplate(join(c.tokenizer, 'tokenizer_config.json'), {
+      hasTools: !!c.tools,
+      kwargs: c.kwargs,
+    });
+    const render = () =>
+      renderChat(p.template.source, {
+        messages: c.messages,
+        tools: c.tools,
+        addGenerationPrompt: true,
+        variables: p.variables,
+      });
     const text = render().text;
     const same = text === ref[c.name].text;
     for (let i = 0; i < 200; i++) render(); // warm-up (JIT)
@@ -61,12 +94,24 @@ async function main() {
       n += 50;
     }
     const ours = n / ((performance.now() - t0) / 1000);
-    rows.push([c.name, fmt(ours), fmt(ref[c.name].rate), `${(ours / ref[c.name].rate).toFixed(1)}×`, same ? 'yes' : 'NO']);
+    rows.push([
+      c.name,
+      fmt(ours),
+      fmt(ref[c.name].rate),
+      `${(ours / ref[c.name].rate).toFixed(1)}×`,
+      same ? 'yes' : 'NO',
+    ]);
   }
   const head = ['case', 'batchscope renders/s', 'transformers renders/s', 'ratio', 'identical'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((x, i) => (i === 0 ? x.padEnd(w[i]) : x.padStart(w[i]))).join(' | ')} |`;
-  console.log([line(head), `|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`, ...rows.map(line)].join('\n'));
+  console.log(
+    [
+      line(head),
+      `|${w.map((x, i) => (i === 0 ? '-'.repeat(x + 2) : '-'.repeat(x + 1) + ':')).join('|')}|`,
+      ...rows.map(line),
+    ].join('\n'),
+  );
 }
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');

@@ -10,7 +10,16 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_LINE = 16 * 1024 * 1024;
 
 /** The DataLoader stages a function breakpoint may name, in the order a batch passes them. */
-export const STAGES = ['sampler', 'fetch', 'sample', 'collate', 'batch_ready', 'pin_memory', 'to_device', 'train_step'] as const;
+export const STAGES = [
+  'sampler',
+  'fetch',
+  'sample',
+  'collate',
+  'batch_ready',
+  'pin_memory',
+  'to_device',
+  'train_step',
+] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** Exception breakpoint filter ids (their labels are in src/dap/launchConfig.ts). */

@@ -7,8 +7,21 @@ export type JsonSchema = {
 };
 
 const SUPPORTED = new Set([
-  '$schema', '$id', '$ref', '$defs', 'title', 'description',
-  'type', 'const', 'enum', 'minimum', 'required', 'properties', 'additionalProperties', 'items', 'oneOf',
+  '$schema',
+  '$id',
+  '$ref',
+  '$defs',
+  'title',
+  'description',
+  'type',
+  'const',
+  'enum',
+  'minimum',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'oneOf',
 ]);
 
 export class SchemaValidator {
@@ -32,7 +45,8 @@ export class SchemaValidator {
     }
     if (schema.type !== undefined) {
       const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
-      if (!types.some((t) => hasType(value, t))) return `${path}: expected ${types.join(' or ')}, got ${describe(value)}`;
+      if (!types.some((t) => hasType(value, t)))
+        return `${path}: expected ${types.join(' or ')}, got ${describe(value)}`;
     }
     if ('const' in schema && value !== schema.const) return `${path}: expected ${JSON.stringify(schema.const)}`;
     if (schema.enum && !(schema.enum as unknown[]).includes(value)) {
@@ -94,8 +108,10 @@ export class SchemaValidator {
     if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) {
       throw new Error(`schema: only additionalProperties:false is supported (${where})`);
     }
-    for (const [k, sub] of Object.entries((schema.$defs as Record<string, unknown>) ?? {})) this.check(sub, `${where}/$defs/${k}`);
-    for (const [k, sub] of Object.entries((schema.properties as Record<string, unknown>) ?? {})) this.check(sub, `${where}/properties/${k}`);
+    for (const [k, sub] of Object.entries((schema.$defs as Record<string, unknown>) ?? {}))
+      this.check(sub, `${where}/$defs/${k}`);
+    for (const [k, sub] of Object.entries((schema.properties as Record<string, unknown>) ?? {}))
+      this.check(sub, `${where}/properties/${k}`);
     ((schema.oneOf as unknown[]) ?? []).forEach((sub, i) => this.check(sub, `${where}/oneOf/${i}`));
     if (schema.items !== undefined) this.check(schema.items, `${where}/items`);
   }
@@ -107,14 +123,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function hasType(v: unknown, t: string): boolean {
   switch (t) {
-    case 'object': return isObject(v);
-    case 'array': return Array.isArray(v);
-    case 'string': return typeof v === 'string';
-    case 'boolean': return typeof v === 'boolean';
-    case 'null': return v === null;
-    case 'number': return typeof v === 'number' && Number.isFinite(v);
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    default: throw new Error(`schema: unknown type ${t}`);
+    case 'object':
+      return isObject(v);
+    case 'array':
+      return Array.isArray(v);
+    case 'string':
+      return typeof v === 'string';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'null':
+      return v === null;
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    default:
+      throw new Error(`schema: unknown type ${t}`);
   }
 }
 

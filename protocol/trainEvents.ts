@@ -133,7 +133,8 @@ export interface WarningEvent {
   location?: ConfigLocation | null;
 }
 
-export type TrainEvent = LaunchEvent | StartedEvent | StepEvent | EvalEvent | CheckpointEvent | FinishedEvent | ErrorEvent | WarningEvent;
+export type TrainEvent =
+  LaunchEvent | StartedEvent | StepEvent | EvalEvent | CheckpointEvent | FinishedEvent | ErrorEvent | WarningEvent;
 export type TrainEventType = TrainEvent['type'];
 
 /** Lines the client writes to the runtime's stdin. */

@@ -218,6 +218,4 @@ export type SafetensorsToWebview =
   | { type: 'safetensors/compareProgress'; done: number; total: number }
   | { type: 'safetensors/compare'; a: string; b: string; rows: CompareRow[]; elapsedMs: number; cancelled: boolean };
 export type SafetensorsFromWebview =
-  | { type: 'safetensors/ready' }
-  | { type: 'safetensors/requestStats'; name: string }
-  | { type: 'safetensors/cancel' };
+  { type: 'safetensors/ready' } | { type: 'safetensors/requestStats'; name: string } | { type: 'safetensors/cancel' };

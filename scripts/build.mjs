@@ -31,9 +31,20 @@ const lazyBundles = {
 };
 
 const targets = [
-  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], plugins: [lazyBundles] },
+  {
+    ...node,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+    plugins: [lazyBundles],
+  },
   // Beside dist/extension.js, so __dirname (parquet worker, runtime folder) is the same for both.
-  ...BUNDLES.map((e) => ({ ...node, entryPoints: [`src/bundles/${e}Bundle.ts`], outfile: `dist/${e}Bundle.js`, external: ['vscode'] })),
+  ...BUNDLES.map((e) => ({
+    ...node,
+    entryPoints: [`src/bundles/${e}Bundle.ts`],
+    outfile: `dist/${e}Bundle.js`,
+    external: ['vscode'],
+  })),
   { ...node, entryPoints: ['src/dap/adapterEntry.ts'], outfile: 'dist/debugAdapter.js', external: ['vscode'] },
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   // Parquet row-group decoder worker, found beside the extension/CLI bundles (src/core/datasets/parquetWorkerClient.ts).

@@ -26,7 +26,10 @@ const { env, cleanup } = prepared;
 const only = process.argv.slice(2);
 const files = only.length
   ? only
-  : readdirSync('test/e2e').filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test/e2e', f));
+  : readdirSync('test/e2e')
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => join('test/e2e', f));
 rmSync('test-output/e2e', { recursive: true, force: true });
 mkdirSync('test-output/e2e', { recursive: true });
 

@@ -15,7 +15,7 @@ async function main() {
   res.firstPageMs = performance.now() - t0;
   // Same rows as the Python side would pick is not needed: any 50 rows spread over the file, each in another batch.
   let seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const times: number[] = [];
   for (let i = 0; i < 50; i++) {
     const r = Math.floor(rand() * src.numRows);

@@ -60,6 +60,7 @@ export function intFlag(args: ParsedArgs, key: string, def: number, min = 0): nu
   const v = args.flags.get(key);
   if (v === undefined) return def;
   const n = Number(v);
-  if (v === true || !Number.isInteger(n) || n < min) throw new UsageError(`--${key} must be an integer ≥ ${min}, got ${String(v)}`);
+  if (v === true || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${key} must be an integer ≥ ${min}, got ${String(v)}`);
   return n;
 }

@@ -36,9 +36,15 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const kw = a.flags.get('kwargs');
     const kwargs = typeof kw === 'string' ? (JSON.parse(kw) as Record<string, unknown>) : {};
-    const prepared = await prepareTemplate(a.positional[0], { name: a.flags.get('template-name') as string | undefined, kwargs });
+    const prepared = await prepareTemplate(a.positional[0], {
+      name: a.flags.get('template-name') as string | undefined,
+      kwargs,
+    });
     file = prepared.template.file;
-    const msgs = typeof a.flags.get('messages') === 'string' ? await readMessagesFile(a.flags.get('messages') as string) : undefined;
+    const msgs =
+      typeof a.flags.get('messages') === 'string'
+        ? await readMessagesFile(a.flags.get('messages') as string)
+        : undefined;
     const tokDir = (a.flags.get('tokenizer') as string | undefined) ?? prepared.bundle.tokenizerDir;
     const tokenizer = tokDir ? await loadTokenizer(tokDir) : undefined;
     const nowFlag = a.flags.get('now');

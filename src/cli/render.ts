@@ -25,7 +25,11 @@ Exit status: 0 rendered; 1 the template raised (message and template line/column
 export async function run(argv: string[]): Promise<number> {
   let a;
   try {
-    a = parseArgs(argv, ['messages', 'tools', 'kwargs', 'now', 'template-name'], ['add-generation-prompt', 'continue-final-message', 'mask', 'help']);
+    a = parseArgs(
+      argv,
+      ['messages', 'tools', 'kwargs', 'now', 'template-name'],
+      ['add-generation-prompt', 'continue-final-message', 'mask', 'help'],
+    );
     if (a.flags.has('help')) {
       process.stdout.write(`${USAGE}\n`);
       return 0;
@@ -50,10 +54,15 @@ export async function run(argv: string[]): Promise<number> {
       } catch (e) {
         throw new Error(`--kwargs: not valid JSON: ${(e as Error).message}`);
       }
-      if (!kwargs || typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new Error('--kwargs must be a JSON object');
+      if (!kwargs || typeof kwargs !== 'object' || Array.isArray(kwargs))
+        throw new Error('--kwargs must be a JSON object');
     }
     const nowFlag = a.flags.get('now');
-    const prepared = await prepareTemplate(file, { name: a.flags.get('template-name') as string | undefined, hasTools: !!tools, kwargs });
+    const prepared = await prepareTemplate(file, {
+      name: a.flags.get('template-name') as string | undefined,
+      hasTools: !!tools,
+      kwargs,
+    });
     input = { prepared, messages: m.messages, tools, now: typeof nowFlag === 'string' ? parseNow(nowFlag) : undefined };
   } catch (err) {
     process.stderr.write(`batchscope render: ${errorMessage(err)}\n`);
@@ -77,7 +86,9 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof TemplateError) {
       const i = err.info;
       const where = i.line !== undefined ? ` (template line ${i.line}, column ${i.column ?? 1})` : '';
-      process.stderr.write(`batchscope render: ${input.prepared.template.file}: ${i.pyClass ?? 'Error'}: ${i.message}${where}\n`);
+      process.stderr.write(
+        `batchscope render: ${input.prepared.template.file}: ${i.pyClass ?? 'Error'}: ${i.message}${where}\n`,
+      );
       return 1;
     }
     throw err;

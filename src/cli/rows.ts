@@ -53,8 +53,10 @@ export function tokenLine(tok: TokenizerHandle, row: Row, src: DatasetSource, co
   const col = (role: string) => src.columns.find((c) => c.role === role)?.name;
   const ids = col('input_ids') && (row.values[col('input_ids')!] as number[] | null);
   if (!Array.isArray(ids)) return undefined;
-  const labels = col('labels') ? (row.values[col('labels')!] as number[] | null) ?? undefined : undefined;
-  const mask = col('attention_mask') ? (row.values[col('attention_mask')!] as number[] | null) ?? undefined : undefined;
+  const labels = col('labels') ? ((row.values[col('labels')!] as number[] | null) ?? undefined) : undefined;
+  const mask = col('attention_mask')
+    ? ((row.values[col('attention_mask')!] as number[] | null) ?? undefined)
+    : undefined;
   const chips = tok.chips(ids, labels, mask);
   const parts = chips.map((c) => {
     if (!color) return c.padding ? `(${c.text})` : c.trained ? `«${c.text}»` : c.text;
@@ -64,7 +66,8 @@ export function tokenLine(tok: TokenizerHandle, row: Row, src: DatasetSource, co
   const trained = chips.filter((c) => c.trained).length;
   const flags: string[] = [];
   if (labels && trained === 0) flags.push('NO TRAINED TOKENS');
-  if (labels && labels.length !== ids.length) flags.push(`LENGTH MISMATCH: ${ids.length} input_ids vs ${labels.length} labels`);
+  if (labels && labels.length !== ids.length)
+    flags.push(`LENGTH MISMATCH: ${ids.length} input_ids vs ${labels.length} labels`);
   const head = `tokens (${ids.length}${labels ? `, ${trained} trained` : ''})${flags.length ? ` [${flags.join('; ')}]` : ''}:`;
   return `${head} ${parts.join(color ? '' : '|')}`;
 }
@@ -109,12 +112,15 @@ export async function run(argv: string[]): Promise<number> {
         return 1;
       }
     }
-    if (offset >= src.numRows && limit > 0) process.stderr.write(`batchscope rows: ${path} has ${src.numRows} rows; nothing at offset ${offset}\n`);
+    if (offset >= src.numRows && limit > 0)
+      process.stderr.write(`batchscope rows: ${path} has ${src.numRows} rows; nothing at offset ${offset}\n`);
     const out: string[] = [];
     let bad = 0;
     if (!json) {
       for (const n of src.notes) process.stderr.write(`note: ${n}\n`);
-      out.push(`${path}: ${src.format}, ${src.numRows} rows; columns: ${src.columns.map((c) => `${c.name} (${c.type}${c.role !== 'other' ? `, ${c.role}` : ''})`).join(', ')}`);
+      out.push(
+        `${path}: ${src.format}, ${src.numRows} rows; columns: ${src.columns.map((c) => `${c.name} (${c.type}${c.role !== 'other' ? `, ${c.role}` : ''})`).join(', ')}`,
+      );
     }
     const color = !json && Boolean(process.stdout.isTTY);
     const width = Math.max(0, ...src.columns.map((c) => c.name.length));

@@ -21,20 +21,28 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 export function formatStats(path: string, s: DatasetStats): string {
   const lines = [`${path}: ${s.rows} rows`];
   if (s.lengthColumn) {
-    lines.push(`length (${s.lengthColumn}, ${s.lengthUnit}): min ${s.minLength}, mean ${s.meanLength.toFixed(1)}, max ${s.maxLength}`);
-    lines.push(`at or over cutoff ${s.cutoffLen}: ${s.atOrOverCutoff} (${pct(s.rows ? s.atOrOverCutoff / s.rows : 0)})`);
+    lines.push(
+      `length (${s.lengthColumn}, ${s.lengthUnit}): min ${s.minLength}, mean ${s.meanLength.toFixed(1)}, max ${s.maxLength}`,
+    );
+    lines.push(
+      `at or over cutoff ${s.cutoffLen}: ${s.atOrOverCutoff} (${pct(s.rows ? s.atOrOverCutoff / s.rows : 0)})`,
+    );
     const peak = Math.max(1, ...s.histogram.map((b) => b.count));
     for (const b of s.histogram) {
-      lines.push(`  ${String(b.binStart).padStart(8)}–${String(b.binEnd).padEnd(8)} ${'█'.repeat(Math.round((40 * b.count) / peak)).padEnd(40)} ${b.count}`);
+      lines.push(
+        `  ${String(b.binStart).padStart(8)}–${String(b.binEnd).padEnd(8)} ${'█'.repeat(Math.round((40 * b.count) / peak)).padEnd(40)} ${b.count}`,
+      );
     }
   } else lines.push('no input_ids or text column to measure');
   if (s.trainedTokenRatio !== null) lines.push(`trained tokens (labels ≠ −100): ${pct(s.trainedTokenRatio)}`);
   if (s.paddingFraction !== null) lines.push(`padding: ${pct(s.paddingFraction)}`);
   if (s.rowsWithNoTrainedTokens !== null) lines.push(`rows with no trained tokens: ${s.rowsWithNoTrainedTokens}`);
-  if (s.rowsWithLengthMismatch !== null) lines.push(`rows where input_ids and labels differ in length: ${s.rowsWithLengthMismatch}`);
+  if (s.rowsWithLengthMismatch !== null)
+    lines.push(`rows where input_ids and labels differ in length: ${s.rowsWithLengthMismatch}`);
   if (s.rowsWithoutEos !== null) lines.push(`rows not ending with EOS: ${s.rowsWithoutEos}`);
   if (s.rowsWithDoubleBos !== null) lines.push(`rows starting with two BOS: ${s.rowsWithDoubleBos}`);
-  if (s.errors.length) lines.push(`problems (${s.errors.length}):`, ...s.errors.slice(0, 20).map((e) => `  ${formatReadError(e)}`));
+  if (s.errors.length)
+    lines.push(`problems (${s.errors.length}):`, ...s.errors.slice(0, 20).map((e) => `  ${formatReadError(e)}`));
   return lines.join('\n');
 }
 
@@ -72,7 +80,12 @@ export async function run(argv: string[]): Promise<number> {
       try {
         const tok = await loadTokenizer(tokDir);
         const rule = eosRuleFor(tok);
-        ids = { bosId: tok.bosId, eosId: tok.eosId, padId: tok.padId, ...(rule ? { endOfTurnIds: [...rule.eos], afterEosIds: [...rule.trailing] } : {}) };
+        ids = {
+          bosId: tok.bosId,
+          eosId: tok.eosId,
+          padId: tok.padId,
+          ...(rule ? { endOfTurnIds: [...rule.eos], afterEosIds: [...rule.trailing] } : {}),
+        };
       } catch (err) {
         process.stderr.write(`batchscope stats: ${errorMessage(err)}\n`);
         return 1;

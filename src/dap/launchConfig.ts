@@ -7,11 +7,42 @@ import type { FilterId } from '../../protocol/debug';
 export { STAGES, type StageName } from '../../protocol/debug';
 
 export const EXCEPTION_FILTERS: (DebugProtocol.ExceptionBreakpointsFilter & { filter: FilterId })[] = [
-  { filter: 'fetch_error', label: 'Fetch errors', description: 'An exception in __getitem__ / __iter__ (stops with the live exception and the offending indices).', default: true, supportsCondition: true, conditionDescription: 'Python expression over `exc` and `indices`' },
-  { filter: 'collate_error', label: 'Collate errors', description: 'An exception in collate_fn.', default: true, supportsCondition: true, conditionDescription: 'Python expression over `exc` and `indices`' },
-  { filter: 'worker_died', label: 'Worker died', description: 'A DataLoader worker process exited or was killed.', default: true },
-  { filter: 'hang', label: 'Hang', description: 'A stage ran longer than hangTimeout seconds (shows its Python stack).', default: true },
-  { filter: 'nan_inf', label: 'NaN / Inf in batch', description: 'A collated tensor holds NaN or Inf.', default: false, supportsCondition: true, conditionDescription: 'Python expression over `batch`' },
+  {
+    filter: 'fetch_error',
+    label: 'Fetch errors',
+    description: 'An exception in __getitem__ / __iter__ (stops with the live exception and the offending indices).',
+    default: true,
+    supportsCondition: true,
+    conditionDescription: 'Python expression over `exc` and `indices`',
+  },
+  {
+    filter: 'collate_error',
+    label: 'Collate errors',
+    description: 'An exception in collate_fn.',
+    default: true,
+    supportsCondition: true,
+    conditionDescription: 'Python expression over `exc` and `indices`',
+  },
+  {
+    filter: 'worker_died',
+    label: 'Worker died',
+    description: 'A DataLoader worker process exited or was killed.',
+    default: true,
+  },
+  {
+    filter: 'hang',
+    label: 'Hang',
+    description: 'A stage ran longer than hangTimeout seconds (shows its Python stack).',
+    default: true,
+  },
+  {
+    filter: 'nan_inf',
+    label: 'NaN / Inf in batch',
+    description: 'A collated tensor holds NaN or Inf.',
+    default: false,
+    supportsCondition: true,
+    conditionDescription: 'Python expression over `batch`',
+  },
 ];
 
 interface CommonArgs {
@@ -44,7 +75,9 @@ export class ConfigError extends Error {}
 
 /** Checks the launch arguments; returns the exact one of program/module/config to run. */
 export function launchTarget(a: LaunchArgs): { kind: 'program' | 'module' | 'config'; value: string } {
-  const given = (['program', 'module', 'config'] as const).filter((k) => typeof a[k] === 'string' && a[k]!.trim() !== '');
+  const given = (['program', 'module', 'config'] as const).filter(
+    (k) => typeof a[k] === 'string' && a[k]!.trim() !== '',
+  );
   if (given.length !== 1) {
     throw new ConfigError(
       given.length === 0
@@ -54,7 +87,9 @@ export function launchTarget(a: LaunchArgs): { kind: 'program' | 'module' | 'con
   }
   const kind = given[0];
   if (kind === 'config' && Array.isArray(a.args) && a.args.length) {
-    throw new ConfigError('batchscope launch: "args" applies to "program" and "module"; a training config takes its settings from the YAML file');
+    throw new ConfigError(
+      'batchscope launch: "args" applies to "program" and "module"; a training config takes its settings from the YAML file',
+    );
   }
   let value = a[kind]!;
   if (kind !== 'module' && a.cwd && !path.isAbsolute(value)) value = path.resolve(a.cwd, value);
@@ -64,14 +99,17 @@ export function launchTarget(a: LaunchArgs): { kind: 'program' | 'module' | 'con
 export function hangTimeoutOf(a: CommonArgs): number {
   const t = a.hangTimeout;
   if (t === undefined || t === null) return 30;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw new ConfigError(`batchscope: "hangTimeout" must be a positive number of seconds (got ${JSON.stringify(t)})`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+    throw new ConfigError(`batchscope: "hangTimeout" must be a positive number of seconds (got ${JSON.stringify(t)})`);
   return t;
 }
 
 export function checkAttach(a: AttachArgs): { host: string; port: number; secret: string } {
   const port = a.port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new ConfigError(`batchscope attach: "port" must be the port printed by the runtime (got ${JSON.stringify(port)})`);
+    throw new ConfigError(
+      `batchscope attach: "port" must be the port printed by the runtime (got ${JSON.stringify(port)})`,
+    );
   }
   return { host: a.host || '127.0.0.1', port, secret: a.secret ?? '' };
 }

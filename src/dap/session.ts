@@ -21,7 +21,14 @@ import * as path from 'node:path';
 import { ControllerClient, type ControllerEvent } from '../runtime/debugClient';
 import { launchController, type Launched } from '../runtime/debugLaunch';
 import { killTree as killGroup, runtimeDir as defaultRuntimePath } from '../runtime/process';
-import { checkAttach, hangTimeoutOf, launchTarget, EXCEPTION_FILTERS, type AttachArgs, type LaunchArgs } from './launchConfig';
+import {
+  checkAttach,
+  hangTimeoutOf,
+  launchTarget,
+  EXCEPTION_FILTERS,
+  type AttachArgs,
+  type LaunchArgs,
+} from './launchConfig';
 import { TokenDecoder } from './tokenDecode';
 import { TokenVariables } from './variables';
 import { LABEL_DEPTH } from '../../protocol/debug';
@@ -54,7 +61,10 @@ export class DataLoaderSession extends LoggingDebugSession {
     this.setDebuggerColumnsStartAt1(true);
   }
 
-  protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+  protected override initializeRequest(
+    response: DebugProtocol.InitializeResponse,
+    args: DebugProtocol.InitializeRequestArguments,
+  ): void {
     this.clientCaps = args;
     response.body = {
       supportsConfigurationDoneRequest: true,
@@ -169,7 +179,8 @@ export class DataLoaderSession extends LoggingDebugSession {
         const err = body.error as { typeName?: string; message?: string; traceback?: string } | undefined;
         if (err) this.sendEvent(new OutputEvent(`${err.traceback ?? `${err.typeName}: ${err.message}`}\n`, 'stderr'));
         if (typeof body.exitCode === 'number') this.sendExited(body.exitCode);
-        else if (typeof body.signal === 'string') this.sendExited(128 + (os.constants.signals[body.signal as NodeJS.Signals] ?? 0));
+        else if (typeof body.signal === 'string')
+          this.sendExited(128 + (os.constants.signals[body.signal as NodeJS.Signals] ?? 0));
         break;
       }
       case 'terminated':
@@ -194,7 +205,11 @@ export class DataLoaderSession extends LoggingDebugSession {
     if (!st) {
       st = { id: `batchscope-${++this.progressSeq}`, epoch };
       this.progress.set(loader, st);
-      const start = new ProgressStartEvent(st.id, `${loader} · epoch ${epoch}`, message) as DebugProtocol.ProgressStartEvent;
+      const start = new ProgressStartEvent(
+        st.id,
+        `${loader} · epoch ${epoch}`,
+        message,
+      ) as DebugProtocol.ProgressStartEvent;
       if (percentage !== undefined) start.body.percentage = percentage;
       this.sendEvent(start);
     } else {
@@ -228,9 +243,17 @@ export class DataLoaderSession extends LoggingDebugSession {
 
   // ── requests → controller ───────────────────────────────────────────────────────────────────
 
-  private async forward(response: DebugProtocol.Response, command: string, args: object, shape?: (body: Record<string, unknown>) => unknown): Promise<void> {
+  private async forward(
+    response: DebugProtocol.Response,
+    command: string,
+    args: object,
+    shape?: (body: Record<string, unknown>) => unknown,
+  ): Promise<void> {
     if (!this.ctl || this.ctl.isClosed) {
-      return this.fail(response, new Error(this.terminatedSent ? 'the debug session has ended' : 'not connected to the Batchscope runtime yet'));
+      return this.fail(
+        response,
+        new Error(this.terminatedSent ? 'the debug session has ended' : 'not connected to the Batchscope runtime yet'),
+      );
     }
     try {
       const body = await this.ctl.request(command, args as Record<string, unknown>);
@@ -241,27 +264,44 @@ export class DataLoaderSession extends LoggingDebugSession {
     }
   }
 
-  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+  protected override setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): void {
     void this.forward(response, 'setFunctionBreakpoints', { breakpoints: args.breakpoints });
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+  protected override setExceptionBreakPointsRequest(
+    response: DebugProtocol.SetExceptionBreakpointsResponse,
+    args: DebugProtocol.SetExceptionBreakpointsArguments,
+  ): void {
     const fwd: Record<string, unknown> = { filters: args.filters };
     if (args.filterOptions) fwd.filterOptions = args.filterOptions;
     if (this.hangTimeout !== undefined) fwd.hangTimeout = this.hangTimeout;
     void this.forward(response, 'setExceptionBreakpoints', fwd);
   }
 
-  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+  protected override setBreakPointsRequest(
+    response: DebugProtocol.SetBreakpointsResponse,
+    args: DebugProtocol.SetBreakpointsArguments,
+  ): void {
     // Line breakpoints in Python files belong to the Python debugger (debugpy); say so instead of
     // silently ignoring them.
     response.body = {
-      breakpoints: (args.breakpoints ?? []).map((b) => ({ verified: false, line: b.line, message: 'Batchscope stops at DataLoader stages: use function breakpoints named sampler, fetch, collate, pin_memory, to_device or train_step' })),
+      breakpoints: (args.breakpoints ?? []).map((b) => ({
+        verified: false,
+        line: b.line,
+        message:
+          'Batchscope stops at DataLoader stages: use function breakpoints named sampler, fetch, collate, pin_memory, to_device or train_step',
+      })),
     };
     this.sendResponse(response);
   }
 
-  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse, args: DebugProtocol.ConfigurationDoneArguments): void {
+  protected override configurationDoneRequest(
+    response: DebugProtocol.ConfigurationDoneResponse,
+    args: DebugProtocol.ConfigurationDoneArguments,
+  ): void {
     void this.forward(response, 'configurationDone', args ?? {});
   }
 
@@ -273,8 +313,17 @@ export class DataLoaderSession extends LoggingDebugSession {
     await this.forward(response, 'threads', {});
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
-    void this.forward(response, 'stackTrace', args, (body) => withBatchLabel(body as unknown as DebugProtocol.StackTraceResponse['body'], args, this.lastStop.get(args.threadId)));
+  protected override stackTraceRequest(
+    response: DebugProtocol.StackTraceResponse,
+    args: DebugProtocol.StackTraceArguments,
+  ): void {
+    void this.forward(response, 'stackTrace', args, (body) =>
+      withBatchLabel(
+        body as unknown as DebugProtocol.StackTraceResponse['body'],
+        args,
+        this.lastStop.get(args.threadId),
+      ),
+    );
   }
 
   protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
@@ -285,7 +334,10 @@ export class DataLoaderSession extends LoggingDebugSession {
     void this.forward(response, 'scopes', args);
   }
 
-  protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
+  protected override async variablesRequest(
+    response: DebugProtocol.VariablesResponse,
+    args: DebugProtocol.VariablesArguments,
+  ): Promise<void> {
     const local = await this.tokens?.children(args.variablesReference, args.start, args.count);
     if (local) {
       response.body = { variables: local };
@@ -293,8 +345,12 @@ export class DataLoaderSession extends LoggingDebugSession {
     }
     if (!this.ctl || this.ctl.isClosed) return this.fail(response, new Error('the debug session has ended'));
     try {
-      const body = (await this.ctl.request('variables', args as unknown as Record<string, unknown>)) as { variables: DebugProtocol.Variable[] };
-      const variables = this.tokens ? await this.tokens.decorate(args.variablesReference, body.variables ?? [], (ref) => this.fetchVariables(ref)) : body.variables ?? [];
+      const body = (await this.ctl.request('variables', args as unknown as Record<string, unknown>)) as {
+        variables: DebugProtocol.Variable[];
+      };
+      const variables = this.tokens
+        ? await this.tokens.decorate(args.variablesReference, body.variables ?? [], (ref) => this.fetchVariables(ref))
+        : (body.variables ?? []);
       response.body = { variables };
       this.sendResponse(response);
     } catch (err) {
@@ -303,15 +359,23 @@ export class DataLoaderSession extends LoggingDebugSession {
   }
 
   private async fetchVariables(ref: number): Promise<DebugProtocol.Variable[]> {
-    const body = (await this.ctl!.request('variables', { variablesReference: ref })) as { variables?: DebugProtocol.Variable[] };
+    const body = (await this.ctl!.request('variables', { variablesReference: ref })) as {
+      variables?: DebugProtocol.Variable[];
+    };
     return body.variables ?? [];
   }
 
-  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+  protected override evaluateRequest(
+    response: DebugProtocol.EvaluateResponse,
+    args: DebugProtocol.EvaluateArguments,
+  ): void {
     void this.forward(response, 'evaluate', args);
   }
 
-  protected override continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): void {
+  protected override continueRequest(
+    response: DebugProtocol.ContinueResponse,
+    args: DebugProtocol.ContinueArguments,
+  ): void {
     void this.forward(response, 'continue', args, (b) => ({ allThreadsContinued: b.allThreadsContinued !== false }));
   }
 
@@ -323,7 +387,10 @@ export class DataLoaderSession extends LoggingDebugSession {
     void this.forward(response, 'stepIn', args);
   }
 
-  protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {
+  protected override stepOutRequest(
+    response: DebugProtocol.StepOutResponse,
+    args: DebugProtocol.StepOutArguments,
+  ): void {
     void this.forward(response, 'stepOut', args);
   }
 
@@ -331,7 +398,10 @@ export class DataLoaderSession extends LoggingDebugSession {
     void this.forward(response, 'pause', args);
   }
 
-  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): void {
+  protected override exceptionInfoRequest(
+    response: DebugProtocol.ExceptionInfoResponse,
+    args: DebugProtocol.ExceptionInfoArguments,
+  ): void {
     void this.forward(response, 'exceptionInfo', args);
   }
 
@@ -353,7 +423,10 @@ export class DataLoaderSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+  protected override async disconnectRequest(
+    response: DebugProtocol.DisconnectResponse,
+    args: DebugProtocol.DisconnectArguments,
+  ): Promise<void> {
     // Launch: the debuggee goes with the session unless told otherwise. Attach: it keeps running.
     const terminate = args?.terminateDebuggee ?? this.mode === 'launch';
     const ctl = this.ctl;
@@ -409,7 +482,11 @@ export class DataLoaderSession extends LoggingDebugSession {
 
   private fail(response: DebugProtocol.Response, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.sendErrorResponse(response, { id: 1001, format: message.replace(/\{/g, '(').replace(/\}/g, ')'), showUser: true });
+    this.sendErrorResponse(response, {
+      id: 1001,
+      format: message.replace(/\{/g, '(').replace(/\}/g, ')'),
+      showUser: true,
+    });
   }
 }
 
@@ -430,7 +507,11 @@ export function placeOf(threadId: number): string {
  * Appends a `label` frame "batch 1234 · worker 2" (with the loader when there are several) after
  * the stage frames of a stopped batch, unless the controller sent a label of its own.
  */
-export function withBatchLabel(body: DebugProtocol.StackTraceResponse['body'], args: DebugProtocol.StackTraceArguments, stop: StopInfo | undefined): DebugProtocol.StackTraceResponse['body'] {
+export function withBatchLabel(
+  body: DebugProtocol.StackTraceResponse['body'],
+  args: DebugProtocol.StackTraceArguments,
+  stop: StopInfo | undefined,
+): DebugProtocol.StackTraceResponse['body'] {
   const frames = body.stackFrames ?? [];
   const total = body.totalFrames ?? frames.length;
   if (!stop?.batch || frames.some((f) => f.presentationHint === 'label')) return body;

@@ -8,7 +8,10 @@ import { Tokenizer } from '@huggingface/tokenizers';
 export const IGNORE_INDEX = -100;
 
 export class TokenDecoder {
-  private constructor(private readonly tok: Tokenizer, readonly source: string) {}
+  private constructor(
+    private readonly tok: Tokenizer,
+    readonly source: string,
+  ) {}
 
   /** `where` is a folder holding tokenizer.json (+ tokenizer_config.json) or the tokenizer.json file. */
   static load(where: string): TokenDecoder {
@@ -33,7 +36,10 @@ export class TokenDecoder {
 
   /** Text of the ids, special tokens kept (they matter when checking a chat template). */
   decode(ids: number[]): string {
-    return this.tok.decode(ids.filter((i) => i >= 0), { skip_special_tokens: false });
+    return this.tok.decode(
+      ids.filter((i) => i >= 0),
+      { skip_special_tokens: false },
+    );
   }
 
   /** The vocabulary entry of one id (e.g. `Ġhello`), or `<id N>` if unknown. */

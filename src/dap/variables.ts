@@ -15,7 +15,11 @@ const PAGE = 100;
 export function parseIds(text: string): number[] | undefined {
   const m = /^\s*(?:tensor\()?\[([-\d,\s]*)\]/.exec(text);
   if (!m) return undefined;
-  const ids = m[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const ids = m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   return ids.every(Number.isInteger) ? ids : undefined;
 }
 
@@ -52,8 +56,13 @@ export class TokenVariables {
     return ref;
   }
 
-  async decorate(parentRef: number, vars: DebugProtocol.Variable[], fetch: (ref: number) => Promise<DebugProtocol.Variable[]>): Promise<DebugProtocol.Variable[]> {
-    for (const v of vars) if (TOKEN_TENSORS.has(v.name) && v.variablesReference > 0) this.tensorRefs.set(v.variablesReference, v.name);
+  async decorate(
+    parentRef: number,
+    vars: DebugProtocol.Variable[],
+    fetch: (ref: number) => Promise<DebugProtocol.Variable[]>,
+  ): Promise<DebugProtocol.Variable[]> {
+    for (const v of vars)
+      if (TOKEN_TENSORS.has(v.name) && v.variablesReference > 0) this.tensorRefs.set(v.variablesReference, v.name);
     const name = this.tensorRefs.get(parentRef);
     if (!name || vars.some((v) => v.name === 'decoded')) return vars;
     const values = vars.find((v) => v.name === 'values');
@@ -107,7 +116,10 @@ export class TokenVariables {
  * The id rows under a tensor's `values` child: a 1-D rendering `[1, 2]`, rows rendered inline
  * (`[[1, 2], [3, 4]]` children `[0]`: `[1, 2]`), or rows that are themselves expandable lists.
  */
-async function readRows(values: DebugProtocol.Variable, fetch: (ref: number) => Promise<DebugProtocol.Variable[]>): Promise<number[][]> {
+async function readRows(
+  values: DebugProtocol.Variable,
+  fetch: (ref: number) => Promise<DebugProtocol.Variable[]>,
+): Promise<number[][]> {
   if (values.variablesReference === 0) {
     const one = parseIds(values.value);
     return one ? [one] : [];
@@ -115,9 +127,12 @@ async function readRows(values: DebugProtocol.Variable, fetch: (ref: number) => 
   const rows: number[][] = [];
   const children = await fetch(values.variablesReference);
   // A 1-D tensor: the children are the ids themselves.
-  if (children.length && children.every((c) => /^-?\d+$/.test(c.value.trim()))) return [children.map((c) => Number(c.value))];
+  if (children.length && children.every((c) => /^-?\d+$/.test(c.value.trim())))
+    return [children.map((c) => Number(c.value))];
   for (const r of children) {
-    const ids = parseIds(r.value) ?? (r.variablesReference > 0 ? (await fetch(r.variablesReference)).map((c) => Number(c.value)) : undefined);
+    const ids =
+      parseIds(r.value) ??
+      (r.variablesReference > 0 ? (await fetch(r.variablesReference)).map((c) => Number(c.value)) : undefined);
     if (ids && ids.every(Number.isInteger)) rows.push(ids);
   }
   return rows;

@@ -18,7 +18,9 @@ export interface PanelHtmlInput {
 }
 
 export function panelNonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  return randomBytes(18)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
 }
 
 export function panelCsp(cspSource: string, nonce: string): string {

@@ -68,7 +68,9 @@ class DatasetPanels {
     const roots = [vscode.Uri.file(folder), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)];
     const webview = panel.webview;
     setPanelShell(webview, this.context.extensionUri, { bundle: 'dataset', title: basename(path), extraRoots: roots });
-    const workspaceRoot = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const workspaceRoot =
+      vscode.workspace.getWorkspaceFolder(vscode.Uri.file(path))?.uri.fsPath ??
+      vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     // The first dataset panel loads the dataset bundle (see src/bundles/load.ts).
     const session = new (loadDatasetBundle().DatasetSession)({
       path,
@@ -215,7 +217,9 @@ export function registerDataset(context: vscode.ExtensionContext): void {
     const ext = extname(uri.fsPath).toLowerCase();
     const view = BINARY_EXT.has(ext) ? VIEW_BINARY : TEXT_EXT.has(ext) ? VIEW_TEXT : undefined;
     if (!view) {
-      void vscode.window.showErrorMessage(`Batchscope: ${basename(uri.fsPath)} is not a dataset file (.arrow, .parquet, .jsonl, .json).`);
+      void vscode.window.showErrorMessage(
+        `Batchscope: ${basename(uri.fsPath)} is not a dataset file (.arrow, .parquet, .jsonl, .json).`,
+      );
       return;
     }
     await vscode.commands.executeCommand('vscode.openWith', uri, view);
@@ -233,7 +237,8 @@ export function registerDataset(context: vscode.ExtensionContext): void {
       const raw = await vscode.window.showInputBox({
         title: 'Jump to row',
         prompt: `Row number, 0 to ${max}`,
-        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= max ? undefined : `Enter a whole number from 0 to ${max}`),
+        validateInput: (v) =>
+          /^\d+$/.test(v.trim()) && Number(v) <= max ? undefined : `Enter a whole number from 0 to ${max}`,
       });
       if (raw === undefined) return;
       row = Number(raw.trim());
@@ -253,11 +258,19 @@ export function registerDataset(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(VIEW_BINARY, provider, editorOptions),
     vscode.window.registerCustomEditorProvider(VIEW_TEXT, provider, editorOptions),
-    vscode.commands.registerCommand('batchscope.openDataset', (arg) => guard('open the dataset', () => openDataset(arg))),
-    vscode.commands.registerCommand('batchscope.openSaveToDiskFolder', (arg) => guard('open the folder', () => openFolder(arg))),
+    vscode.commands.registerCommand('batchscope.openDataset', (arg) =>
+      guard('open the dataset', () => openDataset(arg)),
+    ),
+    vscode.commands.registerCommand('batchscope.openSaveToDiskFolder', (arg) =>
+      guard('open the folder', () => openFolder(arg)),
+    ),
     vscode.commands.registerCommand('batchscope.jumpToRow', (arg) => guard('jump to the row', () => jumpToRow(arg))),
-    vscode.commands.registerCommand('batchscope.selectTokenizer', () => guard('select a tokenizer', () => panels.pickTokenizer())),
-    vscode.commands.registerCommand('batchscope.showDatasetStats', () => guard('compute statistics', async () => showStats())),
+    vscode.commands.registerCommand('batchscope.selectTokenizer', () =>
+      guard('select a tokenizer', () => panels.pickTokenizer()),
+    ),
+    vscode.commands.registerCommand('batchscope.showDatasetStats', () =>
+      guard('compute statistics', async () => showStats()),
+    ),
     onSettingChange(['tokenizerPath'], () => panels.settingsChanged()),
   );
 }

@@ -14,12 +14,17 @@ const ACTION = 'The DataLoader debugger';
 class ConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly extensionPath: string) {}
 
-  async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+  async resolveDebugConfiguration(
+    folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
     // F5 with no launch.json: debug the active Python file.
     if (!config.type && !config.request && !config.name) {
       const editor = vscode.window.activeTextEditor;
       if (!editor || editor.document.languageId !== 'python') {
-        void vscode.window.showInformationMessage('Batchscope: open the Python script that builds your DataLoader, or add a "batchscope" configuration to launch.json.');
+        void vscode.window.showInformationMessage(
+          'Batchscope: open the Python script that builds your DataLoader, or add a "batchscope" configuration to launch.json.',
+        );
         return undefined;
       }
       config.type = TYPE;
@@ -66,7 +71,9 @@ export function registerDebug(context: vscode.ExtensionContext): void {
       if (!requireTrust(ACTION)) return;
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target || !/\.(py|ya?ml)$/i.test(target.fsPath)) {
-        void vscode.window.showErrorMessage('Batchscope: Debug DataLoader needs a Python script or a train.yaml (open one, or pick it in the Explorer).');
+        void vscode.window.showErrorMessage(
+          'Batchscope: Debug DataLoader needs a Python script or a train.yaml (open one, or pick it in the Explorer).',
+        );
         return;
       }
       const isConfig = /\.ya?ml$/i.test(target.fsPath);

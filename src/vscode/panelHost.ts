@@ -46,7 +46,12 @@ export interface PanelSession<In> {
  * Routes the webview's messages to `session.onMessage` (only objects whose `type` starts with
  * `prefix`: a webview is untrusted input) and disposes the session with the panel.
  */
-export function connectSession<In>(panel: vscode.WebviewPanel, session: PanelSession<In>, prefix: string, onDispose?: () => void): void {
+export function connectSession<In>(
+  panel: vscode.WebviewPanel,
+  session: PanelSession<In>,
+  prefix: string,
+  onDispose?: () => void,
+): void {
   const sub = panel.webview.onDidReceiveMessage((msg: In) => {
     const type = (msg as { type?: unknown } | undefined)?.type;
     if (typeof type === 'string' && type.startsWith(prefix)) void session.onMessage(msg);

@@ -11,7 +11,11 @@ import { requireTrust } from './trust';
 const COMMAND = 'batchscope.previewTrainingData';
 const SAMPLES = 50;
 
-export function registerPreviewTrainingData(context: vscode.ExtensionContext, env: PythonEnv, pickConfig: (arg: unknown) => Promise<string | undefined>): void {
+export function registerPreviewTrainingData(
+  context: vscode.ExtensionContext,
+  env: PythonEnv,
+  pickConfig: (arg: unknown) => Promise<string | undefined>,
+): void {
   context.subscriptions.push(
     vscode.commands.registerCommand(COMMAND, async (arg?: unknown) => {
       if (!requireTrust('Preview Training Data')) return;
@@ -19,13 +23,22 @@ export function registerPreviewTrainingData(context: vscode.ExtensionContext, en
       if (!config) return;
       const check = await env.requireForTraining(vscode.Uri.file(config));
       if (!check) return;
-      const out = path.join(os.tmpdir(), `batchscope-preview-${path.basename(config, path.extname(config))}-${process.pid}.jsonl`);
+      const out = path.join(
+        os.tmpdir(),
+        `batchscope-preview-${path.basename(config, path.extname(config))}-${process.pid}.jsonl`,
+      );
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Batchscope: encoding the first ${SAMPLES} samples of ${path.basename(config)}` },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Batchscope: encoding the first ${SAMPLES} samples of ${path.basename(config)}`,
+        },
         () => previewTrainingData({ python: check.python.path, config, n: SAMPLES, out }),
       );
       if (result.code !== 0) {
-        const line = result.stderr.split('\n').find((l) => l.startsWith('batchscope: error:')) ?? result.stderr.trim().split('\n').pop() ?? 'failed';
+        const line =
+          result.stderr.split('\n').find((l) => l.startsWith('batchscope: error:')) ??
+          result.stderr.trim().split('\n').pop() ??
+          'failed';
         void vscode.window.showErrorMessage(`Batchscope: Preview Training Data: ${line}`);
         return;
       }

@@ -11,7 +11,10 @@ import { assertTrusted, requireTrust } from './trust';
 import { UntrustedWorkspaceError } from '../runtime/trust';
 
 /** The Python extension's active interpreter for `resource`, or undefined (extension absent, none selected, API failure). */
-export async function pythonExtensionPath(resource?: vscode.Uri, log?: (line: string) => void): Promise<string | undefined> {
+export async function pythonExtensionPath(
+  resource?: vscode.Uri,
+  log?: (line: string) => void,
+): Promise<string | undefined> {
   if (!vscode.extensions.getExtension('ms-python.python')) return undefined;
   try {
     const { PythonExtension } = await import('@vscode/python-extension');
@@ -35,13 +38,21 @@ interface InterpreterChoice {
  * What findPython chooses from, for `action` (words for the refusal, e.g. "Training"). Throws
  * UntrustedWorkspaceError in Restricted Mode, before reading any setting or running anything.
  */
-async function interpreterChoice(action: string, resource?: vscode.Uri, log?: (line: string) => void): Promise<InterpreterChoice> {
+async function interpreterChoice(
+  action: string,
+  resource?: vscode.Uri,
+  log?: (line: string) => void,
+): Promise<InterpreterChoice> {
   assertTrusted(action);
   return { setting: config.python(resource), extPath: await pythonExtensionPath(resource, log) };
 }
 
 /** The interpreter for `action`: trust, then setting → Python extension → PATH (see interpreterChoice). */
-export async function resolveInterpreter(action: string, resource?: vscode.Uri, log?: (line: string) => void): Promise<FoundPython> {
+export async function resolveInterpreter(
+  action: string,
+  resource?: vscode.Uri,
+  log?: (line: string) => void,
+): Promise<FoundPython> {
   const { setting, extPath } = await interpreterChoice(action, resource, log);
   return findPython(setting, extPath);
 }
@@ -122,12 +133,22 @@ export class PythonEnv implements vscode.Disposable {
 
   private showReport(python: FoundPython, r: DoctorReport): void {
     const torch = r.packages.torch;
-    const cuda = r.cuda.available ? `CUDA ${r.cuda.version ?? ''} · ${r.cuda.devices.length} GPU${r.cuda.devices.length === 1 ? '' : 's'}` : r.mps?.available ? 'MPS' : 'CPU only';
+    const cuda = r.cuda.available
+      ? `CUDA ${r.cuda.version ?? ''} · ${r.cuda.devices.length} GPU${r.cuda.devices.length === 1 ? '' : 's'}`
+      : r.mps?.available
+        ? 'MPS'
+        : 'CPU only';
     this.item.text = `${r.ok ? '$(check)' : '$(warning)'} Py ${r.python.version} · torch ${torch?.version ?? 'missing'} · ${cuda}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Batchscope runtime** — \`${python.path}\` (from ${python.source})\n\n`);
-    for (const [name, p] of Object.entries(r.packages)) md.appendMarkdown(`- ${p.ok ? '✓' : '✗'} ${name} ${p.version ?? 'not installed'}${p.problem ? ` — ${p.problem}` : ''}\n`);
-    for (const d of r.cuda.devices) md.appendMarkdown(`- GPU ${d.index}: ${d.name}, ${(d.total_memory / 2 ** 30).toFixed(1)} GiB, sm ${d.capability}${d.bf16 ? ', bf16' : ''}\n`);
+    for (const [name, p] of Object.entries(r.packages))
+      md.appendMarkdown(
+        `- ${p.ok ? '✓' : '✗'} ${name} ${p.version ?? 'not installed'}${p.problem ? ` — ${p.problem}` : ''}\n`,
+      );
+    for (const d of r.cuda.devices)
+      md.appendMarkdown(
+        `- GPU ${d.index}: ${d.name}, ${(d.total_memory / 2 ** 30).toFixed(1)} GiB, sm ${d.capability}${d.bf16 ? ', bf16' : ''}\n`,
+      );
     if (r.cuda.error) md.appendMarkdown(`\nCUDA: ${r.cuda.error}\n`);
     for (const m of r.missing) md.appendMarkdown(`\nInstall ${m.package}: \`${m.install}\`\n`);
     md.appendMarkdown('\nClick to run the doctor again.');
@@ -143,19 +164,26 @@ export class PythonEnv implements vscode.Disposable {
   async requireForTraining(resource?: vscode.Uri): Promise<PythonCheck | undefined> {
     let check: PythonCheck;
     try {
-      check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Batchscope: checking Python' }, () => this.check('Training', resource));
+      check = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Batchscope: checking Python' },
+        () => this.check('Training', resource),
+      );
     } catch (err) {
       if (err instanceof UntrustedWorkspaceError) {
         requireTrust(err.action);
         return undefined;
       }
       const pick = await vscode.window.showErrorMessage(`Batchscope: ${(err as Error).message}`, 'Open Settings');
-      if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'batchscope.python');
+      if (pick === 'Open Settings')
+        void vscode.commands.executeCommand('workbench.action.openSettings', 'batchscope.python');
       return undefined;
     }
     const required = check.report.missing.filter((m) => m.required);
     if (required.length) {
-      await offerInstall(required.map((m) => m.install), `Batchscope: ${required.map((m) => `${m.package} (${m.reason})`).join(', ')} missing in ${check.python.path}.`);
+      await offerInstall(
+        required.map((m) => m.install),
+        `Batchscope: ${required.map((m) => `${m.package} (${m.reason})`).join(', ')} missing in ${check.python.path}.`,
+      );
       return undefined;
     }
     return check;
@@ -168,7 +196,11 @@ export class PythonEnv implements vscode.Disposable {
 
 export async function offerInstall(commands: string[], message: string): Promise<void> {
   const cmd = [...new Set(commands)].join(' && ');
-  const pick = await vscode.window.showErrorMessage(`${message} Install with: ${cmd}`, 'Copy Command', 'Run in Terminal');
+  const pick = await vscode.window.showErrorMessage(
+    `${message} Install with: ${cmd}`,
+    'Copy Command',
+    'Run in Terminal',
+  );
   if (pick === 'Copy Command') await vscode.env.clipboard.writeText(cmd);
   if (pick === 'Run in Terminal') {
     const term = vscode.window.createTerminal({ name: 'Batchscope: install' });

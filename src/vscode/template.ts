@@ -17,14 +17,28 @@ class TemplateLens implements vscode.CodeLensProvider {
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const top = new vscode.Range(0, 0, 0, 0);
     if (doc.uri.scheme === TEMPLATE_SCHEME || doc.fileName.endsWith('.jinja') || doc.fileName.endsWith('.j2'))
-      return [new vscode.CodeLens(top, { title: 'Preview Chat Template', command: 'batchscope.previewChatTemplate', arguments: [doc.uri] })];
+      return [
+        new vscode.CodeLens(top, {
+          title: 'Preview Chat Template',
+          command: 'batchscope.previewChatTemplate',
+          arguments: [doc.uri],
+        }),
+      ];
     const text = doc.getText();
     const key = text.indexOf('"chat_template"');
     if (key < 0) return [];
     const at = new vscode.Range(doc.positionAt(key), doc.positionAt(key));
     return [
-      new vscode.CodeLens(at, { title: 'Preview Chat Template', command: 'batchscope.previewChatTemplate', arguments: [doc.uri] }),
-      new vscode.CodeLens(at, { title: 'Open as .jinja', command: 'batchscope.openTemplateAsJinja', arguments: [doc.uri] }),
+      new vscode.CodeLens(at, {
+        title: 'Preview Chat Template',
+        command: 'batchscope.previewChatTemplate',
+        arguments: [doc.uri],
+      }),
+      new vscode.CodeLens(at, {
+        title: 'Open as .jinja',
+        command: 'batchscope.openTemplateAsJinja',
+        arguments: [doc.uri],
+      }),
     ];
   }
 }
@@ -33,17 +47,28 @@ class TemplateLens implements vscode.CodeLensProvider {
 async function lintTemplate(previews: TemplatePreviews, log: vscode.OutputChannel, arg?: vscode.Uri): Promise<void> {
   const uri = arg ?? vscode.window.activeTextEditor?.document.uri;
   if (!uri || uri.scheme !== 'file' || !isTemplateFile(uri.fsPath)) {
-    void vscode.window.showInformationMessage('Batchscope: open a tokenizer_config.json, chat_template.json or .jinja file first.');
+    void vscode.window.showInformationMessage(
+      'Batchscope: open a tokenizer_config.json, chat_template.json or .jinja file first.',
+    );
     return;
   }
   const text = await documentText(uri.fsPath);
   const bundle = loadTemplateBundle();
-  const { state, problems } = await bundle.computePreview({ file: uri.fsPath, text, inputs: { ...bundle.DEFAULT_INPUTS }, now: templateNow() });
+  const { state, problems } = await bundle.computePreview({
+    file: uri.fsPath,
+    text,
+    inputs: { ...bundle.DEFAULT_INPUTS },
+    now: templateNow(),
+  });
   previews.setProblems(uri.fsPath, text, problems);
-  const findings = state.error ? [`error: ${state.error.message}`] : state.lint.map((f) => `${f.severity}: ${f.message} [${f.code}]`);
+  const findings = state.error
+    ? [`error: ${state.error.message}`]
+    : state.lint.map((f) => `${f.severity}: ${f.message} [${f.code}]`);
   log.appendLine(`${uri.fsPath}:`);
   for (const f of findings) log.appendLine(`  ${f}`);
-  void vscode.window.showInformationMessage(`Batchscope: ${findings.length} finding(s) for ${basename(uri.fsPath)} (see Problems and the Batchscope Template output).`);
+  void vscode.window.showInformationMessage(
+    `Batchscope: ${findings.length} finding(s) for ${basename(uri.fsPath)} (see Problems and the Batchscope Template output).`,
+  );
 }
 
 export function registerTemplate(context: vscode.ExtensionContext): void {
@@ -52,12 +77,22 @@ export function registerTemplate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     previews.diagnostics,
     log,
-    vscode.commands.registerCommand('batchscope.previewChatTemplate', (arg?: vscode.Uri | PreviewRowArgs) => previews.open(arg)),
+    vscode.commands.registerCommand('batchscope.previewChatTemplate', (arg?: vscode.Uri | PreviewRowArgs) =>
+      previews.open(arg),
+    ),
     vscode.commands.registerCommand('batchscope.openTemplateAsJinja', (arg?: vscode.Uri) => openAsJinja(arg)),
-    vscode.commands.registerCommand('batchscope.lintChatTemplate', (arg?: vscode.Uri) => lintTemplate(previews, log, arg)),
+    vscode.commands.registerCommand('batchscope.lintChatTemplate', (arg?: vscode.Uri) =>
+      lintTemplate(previews, log, arg),
+    ),
     vscode.workspace.registerFileSystemProvider(TEMPLATE_SCHEME, new TemplateFileSystem(), { isCaseSensitive: true }),
     vscode.languages.registerCodeLensProvider(
-      [{ pattern: '**/tokenizer_config.json' }, { pattern: '**/chat_template.json' }, { pattern: '**/*.jinja' }, { pattern: '**/*.j2' }, { scheme: TEMPLATE_SCHEME }],
+      [
+        { pattern: '**/tokenizer_config.json' },
+        { pattern: '**/chat_template.json' },
+        { pattern: '**/*.jinja' },
+        { pattern: '**/*.j2' },
+        { scheme: TEMPLATE_SCHEME },
+      ],
       new TemplateLens(),
     ),
     vscode.window.registerWebviewPanelSerializer(TEMPLATE_VIEW_TYPE, {

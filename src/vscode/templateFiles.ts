@@ -44,9 +44,17 @@ export function problemDiagnostics(text: string, problems: DocumentProblem[]): v
     }
     return new vscode.Position(lo, o - lineStarts[lo]);
   };
-  const sev = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information };
+  const sev = {
+    error: vscode.DiagnosticSeverity.Error,
+    warning: vscode.DiagnosticSeverity.Warning,
+    info: vscode.DiagnosticSeverity.Information,
+  };
   return problems.map((p) => {
-    const d = new vscode.Diagnostic(new vscode.Range(pos(p.start), pos(Math.min(p.end, text.length))), p.message, sev[p.severity]);
+    const d = new vscode.Diagnostic(
+      new vscode.Range(pos(p.start), pos(Math.min(p.end, text.length))),
+      p.message,
+      sev[p.severity],
+    );
     d.source = 'batchscope';
     d.code = p.code;
     return d;

@@ -79,7 +79,11 @@ export async function openAsJinja(arg?: vscode.Uri): Promise<void> {
     if (!pick) return;
     index = pick.index;
   }
-  const vuri = vscode.Uri.from({ scheme: TEMPLATE_SCHEME, path: virtualPath(uri.fsPath, templates[index].name), query: `index=${index}` });
+  const vuri = vscode.Uri.from({
+    scheme: TEMPLATE_SCHEME,
+    path: virtualPath(uri.fsPath, templates[index].name),
+    query: `index=${index}`,
+  });
   const doc = await vscode.workspace.openTextDocument(vuri);
   await vscode.languages.setTextDocumentLanguage(doc, 'jinja');
   await vscode.window.showTextDocument(doc, { preview: false });

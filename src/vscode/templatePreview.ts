@@ -38,7 +38,10 @@ export class TemplatePreviews {
   constructor(private readonly context: vscode.ExtensionContext) {}
 
   attach(panel: vscode.WebviewPanel, file: string, inputs: TemplateInputs, source?: string): void {
-    setPanelShell(panel.webview, this.context.extensionUri, { bundle: 'template', title: `Chat template: ${basename(file)}` });
+    setPanelShell(panel.webview, this.context.extensionUri, {
+      bundle: 'template',
+      title: `Chat template: ${basename(file)}`,
+    });
     const session = new (loadTemplateBundle().TemplatePreviewSession)({
       file,
       inputs,
@@ -50,7 +53,10 @@ export class TemplatePreviews {
       reveal: async (f, offset) => {
         const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(f));
         const pos = doc.positionAt(offset);
-        await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+        await vscode.window.showTextDocument(doc, {
+          viewColumn: vscode.ViewColumn.One,
+          selection: new vscode.Range(pos, pos),
+        });
       },
     });
     const entry = { panel, session };
@@ -67,11 +73,17 @@ export class TemplatePreviews {
     let source: string | undefined;
     if (arg instanceof vscode.Uri) file = this.fileOf(arg, inputs);
     else if (arg && typeof arg === 'object') {
-      file = arg.templateUri ? this.fileOf(vscode.Uri.parse(arg.templateUri), inputs) : this.templateForDataset(arg.datasetPath);
+      file = arg.templateUri
+        ? this.fileOf(vscode.Uri.parse(arg.templateUri), inputs)
+        : this.templateForDataset(arg.datasetPath);
       if (arg.row) {
         try {
           const r = rowToMessages(arg.row, arg.datasetInfoEntry);
-          inputs = { ...inputs, messagesJson: JSON.stringify(r.messages, null, 2), toolsJson: r.tools ? JSON.stringify(r.tools, null, 2) : '' };
+          inputs = {
+            ...inputs,
+            messagesJson: JSON.stringify(r.messages, null, 2),
+            toolsJson: r.tools ? JSON.stringify(r.tools, null, 2) : '',
+          };
           source = `row ${arg.rowIndex ?? '?'}${arg.datasetPath ? ` of ${basename(arg.datasetPath)}` : ''}`;
         } catch (e) {
           void vscode.window.showErrorMessage(`Batchscope: cannot map the row to messages: ${(e as Error).message}`);
@@ -83,19 +95,35 @@ export class TemplatePreviews {
       if (doc) file = this.fileOf(doc.uri, inputs);
     }
     if (!file) {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Chat template': ['json', 'jinja', 'j2'] }, title: 'Choose a tokenizer_config.json, chat_template.json or .jinja file' });
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        filters: { 'Chat template': ['json', 'jinja', 'j2'] },
+        title: 'Choose a tokenizer_config.json, chat_template.json or .jinja file',
+      });
       file = picked?.[0]?.fsPath;
       if (!file) return;
     }
     const existing = this.previews.get(file);
     if (existing) {
       const s = existing.session;
-      if (source || arg) s.update({ ...(source ? { messagesJson: inputs.messagesJson, toolsJson: inputs.toolsJson } : {}), templateName: inputs.templateName || s.inputs.templateName }, source);
+      if (source || arg)
+        s.update(
+          {
+            ...(source ? { messagesJson: inputs.messagesJson, toolsJson: inputs.toolsJson } : {}),
+            templateName: inputs.templateName || s.inputs.templateName,
+          },
+          source,
+        );
       existing.panel.reveal(vscode.ViewColumn.Beside, true);
       void s.schedule(0);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(TEMPLATE_VIEW_TYPE, `Preview ${basename(file)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, retainContextWhenHidden: true });
+    const panel = vscode.window.createWebviewPanel(
+      TEMPLATE_VIEW_TYPE,
+      `Preview ${basename(file)}`,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, retainContextWhenHidden: true },
+    );
     this.attach(panel, file, inputs, source);
   }
 
@@ -103,7 +131,9 @@ export class TemplatePreviews {
   private fileOf(uri: vscode.Uri, inputs: TemplateInputs): string | undefined {
     if (uri.scheme === TEMPLATE_SCHEME) {
       const ref = parseVirtual(uri.path, uri.query);
-      inputs.templateName = basename(uri.path).replace(/\.jinja$/, '').replace(/^chat_template$/, '');
+      inputs.templateName = basename(uri.path)
+        .replace(/\.jinja$/, '')
+        .replace(/^chat_template$/, '');
       return ref.jsonFile;
     }
     return uri.scheme === 'file' && isTemplateFile(uri.fsPath) ? uri.fsPath : undefined;
@@ -111,12 +141,23 @@ export class TemplatePreviews {
 
   private templateForDataset(datasetPath?: string): string | undefined {
     const setting = config.tokenizerPath();
-    const dir = setting ? (setting.endsWith('.json') ? dirname(setting) : setting) : datasetPath ? loadTemplateBundle().findTokenizerFor(datasetPath) : undefined;
+    const dir = setting
+      ? setting.endsWith('.json')
+        ? dirname(setting)
+        : setting
+      : datasetPath
+        ? loadTemplateBundle().findTokenizerFor(datasetPath)
+        : undefined;
     return dir ? join(dir, 'tokenizer_config.json') : undefined;
   }
 
   onDocumentChanged(doc: vscode.TextDocument): void {
-    const file = doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.scheme === TEMPLATE_SCHEME ? parseVirtual(doc.uri.path, doc.uri.query).jsonFile : undefined;
+    const file =
+      doc.uri.scheme === 'file'
+        ? doc.uri.fsPath
+        : doc.uri.scheme === TEMPLATE_SCHEME
+          ? parseVirtual(doc.uri.path, doc.uri.query).jsonFile
+          : undefined;
     if (file) void this.previews.get(file)?.session.documentChanged();
   }
 

@@ -21,8 +21,15 @@ export interface TrainTaskDefinition extends vscode.TaskDefinition {
   nproc?: number;
 }
 
-export function makeTrainTask(def: TrainTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, deps: TaskDeps, name?: string): vscode.Task {
-  const label = name ?? `train ${path.basename(def.config)}${def.overrides?.some((o) => o.startsWith('resume_from_checkpoint=')) ? ' (resume)' : ''}`;
+export function makeTrainTask(
+  def: TrainTaskDefinition,
+  scope: vscode.WorkspaceFolder | vscode.TaskScope,
+  deps: TaskDeps,
+  name?: string,
+): vscode.Task {
+  const label =
+    name ??
+    `train ${path.basename(def.config)}${def.overrides?.some((o) => o.startsWith('resume_from_checkpoint=')) ? ' (resume)' : ''}`;
   const task = new vscode.Task(
     def,
     scope,
@@ -31,7 +38,11 @@ export function makeTrainTask(def: TrainTaskDefinition, scope: vscode.WorkspaceF
     new vscode.CustomExecution(async (resolved) => new TrainingTerminal(resolved as TrainTaskDefinition, scope, deps)),
     ['$batchscope-train'],
   );
-  task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
+  task.presentationOptions = {
+    reveal: vscode.TaskRevealKind.Always,
+    panel: vscode.TaskPanelKind.Dedicated,
+    clear: true,
+  };
   task.isBackground = false;
   return task;
 }
@@ -46,7 +57,11 @@ export class TrainTaskProvider implements vscode.TaskProvider {
 
   /** One task per likely training config in the workspace (the same files the YAML schema applies to). */
   async provideTasks(): Promise<vscode.Task[]> {
-    const files = await vscode.workspace.findFiles('**/{train*.yaml,train*.yml,*.batchscope.yaml,batchscope/*.yaml}', '**/{node_modules,.git,.venv}/**', 50);
+    const files = await vscode.workspace.findFiles(
+      '**/{train*.yaml,train*.yml,*.batchscope.yaml,batchscope/*.yaml}',
+      '**/{node_modules,.git,.venv}/**',
+      50,
+    );
     return files.map((uri) => {
       const folder = vscode.workspace.getWorkspaceFolder(uri);
       const config = folder ? path.relative(folder.uri.fsPath, uri.fsPath) : uri.fsPath;
@@ -115,14 +130,28 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       return this.fail(`batchscope: error: cannot read the config ${config}: ${(err as Error).message}`);
     }
     const { manager, env } = this.deps;
-    if (manager.active) return this.fail(`batchscope: error: a training run is already active (${manager.info().config}); stop it first (Batchscope: Stop Training)`);
+    if (manager.active)
+      return this.fail(
+        `batchscope: error: a training run is already active (${manager.info().config}); stop it first (Batchscope: Stop Training)`,
+      );
     this.write(`Checking Python for ${config} …`);
     const check = await env.requireForTraining(vscode.Uri.file(config));
-    if (!check) return this.fail('batchscope: error: no usable Python environment (see the notification and the Batchscope output)');
+    if (!check)
+      return this.fail(
+        'batchscope: error: no usable Python environment (see the notification and the Batchscope output)',
+      );
     this.write(`Python ${check.python.version} at ${check.python.path}`);
-    this.write(`$ ${check.python.path} -m batchscope_runtime train ${config}${(this.def.overrides ?? []).map((o) => ` --set ${o}`).join('')}${this.def.nproc && this.def.nproc > 1 ? ` --nproc ${this.def.nproc}` : ''}`);
+    this.write(
+      `$ ${check.python.path} -m batchscope_runtime train ${config}${(this.def.overrides ?? []).map((o) => ` --set ${o}`).join('')}${this.def.nproc && this.def.nproc > 1 ? ` --nproc ${this.def.nproc}` : ''}`,
+    );
 
-    const run = manager.start({ python: check.python.path, config, overrides: this.def.overrides, nproc: this.def.nproc, cwd: path.dirname(config) });
+    const run = manager.start({
+      python: check.python.path,
+      config,
+      overrides: this.def.overrides,
+      nproc: this.def.nproc,
+      cwd: path.dirname(config),
+    });
     this.ownsRun = true;
     const ctx = { config, configText };
     run.on('event', (ev) => {
@@ -143,7 +172,7 @@ class TrainingTerminal implements vscode.Pseudoterminal {
       this.write(line);
     });
     const exit = await run.done;
-    const code = exit.error ? 1 : exit.code ?? (exit.stopRequested ? 0 : 1);
+    const code = exit.error ? 1 : (exit.code ?? (exit.stopRequested ? 0 : 1));
     this.write(exit.killed ? 'training killed' : `runtime exited with ${exit.signal ?? `code ${exit.code}`}`);
     this.finish(code);
   }
@@ -151,7 +180,13 @@ class TrainingTerminal implements vscode.Pseudoterminal {
   handleInput(data: string): void {
     if (data === '\x03' && this.ownsRun) {
       const r = this.deps.manager.stop();
-      this.write(r === 'requested' ? '^C stop requested: saving a checkpoint, then exiting (Ctrl+C again kills)' : r === 'killed' ? '^C killed' : '^C');
+      this.write(
+        r === 'requested'
+          ? '^C stop requested: saving a checkpoint, then exiting (Ctrl+C again kills)'
+          : r === 'killed'
+            ? '^C killed'
+            : '^C',
+      );
     }
   }
 

@@ -31,16 +31,26 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     const err = manager.state.error;
     if (err && !exit.stopRequested) {
       const hint = err.hint ? ` ${err.hint}` : '';
-      void vscode.window.showErrorMessage(`Batchscope training failed: ${err.error_type}: ${err.message.split('\n')[0]}${hint}`, 'Show Dashboard', 'Show Output').then((pick) => {
-        if (pick === 'Show Dashboard') dashboard.show();
-        if (pick === 'Show Output') output.show();
-      });
+      void vscode.window
+        .showErrorMessage(
+          `Batchscope training failed: ${err.error_type}: ${err.message.split('\n')[0]}${hint}`,
+          'Show Dashboard',
+          'Show Output',
+        )
+        .then((pick) => {
+          if (pick === 'Show Dashboard') dashboard.show();
+          if (pick === 'Show Output') output.show();
+        });
     }
   });
 
   const runTask = async (config: string, overrides?: string[]): Promise<void> => {
     if (manager.active) {
-      const pick = await vscode.window.showWarningMessage(`Batchscope: a training run is already active (${manager.info().config}).`, 'Stop It', 'Show Dashboard');
+      const pick = await vscode.window.showWarningMessage(
+        `Batchscope: a training run is already active (${manager.info().config}).`,
+        'Stop It',
+        'Show Dashboard',
+      );
       if (pick === 'Stop It') manager.stop();
       if (pick === 'Show Dashboard') dashboard.show();
       return;
@@ -67,11 +77,20 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       case 'active':
         return choice.path;
       case 'none':
-        void vscode.window.showErrorMessage('Batchscope: no YAML training config found. Open one, or create train.yaml (see the README for the keys).');
+        void vscode.window.showErrorMessage(
+          'Batchscope: no YAML training config found. Open one, or create train.yaml (see the README for the keys).',
+        );
         return undefined;
       case 'pick': {
-        const items = choice.candidates.map((p) => ({ label: path.basename(p), description: vscode.workspace.asRelativePath(p), path: p }));
-        const picked = await vscode.window.showQuickPick(items, { title: 'Batchscope: training config', placeHolder: 'Pick the YAML config to train with' });
+        const items = choice.candidates.map((p) => ({
+          label: path.basename(p),
+          description: vscode.workspace.asRelativePath(p),
+          path: p,
+        }));
+        const picked = await vscode.window.showQuickPick(items, {
+          title: 'Batchscope: training config',
+          placeHolder: 'Pick the YAML config to train with',
+        });
         return picked?.path;
       }
     }
@@ -91,8 +110,12 @@ export function registerTraining(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('batchscope.stopTraining', () => {
       const r = manager.stop();
-      if (r === 'requested') void vscode.window.showInformationMessage('Batchscope: stopping — the run saves a checkpoint, then exits. Stop again to kill it at once.');
-      else if (r === 'killed') void vscode.window.showWarningMessage('Batchscope: training killed (no final checkpoint).');
+      if (r === 'requested')
+        void vscode.window.showInformationMessage(
+          'Batchscope: stopping — the run saves a checkpoint, then exits. Stop again to kill it at once.',
+        );
+      else if (r === 'killed')
+        void vscode.window.showWarningMessage('Batchscope: training killed (no final checkpoint).');
       else void vscode.window.showInformationMessage('Batchscope: no training run is active.');
     }),
     vscode.commands.registerCommand('batchscope.resumeTraining', async (arg?: unknown) => {
@@ -107,19 +130,36 @@ export function registerTraining(context: vscode.ExtensionContext): void {
       if (!requireTrust('The doctor')) return;
       const resource = vscode.window.activeTextEditor?.document.uri;
       try {
-        const { python, report } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Batchscope: running doctor' }, () => env.check('The doctor', resource, true));
+        const { python, report } = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Notification, title: 'Batchscope: running doctor' },
+          () => env.check('The doctor', resource, true),
+        );
         const torch = report.packages.torch?.version ?? 'missing';
-        const gpus = report.cuda.available ? `CUDA ${report.cuda.version ?? ''}, ${report.cuda.devices.map((d) => d.name).join(', ')}` : 'no CUDA';
+        const gpus = report.cuda.available
+          ? `CUDA ${report.cuda.version ?? ''}, ${report.cuda.devices.map((d) => d.name).join(', ')}`
+          : 'no CUDA';
         const summary = `Python ${report.python.version} (${python.path}) · torch ${torch} · ${gpus}`;
-        if (report.missing.length) await offerInstall(report.missing.map((m) => m.install), `Batchscope doctor: ${summary}. Missing: ${report.missing.map((m) => `${m.package}${m.required ? '' : ' (optional)'}`).join(', ')}.`);
+        if (report.missing.length)
+          await offerInstall(
+            report.missing.map((m) => m.install),
+            `Batchscope doctor: ${summary}. Missing: ${report.missing.map((m) => `${m.package}${m.required ? '' : ' (optional)'}`).join(', ')}.`,
+          );
         else {
-          const pick = await vscode.window.showInformationMessage(`Batchscope doctor: ${summary}. All packages present.`, 'Show Details');
+          const pick = await vscode.window.showInformationMessage(
+            `Batchscope doctor: ${summary}. All packages present.`,
+            'Show Details',
+          );
           if (pick === 'Show Details') output.show();
         }
       } catch (err) {
         if (err instanceof UntrustedWorkspaceError) return void requireTrust(err.action);
-        const pick = await vscode.window.showErrorMessage(`Batchscope doctor: ${(err as Error).message}`, 'Open Settings', 'Show Output');
-        if (pick === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'batchscope.python');
+        const pick = await vscode.window.showErrorMessage(
+          `Batchscope doctor: ${(err as Error).message}`,
+          'Open Settings',
+          'Show Output',
+        );
+        if (pick === 'Open Settings')
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'batchscope.python');
         if (pick === 'Show Output') output.show();
       }
     }),

@@ -22,7 +22,11 @@ export class Dashboard implements vscode.Disposable {
     private readonly manager: RunManager,
     private readonly output: vscode.OutputChannel,
   ) {
-    this.subs.push(vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, { deserializeWebviewPanel: (panel, state) => this.restore(panel, state as DashboardState | undefined) }));
+    this.subs.push(
+      vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+        deserializeWebviewPanel: (panel, state) => this.restore(panel, state as DashboardState | undefined),
+      }),
+    );
   }
 
   show(preserveFocus = false): void {
@@ -30,7 +34,12 @@ export class Dashboard implements vscode.Disposable {
       this.panel.reveal(undefined, preserveFocus);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, DASHBOARD_TITLE, { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, { enableScripts: true });
+    const panel = vscode.window.createWebviewPanel(
+      DASHBOARD_VIEW_TYPE,
+      DASHBOARD_TITLE,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      { enableScripts: true },
+    );
     this.attach(panel);
   }
 
@@ -40,7 +49,9 @@ export class Dashboard implements vscode.Disposable {
         const n = await this.manager.restoreFromLog(state.config ?? null, state.outputDir);
         this.output.appendLine(`dashboard restored ${n} events from ${state.outputDir}/trainer_log.jsonl`);
       } catch (err) {
-        this.output.appendLine(`dashboard: could not read ${state.outputDir}/trainer_log.jsonl: ${(err as Error).message}`);
+        this.output.appendLine(
+          `dashboard: could not read ${state.outputDir}/trainer_log.jsonl: ${(err as Error).message}`,
+        );
       }
     }
     if (this.panel) {
@@ -53,14 +64,19 @@ export class Dashboard implements vscode.Disposable {
 
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    setPanelShell(panel.webview, this.context.extensionUri, { bundle: 'training', title: DASHBOARD_TITLE, body: DASHBOARD_BODY });
+    setPanelShell(panel.webview, this.context.extensionUri, {
+      bundle: 'training',
+      title: DASHBOARD_TITLE,
+      body: DASHBOARD_BODY,
+    });
     const session = new TrainingDashboardSession({
       manager: this.manager,
       post: webviewPoster<TrainingToWebview>(panel.webview),
       isVisible: () => panel.visible,
       stop: () => vscode.commands.executeCommand('batchscope.stopTraining'),
       resume: () => vscode.commands.executeCommand('batchscope.resumeTraining'),
-      openCheckpoint: (path) => vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(path)).then(undefined, () => undefined),
+      openCheckpoint: (path) =>
+        vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(path)).then(undefined, () => undefined),
     });
     connectSession<TrainingFromWebview>(panel, session, 'training/', () => {
       if (this.panel === panel) this.panel = undefined;

@@ -37,7 +37,8 @@ export class TrainingStatus implements vscode.Disposable {
     }
     this.item.text = statusBarText(s);
     this.item.tooltip = `Batchscope training: ${statusText(s)}${this.manager.info().config ? `\n${this.manager.info().config}` : ''}\nClick to show the dashboard.`;
-    this.item.backgroundColor = s.phase === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.backgroundColor =
+      s.phase === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();
     if (this.report) {
       const pct = percentDone(s);

@@ -36,11 +36,24 @@ class SafetensorsEditorProvider implements vscode.CustomReadonlyEditorProvider<S
 
 export function registerSafetensors(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
-    vscode.window.registerCustomEditorProvider(SAFETENSORS_VIEW_TYPE, new SafetensorsEditorProvider(context.extensionUri), {
-      supportsMultipleEditorsPerDocument: true,
-    }),
+    vscode.window.registerCustomEditorProvider(
+      SAFETENSORS_VIEW_TYPE,
+      new SafetensorsEditorProvider(context.extensionUri),
+      {
+        supportsMultipleEditorsPerDocument: true,
+      },
+    ),
     vscode.commands.registerCommand('batchscope.openSafetensors', async (arg?: unknown) => {
-      const uri = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Model weights': ['safetensors', 'json'] }, title: 'Open model weights' }))?.[0];
+      const uri =
+        arg instanceof vscode.Uri
+          ? arg
+          : (
+              await vscode.window.showOpenDialog({
+                canSelectMany: false,
+                filters: { 'Model weights': ['safetensors', 'json'] },
+                title: 'Open model weights',
+              })
+            )?.[0];
       if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, SAFETENSORS_VIEW_TYPE);
     }),
     vscode.commands.registerCommand('batchscope.compareCheckpoints', async (arg?: unknown, args?: unknown) => {
@@ -55,7 +68,12 @@ export function registerSafetensors(context: vscode.ExtensionContext): void {
         b = await pickCheckpoint('Checkpoint B (after)', undefined, a);
         if (!b) return;
       }
-      const panel = vscode.window.createWebviewPanel('batchscope.safetensorsCompare', `Compare ${path.basename(a)} ↔ ${path.basename(b)}`, vscode.ViewColumn.Active, {});
+      const panel = vscode.window.createWebviewPanel(
+        'batchscope.safetensorsCompare',
+        `Compare ${path.basename(a)} ↔ ${path.basename(b)}`,
+        vscode.ViewColumn.Active,
+        {},
+      );
       openSession(panel, context.extensionUri, { kind: 'compare', a, b });
     }),
   );
@@ -67,16 +85,31 @@ export function registerSafetensors(context: vscode.ExtensionContext): void {
  */
 async function pickCheckpoint(title: string, preset?: string, exclude?: string): Promise<string | undefined> {
   if (preset) return preset;
-  const files = await vscode.workspace.findFiles('**/*.{safetensors,safetensors.index.json}', '**/{node_modules,.git}/**', 2000);
+  const files = await vscode.workspace.findFiles(
+    '**/*.{safetensors,safetensors.index.json}',
+    '**/{node_modules,.git}/**',
+    2000,
+  );
   const folders = new Map<string, number>();
   for (const f of files) folders.set(path.dirname(f.fsPath), (folders.get(path.dirname(f.fsPath)) ?? 0) + 1);
   type Item = vscode.QuickPickItem & { path?: string; browse?: 'file' | 'folder' };
   const items: Item[] = [...folders.keys()]
     .filter((d) => d !== exclude)
     .sort(compareCheckpointDirs)
-    .map((d) => ({ label: path.basename(d), description: vscode.workspace.asRelativePath(d), detail: `${folders.get(d)} safetensors file(s)`, path: d }));
-  items.push({ label: '$(file) Browse for a file…', browse: 'file' }, { label: '$(folder) Browse for a folder…', browse: 'folder' });
-  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'A checkpoint folder or a .safetensors file' });
+    .map((d) => ({
+      label: path.basename(d),
+      description: vscode.workspace.asRelativePath(d),
+      detail: `${folders.get(d)} safetensors file(s)`,
+      path: d,
+    }));
+  items.push(
+    { label: '$(file) Browse for a file…', browse: 'file' },
+    { label: '$(folder) Browse for a folder…', browse: 'folder' },
+  );
+  const pick = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: 'A checkpoint folder or a .safetensors file',
+  });
   if (!pick) return undefined;
   if (pick.path) return pick.path;
   const uris = await vscode.window.showOpenDialog({

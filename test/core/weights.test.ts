@@ -12,7 +12,15 @@ import { compareModels, sortCompareRows } from '../../src/core/weights/compare';
 const DIR = resolve(process.env.BATCHSCOPE_FIXTURES ?? 'test/.fixtures', 'safetensors');
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8'));
 
-type Exp = { count: number; nan: number; inf: number; min: number | null; max: number | null; mean: number | null; std: number | null };
+type Exp = {
+  count: number;
+  nan: number;
+  inf: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+};
 
 function close(actual: number | null, want: number | null, what: string): void {
   if (want === null) return assert.equal(actual, null, what);
@@ -62,7 +70,11 @@ test('stats read in small chunks agree with one-chunk reads (chunk merging is ex
   assert.ok(reads > 15, `expected many chunks, got ${reads}`);
   checkStats('big.weight', s, expected['dtypes.safetensors'].stats['big.weight']);
   const bf = h.tensors.find((t) => t.name === 'bf16.special')!;
-  checkStats('bf16.special (8-byte chunks)', await tensorStats(bf, { chunkBytes: 8 }), expected['dtypes.safetensors'].stats['bf16.special']);
+  checkStats(
+    'bf16.special (8-byte chunks)',
+    await tensorStats(bf, { chunkBytes: 8 }),
+    expected['dtypes.safetensors'].stats['bf16.special'],
+  );
 });
 
 test('a sharded index opens as one model; stats come from the right shard', async () => {
@@ -117,13 +129,19 @@ test('corrupt header: clear error naming the file and the byte offset of the JSO
     assert.equal(err.file, file);
     // The builder kept the first 40 bytes of JSON and padded with spaces: the fault is where content stops.
     assert.equal(err.byteOffset, 8 + 40);
-    assert.match(err.message, /corrupt_header\.safetensors: byte \d+: header is not valid JSON \(Unterminated string\)$/);
+    assert.match(
+      err.message,
+      /corrupt_header\.safetensors: byte \d+: header is not valid JSON \(Unterminated string\)$/,
+    );
     return true;
   });
 });
 
 test('header length past the end of the file: error at byte 0 with the file size', async () => {
-  await assert.rejects(readSafetensorsHeader(join(DIR, 'bad_length.safetensors')), /bad_length\.safetensors: byte 0: header length \d+ runs past the end of the file \(\d+ bytes\)/);
+  await assert.rejects(
+    readSafetensorsHeader(join(DIR, 'bad_length.safetensors')),
+    /bad_length\.safetensors: byte 0: header length \d+ runs past the end of the file \(\d+ bytes\)/,
+  );
 });
 
 test('truncated file: header still lists every tensor; the cut one carries the error, stats refuse it', async () => {
@@ -150,7 +168,11 @@ test('a 10 GiB shard (sparse file): the header costs two small reads; stats read
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'model-00001-of-00004.safetensors');
   const big = 10 * 2 ** 30;
-  let json = JSON.stringify({ __metadata__: { format: 'pt' }, 'big.weight': { dtype: 'BF16', shape: [big / 2], data_offsets: [0, big] }, tail: { dtype: 'F32', shape: [4], data_offsets: [big, big + 16] } });
+  let json = JSON.stringify({
+    __metadata__: { format: 'pt' },
+    'big.weight': { dtype: 'BF16', shape: [big / 2], data_offsets: [0, big] },
+    tail: { dtype: 'F32', shape: [4], data_offsets: [big, big + 16] },
+  });
   json += ' '.repeat((8 - (json.length % 8)) % 8);
   const head = Buffer.alloc(8 + json.length);
   head.writeBigUInt64LE(BigInt(json.length), 0);
@@ -183,12 +205,15 @@ test('a bad entry in the header names the tensor and the byte offset of its key'
   const { parseSafetensorsHeader } = await import('../../src/core/weights/header');
   const json = '{"ok":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"bad":{"shape":[2],"data_offsets":[4,12]}}';
   const bytes = new TextEncoder().encode(json);
-  assert.throws(() => parseSafetensorsHeader('m.safetensors', 8 + bytes.length + 12, bytes), (err: unknown) => {
-    assert.ok(err instanceof SafetensorsError);
-    assert.equal(err.byteOffset, 8 + json.indexOf('"bad"'));
-    assert.match(err.message, /^m\.safetensors: byte \d+: tensor "bad" has no dtype$/);
-    return true;
-  });
+  assert.throws(
+    () => parseSafetensorsHeader('m.safetensors', 8 + bytes.length + 12, bytes),
+    (err: unknown) => {
+      assert.ok(err instanceof SafetensorsError);
+      assert.equal(err.byteOffset, 8 + json.indexOf('"bad"'));
+      assert.match(err.message, /^m\.safetensors: byte \d+: tensor "bad" has no dtype$/);
+      return true;
+    },
+  );
   const sizeMismatch = new TextEncoder().encode('{"t":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}}');
   const h = parseSafetensorsHeader('m.safetensors', 8 + sizeMismatch.length + 4, sizeMismatch);
   assert.match(h.tensors[0].error!, /is 6 bytes but data_offsets span 4/);

@@ -20,7 +20,10 @@ test('rows --json prints exactly the rows asked for, equal to pyarrow', () => {
   const lines = r.out.trim().split('\n');
   assert.equal(lines.length, 5);
   const expected = readJsonl(m.saved_alpaca_tok.expected!).slice(17, 22);
-  assert.deepEqual(lines.map((l) => JSON.parse(l)), expected);
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l)),
+    expected,
+  );
   // Integers beyond 2^53 are printed exactly; binary is base64; nulls are null.
   const t = cli('rows', fixturePath(m.types_list), '--offset', '1', '--limit', '1', '--json');
   assert.equal(t.code, 0, t.err);

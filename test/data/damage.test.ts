@@ -13,10 +13,18 @@ import { FIXTURES, normalize } from './fixtures';
 const DIR = join(FIXTURES, 'damage');
 const MANIFEST = join(DIR, 'manifest.json');
 if (!existsSync(MANIFEST)) throw new Error(`${MANIFEST} missing: run \`bash scripts/fixtures.sh\` first`);
-const cases = JSON.parse(readFileSync(MANIFEST, 'utf8')) as { name: string; path: string; format: string; raises: boolean; error: string; expected?: string }[];
+const cases = JSON.parse(readFileSync(MANIFEST, 'utf8')) as {
+  name: string;
+  path: string;
+  format: string;
+  raises: boolean;
+  error: string;
+  expected?: string;
+}[];
 
 /** Text that only a bug produces: it must never reach the user. */
-const INTERNAL = /Cannot read propert|is not a function|is not iterable|undefined \(reading|Maximum call stack|Invalid array length|RangeError/;
+const INTERNAL =
+  /Cannot read propert|is not a function|is not iterable|undefined \(reading|Maximum call stack|Invalid array length|RangeError/;
 
 function checkError(name: string, e: ReadError | DatasetOpenError): void {
   assert.ok(e.file, `${name}: error names no file`);
@@ -30,7 +38,8 @@ function checkError(name: string, e: ReadError | DatasetOpenError): void {
  * shows up as a passing TODO). Everything else must pass.
  */
 const KNOWN_GAPS: Record<string, string> = {
-  file_zero374x64: 'zeroed schema message inside an IPC file: pyarrow takes the schema from the footer, we from the stream',
+  file_zero374x64:
+    'zeroed schema message inside an IPC file: pyarrow takes the schema from the footer, we from the stream',
   file_zero15900x64: 'damaged schema in the IPC file footer: the footer schema is not decoded, only its block list',
   file_flip12167: 'flipped length of a validity buffer pyarrow never reads (null count 0): apache-arrow still reads it',
   pq_v1_zero1371x64: 'rep/def level counts are not checked against the page header (hyparquet decodes them leniently)',
@@ -43,41 +52,47 @@ const KNOWN_GAPS: Record<string, string> = {
 
 for (const c of cases) {
   const todo = KNOWN_GAPS[c.name];
-  test(`${c.name}: ${c.raises ? 'reported like pyarrow raises' : "pyarrow's rows exactly"}`, todo ? { todo } : {}, async () => {
-    let src;
-    try {
-      src = await openDataset(join(DIR, c.path));
-    } catch (err) {
-      assert.ok(err instanceof DatasetOpenError, `${c.name}: open threw ${String(err)}`);
-      assert.ok(c.raises, `${c.name}: we refused a file the Python reader reads: ${err.message}`);
-      checkError(c.name, err);
-      return;
-    }
-    try {
-      const rows: Row[] = [];
-      for (let off = 0; off < src.numRows; off += 16) rows.push(...(await src.readRows(off, 16)));
-      rows.forEach((r, i) => assert.equal(r.index, i, `${c.name}: row numbers run without gaps`));
-      const rowErrors = rows.filter((r) => r.error).map((r) => r.error!);
-      if (c.format === 'save_to_disk') {
-        // Only the middle shard is damaged: the third keeps its true row numbers (40..59), the gap is marked.
-        assert.equal(rows.length, 60, `${c.name}: every row keeps its number`);
-        for (let i = 40; i < 60; i++) assert.equal(normalize(rows[i].values.id), i, `${c.name}: row ${i} is the third shard's`);
-      }
-      if (c.raises) {
-        const all = [...rowErrors, ...src.errors];
-        assert.ok(all.length > 0, `${c.name}: the Python reader raises (${c.error}) but we report nothing`);
-        for (const e of all) checkError(c.name, e);
+  test(
+    `${c.name}: ${c.raises ? 'reported like pyarrow raises' : "pyarrow's rows exactly"}`,
+    todo ? { todo } : {},
+    async () => {
+      let src;
+      try {
+        src = await openDataset(join(DIR, c.path));
+      } catch (err) {
+        assert.ok(err instanceof DatasetOpenError, `${c.name}: open threw ${String(err)}`);
+        assert.ok(c.raises, `${c.name}: we refused a file the Python reader reads: ${err.message}`);
+        checkError(c.name, err);
         return;
       }
-      const expected = JSON.parse(readFileSync(join(DIR, c.expected!), 'utf8')) as Record<string, unknown>[];
-      assert.deepEqual(rowErrors, [], `${c.name}: row errors where the Python reader reads every row`);
-      assert.equal(rows.length, expected.length, `${c.name}: row count`);
-      rows.forEach((r, i) => {
-        for (const k of Object.keys(expected[i])) assert.deepEqual(normalize(r.values[k]), expected[i][k], `${c.name} row ${i} column ${k}`);
-      });
-      for (const e of src.errors) checkError(c.name, e);
-    } finally {
-      await src.close();
-    }
-  });
+      try {
+        const rows: Row[] = [];
+        for (let off = 0; off < src.numRows; off += 16) rows.push(...(await src.readRows(off, 16)));
+        rows.forEach((r, i) => assert.equal(r.index, i, `${c.name}: row numbers run without gaps`));
+        const rowErrors = rows.filter((r) => r.error).map((r) => r.error!);
+        if (c.format === 'save_to_disk') {
+          // Only the middle shard is damaged: the third keeps its true row numbers (40..59), the gap is marked.
+          assert.equal(rows.length, 60, `${c.name}: every row keeps its number`);
+          for (let i = 40; i < 60; i++)
+            assert.equal(normalize(rows[i].values.id), i, `${c.name}: row ${i} is the third shard's`);
+        }
+        if (c.raises) {
+          const all = [...rowErrors, ...src.errors];
+          assert.ok(all.length > 0, `${c.name}: the Python reader raises (${c.error}) but we report nothing`);
+          for (const e of all) checkError(c.name, e);
+          return;
+        }
+        const expected = JSON.parse(readFileSync(join(DIR, c.expected!), 'utf8')) as Record<string, unknown>[];
+        assert.deepEqual(rowErrors, [], `${c.name}: row errors where the Python reader reads every row`);
+        assert.equal(rows.length, expected.length, `${c.name}: row count`);
+        rows.forEach((r, i) => {
+          for (const k of Object.keys(expected[i]))
+            assert.deepEqual(normalize(r.values[k]), expected[i][k], `${c.name} row ${i} column ${k}`);
+        });
+        for (const e of src.errors) checkError(c.name, e);
+      } finally {
+        await src.close();
+      }
+    },
+  );
 }

@@ -11,7 +11,10 @@ import { FIXTURES, normalize } from './fixtures';
 const DIR = join(FIXTURES, 'fidelity');
 const MANIFEST = join(DIR, 'manifest.json');
 if (!existsSync(MANIFEST)) throw new Error(`${MANIFEST} missing: run \`bash scripts/fixtures.sh\` first`);
-const m = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, { path: string; format: string; expected: string; rows: number }>;
+const m = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<
+  string,
+  { path: string; format: string; expected: string; rows: number }
+>;
 
 for (const [name, e] of Object.entries(m)) {
   test(`${name}: every row and every column equals pyarrow's`, async () => {
@@ -33,7 +36,11 @@ for (const [name, e] of Object.entries(m)) {
       rows.forEach((row, i) => {
         assert.equal(row.index, i);
         assert.equal(row.error, undefined, `${name} row ${i}: ${row.error?.message}`);
-        assert.deepEqual(Object.keys(row.values), Object.keys(expected[i]), `${name} row ${i}: columns in schema order`);
+        assert.deepEqual(
+          Object.keys(row.values),
+          Object.keys(expected[i]),
+          `${name} row ${i}: columns in schema order`,
+        );
         for (const k of Object.keys(expected[i])) {
           assert.deepEqual(normalize(row.values[k]), expected[i][k], `${name} row ${i} column ${k}`);
         }
@@ -52,12 +59,16 @@ test('paged_noindex read with chunks cut after the rows asked for: the same rows
   parquetReadConfig.windowBytes = 1024; // windows of 256 rows in the 3,000-row group
   const src = await openDataset(join(DIR, 'paged_noindex.parquet'));
   try {
-    const expected = JSON.parse(readFileSync(join(DIR, 'expected', 'paged_noindex.json'), 'utf8')) as Record<string, unknown>[];
+    const expected = JSON.parse(readFileSync(join(DIR, 'expected', 'paged_noindex.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >[];
     for (const at of [0, 40, 1203, 2950]) {
       const rows = await src.readRows(at, 50);
       rows.forEach((r, i) => {
         assert.equal(r.error, undefined, r.error?.message);
-        for (const k of Object.keys(expected[at + i])) assert.deepEqual(normalize(r.values[k]), expected[at + i][k], `row ${at + i} ${k}`);
+        for (const k of Object.keys(expected[at + i]))
+          assert.deepEqual(normalize(r.values[k]), expected[at + i][k], `row ${at + i} ${k}`);
       });
     }
   } finally {

@@ -100,7 +100,11 @@ async function oneCase(i: number): Promise<'rows' | 'error'> {
   }
   const rows = await src.readRows(Math.floor(rand() * 4), 40);
   for (const r of rows) {
-    if (r.error) assert.ok(r.error.line !== undefined || r.error.byteOffset !== undefined, `case ${i}: row error without a position`);
+    if (r.error)
+      assert.ok(
+        r.error.line !== undefined || r.error.byteOffset !== undefined,
+        `case ${i}: row error without a position`,
+      );
   }
   for (const e of src.errors) {
     assert.ok(e.file === name, `case ${i}: error names ${e.file}`);
@@ -125,7 +129,10 @@ test(`fuzz: ${CASES} truncated / byte-flipped fixtures never hang or crash a rea
       const outcome = await Promise.race([
         oneCase(i),
         new Promise<never>((_, rej) => {
-          timer = setTimeout(() => rej(new Error(`case ${i} (${seeds[i % seeds.length].name}) took over ${PER_CASE_MS} ms`)), PER_CASE_MS);
+          timer = setTimeout(
+            () => rej(new Error(`case ${i} (${seeds[i % seeds.length].name}) took over ${PER_CASE_MS} ms`)),
+            PER_CASE_MS,
+          );
         }),
       ]).finally(() => clearTimeout(timer));
       tally[outcome]++;

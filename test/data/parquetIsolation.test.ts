@@ -79,13 +79,18 @@ function thriftStructEnd(b: Uint8Array, pos: number): number {
  * first run header claiming 2^30 repeats. hyparquet writes them into a plain Array sized for the page.
  */
 function corruptGroup1(bytes: Uint8Array): { bytes: Uint8Array; groupOffset: number } {
-  const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const meta = parquetMetadata(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+  );
   const chunk = meta.row_groups[1].columns.find((c) => c.meta_data?.path_in_schema[0] === 'ids')!.meta_data!;
   const page = Number(chunk.data_page_offset);
   const levels = thriftStructEnd(bytes, page) + 4;
   const out = bytes.slice();
   out.set([0xfe, 0xff, 0xff, 0xff, 0x07], levels); // varint 0x7ffffffe: RLE run, count 2^30 - 1
-  return { bytes: out, groupOffset: Math.min(...meta.row_groups[1].columns.map((c) => Number(c.meta_data!.data_page_offset))) };
+  return {
+    bytes: out,
+    groupOffset: Math.min(...meta.row_groups[1].columns.map((c) => Number(c.meta_data!.data_page_offset))),
+  };
 }
 
 const good = join(dir, 'good.parquet');
@@ -124,7 +129,10 @@ test('a runaway run length in a data page ends only the decoder: its row group i
     } else expectGoodRow(r);
   }
   assert.equal(src.errors.length, 1);
-  assert.match(formatReadError(src.errors[0]), new RegExp(`bad\\.parquet \\(byte ${corrupt.groupOffset}\\): corrupt row group 1: `));
+  assert.match(
+    formatReadError(src.errors[0]),
+    new RegExp(`bad\\.parquet \\(byte ${corrupt.groupOffset}\\): corrupt row group 1: `),
+  );
   // The failure is remembered: paging back to the group does not run the decoder into its bound again.
   const t1 = performance.now();
   const again = await src.readRows(12, 3);
@@ -149,7 +157,10 @@ test('a decode over its time bound is stopped and reported; the next decode star
     const src = await openDataset(good);
     assert.ok(src instanceof ParquetSource);
     const rows = await src.readRows(0, 5);
-    assert.ok(rows.every((r) => r.error && /took over 1 ms/.test(r.error.message) && r.error.byteOffset !== undefined), JSON.stringify(rows[0]));
+    assert.ok(
+      rows.every((r) => r.error && /took over 1 ms/.test(r.error.message) && r.error.byteOffset !== undefined),
+      JSON.stringify(rows[0]),
+    );
     await src.close();
   } finally {
     Object.assign(decodeConfig, saved);

@@ -58,7 +58,10 @@ test('column types, roles and notes', async () => {
   });
   await expectCols('sharegpt_tok', { conversations: ['list<struct<from: string, value: string>>', 'messages'] });
   await expectCols('sharegpt_jsonl', { conversations: ['list<struct<from: string, value: string>>', 'messages'] });
-  await expectCols('saved_images', { image: ['struct<bytes: binary, path: string>', 'image'], caption: ['string', 'text'] });
+  await expectCols('saved_images', {
+    image: ['struct<bytes: binary, path: string>', 'image'],
+    caption: ['string', 'text'],
+  });
   await expectCols('images_parquet', { image: ['struct<bytes: binary, path: string>', 'image'] });
   const types = await expectCols('types_list', {
     ints: ['list<int32>', 'other'],

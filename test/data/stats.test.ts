@@ -11,12 +11,23 @@ import type { DatasetStats } from '../../src/core/datasets/types';
 import { DATA, TOKENIZER, fixturePath, manifest } from './fixtures';
 
 const m = manifest();
-const truth = JSON.parse(readFileSync(join(DATA, 'expected/stats.json'), 'utf8')) as Record<string, Record<string, number | number[] | string>>;
+const truth = JSON.parse(readFileSync(join(DATA, 'expected/stats.json'), 'utf8')) as Record<
+  string,
+  Record<string, number | number[] | string>
+>;
 
 function histogramMatches(s: DatasetStats, lengths: number[]) {
-  assert.equal(s.histogram.reduce((n, b) => n + b.count, 0), lengths.length, 'histogram covers every row');
+  assert.equal(
+    s.histogram.reduce((n, b) => n + b.count, 0),
+    lengths.length,
+    'histogram covers every row',
+  );
   for (const b of s.histogram) {
-    assert.equal(b.count, lengths.filter((l) => l >= b.binStart && l < b.binEnd).length, `bin ${b.binStart}–${b.binEnd}`);
+    assert.equal(
+      b.count,
+      lengths.filter((l) => l >= b.binStart && l < b.binEnd).length,
+      `bin ${b.binStart}–${b.binEnd}`,
+    );
   }
 }
 
@@ -26,11 +37,26 @@ for (const name of ['alpaca_tok', 'alpaca_pad', 'saved_alpaca_tok', 'alpaca_tok_
     const tok = await loadTokenizer(TOKENIZER);
     const src = await openDataset(fixturePath(m[name]));
     const progress: number[] = [];
-    const s = await computeStats(src, { cutoffLen: t.cutoffLen as number, bosId: tok.bosId, eosId: tok.eosId, padId: tok.padId, onProgress: (p) => progress.push(p.done) });
-    for (const k of ['rows', 'minLength', 'maxLength', 'atOrOverCutoff', 'rowsWithNoTrainedTokens', 'rowsWithLengthMismatch', 'rowsWithoutEos'] as const) {
+    const s = await computeStats(src, {
+      cutoffLen: t.cutoffLen as number,
+      bosId: tok.bosId,
+      eosId: tok.eosId,
+      padId: tok.padId,
+      onProgress: (p) => progress.push(p.done),
+    });
+    for (const k of [
+      'rows',
+      'minLength',
+      'maxLength',
+      'atOrOverCutoff',
+      'rowsWithNoTrainedTokens',
+      'rowsWithLengthMismatch',
+      'rowsWithoutEos',
+    ] as const) {
       assert.equal(s[k], t[k], k);
     }
-    for (const k of ['meanLength', 'trainedTokenRatio', 'paddingFraction'] as const) assert.ok(Math.abs((s[k] as number) - (t[k] as number)) < 1e-12, k);
+    for (const k of ['meanLength', 'trainedTokenRatio', 'paddingFraction'] as const)
+      assert.ok(Math.abs((s[k] as number) - (t[k] as number)) < 1e-12, k);
     assert.equal(s.rowsWithDoubleBos, null, 'the fixture tokenizer has no BOS');
     assert.equal(s.lengthColumn, 'input_ids');
     histogramMatches(s, t.lengths as number[]);

@@ -8,9 +8,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { PROGRAM, PYTHON, RUNTIME, TOKENIZER, adapterPath, configure, evaluate, openSession, topScopes, vars, findVar, type Session } from './harness';
+import {
+  PROGRAM,
+  PYTHON,
+  RUNTIME,
+  TOKENIZER,
+  adapterPath,
+  configure,
+  evaluate,
+  openSession,
+  topScopes,
+  vars,
+  findVar,
+  type Session,
+} from './harness';
 
-type Stopped = DebugProtocol.StoppedEvent['body'] & { stage?: string; batch?: { loader: string; epoch: number; index: number } };
+type Stopped = DebugProtocol.StoppedEvent['body'] & {
+  stage?: string;
+  batch?: { loader: string; epoch: number; index: number };
+};
 
 interface Job {
   proc: ChildProcess;
@@ -20,7 +36,10 @@ interface Job {
 }
 
 function startJob(args: string[], env: Record<string, string>): Job {
-  const proc = spawn(PYTHON, [PROGRAM, ...args], { env: { ...process.env, PYTHONPATH: RUNTIME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(PYTHON, [PROGRAM, ...args], {
+    env: { ...process.env, PYTHONPATH: RUNTIME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const listeners: Array<() => void> = [];
   const onData = (d: Buffer) => {
@@ -32,7 +51,10 @@ function startJob(args: string[], env: Record<string, string>): Job {
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const waitFor = (re: RegExp, ms: number) =>
     new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`job did not print ${re} within ${ms} ms:\n${out.slice(-2000)}`)), ms);
+      const t = setTimeout(
+        () => reject(new Error(`job did not print ${re} within ${ms} ms:\n${out.slice(-2000)}`)),
+        ms,
+      );
       const check = () => {
         if (re.test(out)) {
           clearTimeout(t);
@@ -54,7 +76,10 @@ async function stopAll(): Promise<void> {
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(what)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(what)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 function sessionFile(): string {
@@ -75,16 +100,27 @@ async function readSession(file: string, ms = 60_000): Promise<{ port: number; s
 
 test('case 9: attach after 200 steps, stop once, detach: the job runs to its end', async () => {
   const file = sessionFile();
-  const job = startJob(['--listen', '--n', '900', '--batch-size', '2', '--step-delay', '0.01', '--tokenizer', TOKENIZER], { BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'attach-secret' });
+  const job = startJob(
+    ['--listen', '--n', '900', '--batch-size', '2', '--step-delay', '0.01', '--tokenizer', TOKENIZER],
+    { BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'attach-secret' },
+  );
   try {
     const sess = await readSession(file);
     assert.equal(sess.secret, 'attach-secret');
     await job.waitFor(/step 200\n/, 60_000);
     const s = await openSession();
     live.push(s);
-    await configure(s, s.dc.attachRequest({ port: sess.port, secret: sess.secret, tokenizer: TOKENIZER } as DebugProtocol.AttachRequestArguments), {
-      functionBreakpoints: [{ name: 'train_step' }],
-    });
+    await configure(
+      s,
+      s.dc.attachRequest({
+        port: sess.port,
+        secret: sess.secret,
+        tokenizer: TOKENIZER,
+      } as DebugProtocol.AttachRequestArguments),
+      {
+        functionBreakpoints: [{ name: 'train_step' }],
+      },
+    );
     const stop = (await s.ev.next('stopped', 20_000)).body as Stopped;
     assert.equal(stop.stage, 'train_step');
     assert.ok(stop.batch!.index >= 200, `attached late: batch ${stop.batch!.index}`);
@@ -115,7 +151,11 @@ test('case 9: attach after 200 steps, stop once, detach: the job runs to its end
 
 test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode, attach by host+port+secret', async () => {
   const file = sessionFile();
-  const job = startJob(['--n', '400', '--batch-size', '2', '--step-delay', '0.01'], { BATCHSCOPE_LISTEN: '127.0.0.1:0', BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'remote-secret' });
+  const job = startJob(['--n', '400', '--batch-size', '2', '--step-delay', '0.01'], {
+    BATCHSCOPE_LISTEN: '127.0.0.1:0',
+    BATCHSCOPE_SESSION_FILE: file,
+    BATCHSCOPE_SECRET: 'remote-secret',
+  });
   const server = spawn(process.execPath, [adapterPath(), '--server=0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const adapterPort = await new Promise<number>((resolve, reject) => {
@@ -130,17 +170,32 @@ test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode,
     const sess = await readSession(file);
     const s = await openSession(adapterPort);
     live.push(s);
-    await configure(s, s.dc.attachRequest({ host: '127.0.0.1', port: sess.port, secret: 'remote-secret' } as DebugProtocol.AttachRequestArguments), {
-      functionBreakpoints: [{ name: 'fetch', hitCondition: '1' }],
-    });
+    await configure(
+      s,
+      s.dc.attachRequest({
+        host: '127.0.0.1',
+        port: sess.port,
+        secret: 'remote-secret',
+      } as DebugProtocol.AttachRequestArguments),
+      {
+        functionBreakpoints: [{ name: 'fetch', hitCondition: '1' }],
+      },
+    );
     const stop = (await s.ev.next('stopped', 20_000)).body as Stopped;
     assert.equal(stop.stage, 'fetch');
     const threads = (await s.dc.threadsRequest()).body.threads;
-    assert.ok(threads.some((t) => t.id === 1), JSON.stringify(threads));
+    assert.ok(
+      threads.some((t) => t.id === 1),
+      JSON.stringify(threads),
+    );
     await s.dc.disconnectRequest({ terminateDebuggee: false });
     await s.dc.stop();
     live.splice(live.indexOf(s), 1);
-    assert.equal(await withTimeout(job.exited, 30_000, 'the job did not finish after detach'), 0, job.out().slice(-2000));
+    assert.equal(
+      await withTimeout(job.exited, 30_000, 'the job did not finish after detach'),
+      0,
+      job.out().slice(-2000),
+    );
     assert.match(job.out(), /done steps=200 /);
   } finally {
     job.proc.kill('SIGKILL');

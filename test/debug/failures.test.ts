@@ -6,7 +6,10 @@ import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { close, evaluate, findVar, launch, lineOf, topScopes, type Session } from './harness';
 
-type Stopped = DebugProtocol.StoppedEvent['body'] & { stage?: string; batch?: { loader: string; epoch: number; index: number } };
+type Stopped = DebugProtocol.StoppedEvent['body'] & {
+  stage?: string;
+  batch?: { loader: string; epoch: number; index: number };
+};
 
 async function stopped(s: Session, ms = 30_000): Promise<Stopped> {
   return (await s.ev.next('stopped', ms)).body as Stopped;
@@ -14,7 +17,11 @@ async function stopped(s: Session, ms = 30_000): Promise<Stopped> {
 
 test('case 3: a worker stuck in time.sleep stops as `hang` at that line; the main thread says what it waits for', async () => {
   // Index 9 is in batch 2 (batch size 4), which worker 0 fetches (round robin).
-  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--sleep-at', '9', '--sleep-s', '6'], { filters: ['hang'] }, { hangTimeout: 1.5 });
+  const s = await launch(
+    ['--n', '16', '--batch-size', '4', '--workers', '2', '--sleep-at', '9', '--sleep-s', '6'],
+    { filters: ['hang'] },
+    { hangTimeout: 1.5 },
+  );
   try {
     const stop = await stopped(s);
     assert.equal(stop.reason, 'exception');
@@ -22,7 +29,10 @@ test('case 3: a worker stuck in time.sleep stops as `hang` at that line; the mai
     assert.equal(stop.threadId, 100);
     const { frames } = await topScopes(s.dc, 100);
     const hangLine = lineOf('HANG-LINE');
-    assert.ok(frames.some((f) => f.line === hangLine && f.source?.path?.endsWith('loader.py')), `a frame at loader.py:${hangLine}: ${JSON.stringify(frames.map((f) => [f.name, f.line]))}`);
+    assert.ok(
+      frames.some((f) => f.line === hangLine && f.source?.path?.endsWith('loader.py')),
+      `a frame at loader.py:${hangLine}: ${JSON.stringify(frames.map((f) => [f.name, f.line]))}`,
+    );
     const info = await s.dc.exceptionInfoRequest({ threadId: 100 });
     assert.equal(info.body.exceptionId, 'hang');
     assert.match(info.body.details?.stackTrace ?? '', new RegExp(`loader\\.py", line ${hangLine}`));
@@ -44,12 +54,20 @@ test('case 3: a worker stuck in time.sleep stops as `hang` at that line; the mai
 });
 
 test('case 3: no hang stop while the user holds the stage paused', async () => {
-  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2'], { functionBreakpoints: [{ name: 'fetch', condition: 'batch_index == 2' }], filters: ['hang'] }, { hangTimeout: 1 });
+  const s = await launch(
+    ['--n', '16', '--batch-size', '4', '--workers', '2'],
+    { functionBreakpoints: [{ name: 'fetch', condition: 'batch_index == 2' }], filters: ['hang'] },
+    { hangTimeout: 1 },
+  );
   try {
     const stop = await stopped(s);
     assert.equal(stop.reason, 'function breakpoint');
     await new Promise((r) => setTimeout(r, 3000)); // three hang timeouts with the worker paused
-    assert.deepEqual(s.ev.pending('stopped').map((e) => e.body.text), [], 'no other stop while paused');
+    assert.deepEqual(
+      s.ev.pending('stopped').map((e) => e.body.text),
+      [],
+      'no other stop while paused',
+    );
     await s.dc.continueRequest({ threadId: stop.threadId! });
     await s.ev.next('terminated', 60_000);
     assert.ok(!s.ev.all.some((e) => e.event === 'stopped' && e.body.text === 'hang'), 'never a hang stop');
@@ -60,7 +78,9 @@ test('case 3: no hang stop while the user holds the stage paused', async () => {
 });
 
 test('case 4: a worker killed by SIGKILL stops as `worker_died`; the adapter survives the main process error', async () => {
-  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--kill-at', '9'], { filters: ['worker_died'] });
+  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--kill-at', '9'], {
+    filters: ['worker_died'],
+  });
   try {
     const stop = await stopped(s);
     assert.equal(stop.reason, 'exception');
@@ -81,8 +101,10 @@ test('case 4: a worker killed by SIGKILL stops as `worker_died`; the adapter sur
   }
 });
 
-test('case 5: an exception with several constructor arguments in a worker\'s collate stops live, with indices', async () => {
-  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--collate-error-at', '8'], { filters: ['collate_error'] });
+test("case 5: an exception with several constructor arguments in a worker's collate stops live, with indices", async () => {
+  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--collate-error-at', '8'], {
+    filters: ['collate_error'],
+  });
   try {
     const stop = await stopped(s);
     assert.equal(stop.reason, 'exception');
@@ -106,7 +128,9 @@ test('case 5: an exception with several constructor arguments in a worker\'s col
 
 test('stopping a launch session while spawn workers are paused leaves no process behind', async (t) => {
   if (process.platform !== 'linux') return t.skip('reads process groups from /proc');
-  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--start-method', 'spawn'], { functionBreakpoints: [{ name: 'fetch' }] });
+  const s = await launch(['--n', '16', '--batch-size', '4', '--workers', '2', '--start-method', 'spawn'], {
+    functionBreakpoints: [{ name: 'fetch' }],
+  });
   let group = 0;
   try {
     const stop = await stopped(s);
@@ -137,5 +161,9 @@ function pgrpOf(pid: number): number | undefined {
 }
 
 function members(group: number): number[] {
-  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => pgrpOf(pid) === group);
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => pgrpOf(pid) === group);
 }

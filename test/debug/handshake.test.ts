@@ -17,10 +17,14 @@ let port = 0;
 before(async () => {
   // Something for the controller to watch: it exits once the watched job is gone.
   job = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
-  controller = spawn(PYTHON, ['-m', 'batchscope_runtime', 'controller', '--port', '0', '--watch-pid', String(job.pid)], {
-    env: { ...process.env, PYTHONPATH: RUNTIME, BATCHSCOPE_SECRET: SECRET },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  controller = spawn(
+    PYTHON,
+    ['-m', 'batchscope_runtime', 'controller', '--port', '0', '--watch-pid', String(job.pid)],
+    {
+      env: { ...process.env, PYTHONPATH: RUNTIME, BATCHSCOPE_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     controller.stdout!.on('data', (d: Buffer) => {
@@ -67,7 +71,9 @@ test('the right secret is welcomed; a second adapter is refused while one is att
 });
 
 test('the controller cannot be reached on a non-loopback address', async (t) => {
-  const ext = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  const ext = Object.values(os.networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal);
   if (!ext) return t.skip('this machine has no non-loopback IPv4 interface');
   await assert.rejects(
     new Promise<void>((resolve, reject) => {

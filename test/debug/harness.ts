@@ -22,7 +22,16 @@ export function adapterPath(): string {
   if (bundled) return bundled;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batchscope-adapter-'));
   const out = path.join(dir, 'debugAdapter.js');
-  buildSync({ entryPoints: [path.join(REPO, 'src', 'dap', 'adapterEntry.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node18', external: ['vscode'], logLevel: 'error' });
+  buildSync({
+    entryPoints: [path.join(REPO, 'src', 'dap', 'adapterEntry.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    external: ['vscode'],
+    logLevel: 'error',
+  });
   bundled = out;
   return out;
 }
@@ -30,10 +39,28 @@ export function adapterPath(): string {
 /** Buffers the named events so a test can await one that already arrived. */
 export class Events {
   private readonly seen: Record<string, DebugProtocol.Event[]> = {};
-  private readonly waiters: Array<{ name: string; pred: (e: DebugProtocol.Event) => boolean; resolve: (e: DebugProtocol.Event) => void }> = [];
+  private readonly waiters: Array<{
+    name: string;
+    pred: (e: DebugProtocol.Event) => boolean;
+    resolve: (e: DebugProtocol.Event) => void;
+  }> = [];
   readonly all: DebugProtocol.Event[] = [];
 
-  constructor(dc: DebugClient, names = ['stopped', 'continued', 'thread', 'output', 'exited', 'terminated', 'progressStart', 'progressUpdate', 'progressEnd', 'initialized']) {
+  constructor(
+    dc: DebugClient,
+    names = [
+      'stopped',
+      'continued',
+      'thread',
+      'output',
+      'exited',
+      'terminated',
+      'progressStart',
+      'progressUpdate',
+      'progressEnd',
+      'initialized',
+    ],
+  ) {
     for (const name of names) {
       this.seen[name] = [];
       dc.on(name, (e: DebugProtocol.Event) => {
@@ -46,12 +73,23 @@ export class Events {
   }
 
   /** Next event `name` (matching `pred`), consuming it; rejects after `ms`. */
-  next(name: string, ms = 30_000, pred: (e: DebugProtocol.Event) => boolean = () => true): Promise<DebugProtocol.Event> {
+  next(
+    name: string,
+    ms = 30_000,
+    pred: (e: DebugProtocol.Event) => boolean = () => true,
+  ): Promise<DebugProtocol.Event> {
     const q = this.seen[name];
     const i = q.findIndex(pred);
     if (i >= 0) return Promise.resolve(q.splice(i, 1)[0]);
     return new Promise((resolve, reject) => {
-      const w = { name, pred, resolve: (e: DebugProtocol.Event) => { clearTimeout(t); resolve(e); } };
+      const w = {
+        name,
+        pred,
+        resolve: (e: DebugProtocol.Event) => {
+          clearTimeout(t);
+          resolve(e);
+        },
+      };
       const t = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
         reject(new Error(`no "${name}" event within ${ms} ms; output so far:\n${this.output().slice(-3000)}`));
@@ -85,7 +123,10 @@ export class Events {
   }
 
   output(): string {
-    return this.all.filter((e) => e.event === 'output').map((e) => e.body.output).join('');
+    return this.all
+      .filter((e) => e.event === 'output')
+      .map((e) => e.body.output)
+      .join('');
   }
 }
 
@@ -96,11 +137,26 @@ export interface Session {
 
 /** A started DebugClient on a fresh stdio adapter (or on a `--server` port), initialized. */
 export async function openSession(port?: number): Promise<Session> {
-  const dc = new DebugClient('node', adapterPath(), 'batchscope', undefined, process.env.BATCHSCOPE_TEST_ADAPTER_STDERR === '1');
+  const dc = new DebugClient(
+    'node',
+    adapterPath(),
+    'batchscope',
+    undefined,
+    process.env.BATCHSCOPE_TEST_ADAPTER_STDERR === '1',
+  );
   dc.defaultTimeout = 30_000;
   await dc.start(port);
   const ev = new Events(dc);
-  await dc.initializeRequest({ adapterID: 'batchscope', clientID: 'test', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsProgressReporting: true, supportsVariablePaging: true, supportsVariableType: true });
+  await dc.initializeRequest({
+    adapterID: 'batchscope',
+    clientID: 'test',
+    linesStartAt1: true,
+    columnsStartAt1: true,
+    pathFormat: 'path',
+    supportsProgressReporting: true,
+    supportsVariablePaging: true,
+    supportsVariableType: true,
+  });
   return { dc, ev };
 }
 
@@ -113,7 +169,10 @@ export interface Config {
 /** initialized → breakpoints → configurationDone, alongside the launch (or attach) request. */
 export async function configure(s: Session, start: Promise<DebugProtocol.Response>, cfg: Config = {}): Promise<void> {
   // A failed launch/attach must fail the test with its message, not as a missing 'initialized'.
-  const failed = start.then(() => new Promise<never>(() => {}), (err) => Promise.reject(err));
+  const failed = start.then(
+    () => new Promise<never>(() => {}),
+    (err) => Promise.reject(err),
+  );
   await Promise.race([s.ev.next('initialized'), failed]);
   await s.dc.setFunctionBreakpointsRequest({ breakpoints: cfg.functionBreakpoints ?? [] });
   await s.dc.setExceptionBreakpointsRequest({ filters: cfg.filters ?? [], filterOptions: cfg.filterOptions });
@@ -121,11 +180,27 @@ export async function configure(s: Session, start: Promise<DebugProtocol.Respons
   await start;
 }
 
-export function launchArgs(programArgs: string[], extra: Record<string, unknown> = {}): DebugProtocol.LaunchRequestArguments {
-  return { program: PROGRAM, args: programArgs, python: PYTHON, runtimePath: RUNTIME, cwd: REPO, hangTimeout: 30, tokenizer: TOKENIZER, ...extra } as DebugProtocol.LaunchRequestArguments;
+export function launchArgs(
+  programArgs: string[],
+  extra: Record<string, unknown> = {},
+): DebugProtocol.LaunchRequestArguments {
+  return {
+    program: PROGRAM,
+    args: programArgs,
+    python: PYTHON,
+    runtimePath: RUNTIME,
+    cwd: REPO,
+    hangTimeout: 30,
+    tokenizer: TOKENIZER,
+    ...extra,
+  } as DebugProtocol.LaunchRequestArguments;
 }
 
-export async function launch(programArgs: string[], cfg: Config = {}, extra: Record<string, unknown> = {}): Promise<Session> {
+export async function launch(
+  programArgs: string[],
+  cfg: Config = {},
+  extra: Record<string, unknown> = {},
+): Promise<Session> {
   const s = await openSession();
   await configure(s, s.dc.launchRequest(launchArgs(programArgs, extra)), cfg);
   return s;
@@ -138,17 +213,24 @@ export async function vars(dc: DebugClient, ref: number): Promise<Map<string, De
 }
 
 /** Scope name → its variables, for the top frame of a thread. */
-export async function topScopes(dc: DebugClient, threadId: number): Promise<{ frames: DebugProtocol.StackFrame[]; scopes: Map<string, Map<string, DebugProtocol.Variable>> }> {
+export async function topScopes(
+  dc: DebugClient,
+  threadId: number,
+): Promise<{ frames: DebugProtocol.StackFrame[]; scopes: Map<string, Map<string, DebugProtocol.Variable>> }> {
   const st = await dc.stackTraceRequest({ threadId });
   const frames = st.body.stackFrames;
   const sc = await dc.scopesRequest({ frameId: frames[0].id });
   const scopes = new Map<string, Map<string, DebugProtocol.Variable>>();
-  for (const s of sc.body.scopes) scopes.set(s.name, s.variablesReference ? await vars(dc, s.variablesReference) : new Map());
+  for (const s of sc.body.scopes)
+    scopes.set(s.name, s.variablesReference ? await vars(dc, s.variablesReference) : new Map());
   return { frames, scopes };
 }
 
 /** Every variable of a scope map, whatever the scope's name. */
-export function findVar(scopes: Map<string, Map<string, DebugProtocol.Variable>>, name: string): DebugProtocol.Variable | undefined {
+export function findVar(
+  scopes: Map<string, Map<string, DebugProtocol.Variable>>,
+  name: string,
+): DebugProtocol.Variable | undefined {
   for (const m of scopes.values()) if (m.has(name)) return m.get(name);
   return undefined;
 }

@@ -7,11 +7,31 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { PROGRAM, PYTHON, RUNTIME, TOKENIZER, close, evaluate, findVar, launch, topScopes, vars, type Session } from './harness';
+import {
+  PROGRAM,
+  PYTHON,
+  RUNTIME,
+  TOKENIZER,
+  close,
+  evaluate,
+  findVar,
+  launch,
+  topScopes,
+  vars,
+  type Session,
+} from './harness';
 
-type Stopped = DebugProtocol.StoppedEvent['body'] & { stage?: string; batch?: { loader: string; epoch: number; index: number } };
+type Stopped = DebugProtocol.StoppedEvent['body'] & {
+  stage?: string;
+  batch?: { loader: string; epoch: number; index: number };
+};
 
-const SENTENCES = ['The quick brown fox jumps over the lazy dog.', 'Give three tips for staying healthy.', 'What is the capital of France?', 'Translate to German: good morning.'];
+const SENTENCES = [
+  'The quick brown fox jumps over the lazy dog.',
+  'Give three tips for staying healthy.',
+  'What is the capital of France?',
+  'Translate to German: good morning.',
+];
 
 async function stopped(s: Session, ms = 30_000): Promise<Stopped> {
   return (await s.ev.next('stopped', ms)).body as Stopped;
@@ -40,7 +60,10 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
     else assert.equal(stop.threadId, 1);
 
     let threads = (await s.dc.threadsRequest()).body.threads;
-    assert.ok(threads.some((t) => t.id === stop.threadId), 'stopped thread is listed');
+    assert.ok(
+      threads.some((t) => t.id === stop.threadId),
+      'stopped thread is listed',
+    );
     if (workers) {
       // Under spawn a busy machine may still be importing torch in the other worker: it is listed once it reports.
       for (let i = 0; i < 100 && threads.filter((t) => t.id >= 100).length < 2; i++) {
@@ -54,12 +77,21 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
 
     const { frames, scopes } = await topScopes(s.dc, stop.threadId!);
     assert.match(frames[0].name, /collate/);
-    assert.ok(frames[0].source?.path?.endsWith('loader.py'), `collate frame points at the user's collate: ${JSON.stringify(frames[0])}`);
-    assert.ok(frames.some((f) => f.presentationHint === 'label'), 'a label frame names the batch');
+    assert.ok(
+      frames[0].source?.path?.endsWith('loader.py'),
+      `collate frame points at the user's collate: ${JSON.stringify(frames[0])}`,
+    );
+    assert.ok(
+      frames.some((f) => f.presentationHint === 'label'),
+      'a label frame names the batch',
+    );
     const indices = findVar(scopes, 'indices');
     assert.equal(indices?.value.replace(/\s/g, ''), '[12,13,14,15]');
     assert.equal(await evaluate(s.dc, frames[0].id, 'len(samples)'), '4');
-    assert.equal(await evaluate(s.dc, frames[0].id, '[s["index"] for s in samples]').then((r) => r.replace(/\s/g, '')), '[12,13,14,15]');
+    assert.equal(
+      await evaluate(s.dc, frames[0].id, '[s["index"] for s in samples]').then((r) => r.replace(/\s/g, '')),
+      '[12,13,14,15]',
+    );
 
     // next → batch_ready: the collated batch, tensors summarised, ids decoded.
     await s.dc.nextRequest({ threadId: stop.threadId! });
@@ -74,7 +106,8 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
     const inputIds = fields.get('input_ids')!;
     assert.match(inputIds.value, /\[4, \d+\].*int64.*cpu/);
     const summary = await vars(s.dc, inputIds.variablesReference);
-    for (const k of ['shape', 'dtype', 'device', 'min', 'max', 'mean', 'padding_ratio']) assert.ok(summary.has(k), `input_ids has ${k}: ${[...summary.keys()]}`);
+    for (const k of ['shape', 'dtype', 'device', 'min', 'max', 'mean', 'padding_ratio'])
+      assert.ok(summary.has(k), `input_ids has ${k}: ${[...summary.keys()]}`);
     const decoded = summary.get('decoded');
     assert.ok(decoded, 'input_ids decoded through the tokenizer');
     const rows = [...(await vars(s.dc, decoded.variablesReference)).values()].map((v) => v.value);
@@ -101,13 +134,17 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
     const starts = s.ev.all.filter((e) => e.event === 'progressStart');
     assert.ok(starts.length >= 1, 'progressStart sent');
     assert.match(starts[0].body.title, /train_loader · epoch 0/);
-    assert.ok(s.ev.all.some((e) => e.event === 'progressEnd' && e.body.progressId === starts[0].body.progressId), 'progress ended');
+    assert.ok(
+      s.ev.all.some((e) => e.event === 'progressEnd' && e.body.progressId === starts[0].body.progressId),
+      'progress ended',
+    );
   } finally {
     await close(s);
   }
 }
 
-test('case 1: collate breakpoint on batch 3, no workers: inspect, decode, step, run to the end', () => collateBatch3([]));
+test('case 1: collate breakpoint on batch 3, no workers: inspect, decode, step, run to the end', () =>
+  collateBatch3([]));
 
 test('case 2: the same with num_workers=2 (fork)', () => collateBatch3(['--workers', '2', '--start-method', 'fork']));
 
@@ -116,8 +153,15 @@ test('case 2: the same with num_workers=2 (spawn)', () => collateBatch3(['--work
 test('case 8: shuffle with a seeded generator: the stopped batch has the indices the plain DataLoader yields', async () => {
   const dump = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bs-ix-')), 'plain.jsonl');
   const argv = ['--n', '20', '--batch-size', '3', '--shuffle', '--seed', '1234', '--workers', '2'];
-  execFileSync(PYTHON, [PROGRAM, ...argv, '--dump-indices', dump], { env: { ...process.env, PYTHONPATH: RUNTIME }, stdio: 'ignore' });
-  const plain = fs.readFileSync(dump, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { batch: number; indices: number[] });
+  execFileSync(PYTHON, [PROGRAM, ...argv, '--dump-indices', dump], {
+    env: { ...process.env, PYTHONPATH: RUNTIME },
+    stdio: 'ignore',
+  });
+  const plain = fs
+    .readFileSync(dump, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { batch: number; indices: number[] });
   const s = await launch(argv, { functionBreakpoints: [{ name: 'fetch', condition: 'batch_index == 4' }] });
   try {
     const stop = await stopped(s);
@@ -155,9 +199,12 @@ test('case 6: IterableDataset with 2 workers and uneven shards', async () => {
 });
 
 test('case 7: persistent workers with pin_memory over 2 epochs keep their thread ids', async () => {
-  const s = await launch(['--n', '8', '--batch-size', '4', '--workers', '2', '--persistent', '--pin-memory', '--epochs', '2'], {
-    functionBreakpoints: [{ name: 'fetch' }],
-  });
+  const s = await launch(
+    ['--n', '8', '--batch-size', '4', '--workers', '2', '--persistent', '--pin-memory', '--epochs', '2'],
+    {
+      functionBreakpoints: [{ name: 'fetch' }],
+    },
+  );
   try {
     const byEpoch = new Map<number, Set<number>>();
     const names = new Map<number, string>();
@@ -166,7 +213,8 @@ test('case 7: persistent workers with pin_memory over 2 epochs keep their thread
       const epoch = stop.batch!.epoch;
       if (!byEpoch.has(epoch)) byEpoch.set(epoch, new Set());
       byEpoch.get(epoch)!.add(stop.threadId!);
-      for (const t of (await s.dc.threadsRequest()).body.threads) if (t.id === stop.threadId) names.set(t.id * 10 + epoch, t.name);
+      for (const t of (await s.dc.threadsRequest()).body.threads)
+        if (t.id === stop.threadId) names.set(t.id * 10 + epoch, t.name);
       const cont = await s.dc.continueRequest({ threadId: stop.threadId!, singleThread: true });
       assert.equal(cont.body.allThreadsContinued, false, 'single-thread continue resumes only that thread');
     }
@@ -193,7 +241,10 @@ test('case 11: train and val loaders in one run', async () => {
     assert.equal(stop.batch?.index, 1, 'the 2nd hit is batch 1');
     assert.ok(stop.threadId! >= 200 && stop.threadId! < 300, `val workers are loader 1 (got ${stop.threadId})`);
     const threads = (await s.dc.threadsRequest()).body.threads;
-    assert.ok(threads.some((t) => /val_loader/.test(t.name)), JSON.stringify(threads));
+    assert.ok(
+      threads.some((t) => /val_loader/.test(t.name)),
+      JSON.stringify(threads),
+    );
     await s.dc.continueRequest({ threadId: stop.threadId! });
     await runsToEnd(s, /done steps=2 /);
   } finally {
@@ -228,8 +279,17 @@ test('stepIn goes to the per-sample fetch, stepOut to the end of the batch, paus
     const top = await topScopes(s.dc, 1);
     assert.equal(await evaluate(s.dc, top.frames[0].id, 'batch_index'), String(paused.batch!.index));
     await assert.rejects(evaluate(s.dc, top.frames[0].id, 'undefined_name_xyz'), /NameError/);
-    const bps = await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'collate', condition: 'batch_index ==' }, { name: 'no_such_stage' }, { name: 'train_step', hitCondition: '% 3' }] });
-    assert.deepEqual(bps.body.breakpoints.map((b) => b.verified), [false, false, true]);
+    const bps = await s.dc.setFunctionBreakpointsRequest({
+      breakpoints: [
+        { name: 'collate', condition: 'batch_index ==' },
+        { name: 'no_such_stage' },
+        { name: 'train_step', hitCondition: '% 3' },
+      ],
+    });
+    assert.deepEqual(
+      bps.body.breakpoints.map((b) => b.verified),
+      [false, false, true],
+    );
     assert.match(bps.body.breakpoints[0].message ?? '', /condition/);
     assert.match(bps.body.breakpoints[1].message ?? '', /no_such_stage/);
   } finally {

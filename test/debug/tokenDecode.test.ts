@@ -23,7 +23,9 @@ texts = json.loads(sys.argv[2])
 ids = [t.encode(s).ids for s in texts]
 print(json.dumps({"ids": ids, "text": [t.decode(i, skip_special_tokens=False) for i in ids], "pieces": [[t.id_to_token(x) for x in i] for i in ids]}))
 `;
-  return JSON.parse(execFileSync(PY, ['-c', code, path.join(TOK, 'tokenizer.json'), JSON.stringify(TEXTS)], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync(PY, ['-c', code, path.join(TOK, 'tokenizer.json'), JSON.stringify(TEXTS)], { encoding: 'utf8' }),
+  );
 }
 
 test('decode and pieces match the Python tokenizers library', () => {
@@ -31,7 +33,10 @@ test('decode and pieces match the Python tokenizers library', () => {
   const dec = TokenDecoder.load(TOK);
   truth.ids.forEach((ids, i) => {
     assert.equal(dec.decode(ids), truth.text[i]);
-    assert.deepEqual(ids.map((id) => dec.piece(id)), truth.pieces[i]);
+    assert.deepEqual(
+      ids.map((id) => dec.piece(id)),
+      truth.pieces[i],
+    );
   });
 });
 
@@ -40,7 +45,18 @@ test('labels: runs of -100 render as [masked ×N], the rest decodes like Python'
   const dec = TokenDecoder.load(path.join(TOK, 'tokenizer.json'));
   const ids = truth.ids[0];
   const labels = [-100, -100, -100, ...ids.slice(3), -100, -100];
-  const py = JSON.parse(execFileSync(PY, ['-c', 'import json,sys\nfrom tokenizers import Tokenizer\nt=Tokenizer.from_file(sys.argv[1])\nprint(json.dumps(t.decode(json.loads(sys.argv[2]), skip_special_tokens=False)))', path.join(TOK, 'tokenizer.json'), JSON.stringify(ids.slice(3))], { encoding: 'utf8' }));
+  const py = JSON.parse(
+    execFileSync(
+      PY,
+      [
+        '-c',
+        'import json,sys\nfrom tokenizers import Tokenizer\nt=Tokenizer.from_file(sys.argv[1])\nprint(json.dumps(t.decode(json.loads(sys.argv[2]), skip_special_tokens=False)))',
+        path.join(TOK, 'tokenizer.json'),
+        JSON.stringify(ids.slice(3)),
+      ],
+      { encoding: 'utf8' },
+    ),
+  );
   assert.equal(dec.decodeLabels(labels), `[masked ×3]${py}[masked ×2]`);
 });
 
@@ -54,23 +70,36 @@ test('decorate adds a lazy `decoded` child to an expanded input_ids tensor', asy
   // The parent scope lists input_ids (ref 7); expanding ref 7 shows summaries and `values` (ref 8).
   await tv.decorate(1, [{ name: 'input_ids', value: 'Tensor[2, 9] int64', variablesReference: 7 }], async () => []);
   const rows = [truth.ids[0], truth.ids[1]];
-  const out = await tv.decorate(7, [{ name: 'shape', value: '[2, 9]', variablesReference: 0 }, { name: 'values', value: '…', variablesReference: 8 }], async (ref) => {
-    assert.equal(ref, 8);
-    return rows.map((r, i) => ({ name: `[${i}]`, value: `[${r.join(', ')}]`, variablesReference: 0 }));
-  });
+  const out = await tv.decorate(
+    7,
+    [
+      { name: 'shape', value: '[2, 9]', variablesReference: 0 },
+      { name: 'values', value: '…', variablesReference: 8 },
+    ],
+    async (ref) => {
+      assert.equal(ref, 8);
+      return rows.map((r, i) => ({ name: `[${i}]`, value: `[${r.join(', ')}]`, variablesReference: 0 }));
+    },
+  );
   const decoded = out.find((v) => v.name === 'decoded');
   assert.ok(decoded, 'decoded child added');
   assert.deepEqual(decoded.presentationHint, { lazy: true });
   const children = (await tv.children(decoded.variablesReference))!;
-  assert.deepEqual(children.map((c) => JSON.parse(c.value)), [truth.text[0], truth.text[1]]);
+  assert.deepEqual(
+    children.map((c) => JSON.parse(c.value)),
+    [truth.text[0], truth.text[1]],
+  );
   const tokens = (await tv.children(children[0].variablesReference))!;
   assert.equal(tokens.length, rows[0].length);
-  assert.deepEqual((await tv.children(children[0].variablesReference, 1, 2))!.map((t) => t.name), ['1', '2']);
+  assert.deepEqual(
+    (await tv.children(children[0].variablesReference, 1, 2))!.map((t) => t.name),
+    ['1', '2'],
+  );
   tv.reset();
   assert.equal(await tv.children(decoded.variablesReference), undefined);
 });
 
-test('decorate reads rows that are themselves expandable lists (the controller\'s list[N] rendering)', async () => {
+test("decorate reads rows that are themselves expandable lists (the controller's list[N] rendering)", async () => {
   const truth = pythonTruth();
   const tv = new TokenVariables(TokenDecoder.load(TOK));
   await tv.decorate(1, [{ name: 'labels', value: 'Tensor', variablesReference: 7 }], async () => []);
@@ -79,7 +108,11 @@ test('decorate reads rows that are themselves expandable lists (the controller\'
     8: [{ name: '[0]', value: 'list[' + labels.length + ']', variablesReference: 9 }],
     9: labels.map((id, i) => ({ name: `[${i}]`, value: String(id), variablesReference: 0 })),
   };
-  const out = await tv.decorate(7, [{ name: 'values', value: '[[…]]', variablesReference: 8 }], async (ref) => lists[ref]);
+  const out = await tv.decorate(
+    7,
+    [{ name: 'values', value: '[[…]]', variablesReference: 8 }],
+    async (ref) => lists[ref],
+  );
   const rows = (await tv.children(out.find((v) => v.name === 'decoded')!.variablesReference))!;
   assert.equal(rows.length, 1);
   assert.ok(JSON.parse(rows[0].value).startsWith('[masked ×2]'), rows[0].value);

@@ -46,8 +46,16 @@ test('an HF cache-*.arrow shows rows, tokens, the last row and the histogram', {
   assert.notEqual(await bg(trained), await bg(masked), 'trained and masked chips have different backgrounds');
   // Ground truth from the builder: one chip per input id, trained exactly where labels ≠ -100.
   assert.equal(await wv.locator('#tokens .chip').count(), truth[0].input_ids.length, 'one chip per token');
-  assert.equal(await wv.locator('#tokens .chip.trained').count(), truth[0].labels.filter((l) => l !== -100).length, 'trained chips');
-  assert.equal(await trained.getAttribute('title').then((t) => /\d+/.exec(t ?? '')?.[0]), String(truth[0].input_ids[truth[0].labels.findIndex((l) => l !== -100)]), 'the first trained chip names its token id');
+  assert.equal(
+    await wv.locator('#tokens .chip.trained').count(),
+    truth[0].labels.filter((l) => l !== -100).length,
+    'trained chips',
+  );
+  assert.equal(
+    await trained.getAttribute('title').then((t) => /\d+/.exec(t ?? '')?.[0]),
+    String(truth[0].input_ids[truth[0].labels.findIndex((l) => l !== -100)]),
+    'the first trained chip names its token id',
+  );
   await s.screenshot('tokens');
 
   // Jump to the last row (0-based) through the jump box.

@@ -49,7 +49,10 @@ for (const [tag, theme] of [
         assert.equal(await turns.nth(i).locator('.turn-content').innerText(), want[i].value);
       }
       // Readable: the turn text stands out from the panel background.
-      const fg = await turns.first().locator('.turn-content').evaluate((n) => getComputedStyle(n).color);
+      const fg = await turns
+        .first()
+        .locator('.turn-content')
+        .evaluate((n) => getComputedStyle(n).color);
       const bg = await wv.locator('body').evaluate((n) => getComputedStyle(n).backgroundColor);
       assert.ok(contrast(fg, bg) >= 4.5, `turn text contrast ${contrast(fg, bg).toFixed(1)} in ${theme}`);
       await s.screenshot('conversation');

@@ -22,7 +22,11 @@ test('a malformed JSONL line is reported by line number and the other rows show'
   await error.waitFor({ timeout: UI_TIMEOUT });
   const text = await error.innerText();
   assert.match(text, /chats\.jsonl/, `the error names the file: ${text}`);
-  assert.match(text, new RegExp(`:${MALFORMED_LINE}\\b|line ${MALFORMED_LINE}\\b`), `the error names line ${MALFORMED_LINE}: ${text}`);
+  assert.match(
+    text,
+    new RegExp(`:${MALFORMED_LINE}\\b|line ${MALFORMED_LINE}\\b`),
+    `the error names line ${MALFORMED_LINE}: ${text}`,
+  );
   for (const id of GOOD_IDS) {
     await wv.locator('#grid .row .cell', { hasText: id }).first().waitFor({ timeout: UI_TIMEOUT });
   }

@@ -29,7 +29,11 @@ before(async () => {
   if (!existsSync(join(JOB, 'loader_job.py'))) throw new Error(`${JOB}/loader_job.py missing (debug fixtures)`);
   s = await Session.start({
     name: 'debug',
-    copy: { 'loader_job.py': join(JOB, 'loader_job.py'), 'debug_data.py': join(JOB, 'debug_data.py'), tokenizer: join(FIXTURES, 'tokenizer') },
+    copy: {
+      'loader_job.py': join(JOB, 'loader_job.py'),
+      'debug_data.py': join(JOB, 'debug_data.py'),
+      tokenizer: join(FIXTURES, 'tokenizer'),
+    },
     write: { '.vscode/launch.json': JSON.stringify(LAUNCH, null, 2) },
     viewport: { width: 1280, height: 1000 }, // room for Variables next to Call Stack and Breakpoints
   });
@@ -74,49 +78,60 @@ async function reveal(view: string, text: string | RegExp) {
   return r;
 }
 
-test('collate breakpoint with num_workers=2: call stack, batch summary, decoded tokens, run to the end', { timeout: 300_000 }, async () => {
-  // Function breakpoint "collate", typed into the Breakpoints view as a person would.
-  await s.command('View: Show Run and Debug');
-  await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).waitFor({ timeout: UI_TIMEOUT });
-  await s.command('Add Function Breakpoint'); // listed without the "Debug:" category
-  const input = s.page.locator('.debug-breakpoints input, .debug-pane .monaco-inputbox input').first();
-  await input.waitFor({ timeout: UI_TIMEOUT });
-  await input.fill('collate');
-  await input.press('Enter');
-  await row('.debug-breakpoints', 'collate').waitFor({ timeout: UI_TIMEOUT });
+test(
+  'collate breakpoint with num_workers=2: call stack, batch summary, decoded tokens, run to the end',
+  { timeout: 300_000 },
+  async () => {
+    // Function breakpoint "collate", typed into the Breakpoints view as a person would.
+    await s.command('View: Show Run and Debug');
+    await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).waitFor({ timeout: UI_TIMEOUT });
+    await s.command('Add Function Breakpoint'); // listed without the "Debug:" category
+    const input = s.page.locator('.debug-breakpoints input, .debug-pane .monaco-inputbox input').first();
+    await input.waitFor({ timeout: UI_TIMEOUT });
+    await input.fill('collate');
+    await input.press('Enter');
+    await row('.debug-breakpoints', 'collate').waitFor({ timeout: UI_TIMEOUT });
 
-  await s.command('Debug: Start Debugging');
-  // Stopped at collate, in a worker: the debug toolbar offers Continue and the call stack names it.
-  const cont = s.page.locator('.debug-toolbar .action-label.codicon-debug-continue');
-  await cont.waitFor({ timeout: 180_000 });
-  await row('.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
-  await s.screenshot('stopped-at-collate');
+    await s.command('Debug: Start Debugging');
+    // Stopped at collate, in a worker: the debug toolbar offers Continue and the call stack names it.
+    const cont = s.page.locator('.debug-toolbar .action-label.codicon-debug-continue');
+    await cont.waitFor({ timeout: 180_000 });
+    await row('.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
+    await s.screenshot('stopped-at-collate');
 
-  // Fold the Watch and Breakpoints panes: Variables gets their room.
-  await s.page.locator('.pane-header', { hasText: 'Watch' }).click();
-  await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).click();
-  // Step over collate: the collated batch is in Variables, tensors summarised.
-  await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
-  const batch = row('.debug-variables', /^\s*batch\b/);
-  await batch.waitFor({ timeout: UI_TIMEOUT });
-  // Which batch stopped first depends on which worker collated first: read it from the Stage scope.
-  const indexText = await row('.debug-variables', 'batch_index').innerText();
-  const batchIndex = Number(/batch_index\s*=\s*(\d+)/.exec(indexText)?.[1]);
-  assert.ok(Number.isInteger(batchIndex), `batch_index in Variables: ${indexText}`);
-  await batch.click();
-  const inputIds = row('.debug-variables', /input_ids/);
-  await inputIds.waitFor({ timeout: UI_TIMEOUT });
-  assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
-  await inputIds.click();
-  const decoded = await reveal('.debug-variables', /decoded/);
-  const shown = await decoded.innerText();
-  const want = expectedDecoded(batchIndex)[0];
-  assert.ok(shown.includes(want.text) || shown.includes(want.repr), `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`);
-  await s.screenshot('variables');
+    // Fold the Watch and Breakpoints panes: Variables gets their room.
+    await s.page.locator('.pane-header', { hasText: 'Watch' }).click();
+    await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).click();
+    // Step over collate: the collated batch is in Variables, tensors summarised.
+    await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
+    const batch = row('.debug-variables', /^\s*batch\b/);
+    await batch.waitFor({ timeout: UI_TIMEOUT });
+    // Which batch stopped first depends on which worker collated first: read it from the Stage scope.
+    const indexText = await row('.debug-variables', 'batch_index').innerText();
+    const batchIndex = Number(/batch_index\s*=\s*(\d+)/.exec(indexText)?.[1]);
+    assert.ok(Number.isInteger(batchIndex), `batch_index in Variables: ${indexText}`);
+    await batch.click();
+    const inputIds = row('.debug-variables', /input_ids/);
+    await inputIds.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
+    await inputIds.click();
+    const decoded = await reveal('.debug-variables', /decoded/);
+    const shown = await decoded.innerText();
+    const want = expectedDecoded(batchIndex)[0];
+    assert.ok(
+      shown.includes(want.text) || shown.includes(want.repr),
+      `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`,
+    );
+    await s.screenshot('variables');
 
-  // Remove the breakpoint and continue: the job runs to its end and the session closes.
-  await s.command('Remove All Breakpoints'); // listed without the "Debug:" category
-  await cont.click();
-  await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
-  assert.equal(await s.page.locator('.debug-call-stack .monaco-list-row').count(), 0, 'no session left in the call stack');
-});
+    // Remove the breakpoint and continue: the job runs to its end and the session closes.
+    await s.command('Remove All Breakpoints'); // listed without the "Debug:" category
+    await cont.click();
+    await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
+    assert.equal(
+      await s.page.locator('.debug-call-stack .monaco-list-row').count(),
+      0,
+      'no session left in the call stack',
+    );
+  },
+);

@@ -11,7 +11,8 @@ const TRAIN = join(FIXTURES, 'train');
 const OUTPUT = 'out/train'; // train.yaml says output_dir: ../out/train (relative to the YAML)
 
 before(async () => {
-  if (!existsSync(join(TRAIN, 'train.yaml'))) throw new Error(`${TRAIN}/train.yaml missing: bash scripts/fixtures.sh (builder d_model.py)`);
+  if (!existsSync(join(TRAIN, 'train.yaml')))
+    throw new Error(`${TRAIN}/train.yaml missing: bash scripts/fixtures.sh (builder d_model.py)`);
   s = await Session.start({ name: 'training', copy: { train: TRAIN, model: join(FIXTURES, 'model') } });
   // Long enough that Stop, not the end of the run, writes the checkpoint; no periodic saves.
   const yaml = readFileSync(s.ws('train/train.yaml'), 'utf8')
@@ -28,9 +29,13 @@ test('training shows a live loss curve and progress; Stop leaves a checkpoint', 
 
   const dash = await s.frameWith('#loss-chart', 120_000);
   // Points arrive once Python has imported torch and run a few steps: wait on what the user sees.
-  await dash.waitForFunction(() => Number(document.querySelector('#points-count')?.textContent?.match(/\d+/)?.[0] ?? 0) >= 8, undefined, {
-    timeout: 180_000,
-  });
+  await dash.waitForFunction(
+    () => Number(document.querySelector('#points-count')?.textContent?.match(/\d+/)?.[0] ?? 0) >= 8,
+    undefined,
+    {
+      timeout: 180_000,
+    },
+  );
   assert.ok(await dash.locator('#loss-chart canvas').count(), 'the loss chart draws on a canvas');
   const progress = s.page.locator('.statusbar-item', { hasText: /step \d+ \/ 5000/ }).first();
   await progress.waitFor({ timeout: UI_TIMEOUT });
@@ -48,7 +53,10 @@ test('training shows a live loss curve and progress; Stop leaves a checkpoint', 
   }
   assert.ok(checkpoints.length > 0, `a checkpoint-* folder in ${out} after Stop`);
   const ck = join(out, checkpoints[0]);
-  assert.ok(readdirSync(ck).some((f) => f.endsWith('.safetensors') || f.endsWith('.bin')), `${ck} holds model weights`);
+  assert.ok(
+    readdirSync(ck).some((f) => f.endsWith('.safetensors') || f.endsWith('.bin')),
+    `${ck} holds model weights`,
+  );
   await s.page.locator('.statusbar-item', { hasText: 'stopped' }).first().waitFor({ timeout: UI_TIMEOUT });
   await s.screenshot('stopped');
 });

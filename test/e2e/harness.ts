@@ -130,7 +130,10 @@ export class Session {
     mkdirSync(join(ws, '.vscode'), { recursive: true });
     const userSettings = { ...USER_SETTINGS, 'security.workspace.trust.enabled': opts.trust === true };
     writeFileSync(join(ud, 'User/settings.json'), JSON.stringify(userSettings, null, 2));
-    writeFileSync(join(ws, '.vscode/settings.json'), JSON.stringify({ 'batchscope.python': PYTHON, ...opts.settings }, null, 2));
+    writeFileSync(
+      join(ws, '.vscode/settings.json'),
+      JSON.stringify({ 'batchscope.python': PYTHON, ...opts.settings }, null, 2),
+    );
     for (const [rel, src] of Object.entries(opts.copy ?? {})) {
       if (!existsSync(src)) throw new Error(`fixture missing: ${src} (run: bash scripts/fixtures.sh)`);
       mkdirSync(dirname(join(ws, rel)), { recursive: true });
@@ -148,14 +151,18 @@ export class Session {
       env('BATCHSCOPE_E2E_NODE'),
       [
         env('BATCHSCOPE_E2E_ENTRY'),
-        '--auth', 'none',
-        '--bind-addr', `127.0.0.1:${port}`,
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
         ...(opts.trust ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
-        '--user-data-dir', ud,
-        '--extensions-dir', env('BATCHSCOPE_E2E_EXT'),
+        '--user-data-dir',
+        ud,
+        '--extensions-dir',
+        env('BATCHSCOPE_E2E_EXT'),
         ws,
       ],
       { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BATCHSCOPE_TEST_PYTHON: PYTHON } },
@@ -173,7 +180,11 @@ export class Session {
       await stop();
       throw err;
     }
-    return Session.connect(opts, { url: `http://127.0.0.1:${port}`, workspace: ws, logs: join(ud, 'logs'), stop }, join(root, 'chromium'));
+    return Session.connect(
+      opts,
+      { url: `http://127.0.0.1:${port}`, workspace: ws, logs: join(ud, 'logs'), stop },
+      join(root, 'chromium'),
+    );
   }
 
   /**
@@ -189,8 +200,13 @@ export class Session {
         headless: true,
         viewport: opts.viewport ?? { width: 1280, height: 800 },
         args: [
-          '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
         ],
       });
       const page = browser.pages()[0] ?? (await browser.newPage());
@@ -234,7 +250,9 @@ export class Session {
    */
   private async quickInput(key: string, text: string, rowText: string): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: rowText }).first();
+    const row = this.page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: rowText })
+      .first();
     const until = Date.now() + UI_TIMEOUT;
     for (let attempt = 0; ; attempt++) {
       // A key pressed while the previous quick input is still closing would close the new one.
@@ -247,7 +265,8 @@ export class Session {
         await row.waitFor({ timeout: wait });
         break;
       } catch (err) {
-        if (Date.now() > until) throw new Error(`"${rowText}" never appeared in the quick input for "${text}": ${(err as Error).message}`);
+        if (Date.now() > until)
+          throw new Error(`"${rowText}" never appeared in the quick input for "${text}": ${(err as Error).message}`);
         if (await input.isVisible()) await this.page.keyboard.press('Escape');
       }
     }
@@ -270,7 +289,13 @@ export class Session {
     for (;;) {
       for (const f of this.page.frames()) {
         if (f === this.page.mainFrame()) continue;
-        if (await f.locator(selector).count().catch(() => 0)) return f;
+        if (
+          await f
+            .locator(selector)
+            .count()
+            .catch(() => 0)
+        )
+          return f;
       }
       if (Date.now() > until) throw new Error(`no webview frame shows ${selector} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 250));

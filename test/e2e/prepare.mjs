@@ -49,10 +49,15 @@ export function prepare({ say = () => {} } = {}) {
   const run = mkdtempSync(join(tmpdir(), 'batchscope-e2e-'));
   const ext = join(run, 'extensions');
   mkdirSync(ext);
-  must(node24, [entry, '--user-data-dir', join(run, 'install-ud'), '--extensions-dir', ext, '--install-extension', vsix], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (!readdirSync(ext).some((d) => d.startsWith('batchscope.batchscope-'))) throw new Error(`the VSIX did not install into ${ext}`);
+  must(
+    node24,
+    [entry, '--user-data-dir', join(run, 'install-ud'), '--extensions-dir', ext, '--install-extension', vsix],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  if (!readdirSync(ext).some((d) => d.startsWith('batchscope.batchscope-')))
+    throw new Error(`the VSIX did not install into ${ext}`);
   say(`installed ${vsix}`);
 
   /** Ends every process whose command line mentions our unique run dir (code-server, its extension
@@ -86,7 +91,8 @@ export function prepare({ say = () => {} } = {}) {
         /* raced with its exit */
       }
     }
-    if (leftovers.length) console.error(`[e2e] ended ${leftovers.length} leftover process(es) of this run:\n  ${leftovers.join('\n  ')}`);
+    if (leftovers.length)
+      console.error(`[e2e] ended ${leftovers.length} leftover process(es) of this run:\n  ${leftovers.join('\n  ')}`);
     if (process.env.BATCHSCOPE_E2E_KEEP !== '1') rmSync(run, { recursive: true, force: true });
     else console.error(`[e2e] kept ${run}`);
   };

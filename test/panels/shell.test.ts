@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { panelHtml, panelNonce } from '../../src/panels/shell';
 
 test('the panel HTML has a strict CSP: no default source, nonce scripts only, data: images', () => {
-  const html = panelHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x/dataset.js', styleUri: 'https://x/dataset.css', title: 'a"<b>.arrow', nonce: 'abc123' });
+  const html = panelHtml({
+    cspSource: 'https://x.vscode-cdn.net',
+    scriptUri: 'https://x/dataset.js',
+    styleUri: 'https://x/dataset.css',
+    title: 'a"<b>.arrow',
+    nonce: 'abc123',
+  });
   const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'nonce-abc123'(;|$)/);

@@ -5,7 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FILTERS, FRAME_STRIDE, LABEL_DEPTH, MAIN_THREAD_ID, STAGES, frameId, pinThreadId, workerThreadId } from '../../protocol/debug';
+import {
+  FILTERS,
+  FRAME_STRIDE,
+  LABEL_DEPTH,
+  MAIN_THREAD_ID,
+  STAGES,
+  frameId,
+  pinThreadId,
+  workerThreadId,
+} from '../../protocol/debug';
 import { EXCEPTION_FILTERS } from '../../src/dap/launchConfig';
 import { placeOf, withBatchLabel } from '../../src/dap/session';
 
@@ -32,7 +41,11 @@ test('frame ids are threadId·100 + depth; the label depth is a frame depth no c
   assert.equal(LABEL_DEPTH, 99);
   assert.equal(LABEL_DEPTH, FRAME_STRIDE - 1);
   // The adapter's label frame uses the same formula and its scopes request is recognised by it.
-  const label = withBatchLabel({ stackFrames: [{ id: frameId(103, 0), name: 'collate', line: 1, column: 1 }], totalFrames: 1 }, { threadId: 103 }, { threadId: 103, batch: { loader: 'train_loader', epoch: 0, index: 7 } });
+  const label = withBatchLabel(
+    { stackFrames: [{ id: frameId(103, 0), name: 'collate', line: 1, column: 1 }], totalFrames: 1 },
+    { threadId: 103 },
+    { threadId: 103, batch: { loader: 'train_loader', epoch: 0, index: 7 } },
+  );
   const last = label.stackFrames.at(-1)!;
   assert.equal(last.id, frameId(103, LABEL_DEPTH));
   assert.equal(last.id % FRAME_STRIDE, LABEL_DEPTH);

@@ -14,7 +14,14 @@ const CONFIG = join(TOKENIZER, 'tokenizer_config.json');
 
 // The CLI as it ships: one esbuild bundle (also much faster to start than tsx per call).
 const BUNDLE = join(mkdtempSync(join(tmpdir(), 'bs-cli-bundle-')), 'cli.js');
-buildSync({ entryPoints: [join(REPO, 'src/cli.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: BUNDLE, logLevel: 'warning' });
+buildSync({
+  entryPoints: [join(REPO, 'src/cli.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  outfile: BUNDLE,
+  logLevel: 'warning',
+});
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BUNDLE, ...args], { encoding: 'utf8', cwd: REPO });
@@ -33,7 +40,16 @@ test('render with a .jinja file, --kwargs (over the special tokens) and --now pi
   const two = join(mkdtempSync(join(tmpdir(), 'bs-cli-')), 'two.json');
   writeFileSync(two, JSON.stringify(JSON.parse(readFileSync(MSGS, 'utf8')).slice(0, 2)));
   // dated.jinja has no tokenizer_config.json beside it: eos_token comes in through --kwargs.
-  const r = cli('render', join(TEMPLATES, 'dated.jinja'), '--messages', two, '--kwargs', '{"enable_thinking": false, "eos_token": "<|im_end|>"}', '--now', '2024-07-26T14:05:09');
+  const r = cli(
+    'render',
+    join(TEMPLATES, 'dated.jinja'),
+    '--messages',
+    two,
+    '--kwargs',
+    '{"enable_thinking": false, "eos_token": "<|im_end|>"}',
+    '--now',
+    '2024-07-26T14:05:09',
+  );
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, expected.dated);
   const g = cli('render', CONFIG, '--messages', two, '--add-generation-prompt');
@@ -46,7 +62,14 @@ test('render with a .jinja file, --kwargs (over the special tokens) and --now pi
 });
 
 test('render errors exit 1 with the class, message, template line and column on stderr', () => {
-  const r = cli('render', join(TEMPLATES, 'bos', 'tokenizer_config.json'), '--messages', MSGS, '--add-generation-prompt', '--continue-final-message');
+  const r = cli(
+    'render',
+    join(TEMPLATES, 'bos', 'tokenizer_config.json'),
+    '--messages',
+    MSGS,
+    '--add-generation-prompt',
+    '--continue-final-message',
+  );
   assert.equal(r.code, 1);
   assert.equal(r.out, '');
   assert.match(r.err, /ValueError: continue_final_message and add_generation_prompt are not compatible/);
@@ -61,8 +84,14 @@ test('lint-template: exit 0 with info for the fixture, JSON output parses', () =
   const r = cli('lint-template', CONFIG, '--json');
   assert.equal(r.code, 0, r.err);
   const findings = JSON.parse(r.out) as { code: string }[];
-  assert.deepEqual(findings.map((f) => f.code), ['eos-in-effect']);
+  assert.deepEqual(
+    findings.map((f) => f.code),
+    ['eos-in-effect'],
+  );
   const b = cli('lint-template', join(TEMPLATES, 'bos', 'tokenizer_config.json'));
   assert.equal(b.code, 0);
-  assert.match(b.out, /warning: the template renders <s> and the tokenizer's post-processor adds it again.*\[double-bos\]/);
+  assert.match(
+    b.out,
+    /warning: the template renders <s> and the tokenizer's post-processor adds it again.*\[double-bos\]/,
+  );
 });

@@ -14,7 +14,10 @@ const cfg = JSON.parse(readFileSync(join(TOKENIZER, 'tokenizer_config.json'), 'u
 
 async function renderedTokens() {
   const tok = await loadTokenizer(TOKENIZER);
-  const r = renderChat(cfg.chat_template, { messages: rows.messages, variables: { eos_token: '<|im_end|>', pad_token: '<|endoftext|>' } });
+  const r = renderChat(cfg.chat_template, {
+    messages: rows.messages,
+    variables: { eos_token: '<|im_end|>', pad_token: '<|endoftext|>' },
+  });
   const ids = tok.encode(r.text);
   const offsets = tokenCharOffsets(tok, ids, r.text)!;
   return { tok, ids, assistantMask: assistantMask(offsets, toCodePointSpans(r.text, r.spans)) };
@@ -22,14 +25,21 @@ async function renderedTokens() {
 
 test('a row tokenized by transformers with the same template matches, labels included', async () => {
   const { ids, assistantMask: mask } = await renderedTokens();
-  const d = compareTokenizedRow({ inputIds: rows.good.input_ids, labels: rows.good.labels }, { ids, assistantMask: mask });
+  const d = compareTokenizedRow(
+    { inputIds: rows.good.input_ids, labels: rows.good.labels },
+    { ids, assistantMask: mask },
+  );
   assert.deepEqual(d, { match: true, compared: rows.good.input_ids.length, note: undefined });
   assert.equal(mask.filter((m) => m === 1).length, rows.trained);
 });
 
 test('a row tokenized with a template missing a newline: first differing token as transformers finds it', async () => {
   const { tok, ids, assistantMask: mask } = await renderedTokens();
-  const d = compareTokenizedRow({ inputIds: rows.bad_template.input_ids, labels: rows.bad_template.labels }, { ids, assistantMask: mask }, (id) => JSON.stringify(tok.idToToken(id)));
+  const d = compareTokenizedRow(
+    { inputIds: rows.bad_template.input_ids, labels: rows.bad_template.labels },
+    { ids, assistantMask: mask },
+    (id) => JSON.stringify(tok.idToToken(id)),
+  );
   assert.equal(d.match, false);
   if (d.match) return;
   assert.equal(d.field, 'input_ids');
@@ -41,7 +51,10 @@ test('a row tokenized with a template missing a newline: first differing token a
 
 test('labels that train the prompt: first differing label position', async () => {
   const { ids, assistantMask: mask } = await renderedTokens();
-  const d = compareTokenizedRow({ inputIds: rows.bad_labels.input_ids, labels: rows.bad_labels.labels }, { ids, assistantMask: mask });
+  const d = compareTokenizedRow(
+    { inputIds: rows.bad_labels.input_ids, labels: rows.bad_labels.labels },
+    { ids, assistantMask: mask },
+  );
   assert.equal(d.match, false);
   if (d.match) return;
   assert.equal(d.field, 'labels');

@@ -43,7 +43,10 @@ function runPython(args: string[]): Promise<void> {
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bs-template-'));
-  writeFileSync(join(dir, 'in.json'), JSON.stringify({ now: NOW_ISO, tokenizers: TOKENIZERS, templates: TEMPLATES, cases: CASES }));
+  writeFileSync(
+    join(dir, 'in.json'),
+    JSON.stringify({ now: NOW_ISO, tokenizers: TOKENIZERS, templates: TEMPLATES, cases: CASES }),
+  );
   await runPython([join(__dirname, 'expected.py'), join(dir, 'in.json'), join(dir, 'out.json')]);
   expected = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
 });
@@ -67,7 +70,7 @@ async function ours(c: ConformanceCase) {
 }
 
 describe('template conformance with transformers', () => {
-  test('special-tokens maps read from tokenizer_config.json equal transformers\' special_tokens_map', async () => {
+  test("special-tokens maps read from tokenizer_config.json equal transformers' special_tokens_map", async () => {
     for (const name of Object.keys(TOKENIZERS) as (keyof typeof TOKENIZERS)[]) {
       const bundle = await loadTemplateBundle(join(TOKENIZERS[name], 'tokenizer_config.json'));
       assert.deepEqual(bundle.specialTokens, expected.special_tokens[name], name);
@@ -86,7 +89,10 @@ describe('template conformance with transformers', () => {
         } catch (e) {
           caught = e;
         }
-        assert.ok(caught instanceof TemplateError, `we must raise where transformers raises ${py.error.cls}: ${py.error.message}`);
+        assert.ok(
+          caught instanceof TemplateError,
+          `we must raise where transformers raises ${py.error.cls}: ${py.error.message}`,
+        );
         if (c.error.sameMessage) {
           assert.equal(caught.info.message, py.error.message);
           assert.equal(caught.info.pyClass, py.error.cls);
@@ -99,7 +105,10 @@ describe('template conformance with transformers', () => {
       const r = run();
       assert.equal(r.text, py.text);
       if (c.mask) {
-        assert.deepEqual(toCodePointSpans(r.text, r.spans).map((s) => [s.start, s.end]), py.spans);
+        assert.deepEqual(
+          toCodePointSpans(r.text, r.spans).map((s) => [s.start, s.end]),
+          py.spans,
+        );
         const tok = await loadTokenizer(TOKENIZERS[c.tokenizer]);
         const ids = tok.encode(r.text);
         assert.deepEqual(ids, py.input_ids);

@@ -15,14 +15,28 @@ test('named templates: transformers picks default, tool_use with tools, and a na
   const dir = join(TEMPLATES, 'named');
   const exp = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
   const b = await loadTemplateBundle(join(dir, 'tokenizer_config.json'));
-  assert.deepEqual(b.templates.map((t) => t.name), ['default', 'tool_use', 'rag']);
+  assert.deepEqual(
+    b.templates.map((t) => t.name),
+    ['default', 'tool_use', 'rag'],
+  );
   const msgs = JSON.parse(readFileSync(join(TEMPLATES, 'messages.json'), 'utf8')).slice(0, 2);
   const render = (name: string | undefined, extra: { tools?: unknown[]; documents?: unknown[] }) =>
-    renderChat(chooseTemplate(b.templates, { name, hasTools: !!extra.tools }).source, { messages: msgs, ...extra, variables: b.specialTokens }).text;
+    renderChat(chooseTemplate(b.templates, { name, hasTools: !!extra.tools }).source, {
+      messages: msgs,
+      ...extra,
+      variables: b.specialTokens,
+    }).text;
   assert.equal(render(undefined, {}), exp.no_tools);
   assert.equal(render(undefined, { tools: exp.tools_arg }), exp.tools);
   assert.equal(render('rag', { documents: exp.documents_arg }), exp.rag);
-  assert.throws(() => chooseTemplate([{ file: 'x', name: 'a', source: '' }, { file: 'x', name: 'b', source: '' }]), /no default specified.*\['a', 'b'\]/);
+  assert.throws(
+    () =>
+      chooseTemplate([
+        { file: 'x', name: 'a', source: '' },
+        { file: 'x', name: 'b', source: '' },
+      ]),
+    /no default specified.*\['a', 'b'\]/,
+  );
 });
 
 test('chat_template.jinja beside tokenizer_config.json wins, as transformers loads it', async () => {
@@ -32,7 +46,13 @@ test('chat_template.jinja beside tokenizer_config.json wins, as transformers loa
   mkdirSync(join(dir, 'additional_chat_templates'));
   writeFileSync(join(dir, 'additional_chat_templates', 'tool_use.jinja'), 'TOOLS');
   const b = await loadTemplateBundle(join(dir, 'tokenizer_config.json'));
-  assert.deepEqual(b.templates.map((t) => [t.name, t.source]), [[undefined, 'FROM JINJA'], ['tool_use', 'TOOLS']]);
+  assert.deepEqual(
+    b.templates.map((t) => [t.name, t.source]),
+    [
+      [undefined, 'FROM JINJA'],
+      ['tool_use', 'TOOLS'],
+    ],
+  );
   assert.deepEqual(b.specialTokens, { eos_token: '</s>' });
 });
 
@@ -50,12 +70,19 @@ test('an error inside a JSON-embedded template maps through the escapes to the d
   assert.ok(err instanceof TemplateError);
   assert.equal(err.info.message, "unsupported operand type(s) for +: 'dict' and 'int'");
   assert.deepEqual([err.info.line, err.info.column], [2, 14]);
-  const at = templateOffsetInDocument(doc, templates[0].source, templates[0].jsonStringOffset, err.info.line!, err.info.column!);
+  const at = templateOffsetInDocument(
+    doc,
+    templates[0].source,
+    templates[0].jsonStringOffset,
+    err.info.line!,
+    err.info.column!,
+  );
   assert.ok(doc.slice(at).startsWith('{{ messages[0] + 1 }}'), doc.slice(at, at + 20));
 });
 
 test('virtual .jinja documents: read, edit, write back only the string literal', () => {
-  const doc = '{\n  "a": 1,\n  "chat_template": [\n    {"name": "default", "template": "A\\n{{ x }}"},\n    {"name": "tool_use", "template": "T\\u00e9"}\n  ],\n  "z": "\\u00e9"\n}\n';
+  const doc =
+    '{\n  "a": 1,\n  "chat_template": [\n    {"name": "default", "template": "A\\n{{ x }}"},\n    {"name": "tool_use", "template": "T\\u00e9"}\n  ],\n  "z": "\\u00e9"\n}\n';
   const ref = parseVirtual(virtualPath('/m/tokenizer_config.json', 'tool_use'), 'index=1');
   assert.deepEqual(ref, { jsonFile: '/m/tokenizer_config.json', index: 1 });
   assert.equal(readVirtual(doc, ref), 'Té');

@@ -89,7 +89,14 @@ test('special ids, trained vs masked, padding, from a real tokenized cache file'
     assert.equal(tok.decode(labels), tok.decode(labels.filter((x) => x !== -100)));
   });
   const masked = tok.chips([5, 6, 7], [-100, 6, 7], [1, 1, 0]);
-  assert.deepEqual(masked.map((c) => [c.trained, c.padding]), [[false, undefined], [true, undefined], [true, true]]);
+  assert.deepEqual(
+    masked.map((c) => [c.trained, c.padding]),
+    [
+      [false, undefined],
+      [true, undefined],
+      [true, true],
+    ],
+  );
   await src.close();
 });
 
@@ -101,7 +108,10 @@ test('the tokenizer is loaded once and shared', async () => {
 
 test('missing or corrupt tokenizer.json: clear error naming the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bs-tok-'));
-  await assert.rejects(loadTokenizer(dir), (e: Error) => e.message.includes(join(dir, 'tokenizer.json')) && /not found/.test(e.message));
+  await assert.rejects(
+    loadTokenizer(dir),
+    (e: Error) => e.message.includes(join(dir, 'tokenizer.json')) && /not found/.test(e.message),
+  );
   writeFileSync(join(dir, 'tokenizer.json'), '{"model": ');
   await assert.rejects(loadTokenizer(dir), /tokenizer\.json: corrupt tokenizer\.json/);
   writeFileSync(join(dir, 'tokenizer.json'), '{"version": "1.0"}');

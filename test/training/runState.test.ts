@@ -3,21 +3,64 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CheckpointEvent, LaunchEvent, StartedEvent, StepEvent, TrainEvent } from '../../protocol/trainEvents';
 import { validateEvent } from '../../protocol/trainEvents';
-import { dataWaitShare, engineSummary, foldEvents, formatEta, formatLoss, latestCheckpoint, lossPointCount, newRunState, percentDone, statusText } from '../../src/core/training/runState';
+import {
+  dataWaitShare,
+  engineSummary,
+  foldEvents,
+  formatEta,
+  formatLoss,
+  latestCheckpoint,
+  lossPointCount,
+  newRunState,
+  percentDone,
+  statusText,
+} from '../../src/core/training/runState';
 import { checkpointEvents, parseClock, parseTrainerLog, parseTrainerState } from '../../src/core/training/trainerLog';
 import { isResume } from '../../src/runtime/runManager';
 
 function started(over: Partial<StartedEvent> = {}): StartedEvent {
   return {
-    type: 'started', v: 1, time: 1, pid: 1, config: '/ws/train.yaml', output_dir: '/ws/out', model: '/ws/model', device: 'cpu', device_name: null,
-    precision: 'fp32', world_size: 1, total_steps: 30, start_step: 0, steps_per_epoch: 15, num_epochs: 2, num_train_samples: 60, num_eval_samples: 0,
-    resumed_from: null, versions: { python: '3.11', torch: '2.15', transformers: '5.23', runtime: '0.1.0' }, ...over,
+    type: 'started',
+    v: 1,
+    time: 1,
+    pid: 1,
+    config: '/ws/train.yaml',
+    output_dir: '/ws/out',
+    model: '/ws/model',
+    device: 'cpu',
+    device_name: null,
+    precision: 'fp32',
+    world_size: 1,
+    total_steps: 30,
+    start_step: 0,
+    steps_per_epoch: 15,
+    num_epochs: 2,
+    num_train_samples: 60,
+    num_eval_samples: 0,
+    resumed_from: null,
+    versions: { python: '3.11', torch: '2.15', transformers: '5.23', runtime: '0.1.0' },
+    ...over,
   };
 }
 function step(n: number, over: Partial<StepEvent> = {}): StepEvent {
   return {
-    type: 'step', time: 1 + n, step: n, total_steps: 30, epoch: n / 15, loss: 4 - n * 0.05, lr: 1e-4 * (1 - n / 30), grad_norm: 1.5,
-    tokens_per_s: 5000, samples_per_s: 40, data_wait_ms: 2, step_ms: 100, elapsed_s: n, eta_s: 30 - n, gpu_mem_allocated: null, gpu_mem_reserved: null, ...over,
+    type: 'step',
+    time: 1 + n,
+    step: n,
+    total_steps: 30,
+    epoch: n / 15,
+    loss: 4 - n * 0.05,
+    lr: 1e-4 * (1 - n / 30),
+    grad_norm: 1.5,
+    tokens_per_s: 5000,
+    samples_per_s: 40,
+    data_wait_ms: 2,
+    step_ms: 100,
+    elapsed_s: n,
+    eta_s: 30 - n,
+    gpu_mem_allocated: null,
+    gpu_mem_reserved: null,
+    ...over,
   };
 }
 function ckpt(n: number): CheckpointEvent {
@@ -58,16 +101,41 @@ test('end states: finished, stopped, error; idle and starting', () => {
   const starting = newRunState();
   starting.phase = 'starting';
   assert.equal(statusText(starting), 'starting…');
-  const done = foldEvents([started(), step(30, { loss: 1.5 }), { type: 'finished', time: 9, step: 30, total_steps: 30, reason: 'completed', elapsed_s: 30, output_dir: '/ws/out' }]);
+  const done = foldEvents([
+    started(),
+    step(30, { loss: 1.5 }),
+    { type: 'finished', time: 9, step: 30, total_steps: 30, reason: 'completed', elapsed_s: 30, output_dir: '/ws/out' },
+  ]);
   assert.equal(statusText(done), 'step 30 / 30 · loss 1.50 · done');
-  const stopped = foldEvents([started(), step(12, { loss: 3.21 }), { type: 'finished', time: 9, step: 12, total_steps: 30, reason: 'stopped', elapsed_s: 12, output_dir: '/ws/out' }]);
+  const stopped = foldEvents([
+    started(),
+    step(12, { loss: 3.21 }),
+    { type: 'finished', time: 9, step: 12, total_steps: 30, reason: 'stopped', elapsed_s: 12, output_dir: '/ws/out' },
+  ]);
   assert.equal(stopped.phase, 'stopped');
-  const failed = foldEvents([started(), { type: 'error', time: 2, error_type: 'OutOfMemoryError', message: 'CUDA out of memory', hint: 'lower per_device_train_batch_size' }]);
+  const failed = foldEvents([
+    started(),
+    {
+      type: 'error',
+      time: 2,
+      error_type: 'OutOfMemoryError',
+      message: 'CUDA out of memory',
+      hint: 'lower per_device_train_batch_size',
+    },
+  ]);
   assert.equal(statusText(failed), 'step 0 / 30 · error: OutOfMemoryError');
 });
 
 test('a resume from checkpoint-10 continues the curves and drops the steps after 10', () => {
-  const events: TrainEvent[] = [started(), step(5), step(10), ckpt(10), step(15), step(20), { type: 'eval', time: 1, step: 15, epoch: 1, eval_loss: 3, eval_samples: 4 }];
+  const events: TrainEvent[] = [
+    started(),
+    step(5),
+    step(10),
+    ckpt(10),
+    step(15),
+    step(20),
+    { type: 'eval', time: 1, step: 15, epoch: 1, eval_loss: 3, eval_samples: 4 },
+  ];
   const s = foldEvents(events);
   foldEvents([started({ start_step: 10, resumed_from: '/ws/out/checkpoint-10' }), step(15, { loss: 2 })], s);
   assert.deepEqual(s.series.step, [5, 10, 15]);
@@ -76,7 +144,10 @@ test('a resume from checkpoint-10 continues the curves and drops the steps after
   assert.equal(latestCheckpoint(s)?.path, '/ws/out/checkpoint-10');
   // A repeated checkpoint event (same path) is listed once.
   foldEvents([ckpt(10), ckpt(20)], s);
-  assert.deepEqual(s.checkpoints.map((c) => c.step), [10, 20]);
+  assert.deepEqual(
+    s.checkpoints.map((c) => c.step),
+    [10, 20],
+  );
 });
 
 test('resume overrides: only a real value resumes', () => {
@@ -98,37 +169,75 @@ test('trainer_log.jsonl: protocol lines and LLaMA-Factory lines both restore; ba
     '',
   ].join('\n');
   const { events, skipped } = parseTrainerLog(text);
-  assert.deepEqual(events.map((e) => e.type), ['started', 'step', 'step', 'eval', 'checkpoint']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['started', 'step', 'step', 'eval', 'checkpoint'],
+  );
   const s = foldEvents(events);
   assert.deepEqual(s.series.step, [1, 2]);
   assert.equal(s.last?.eta_s, 28);
   assert.equal(s.last?.tokens_per_s, 812.5);
   assert.deepEqual(s.evals, [{ step: 2, loss: 3.9 }]);
-  assert.deepEqual(skipped.map((x) => x.line), [5]);
+  assert.deepEqual(
+    skipped.map((x) => x.line),
+    [5],
+  );
   assert.equal(parseClock('1 day, 2:03:04'), 86400 + 7384);
   assert.equal(parseClock('x'), null);
 });
 
 test('checkpoint-N folders become checkpoint events in step order (restore after reload)', () => {
   const evs = checkpointEvents('/ws/out/', ['checkpoint-20', 'trainer_log.jsonl', 'checkpoint-5', 'checkpoint-x']);
-  assert.deepEqual(evs.map((e) => (e.type === 'checkpoint' ? [e.step, e.path] : null)), [[5, '/ws/out/checkpoint-5'], [20, '/ws/out/checkpoint-20']]);
+  assert.deepEqual(
+    evs.map((e) => (e.type === 'checkpoint' ? [e.step, e.path] : null)),
+    [
+      [5, '/ws/out/checkpoint-5'],
+      [20, '/ws/out/checkpoint-20'],
+    ],
+  );
   for (const e of evs) assert.equal(validateEvent(e), null);
 });
 
 test('the launch event names the engine, why, and the world size; started adds the tuning', () => {
-  const launch: LaunchEvent = { type: 'launch', time: 0, engine: 'transformers', reason: 'the default', config: '/ws/train.yaml', world_size: 4, nnodes: 2, node_rank: 0 };
+  const launch: LaunchEvent = {
+    type: 'launch',
+    time: 0,
+    engine: 'transformers',
+    reason: 'the default',
+    config: '/ws/train.yaml',
+    world_size: 4,
+    nnodes: 2,
+    node_rank: 0,
+  };
   assert.equal(validateEvent(launch), null);
   const s = foldEvents([launch]);
   assert.equal(s.phase, 'starting');
   assert.equal(engineSummary(s), 'transformers engine (the default) · world size 4 on 2 nodes');
-  foldEvents([started({ engine: 'transformers', engine_reason: 'the default', finetuning_type: 'lora', trainable_params: 50, total_params: 10000, world_size: 4, nnodes: 2 })], s);
-  assert.equal(engineSummary(s), 'transformers engine (the default) · LoRA, 0.50% of weights trained · world size 4 on 2 nodes');
+  foldEvents(
+    [
+      started({
+        engine: 'transformers',
+        engine_reason: 'the default',
+        finetuning_type: 'lora',
+        trainable_params: 50,
+        total_params: 10000,
+        world_size: 4,
+        nnodes: 2,
+      }),
+    ],
+    s,
+  );
+  assert.equal(
+    engineSummary(s),
+    'transformers engine (the default) · LoRA, 0.50% of weights trained · world size 4 on 2 nodes',
+  );
   assert.equal(engineSummary(newRunState()), '');
 });
 
 test("a Trainer's trainer_state.json (a run started outside the editor) becomes step and eval events", () => {
   const state = JSON.stringify({
-    global_step: 4, max_steps: 4,
+    global_step: 4,
+    max_steps: 4,
     log_history: [
       { epoch: 0.5, grad_norm: 2.5, learning_rate: 0.0, loss: 6.25, step: 1 },
       { epoch: 1, grad_norm: 2.1, learning_rate: 0.005, loss: 5.5, step: 2 },
@@ -138,7 +247,10 @@ test("a Trainer's trainer_state.json (a run started outside the editor) becomes 
   });
   const parsed = parseTrainerState(state);
   assert.ok(parsed);
-  assert.deepEqual(parsed.events.map((e) => e.type), ['step', 'step', 'eval']);
+  assert.deepEqual(
+    parsed.events.map((e) => e.type),
+    ['step', 'step', 'eval'],
+  );
   for (const e of parsed.events) assert.equal(validateEvent(e), null);
   const s = foldEvents(parseTrainerLog(state).events);
   assert.deepEqual(s.series.loss, [6.25, 5.5]);

@@ -13,10 +13,30 @@ const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true });
 const validate = ajv.compile(schema);
 
 const LISTED = [
-  'model_name_or_path', 'template', 'dataset', 'dataset_dir', 'cutoff_len', 'per_device_train_batch_size',
-  'gradient_accumulation_steps', 'learning_rate', 'lr_scheduler_type', 'warmup_steps', 'num_train_epochs', 'max_steps',
-  'max_samples', 'val_size', 'logging_steps', 'save_steps', 'output_dir', 'bf16', 'fp16', 'seed',
-  'preprocessing_num_workers', 'dataloader_num_workers', 'resume_from_checkpoint', 'nproc_per_node',
+  'model_name_or_path',
+  'template',
+  'dataset',
+  'dataset_dir',
+  'cutoff_len',
+  'per_device_train_batch_size',
+  'gradient_accumulation_steps',
+  'learning_rate',
+  'lr_scheduler_type',
+  'warmup_steps',
+  'num_train_epochs',
+  'max_steps',
+  'max_samples',
+  'val_size',
+  'logging_steps',
+  'save_steps',
+  'output_dir',
+  'bf16',
+  'fp16',
+  'seed',
+  'preprocessing_num_workers',
+  'dataloader_num_workers',
+  'resume_from_checkpoint',
+  'nproc_per_node',
 ];
 
 const FIXTURE = `
@@ -71,16 +91,33 @@ test('every LLaMA-Factory key of the issue has a type, a description, and a defa
 
 test('the schema matches the runtime: same keys, defaults, enums and required keys as batchscope_runtime.train.config', () => {
   const python = process.env.BATCHSCOPE_TEST_PYTHON ?? resolve('.venv/bin/python');
-  const out = execFileSync(python, ['-c', 'import json; from batchscope_runtime.train.config import KEYS; print(json.dumps(KEYS))'], { cwd: 'runtime', encoding: 'utf8' });
+  const out = execFileSync(
+    python,
+    ['-c', 'import json; from batchscope_runtime.train.config import KEYS; print(json.dumps(KEYS))'],
+    { cwd: 'runtime', encoding: 'utf8' },
+  );
   const keys = JSON.parse(out) as Record<string, [string, unknown, string | null]>;
   assert.deepEqual(Object.keys(schema.properties).sort(), Object.keys(keys).sort());
-  assert.deepEqual([...schema.required].sort(), Object.keys(keys).filter((k) => keys[k][2] === 'required').sort());
+  assert.deepEqual(
+    [...schema.required].sort(),
+    Object.keys(keys)
+      .filter((k) => keys[k][2] === 'required')
+      .sort(),
+  );
   for (const [key, [kind, def, constraint]] of Object.entries(keys)) {
     const p = schema.properties[key];
     if (constraint !== 'required' && key !== 'template') assert.deepEqual(p.default, def, `${key} default`);
     if (kind.startsWith('choice:')) assert.deepEqual(p.enum, kind.slice(7).split('|'), `${key} enum`);
     const types = [p.type].flat();
-    const want = { int: 'integer', float: 'number', bool: 'boolean', str: 'string', path: 'string', list: 'string', resume: 'boolean' }[kind];
+    const want = {
+      int: 'integer',
+      float: 'number',
+      bool: 'boolean',
+      str: 'string',
+      path: 'string',
+      list: 'string',
+      resume: 'boolean',
+    }[kind];
     if (want) assert.ok(types.includes(want), `${key}: ${kind} → ${types}`);
   }
 });
@@ -91,7 +128,9 @@ test('the fixture config validates', () => {
 });
 
 test('the demo config and the runtime fixture config validate', () => {
-  const dirs = ['media/demo', 'examples', join(process.env.BATCHSCOPE_FIXTURES ?? 'test/.fixtures', 'train')].filter((d) => existsSync(d));
+  const dirs = ['media/demo', 'examples', join(process.env.BATCHSCOPE_FIXTURES ?? 'test/.fixtures', 'train')].filter(
+    (d) => existsSync(d),
+  );
   const found: string[] = [];
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -110,7 +149,10 @@ test('bad types, unknown scheduler and missing required keys are rejected with t
   assert.match(errors({ ...base, learning_rate: 'fast' }), /\/learning_rate must be number/);
   assert.match(errors({ ...base, per_device_train_batch_size: 2.5 }), /\/per_device_train_batch_size must be integer/);
   assert.match(errors({ ...base, bf16: 'yes' }), /\/bf16 must be boolean/);
-  assert.match(errors({ ...base, lr_scheduler_type: 'cosine_annealing' }), /\/lr_scheduler_type must be equal to one of the allowed values/);
+  assert.match(
+    errors({ ...base, lr_scheduler_type: 'cosine_annealing' }),
+    /\/lr_scheduler_type must be equal to one of the allowed values/,
+  );
   assert.match(errors({ ...base, cutoff_len: 0 }), /\/cutoff_len must be >= 1/);
   const { dataset: _d, ...noDataset } = base;
   assert.match(errors(noDataset), /must have required property 'dataset'/);

@@ -82,11 +82,19 @@ function renderTokens(detail: DatasetRowDetail, host: HTMLElement): void {
   host.classList.remove('empty');
   const trained = t.chips.filter((c) => c.trained === true).length;
   const hasLabels = t.chips.some((c) => c.trained !== undefined);
-  const summary = `${t.column}: ${t.total} tokens` + (hasLabels ? `, ${trained} trained` : '') + (t.decoded ? '' : ' (ids only: no tokenizer)');
+  const summary =
+    `${t.column}: ${t.total} tokens` +
+    (hasLabels ? `, ${trained} trained` : '') +
+    (t.decoded ? '' : ' (ids only: no tokenizer)');
   host.append(el('div', 'tokens-summary', summary));
   // The legend uses its own classes so `#tokens .chip` / `.trained` count only real tokens.
   const legend = el('div', 'legend');
-  for (const [kind, label] of [['trained', 'trained'], ['masked', 'masked (−100)'], ['special', 'special'], ['padding', 'padding']]) {
+  for (const [kind, label] of [
+    ['trained', 'trained'],
+    ['masked', 'masked (−100)'],
+    ['special', 'special'],
+    ['padding', 'padding'],
+  ]) {
     legend.append(el('span', `legend-chip legend-${kind}`, label));
   }
   host.append(legend);

@@ -53,7 +53,8 @@ export class VirtualGrid {
     const template = `64px ${widths.join(' ')} 200px`;
     this.header.style.gridTemplateColumns = template;
     this.body.style.setProperty('--grid-columns', template);
-    this.spacer.style.minWidth = this.header.style.minWidth = `${64 + 200 + columns.length * 160 + (columns.some((c) => c.role === 'input_ids') ? 180 : 0)}px`;
+    this.spacer.style.minWidth =
+      this.header.style.minWidth = `${64 + 200 + columns.length * 160 + (columns.some((c) => c.role === 'input_ids') ? 180 : 0)}px`;
     clear(this.header);
     this.header.append(el('div', 'rownum', '#'));
     for (const c of columns) {
@@ -261,7 +262,8 @@ export class VirtualGrid {
     const view = this.scroller.clientHeight - this.header.offsetHeight;
     const rowEl = this.body.querySelector<HTMLElement>(`.row[data-row="${next}"]`);
     const visible =
-      rowEl && rowEl.offsetTop + this.body.offsetTop >= this.scroller.scrollTop &&
+      rowEl &&
+      rowEl.offsetTop + this.body.offsetTop >= this.scroller.scrollTop &&
       rowEl.offsetTop + this.body.offsetTop + ROW_HEIGHT <= this.scroller.scrollTop + view;
     if (visible) this.select(next);
     else this.jumpTo(next);

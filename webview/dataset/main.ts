@@ -35,7 +35,13 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './style.css';
 import type { ReadError } from '../../src/core/datasets/types';
-import type { DatasetFromWebview, DatasetSearchHit, DatasetTemplateCompare, DatasetToWebview, DatasetTokenizerInfo } from '../../protocol/webview';
+import type {
+  DatasetFromWebview,
+  DatasetSearchHit,
+  DatasetTemplateCompare,
+  DatasetToWebview,
+  DatasetTokenizerInfo,
+} from '../../protocol/webview';
 import { byId, clear, describeError, el } from './dom';
 import { VirtualGrid } from './grid';
 import { renderDetail } from './detail';
@@ -81,7 +87,14 @@ function layout(): void {
   searchStatus.id = 'search-status';
   const cancel = button('search-cancel', 'Cancel', true);
   cancel.setAttribute('disabled', '');
-  toolbar.append(jump, button('jump-button', 'Go to row'), search, button('search-button', 'Search'), cancel, searchStatus);
+  toolbar.append(
+    jump,
+    button('jump-button', 'Go to row'),
+    search,
+    button('search-button', 'Search'),
+    cancel,
+    searchStatus,
+  );
   const results = el('div', 'search-results hidden');
   results.id = 'search-results';
 
@@ -96,7 +109,8 @@ function layout(): void {
   const templateBar = el('div', 'template-bar');
   const preview = button('preview-template', 'Preview with chat template', true);
   preview.setAttribute('disabled', '');
-  preview.title = 'Render the selected row with the chat template (the tokenizer\'s, else the batchscope.tokenizerPath one)';
+  preview.title =
+    "Render the selected row with the chat template (the tokenizer's, else the batchscope.tokenizerPath one)";
   const templateNote = el('span', 'template-note');
   templateNote.id = 'template-note';
   templateBar.append(preview, templateNote);
@@ -119,7 +133,16 @@ function layout(): void {
   statsProgress.id = 'stats-progress';
   const statsCancel = button('stats-cancel', 'Cancel', true);
   statsCancel.setAttribute('disabled', '');
-  statsBar.append(el('h3', undefined, 'Statistics'), el('span', 'label', 'Rows:'), idSpan('stats-rows', '—'), el('span', 'label', 'Cutoff:'), cutoff, button('stats-button', 'Compute'), statsCancel, button('stats-close', 'Hide', true));
+  statsBar.append(
+    el('h3', undefined, 'Statistics'),
+    el('span', 'label', 'Rows:'),
+    idSpan('stats-rows', '—'),
+    el('span', 'label', 'Cutoff:'),
+    cutoff,
+    button('stats-button', 'Compute'),
+    statsCancel,
+    button('stats-close', 'Hide', true),
+  );
   const figures = el('dl', 'figures');
   figures.id = 'stats-figures';
   const histogram = el('div', 'histogram');
@@ -178,7 +201,13 @@ function setErrors(errors: ReadError[], total = errors.length): void {
   clear(box);
   show('errors', errors.length > 0);
   if (!errors.length) return;
-  box.append(el('div', 'banner', `${total} problem${total === 1 ? '' : 's'} while reading; the rows that could be read are shown.`));
+  box.append(
+    el(
+      'div',
+      'banner',
+      `${total} problem${total === 1 ? '' : 's'} while reading; the rows that could be read are shown.`,
+    ),
+  );
   const list = el('ul');
   for (const e of errors) list.append(el('li', 'error', describeError(e)));
   box.append(list);
@@ -192,8 +221,15 @@ function setNotes(notes: string[]): void {
 }
 
 function setTokenizer(t: DatasetTokenizerInfo): void {
-  const where = { setting: 'from batchscope.tokenizerPath', nearby: 'found beside the dataset', picked: 'selected', none: '' }[t.source];
-  byId('tokenizer').textContent = t.path ? `Tokenizer: ${t.path} (${where})` : 'No tokenizer: token ids are shown as numbers';
+  const where = {
+    setting: 'from batchscope.tokenizerPath',
+    nearby: 'found beside the dataset',
+    picked: 'selected',
+    none: '',
+  }[t.source];
+  byId('tokenizer').textContent = t.path
+    ? `Tokenizer: ${t.path} (${where})`
+    : 'No tokenizer: token ids are shown as numbers';
   byId('tokenizer').title = [t.path ?? '', t.error ?? ''].filter(Boolean).join('\n');
   if (t.error) byId('tokenizer').textContent += ` — ${t.error}`;
 }
@@ -354,9 +390,14 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       show('search-progress', false);
       byId('search-cancel').setAttribute('disabled', '');
       const listed = msg.count > MAX_LISTED_HITS ? ` (first ${MAX_LISTED_HITS} listed)` : '';
-      const state = msg.error ? `Search failed: ${msg.error}` : msg.cancelled ? `Cancelled after ${msg.count} matches` : `${msg.count} match${msg.count === 1 ? '' : 'es'}${listed}`;
+      const state = msg.error
+        ? `Search failed: ${msg.error}`
+        : msg.cancelled
+          ? `Cancelled after ${msg.count} matches`
+          : `${msg.count} match${msg.count === 1 ? '' : 'es'}${listed}`;
       byId('search-status').textContent = state;
-      if (!msg.error && !msg.cancelled && msg.count === 0) byId('search-results').append(el('div', 'note', 'No matches.'));
+      if (!msg.error && !msg.cancelled && msg.count === 0)
+        byId('search-results').append(el('div', 'note', 'No matches.'));
       break;
     }
     case 'dataset/statsProgress': {
@@ -366,7 +407,11 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       break;
     }
     case 'dataset/stats':
-      renderStats(msg.stats, { rows: byId('stats-rows'), figures: byId('stats-figures'), histogram: byId('histogram') });
+      renderStats(msg.stats, {
+        rows: byId('stats-rows'),
+        figures: byId('stats-figures'),
+        histogram: byId('histogram'),
+      });
       break;
     case 'dataset/statsDone':
       show('stats-progress', false);
@@ -374,7 +419,13 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       if (msg.error || msg.cancelled) {
         const f = byId('stats-figures');
         clear(f);
-        f.append(el('div', msg.error ? 'error' : 'note', msg.error ? `Statistics failed: ${msg.error}` : 'Statistics cancelled.'));
+        f.append(
+          el(
+            'div',
+            msg.error ? 'error' : 'note',
+            msg.error ? `Statistics failed: ${msg.error}` : 'Statistics cancelled.',
+          ),
+        );
       }
       break;
     case 'dataset/jump':

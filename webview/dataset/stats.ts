@@ -11,7 +11,10 @@ function ratio(r: number | null): string {
   return r === null ? '—' : `${(100 * r).toFixed(1)}%`;
 }
 
-export function renderStats(s: DatasetStats, parts: { rows: HTMLElement; figures: HTMLElement; histogram: HTMLElement }): void {
+export function renderStats(
+  s: DatasetStats,
+  parts: { rows: HTMLElement; figures: HTMLElement; histogram: HTMLElement },
+): void {
   parts.rows.textContent = String(s.rows);
   clear(parts.figures);
   const unit = s.lengthUnit;
@@ -23,13 +26,26 @@ export function renderStats(s: DatasetStats, parts: { rows: HTMLElement; figures
   };
   figure('Length measured on', s.lengthColumn ? `${s.lengthColumn} (${unit})` : '—');
   figure('Min / mean / max length', `${s.minLength} / ${s.meanLength.toFixed(1)} / ${s.maxLength}`);
-  figure(`At or over cutoff ${s.cutoffLen}`, `${s.atOrOverCutoff} rows (${pct(s.atOrOverCutoff, s.rows)})`, 'stats-cutoff');
+  figure(
+    `At or over cutoff ${s.cutoffLen}`,
+    `${s.atOrOverCutoff} rows (${pct(s.atOrOverCutoff, s.rows)})`,
+    'stats-cutoff',
+  );
   figure('Trained-token ratio', ratio(s.trainedTokenRatio), 'stats-trained');
   figure('Padding fraction', ratio(s.paddingFraction), 'stats-padding');
   if (s.rowsWithNoTrainedTokens !== null) figure('Rows with 0 trained tokens', String(s.rowsWithNoTrainedTokens));
-  if (s.rowsWithLengthMismatch !== null) figure('Rows where input_ids and labels differ in length', String(s.rowsWithLengthMismatch));
-  figure('Rows with no EOS', s.rowsWithoutEos === null ? 'needs a tokenizer with an EOS token' : String(s.rowsWithoutEos), 'stats-no-eos');
-  figure('Rows with two BOS', s.rowsWithDoubleBos === null ? 'needs a tokenizer with a BOS token' : String(s.rowsWithDoubleBos), 'stats-double-bos');
+  if (s.rowsWithLengthMismatch !== null)
+    figure('Rows where input_ids and labels differ in length', String(s.rowsWithLengthMismatch));
+  figure(
+    'Rows with no EOS',
+    s.rowsWithoutEos === null ? 'needs a tokenizer with an EOS token' : String(s.rowsWithoutEos),
+    'stats-no-eos',
+  );
+  figure(
+    'Rows with two BOS',
+    s.rowsWithDoubleBos === null ? 'needs a tokenizer with a BOS token' : String(s.rowsWithDoubleBos),
+    'stats-double-bos',
+  );
   if (s.errors.length) {
     const list = el('ul', 'stats-errors');
     for (const e of s.errors.slice(0, 50)) list.append(el('li', 'error', describeError(e)));
@@ -66,7 +82,11 @@ function renderHistogram(s: DatasetStats, host: HTMLElement): void {
     plot.append(marker);
   }
   const xAxis = el('div', 'hist-x');
-  xAxis.append(el('span', undefined, String(first)), el('span', 'hist-xlabel', `length (${s.lengthUnit})`), el('span', undefined, String(last)));
+  xAxis.append(
+    el('span', undefined, String(first)),
+    el('span', 'hist-xlabel', `length (${s.lengthUnit})`),
+    el('span', undefined, String(last)),
+  );
   const body = el('div', 'hist-body');
   body.append(yAxis, plot);
   host.append(body, xAxis);

@@ -9,7 +9,12 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './style.css';
 import type { CompareRow } from '../../src/core/weights/compare';
 import type { TensorStats } from '../../src/core/weights/stats';
-import type { SafetensorsFromWebview, SafetensorsModelView, SafetensorsTensorRow, SafetensorsToWebview } from '../../protocol/webview';
+import type {
+  SafetensorsFromWebview,
+  SafetensorsModelView,
+  SafetensorsTensorRow,
+  SafetensorsToWebview,
+} from '../../protocol/webview';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -96,13 +101,24 @@ function renderModel(m: SafetensorsModelView): void {
   title.textContent = m.title;
   const shards = m.shards.length > 1 ? ` in ${m.shards.length} shards` : '';
   const params = m.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
-  summary.textContent = `${m.tensors.length} tensors${shards} · ${fmtParams(params)} parameters · ${fmtBytes(m.totalBytes)}${Object.keys(m.metadata).length ? ` · metadata: ${Object.entries(m.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`;
-  renderProblems(m.problems.map((p) => ({ text: `${p.file}${p.byteOffset !== undefined ? ` (byte ${p.byteOffset})` : ''}: ${p.message}` })));
+  summary.textContent = `${m.tensors.length} tensors${shards} · ${fmtParams(params)} parameters · ${fmtBytes(m.totalBytes)}${
+    Object.keys(m.metadata).length
+      ? ` · metadata: ${Object.entries(m.metadata)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`
+      : ''
+  }`;
+  renderProblems(
+    m.problems.map((p) => ({
+      text: `${p.file}${p.byteOffset !== undefined ? ` (byte ${p.byteOffset})` : ''}: ${p.message}`,
+    })),
+  );
   const multi = m.shards.length > 1;
   const table = el('table', 'tensors');
   table.id = 'tensor-table';
   const head = el('tr');
-  for (const h of ['name', 'dtype', 'shape', 'bytes', 'offset', ...(multi ? ['file'] : [])]) head.append(el('th', undefined, h));
+  for (const h of ['name', 'dtype', 'shape', 'bytes', 'offset', ...(multi ? ['file'] : [])])
+    head.append(el('th', undefined, h));
   table.append(el('thead'));
   table.tHead!.append(head);
   const body = el('tbody');
@@ -114,7 +130,8 @@ function renderModel(m: SafetensorsModelView): void {
   const layout = el('div', 'split');
   const left = el('div', 'table-wrap');
   left.append(table);
-  if (rows.length > MAX_ROWS) left.append(el('div', 'muted', `showing ${MAX_ROWS} of ${rows.length} tensors; filter to narrow`));
+  if (rows.length > MAX_ROWS)
+    left.append(el('div', 'muted', `showing ${MAX_ROWS} of ${rows.length} tensors; filter to narrow`));
   layout.append(left, stats);
   main.replaceChildren(layout);
   renderStats();
@@ -133,7 +150,13 @@ function tensorRow(t: SafetensorsTensorRow, multi: boolean): HTMLTableRowElement
   if (t.error) tr.classList.add('bad');
   if (t.name === selected) tr.classList.add('selected');
   tr.title = t.error ?? 'Click for statistics';
-  tr.append(el('td', 'name', t.name), el('td', undefined, t.dtype), el('td', 'num', shape(t.shape)), el('td', 'num', fmtBytes(t.bytes)), el('td', 'num', String(t.offset)));
+  tr.append(
+    el('td', 'name', t.name),
+    el('td', undefined, t.dtype),
+    el('td', 'num', shape(t.shape)),
+    el('td', 'num', fmtBytes(t.bytes)),
+    el('td', 'num', String(t.offset)),
+  );
   if (multi) tr.append(el('td', 'muted', t.file));
   tr.addEventListener('click', () => select(t.name));
   return tr;
@@ -141,7 +164,8 @@ function tensorRow(t: SafetensorsTensorRow, multi: boolean): HTMLTableRowElement
 
 function select(name: string): void {
   selected = name;
-  for (const r of document.querySelectorAll<HTMLElement>('.tensor-row')) r.classList.toggle('selected', r.dataset.name === name);
+  for (const r of document.querySelectorAll<HTMLElement>('.tensor-row'))
+    r.classList.toggle('selected', r.dataset.name === name);
   if (!statsCache.has(name)) {
     progress.hidden = false;
     progress.indeterminate = true;
@@ -154,12 +178,21 @@ function renderStats(): void {
   const box = document.getElementById('tensor-stats');
   if (!box) return;
   if (!selected) {
-    box.replaceChildren(el('div', 'muted', 'Click a tensor for min, max, mean, std and NaN/Inf counts (reads only that tensor).'));
+    box.replaceChildren(
+      el('div', 'muted', 'Click a tensor for min, max, mean, std and NaN/Inf counts (reads only that tensor).'),
+    );
     return;
   }
   const t = model?.tensors.find((x) => x.name === selected);
   const parts: HTMLElement[] = [el('h3', undefined, selected)];
-  if (t) parts.push(el('div', 'muted', `${t.dtype} ${shape(t.shape)} · ${fmtBytes(t.bytes)} at byte ${t.offset}${t.file ? ` of ${t.file}` : ''}`));
+  if (t)
+    parts.push(
+      el(
+        'div',
+        'muted',
+        `${t.dtype} ${shape(t.shape)} · ${fmtBytes(t.bytes)} at byte ${t.offset}${t.file ? ` of ${t.file}` : ''}`,
+      ),
+    );
   const entry = statsCache.get(selected);
   if (!entry) parts.push(el('div', 'muted', 'computing…'));
   else if (entry.error) parts.push(el('div', 'error', entry.error));
@@ -202,7 +235,8 @@ function renderCompare(rows: CompareRow[]): void {
   const table = el('table', 'tensors');
   table.id = 'compare-table';
   const head = el('tr');
-  for (const h of ['name', 'status', 'dtype', 'shape', '‖a−b‖ / ‖a‖', '‖a−b‖', 'max |a−b|']) head.append(el('th', undefined, h));
+  for (const h of ['name', 'status', 'dtype', 'shape', '‖a−b‖ / ‖a‖', '‖a−b‖', 'max |a−b|'])
+    head.append(el('th', undefined, h));
   table.append(el('thead'));
   table.tHead!.append(head);
   const body = el('tbody');
@@ -211,15 +245,25 @@ function renderCompare(rows: CompareRow[]): void {
     const tr = el('tr', `compare-row ${r.status}`);
     tr.dataset.name = r.name;
     tr.dataset.status = r.status;
-    const dtype = r.dtypeA && r.dtypeB && r.dtypeA !== r.dtypeB ? `${r.dtypeA} → ${r.dtypeB}` : r.dtypeA ?? r.dtypeB ?? '';
+    const dtype =
+      r.dtypeA && r.dtypeB && r.dtypeA !== r.dtypeB ? `${r.dtypeA} → ${r.dtypeB}` : (r.dtypeA ?? r.dtypeB ?? '');
     const sh = r.status === 'shape-differs' ? `${shape(r.shapeA)} → ${shape(r.shapeB)}` : shape(r.shapeA ?? r.shapeB);
-    tr.append(el('td', 'name', r.name), el('td', 'status', r.error ? `${STATUS_TEXT[r.status]}: ${r.error}` : STATUS_TEXT[r.status]), el('td', undefined, dtype), el('td', 'num', sh), el('td', 'num rel', fmtNum(r.relChange)), el('td', 'num', fmtNum(r.diffNorm)), el('td', 'num', fmtNum(r.maxAbsDiff)));
+    tr.append(
+      el('td', 'name', r.name),
+      el('td', 'status', r.error ? `${STATUS_TEXT[r.status]}: ${r.error}` : STATUS_TEXT[r.status]),
+      el('td', undefined, dtype),
+      el('td', 'num', sh),
+      el('td', 'num rel', fmtNum(r.relChange)),
+      el('td', 'num', fmtNum(r.diffNorm)),
+      el('td', 'num', fmtNum(r.maxAbsDiff)),
+    );
     body.append(tr);
   }
   table.append(body);
   const wrap = el('div', 'table-wrap');
   wrap.append(table);
-  if (shown.length > MAX_ROWS) wrap.append(el('div', 'muted', `showing ${MAX_ROWS} of ${shown.length}; filter to narrow`));
+  if (shown.length > MAX_ROWS)
+    wrap.append(el('div', 'muted', `showing ${MAX_ROWS} of ${shown.length}; filter to narrow`));
   main.replaceChildren(wrap);
   compareSummary = `${count('changed')} changed · ${count('unchanged')} unchanged · ${count('only-a')} only in A · ${count('only-b')} only in B${count('shape-differs') ? ` · ${count('shape-differs')} reshaped` : ''}${count('error') ? ` · ${count('error')} errors` : ''}`;
   summary.textContent = `${compareSummary}${compareNote}`;

@@ -15,13 +15,26 @@
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import './style.css';
-import type { TemplateFromWebview, TemplateInputs, TemplatePreviewState, TemplateToWebview } from '../../protocol/webview';
+import type {
+  TemplateFromWebview,
+  TemplateInputs,
+  TemplatePreviewState,
+  TemplateToWebview,
+} from '../../protocol/webview';
 
-declare function acquireVsCodeApi(): { postMessage(msg: unknown): void; setState(s: unknown): void; getState(): unknown };
+declare function acquireVsCodeApi(): {
+  postMessage(msg: unknown): void;
+  setState(s: unknown): void;
+  getState(): unknown;
+};
 const vscode = acquireVsCodeApi();
 const post = (m: TemplateFromWebview): void => vscode.postMessage(m);
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -37,14 +50,39 @@ const nameSelect = el('select', { id: 'template-name', class: 'hidden', title: '
 header.append(title, nameSelect, source);
 
 const inputs = el('div', { class: 'inputs' });
-const messagesInput = el('textarea', { id: 'messages-input', spellcheck: 'false', rows: '12', 'aria-label': 'Messages (JSON)' });
-const toolsInput = el('textarea', { id: 'tools-input', spellcheck: 'false', rows: '3', placeholder: 'tools: JSON array (optional)', 'aria-label': 'Tools (JSON)' });
-const kwargsInput = el('textarea', { id: 'kwargs-input', spellcheck: 'false', rows: '2', placeholder: 'kwargs: {"enable_thinking": false}', 'aria-label': 'Extra template variables (JSON)' });
+const messagesInput = el('textarea', {
+  id: 'messages-input',
+  spellcheck: 'false',
+  rows: '12',
+  'aria-label': 'Messages (JSON)',
+});
+const toolsInput = el('textarea', {
+  id: 'tools-input',
+  spellcheck: 'false',
+  rows: '3',
+  placeholder: 'tools: JSON array (optional)',
+  'aria-label': 'Tools (JSON)',
+});
+const kwargsInput = el('textarea', {
+  id: 'kwargs-input',
+  spellcheck: 'false',
+  rows: '2',
+  placeholder: 'kwargs: {"enable_thinking": false}',
+  'aria-label': 'Extra template variables (JSON)',
+});
 const toggles = el('div', { class: 'toggles' });
 const addGen = el('vscode-checkbox', { id: 'add-generation-prompt', label: 'add_generation_prompt' }) as Checkbox;
 const contFinal = el('vscode-checkbox', { id: 'continue-final-message', label: 'continue_final_message' }) as Checkbox;
 toggles.append(addGen, contFinal);
-inputs.append(el('label', { for: 'messages-input' }, 'messages'), messagesInput, el('label', { for: 'tools-input' }, 'tools'), toolsInput, el('label', { for: 'kwargs-input' }, 'kwargs'), kwargsInput, toggles);
+inputs.append(
+  el('label', { for: 'messages-input' }, 'messages'),
+  messagesInput,
+  el('label', { for: 'tools-input' }, 'tools'),
+  toolsInput,
+  el('label', { for: 'kwargs-input' }, 'kwargs'),
+  kwargsInput,
+  toggles,
+);
 
 const output = el('div', { class: 'output' });
 const error = el('div', { id: 'error', class: 'error hidden', role: 'alert' });
@@ -56,10 +94,25 @@ const counts = el('div', { class: 'counts' });
 const tokenCount = el('span', { id: 'token-count' }, '0');
 const trainedCount = el('span', { id: 'trained-count' }, '0');
 const tokNote = el('span', { class: 'meta', id: 'tokenizer-note' });
-counts.append(tokenCount, document.createTextNode(' tokens, '), trainedCount, document.createTextNode(' trained '), tokNote);
+counts.append(
+  tokenCount,
+  document.createTextNode(' tokens, '),
+  trainedCount,
+  document.createTextNode(' trained '),
+  tokNote,
+);
 const tokenView = el('div', { id: 'token-view', class: 'token-view' });
 const lint = el('div', { id: 'lint', class: 'lint' });
-output.append(error, el('h3', {}, 'Rendered'), rendered, el('h3', {}, 'Tokens'), counts, tokenView, el('h3', {}, 'Lints'), lint);
+output.append(
+  error,
+  el('h3', {}, 'Rendered'),
+  rendered,
+  el('h3', {}, 'Tokens'),
+  counts,
+  tokenView,
+  el('h3', {}, 'Lints'),
+  lint,
+);
 app.append(header, el('div', { class: 'columns' }, undefined));
 app.lastElementChild!.append(inputs, output);
 
@@ -116,7 +169,10 @@ function renderText(s: TemplatePreviewState): void {
     if (a === b) continue;
     const assistant = s.spans.some((r) => r.start <= a && b <= r.end);
     const special = s.specials.some((r) => r.start <= a && b <= r.end);
-    const holder = assistant || special ? el('span', { class: [assistant ? 'assistant' : '', special ? 'special' : ''].join(' ').trim() }) : rendered;
+    const holder =
+      assistant || special
+        ? el('span', { class: [assistant ? 'assistant' : '', special ? 'special' : ''].join(' ').trim() })
+        : rendered;
     appendVisible(holder, text.slice(a, b));
     if (holder !== rendered) rendered.append(holder);
   }
@@ -137,7 +193,10 @@ function show(s: TemplatePreviewState): void {
   }
   nameSelect.classList.toggle('hidden', s.templateNames.length < 2);
   if (nameSelect.options.length !== s.templateNames.length + 1) {
-    nameSelect.replaceChildren(el('option', { value: '' }, '(transformers’ choice)'), ...s.templateNames.map((n) => el('option', { value: n }, n)));
+    nameSelect.replaceChildren(
+      el('option', { value: '' }, '(transformers’ choice)'),
+      ...s.templateNames.map((n) => el('option', { value: n }, n)),
+    );
     nameSelect.value = s.inputs.templateName;
   }
 
@@ -150,7 +209,16 @@ function show(s: TemplatePreviewState): void {
   if (s.text !== undefined || s.error) renderText(s);
 
   tokenView.replaceChildren(
-    ...(s.tokens?.chips ?? []).map((c) => el('span', { class: ['chip', c.special ? 'special' : '', c.trained ? 'trained' : ''].join(' ').trim(), title: `id ${c.id}` }, c.text)),
+    ...(s.tokens?.chips ?? []).map((c) =>
+      el(
+        'span',
+        {
+          class: ['chip', c.special ? 'special' : '', c.trained ? 'trained' : ''].join(' ').trim(),
+          title: `id ${c.id}`,
+        },
+        c.text,
+      ),
+    ),
   );
   tokenCount.textContent = String(s.tokens?.count ?? 0);
   trainedCount.textContent = String(s.tokens?.trained ?? 0);
@@ -158,7 +226,11 @@ function show(s: TemplatePreviewState): void {
 
   lint.replaceChildren(
     ...(s.lint.length ? s.lint : []).map((f) =>
-      el('div', { class: `finding ${f.severity}`, 'data-code': f.code }, `${f.severity}: ${f.message}${f.line !== undefined ? ` (line ${f.line})` : ''}`),
+      el(
+        'div',
+        { class: `finding ${f.severity}`, 'data-code': f.code },
+        `${f.severity}: ${f.message}${f.line !== undefined ? ` (line ${f.line})` : ''}`,
+      ),
     ),
   );
   if (!s.lint.length) lint.append(el('div', { class: 'meta' }, s.error ? '' : 'no findings'));

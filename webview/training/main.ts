@@ -10,9 +10,23 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import type { TrainingFromWebview, TrainingRunInfo, TrainingToWebview } from '../../protocol/webview';
-import { applyEvent, dataWaitShare, engineSummary, formatGiB, formatRate, lossPointCount, newRunState, statusText, type RunState } from '../../src/core/training/runState';
+import {
+  applyEvent,
+  dataWaitShare,
+  engineSummary,
+  formatGiB,
+  formatRate,
+  lossPointCount,
+  newRunState,
+  statusText,
+  type RunState,
+} from '../../src/core/training/runState';
 
-declare function acquireVsCodeApi(): { postMessage(msg: unknown): void; setState(s: unknown): void; getState(): unknown };
+declare function acquireVsCodeApi(): {
+  postMessage(msg: unknown): void;
+  setState(s: unknown): void;
+  getState(): unknown;
+};
 const vscode = acquireVsCodeApi();
 const post = (m: TrainingFromWebview): void => vscode.postMessage(m);
 
@@ -36,10 +50,22 @@ type Chart = { plot: uPlot; el: HTMLElement; data: () => uPlot.AlignedData };
 function axis(fmt?: (v: number) => string, size?: number): uPlot.Axis {
   const fg = themeColor('--vscode-descriptionForeground', '#888');
   const grid = themeColor('--vscode-editorWidget-border', 'rgba(128,128,128,0.2)');
-  return { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, ...(size ? { size } : {}), ...(fmt ? { values: (_u, vals) => vals.map((v) => (v === null ? '' : fmt(v))) } : {}) };
+  return {
+    stroke: fg,
+    grid: { stroke: grid, width: 1 },
+    ticks: { stroke: grid, width: 1 },
+    ...(size ? { size } : {}),
+    ...(fmt ? { values: (_u, vals) => vals.map((v) => (v === null ? '' : fmt(v))) } : {}),
+  };
 }
 
-function makeChart(elId: string, series: { label: string; color: string; dash?: number[]; scale?: string; points?: boolean }[], data: () => uPlot.AlignedData, yFmt?: (v: number) => string, logY = false): Chart {
+function makeChart(
+  elId: string,
+  series: { label: string; color: string; dash?: number[]; scale?: string; points?: boolean }[],
+  data: () => uPlot.AlignedData,
+  yFmt?: (v: number) => string,
+  logY = false,
+): Chart {
   const el = byId(elId);
   const opts: uPlot.Options = {
     width: Math.max(200, el.clientWidth),
@@ -49,7 +75,17 @@ function makeChart(elId: string, series: { label: string; color: string; dash?: 
     scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
     // Room for labels such as 7.5e-5 on the y axis.
     axes: [axis(), axis(yFmt, 64)],
-    series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, dash: s.dash, spanGaps: true, points: { show: s.points ?? false } }))],
+    series: [
+      { label: 'step' },
+      ...series.map((s) => ({
+        label: s.label,
+        stroke: s.color,
+        width: 1.5,
+        dash: s.dash,
+        spanGaps: true,
+        points: { show: s.points ?? false },
+      })),
+    ],
   };
   const plot = new uPlot(opts, data(), el);
   new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: 180 })).observe(el);
@@ -76,15 +112,42 @@ function buildCharts(): void {
   const red = themeColor('--vscode-charts-red', '#f14c4c');
   const x = () => state.series;
   charts = [
-    makeChart('loss-chart', [{ label: 'train loss', color: blue }, { label: 'eval loss', color: orange, points: true }], () => {
-      const d = lossData();
-      // uPlot needs the same number of series as configured: add an empty eval series before any eval.
-      return d.length === 2 ? [d[0], d[1], Array.from(d[0], () => null)] : d;
-    }),
-    makeChart('lr-chart', [{ label: 'learning rate', color: purple }], () => [x().step, x().lr], (v) => v.toExponential(1)),
+    makeChart(
+      'loss-chart',
+      [
+        { label: 'train loss', color: blue },
+        { label: 'eval loss', color: orange, points: true },
+      ],
+      () => {
+        const d = lossData();
+        // uPlot needs the same number of series as configured: add an empty eval series before any eval.
+        return d.length === 2 ? [d[0], d[1], Array.from(d[0], () => null)] : d;
+      },
+    ),
+    makeChart(
+      'lr-chart',
+      [{ label: 'learning rate', color: purple }],
+      () => [x().step, x().lr],
+      (v) => v.toExponential(1),
+    ),
     makeChart('throughput-chart', [{ label: 'tokens/s', color: green }], () => [x().step, x().tokensPerS], formatRate),
-    makeChart('time-chart', [{ label: 'data wait ms', color: red }, { label: 'step ms', color: blue }], () => [x().step, x().dataWaitMs, x().stepMs]),
-    makeChart('memory-chart', [{ label: 'allocated', color: orange }, { label: 'reserved', color: purple, dash: [4, 3] }], () => [x().step, x().gpuAllocated.map(gib), x().gpuReserved.map(gib)], (v) => `${v.toFixed(1)}G`),
+    makeChart(
+      'time-chart',
+      [
+        { label: 'data wait ms', color: red },
+        { label: 'step ms', color: blue },
+      ],
+      () => [x().step, x().dataWaitMs, x().stepMs],
+    ),
+    makeChart(
+      'memory-chart',
+      [
+        { label: 'allocated', color: orange },
+        { label: 'reserved', color: purple, dash: [4, 3] },
+      ],
+      () => [x().step, x().gpuAllocated.map(gib), x().gpuReserved.map(gib)],
+      (v) => `${v.toFixed(1)}G`,
+    ),
   ];
 }
 
@@ -111,19 +174,33 @@ function render(): void {
   const status = byId('status');
   status.textContent = statusText(state);
   status.dataset.phase = state.phase;
-  byId('config').textContent = run.config ? `${run.config}${state.started ? ` → ${state.started.output_dir}` : ''}` : '';
+  byId('config').textContent = run.config
+    ? `${run.config}${state.started ? ` → ${state.started.output_dir}` : ''}`
+    : '';
   engineLine().textContent = engineSummary(state);
   const last = state.last;
-  byId('throughput').textContent = last ? `${formatRate(last.tokens_per_s)} tok/s · ${formatRate(last.samples_per_s)} samples/s` : '—';
+  byId('throughput').textContent = last
+    ? `${formatRate(last.tokens_per_s)} tok/s · ${formatRate(last.samples_per_s)} samples/s`
+    : '—';
   const share = dataWaitShare(state);
-  byId('data-wait').textContent = last ? `${last.data_wait_ms.toFixed(0)} ms wait / ${last.step_ms.toFixed(0)} ms step${share !== null ? ` (${(share * 100).toFixed(0)}% waiting)` : ''}` : '—';
-  byId('gpu-memory').textContent = last ? (last.gpu_mem_allocated === null ? 'CPU run' : `${formatGiB(last.gpu_mem_allocated)} allocated · ${formatGiB(last.gpu_mem_reserved)} reserved`) : '—';
+  byId('data-wait').textContent = last
+    ? `${last.data_wait_ms.toFixed(0)} ms wait / ${last.step_ms.toFixed(0)} ms step${share !== null ? ` (${(share * 100).toFixed(0)}% waiting)` : ''}`
+    : '—';
+  byId('gpu-memory').textContent = last
+    ? last.gpu_mem_allocated === null
+      ? 'CPU run'
+      : `${formatGiB(last.gpu_mem_allocated)} allocated · ${formatGiB(last.gpu_mem_reserved)} reserved`
+    : '—';
   renderCheckpoints();
   renderWarnings();
   renderError();
   (byId('stop-button') as HTMLElement & { disabled: boolean }).disabled = !run.active;
   (byId('resume-button') as HTMLElement & { disabled: boolean }).disabled = !run.canResume;
-  vscode.setState({ config: run.config, outputDir: state.started?.output_dir ?? (vscode.getState() as { outputDir?: string } | undefined)?.outputDir ?? null });
+  vscode.setState({
+    config: run.config,
+    outputDir:
+      state.started?.output_dir ?? (vscode.getState() as { outputDir?: string } | undefined)?.outputDir ?? null,
+  });
 }
 
 function renderCheckpoints(): void {
@@ -152,7 +229,9 @@ function renderWarnings(): void {
     ...state.warnings.slice(-50).map((w) => {
       const li = document.createElement('li');
       li.className = 'warning';
-      li.textContent = w.location ? `${w.location.file.split(/[\\/]/).pop()}:${w.location.line}: ${w.message}` : w.message;
+      li.textContent = w.location
+        ? `${w.location.file.split(/[\\/]/).pop()}:${w.location.line}: ${w.message}`
+        : w.message;
       return li;
     }),
   );
@@ -234,4 +313,3 @@ byId('resume-button').addEventListener('click', () => post({ type: 'training/res
 buildCharts();
 render();
 post({ type: 'training/ready' });
-

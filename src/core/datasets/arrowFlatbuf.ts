@@ -27,7 +27,8 @@ export function checkMessageMetadata(meta: Uint8Array): MessageInfo {
   const cap = meta.length;
   let budget = Math.max(64, cap); // total vector elements visited: bounded by the metadata size
   const vec = (len: number, elemSize: number, what: string) => {
-    if (!Number.isInteger(len) || len < 0 || len * elemSize > cap) throw new Error(`corrupt flatbuffer: ${what} claims ${len} entries in ${cap} bytes`);
+    if (!Number.isInteger(len) || len < 0 || len * elemSize > cap)
+      throw new Error(`corrupt flatbuffer: ${what} claims ${len} entries in ${cap} bytes`);
     budget -= len;
     if (budget < 0) throw new Error('corrupt flatbuffer: more entries than the metadata can hold');
   };

@@ -24,7 +24,8 @@ function readBlocks(footer: Uint8Array): { batches: Block[]; dictionaries: Block
   if (root < 4 || root + 4 > footer.length) throw new Error(`footer root offset ${root} in ${footer.length} bytes`);
   const f = Footer.getRootAsFooter(bb);
   const list = (n: number, at: (i: number) => ReturnType<Footer['recordBatches']>): Block[] => {
-    if (!Number.isInteger(n) || n < 0 || n * 24 > footer.length) throw new Error(`footer lists ${n} blocks in ${footer.length} bytes`);
+    if (!Number.isInteger(n) || n < 0 || n * 24 > footer.length)
+      throw new Error(`footer lists ${n} blocks in ${footer.length} bytes`);
     const out: Block[] = [];
     for (let i = 0; i < n; i++) {
       const b = at(i);
@@ -52,11 +53,16 @@ export async function checkFileFooter(
   const file = src.name;
   const fail = (byteOffset: number, message: string, keep: number) => ({ keep, error: { file, byteOffset, message } });
   if (src.size < walkEnd + TAIL) {
-    return fail(Math.min(walkEnd, src.size), 'Arrow file footer missing (the file ends before it: truncated?)', batches.length);
+    return fail(
+      Math.min(walkEnd, src.size),
+      'Arrow file footer missing (the file ends before it: truncated?)',
+      batches.length,
+    );
   }
   const tail = await src.read(src.size - TAIL, TAIL);
   const magic = String.fromCharCode(...tail.subarray(4));
-  if (magic !== 'ARROW1') return fail(src.size - 6, 'Arrow file footer missing (no ARROW1 magic at the end: truncated?)', batches.length);
+  if (magic !== 'ARROW1')
+    return fail(src.size - 6, 'Arrow file footer missing (no ARROW1 magic at the end: truncated?)', batches.length);
   const len = new DataView(tail.buffer, tail.byteOffset, 4).getInt32(0, true);
   const start = src.size - TAIL - len;
   if (len <= 0 || start < 8) return fail(src.size - TAIL, `corrupt Arrow file footer length ${len}`, batches.length);
@@ -66,23 +72,38 @@ export async function checkFileFooter(
   } catch (err) {
     return fail(start, `corrupt Arrow file footer: ${errorMessage(err)}`, batches.length);
   }
-  const same = (b: Block, m: IpcMessage) => b.offset === m.offset && b.bodyLength === m.bodyLength && b.metaLength === m.bodyOffset - m.offset;
-  if (blocks.dictionaries.length !== dictionaries.length || !blocks.dictionaries.every((b, i) => same(b, dictionaries[i]))) {
+  const same = (b: Block, m: IpcMessage) =>
+    b.offset === m.offset && b.bodyLength === m.bodyLength && b.metaLength === m.bodyOffset - m.offset;
+  if (
+    blocks.dictionaries.length !== dictionaries.length ||
+    !blocks.dictionaries.every((b, i) => same(b, dictionaries[i]))
+  ) {
     return fail(start, 'the Arrow file footer lists other dictionary batches than the file holds', 0);
   }
   const n = Math.min(blocks.batches.length, batches.length);
   for (let i = 0; i < n; i++) {
     if (!same(blocks.batches[i], batches[i])) {
-      return fail(blocks.batches[i].offset >= 0 && blocks.batches[i].offset < src.size ? blocks.batches[i].offset : start,
-        `record batch ${i} listed in the Arrow file footer (byte ${blocks.batches[i].offset}) is not the message found there`, i);
+      return fail(
+        blocks.batches[i].offset >= 0 && blocks.batches[i].offset < src.size ? blocks.batches[i].offset : start,
+        `record batch ${i} listed in the Arrow file footer (byte ${blocks.batches[i].offset}) is not the message found there`,
+        i,
+      );
     }
   }
   if (blocks.batches.length > batches.length) {
     const b = blocks.batches[batches.length];
-    return fail(Math.max(0, Math.min(b.offset, src.size)), `record batch ${batches.length} listed in the Arrow file footer (byte ${b.offset}) is unreadable: the messages stop at byte ${walkEnd}`, batches.length);
+    return fail(
+      Math.max(0, Math.min(b.offset, src.size)),
+      `record batch ${batches.length} listed in the Arrow file footer (byte ${b.offset}) is unreadable: the messages stop at byte ${walkEnd}`,
+      batches.length,
+    );
   }
   if (blocks.batches.length < batches.length) {
-    return fail(start, `the Arrow file footer lists ${blocks.batches.length} record batches, the file holds ${batches.length}`, blocks.batches.length);
+    return fail(
+      start,
+      `the Arrow file footer lists ${blocks.batches.length} record batches, the file holds ${batches.length}`,
+      blocks.batches.length,
+    );
   }
   return { keep: batches.length };
 }

@@ -128,18 +128,25 @@ export async function buildIpcIndex(
       break;
     }
     if (metaLength < 0 || metaLength > MAX_META) {
-      fail(pos, `corrupt Arrow message framing: metadata length ${metaLength}${schema ? '' : ' (is this an Arrow IPC file?)'}`);
+      fail(
+        pos,
+        `corrupt Arrow message framing: metadata length ${metaLength}${schema ? '' : ' (is this an Arrow IPC file?)'}`,
+      );
       break;
     }
     const metaOffset = pos + prefix;
     if (metaOffset + metaLength > src.size) {
-      fail(pos, `truncated Arrow message: metadata needs ${metaLength} bytes, file ends ${src.size - metaOffset} bytes later`);
+      fail(
+        pos,
+        `truncated Arrow message: metadata needs ${metaLength} bytes, file ends ${src.size - metaOffset} bytes later`,
+      );
       break;
     }
     let info: MessageInfo;
     try {
       const have = frame.length - prefix;
-      const meta = metaLength <= have ? frame.subarray(prefix, prefix + metaLength) : await window(metaOffset, metaLength);
+      const meta =
+        metaLength <= have ? frame.subarray(prefix, prefix + metaLength) : await window(metaOffset, metaLength);
       info = checkMessageMetadata(meta);
       // Record batches: rows and body length come from the checked flatbuffer (the reader decodes and
       // validates the batch itself when a page needs it). Other messages go through apache-arrow here,
@@ -156,10 +163,21 @@ export async function buildIpcIndex(
     const bodyLength = info.bodyLength;
     const bodyOffset = metaOffset + metaLength;
     if (!Number.isFinite(bodyLength) || bodyLength < 0 || bodyOffset + bodyLength > src.size) {
-      fail(pos, `truncated Arrow message: body needs ${bodyLength} bytes, file ends ${src.size - bodyOffset} bytes later`);
+      fail(
+        pos,
+        `truncated Arrow message: body needs ${bodyLength} bytes, file ends ${src.size - bodyOffset} bytes later`,
+      );
       break;
     }
-    const entry: IpcMessage = { offset: pos, metaOffset, metaLength, bodyOffset, bodyLength, type: info.headerType, rows: 0 };
+    const entry: IpcMessage = {
+      offset: pos,
+      metaOffset,
+      metaLength,
+      bodyOffset,
+      bodyLength,
+      type: info.headerType,
+      rows: 0,
+    };
     if (info.headerType === MessageHeader.Schema) {
       if (schema) {
         fail(pos, 'a second schema message in one stream');
@@ -200,9 +218,17 @@ export async function buildIpcIndex(
     batches.length = keep;
     rowStarts.length = keep + 1;
   } else if (!errors.length && eosEnd < 0) {
-    errors.push({ file, byteOffset: pos, message: `the stream ends without its end-of-stream marker (truncated after row ${rowStarts[rowStarts.length - 1]}?)` });
+    errors.push({
+      file,
+      byteOffset: pos,
+      message: `the stream ends without its end-of-stream marker (truncated after row ${rowStarts[rowStarts.length - 1]}?)`,
+    });
   } else if (!errors.length && eosEnd < src.size) {
-    errors.push({ file, byteOffset: eosEnd, message: `${src.size - eosEnd} bytes after the end-of-stream marker (damaged or truncated stream?)` });
+    errors.push({
+      file,
+      byteOffset: eosEnd,
+      message: `${src.size - eosEnd} bytes after the end-of-stream marker (damaged or truncated stream?)`,
+    });
   }
   return { fileFormat, schema: schema!, dictionaries, batches, rowStarts, errors };
 }
@@ -223,7 +249,12 @@ export function batchForRow(index: IpcIndex, row: number): number {
  * Builds a tiny self-contained stream: schema + dictionaries + the given batch + EOS, re-framed with the
  * continuation marker, read straight from the file into one buffer. The synchronous reader decodes it.
  */
-export async function readBatchStream(src: ByteSource, index: IpcIndex, msgs: IpcMessage[], scratch?: { buf: Uint8Array }): Promise<Uint8Array> {
+export async function readBatchStream(
+  src: ByteSource,
+  index: IpcIndex,
+  msgs: IpcMessage[],
+  scratch?: { buf: Uint8Array },
+): Promise<Uint8Array> {
   const parts = [index.schema, ...index.dictionaries, ...msgs];
   let total = 8;
   for (const m of parts) total += 8 + m.metaLength + (m === index.schema ? 0 : m.bodyLength);
@@ -255,7 +286,8 @@ export function decodeSchemaMessage(raw: Uint8Array): Schema {
   if (raw.length < 8) throw new Error(`schema message of ${raw.length} bytes`);
   const prefix = dv.getUint32(0, true) === 0xffffffff ? 8 : 4;
   const metaLength = dv.getInt32(prefix - 4, true);
-  if (metaLength <= 0 || metaLength > MAX_META || prefix + metaLength > raw.length) throw new Error(`schema message length ${metaLength}`);
+  if (metaLength <= 0 || metaLength > MAX_META || prefix + metaLength > raw.length)
+    throw new Error(`schema message length ${metaLength}`);
   const info = checkMessageMetadata(raw.subarray(prefix, prefix + metaLength));
   if (info.headerType !== MessageHeader.Schema) throw new Error('not a schema message');
   const buf = new Uint8Array(prefix + metaLength + 16);

@@ -118,7 +118,9 @@ export async function forEachLengths(
       const dv = new DataView(bytes.buffer, bytes.byteOffset, need);
       for (let r = 0; r < rows; r++) out[r] = Number(dv.getBigInt64((r + 1) * 8, true) - dv.getBigInt64(r * 8, true));
     }
-    for (let r = 0; r < rows; r++) if (out[r] < 0) throw new Error(`record batch ${bi}: offsets of "${column}" decrease (byte ${m.bodyOffset + off})`);
+    for (let r = 0; r < rows; r++)
+      if (out[r] < 0)
+        throw new Error(`record batch ${bi}: offsets of "${column}" decrease (byte ${m.bodyOffset + off})`);
     onLengths(index.rowStarts[bi], out);
   }
   return true;

@@ -61,7 +61,9 @@ export class ArrowSource implements ScannableSource {
     );
     if (this.columns.length === 1 && this.columns[0].role === 'indices') this.notes.push(INDICES_NOTE);
     if (index.errors.length) {
-      this.notes.push(`Unreadable from row ${this.numRows} (damaged after row ${this.numRows}): ${index.errors[0].message}. Rows before it are shown.`);
+      this.notes.push(
+        `Unreadable from row ${this.numRows} (damaged after row ${this.numRows}): ${index.errors[0].message}. Rows before it are shown.`,
+      );
     }
   }
 
@@ -92,7 +94,9 @@ export class ArrowSource implements ScannableSource {
     try {
       schema = decodeStream(await readBatchStream(src, index, []), false).schema;
     } catch (err) {
-      throw new DatasetOpenError(src.name, `corrupt Arrow schema: ${errorMessage(err)}`, { byteOffset: index.schema.offset });
+      throw new DatasetOpenError(src.name, `corrupt Arrow schema: ${errorMessage(err)}`, {
+        byteOffset: index.schema.offset,
+      });
     }
     const source = new ArrowSource(src, index, schema);
     const first = await (head ?? Promise.resolve(undefined)).catch(() => undefined);
@@ -122,11 +126,16 @@ export class ArrowSource implements ScannableSource {
       const { batch } = decodeStream(await readBatchStream(this.src, this.index, [msg], scratch));
       if (batch) this.batchBuffers.set(batch, scratch.buf);
       if (!batch) throw new Error('record batch did not decode');
-      if (batch.numRows !== msg.rows) throw new Error(`record batch has ${batch.numRows} rows, header says ${msg.rows}`);
+      if (batch.numRows !== msg.rows)
+        throw new Error(`record batch has ${batch.numRows} rows, header says ${msg.rows}`);
       this.batchCache.set(bi, batch);
       return batch;
     } catch (err) {
-      const e: ReadError = { file: this.src.name, byteOffset: msg.offset, message: `corrupt record batch ${bi}: ${errorMessage(err)}` };
+      const e: ReadError = {
+        file: this.src.name,
+        byteOffset: msg.offset,
+        message: `corrupt record batch ${bi}: ${errorMessage(err)}`,
+      };
       this.badBatches.set(bi, e);
       this.errors.push(e);
       throw new Error(e.message);
@@ -180,11 +189,16 @@ export class ArrowSource implements ScannableSource {
       let batch: RecordBatch | undefined;
       try {
         // No cache on purpose: a scan touches every batch once and must not evict the page the user is looking at.
-        batch = this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg], scratch)).batch;
+        batch =
+          this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg], scratch)).batch;
         if (!batch) throw new Error('record batch did not decode');
       } catch (err) {
         if (!this.badBatches.has(bi)) {
-          const e: ReadError = { file: this.src.name, byteOffset: msg.offset, message: `corrupt record batch ${bi}: ${errorMessage(err)}` };
+          const e: ReadError = {
+            file: this.src.name,
+            byteOffset: msg.offset,
+            message: `corrupt record batch ${bi}: ${errorMessage(err)}`,
+          };
           this.badBatches.set(bi, e);
           this.errors.push(e);
         }
@@ -209,7 +223,11 @@ export class ArrowSource implements ScannableSource {
    * Row lengths of list column `column`, batch by batch, from its offsets buffers alone (arrowLengths.ts).
    * False when the file does not allow it (compressed, other layouts): then use scan().
    */
-  lengths(column: string, onLengths: (rowStart: number, lengths: Int32Array) => void, signal?: AbortSignal): Promise<boolean> {
+  lengths(
+    column: string,
+    onLengths: (rowStart: number, lengths: Int32Array) => void,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     return forEachLengths(this.src, this.index, this.schema, column, onLengths, signal);
   }
 
@@ -234,7 +252,11 @@ export function scanColumnOf(v: Vector, scratch?: { buf: Int32Array }): ScanColu
   const data = v.data[0];
   const t = v.type;
   const valid = (r: number) => v.isValid(r);
-  if ((t.typeId === Type.List || t.typeId === Type.LargeList) && data.children[0] && data.children[0].type.typeId === Type.Int) {
+  if (
+    (t.typeId === Type.List || t.typeId === Type.LargeList) &&
+    data.children[0] &&
+    data.children[0].type.typeId === Type.Int
+  ) {
     const offs = data.valueOffsets as Int32Array | BigInt64Array;
     const child = data.children[0];
     let vals = child.values as ArrayLike<number> | BigInt64Array | BigUint64Array;

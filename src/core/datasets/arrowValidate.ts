@@ -27,7 +27,8 @@ function checkUtf8(d: Data, path: string): void {
   const end = Number(offs[d.offset + n]);
   for (let i = d.offset + 1; i < d.offset + n; i++) {
     const o = Number(offs[i]);
-    if (o < end && (bytes[o] & 0xc0) === 0x80) throw new Error(`column ${path}: string ${i - d.offset} starts inside a UTF-8 character`);
+    if (o < end && (bytes[o] & 0xc0) === 0x80)
+      throw new Error(`column ${path}: string ${i - d.offset} starts inside a UTF-8 character`);
   }
   if (!validUtf8(bytes.subarray(start, end))) throw new Error(`column ${path}: invalid UTF-8`);
 }
@@ -43,7 +44,13 @@ function check(ok: boolean, path: string, what: string): void {
   if (!ok) throw new Error(`column ${path}: ${what}`);
 }
 
-function validOffsets(offs: ArrayLike<number | bigint> | undefined, from: number, count: number, limit: number, path: string): void {
+function validOffsets(
+  offs: ArrayLike<number | bigint> | undefined,
+  from: number,
+  count: number,
+  limit: number,
+  path: string,
+): void {
   check(!!offs && offs.length >= from + count + 1, path, 'offsets buffer too short');
   let prev = Number(offs![from]);
   check(prev >= 0 && prev <= limit, path, `offset ${prev} out of range`);

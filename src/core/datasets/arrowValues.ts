@@ -1,7 +1,16 @@
 // Arrow vectors → CellValue (JSON-like: integers as numbers, bigint only beyond 2^53), and pyarrow-style type names.
 import { DataType, Type, type Data, type Field, type Vector } from 'apache-arrow';
 import type { CellValue } from './types';
-import { formatDate, formatDecimal, formatTime, formatTimestamp, littleEndianWords, PLAIN, type TimeUnit, type ValueSpec } from './valueForms';
+import {
+  formatDate,
+  formatDecimal,
+  formatTime,
+  formatTimestamp,
+  littleEndianWords,
+  PLAIN,
+  type TimeUnit,
+  type ValueSpec,
+} from './valueForms';
 
 const UNITS: TimeUnit[] = ['s', 'ms', 'us', 'ns'];
 
@@ -23,12 +32,14 @@ function numericListCell(v: Vector, i: number): CellValue[] | undefined {
   const d = v.data[0];
   const child = d.children[0];
   // Unsliced data only (whole batch columns): then offsets index the child's values as they are.
-  if (!child || d.offset !== 0 || child.offset !== 0 || child.nullCount !== 0 || !isPrimitiveNumeric(child.type)) return undefined;
+  if (!child || d.offset !== 0 || child.offset !== 0 || child.nullCount !== 0 || !isPrimitiveNumeric(child.type))
+    return undefined;
   const offs = d.valueOffsets as Int32Array | BigInt64Array | undefined;
   const vals = child.values as ArrayLike<number> | BigInt64Array | BigUint64Array | undefined;
   if (!offs || !vals) return undefined;
   // float16 is stored as raw uint16 bits: leave it to apache-arrow's getter.
-  if (child.type.typeId === Type.Float && (child.type as unknown as { precision: number }).precision === 0) return undefined;
+  if (child.type.typeId === Type.Float && (child.type as unknown as { precision: number }).precision === 0)
+    return undefined;
   const start = Number(offs[i]);
   const end = Number(offs[i + 1]);
   if (!(start >= 0 && end >= start && end <= vals.length)) return undefined;
@@ -144,7 +155,13 @@ function int64At(values: ArrayLike<number | bigint>, k: number): bigint {
  */
 function exactCell(v: Vector, i: number): CellValue {
   const [d, k] = locate(v, i);
-  const t = d.type as unknown as { typeId: Type; unit: number; timezone?: string | null; scale: number; bitWidth: number };
+  const t = d.type as unknown as {
+    typeId: Type;
+    unit: number;
+    timezone?: string | null;
+    scale: number;
+    bitWidth: number;
+  };
   const vals = d.values as ArrayLike<number | bigint>;
   switch (t.typeId) {
     case Type.Timestamp:
@@ -153,7 +170,10 @@ function exactCell(v: Vector, i: number): CellValue {
       return formatDate(t.unit === 0 ? Number(vals[k]) : Math.floor(Number(int64At(vals, k)) / 86400000));
     case Type.Time: {
       const unit = UNITS[t.unit];
-      const raw = vals instanceof BigInt64Array || vals instanceof BigUint64Array || unit === 'us' || unit === 'ns' ? int64At(vals, k) : BigInt(vals[k] as number);
+      const raw =
+        vals instanceof BigInt64Array || vals instanceof BigUint64Array || unit === 'us' || unit === 'ns'
+          ? int64At(vals, k)
+          : BigInt(vals[k] as number);
       return formatTime(raw, unit);
     }
     case Type.Duration:

@@ -5,7 +5,16 @@
 import type { TokenizerHandle } from '../tokens/tokenizer';
 
 /** End-of-turn tokens of the common chat templates (those the tokenizer has are used). */
-const END_OF_TURN = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '</s>', '<|end_of_text|>', '<eos>'];
+const END_OF_TURN = [
+  '<|im_end|>',
+  '<|eot_id|>',
+  '<|end|>',
+  '<end_of_turn>',
+  '<|endoftext|>',
+  '</s>',
+  '<|end_of_text|>',
+  '<eos>',
+];
 /** Template text that may follow the end-of-turn token. */
 const AFTER_EOS_TEXT = ['\n', '\n\n', ' ', '\r\n'];
 /** At most this many such tokens are skipped. */

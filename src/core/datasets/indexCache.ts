@@ -12,9 +12,18 @@ export interface IndexCache {
   save(value: unknown): void;
 }
 
-export function indexCacheFor(dir: string | undefined, path: string, size: number, mtimeMs: number, kind: string): IndexCache | undefined {
+export function indexCacheFor(
+  dir: string | undefined,
+  path: string,
+  size: number,
+  mtimeMs: number,
+  kind: string,
+): IndexCache | undefined {
   if (!dir) return undefined;
-  const key = createHash('sha256').update(JSON.stringify([VERSION, kind, resolve(path), size, mtimeMs])).digest('hex').slice(0, 32);
+  const key = createHash('sha256')
+    .update(JSON.stringify([VERSION, kind, resolve(path), size, mtimeMs]))
+    .digest('hex')
+    .slice(0, 32);
   const file = join(dir, `batchscope-index-${key}.json`);
   return {
     load<T>() {

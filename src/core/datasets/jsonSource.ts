@@ -33,7 +33,11 @@ export async function openJsonSource(src: ByteSource, opts: TextOpenOptions): Pr
     }
     return openTextSource(src, 'jsonl', 'json', opts);
   }
-  throw new DatasetOpenError(src.name, 'expected a JSON list of records or JSON Lines (first character is neither `[` nor `{`)', {
-    byteOffset: i,
-  });
+  throw new DatasetOpenError(
+    src.name,
+    'expected a JSON list of records or JSON Lines (first character is neither `[` nor `{`)',
+    {
+      byteOffset: i,
+    },
+  );
 }

@@ -46,7 +46,9 @@ export function parseJsonExact(text: string): unknown {
   if (!/\d{16}/.test(text)) return JSON.parse(text);
   const marked = markBigInts(text);
   if (marked === text) return JSON.parse(text);
-  return JSON.parse(marked, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(BIG_MARK) ? BigInt(v.slice(BIG_MARK.length)) : v));
+  return JSON.parse(marked, (_k, v: unknown) =>
+    typeof v === 'string' && v.startsWith(BIG_MARK) ? BigInt(v.slice(BIG_MARK.length)) : v,
+  );
 }
 
 /** Wraps each unsafe integer literal outside strings in a marker string the reviver turns into a bigint. */
@@ -93,7 +95,8 @@ function markBigInts(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
-export type ParsedRecord = { ok: true; value: Record<string, CellValue> } | { ok: false; message: string; byteOffset?: number };
+export type ParsedRecord =
+  { ok: true; value: Record<string, CellValue> } | { ok: false; message: string; byteOffset?: number };
 
 export function parseRecord(bytes: Uint8Array, fileOffset: number): ParsedRecord {
   let text: string;
@@ -102,7 +105,11 @@ export function parseRecord(bytes: Uint8Array, fileOffset: number): ParsedRecord
   } catch {
     const at = firstInvalidUtf8(bytes);
     const off = fileOffset + Math.max(0, at);
-    return { ok: false, message: `not valid UTF-8 (byte 0x${bytes[Math.max(0, at)]?.toString(16).padStart(2, '0')} at byte offset ${off})`, byteOffset: off };
+    return {
+      ok: false,
+      message: `not valid UTF-8 (byte 0x${bytes[Math.max(0, at)]?.toString(16).padStart(2, '0')} at byte offset ${off})`,
+      byteOffset: off,
+    };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let v: unknown;
@@ -112,7 +119,10 @@ export function parseRecord(bytes: Uint8Array, fileOffset: number): ParsedRecord
     return { ok: false, message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    return { ok: false, message: `expected a JSON object (one record), found ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}` };
+    return {
+      ok: false,
+      message: `expected a JSON object (one record), found ${Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v}`,
+    };
   }
   return { ok: true, value: v as Record<string, CellValue> };
 }

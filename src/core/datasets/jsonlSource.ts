@@ -51,7 +51,8 @@ export class TextSource implements ScannableSource {
     this.reported.add(key);
     this.errorCount++;
     if (this.errors.length < MAX_ERRORS) this.errors.push(e);
-    else if (this.errors.length === MAX_ERRORS) this.errors.push({ file: this.src.name, message: 'more errors not listed' });
+    else if (this.errors.length === MAX_ERRORS)
+      this.errors.push({ file: this.src.name, message: 'more errors not listed' });
   }
 
   /** Reads and parses one record; problems become the row's error (and are reported once). */
@@ -70,7 +71,12 @@ export class TextSource implements ScannableSource {
     const bytes = await this.src.read(s.start, len);
     const p = parseRecord(bytes, s.start);
     if (!p.ok) {
-      const error: ReadError = { file: this.src.name, line: s.line, byteOffset: p.byteOffset ?? s.start, message: p.message };
+      const error: ReadError = {
+        file: this.src.name,
+        line: s.line,
+        byteOffset: p.byteOffset ?? s.start,
+        message: p.message,
+      };
       this.report(error);
       return { index: row, values: {}, error };
     }
@@ -80,7 +86,12 @@ export class TextSource implements ScannableSource {
     return { index: row, values };
   }
 
-  private spans(from: number, count: number, signal?: AbortSignal, onSpan?: (row: number, s: RecordSpan) => void): Promise<unknown> {
+  private spans(
+    from: number,
+    count: number,
+    signal?: AbortSignal,
+    onSpan?: (row: number, s: RecordSpan) => void,
+  ): Promise<unknown> {
     const cp = this.index.checkpoints[Math.floor(from / CHECKPOINT)];
     if (!cp) return Promise.resolve();
     let row = cp.row;
@@ -161,8 +172,10 @@ export class TextSource implements ScannableSource {
     }
     this.columns = makeColumns([...types].map(([name, type]) => ({ name, type })));
     const names = new Set(types.keys());
-    if (names.has('instruction') && names.has('output')) this.notes.push('Alpaca-format records (instruction / input / output).');
-    if (names.has('conversations') || names.has('messages')) this.notes.push('ShareGPT / messages-format records (a list of turns per row).');
+    if (names.has('instruction') && names.has('output'))
+      this.notes.push('Alpaca-format records (instruction / input / output).');
+    if (names.has('conversations') || names.has('messages'))
+      this.notes.push('ShareGPT / messages-format records (a list of turns per row).');
     this.rowCache.clear();
     return good;
   }
@@ -181,7 +194,12 @@ export class TextSource implements ScannableSource {
   }
 }
 
-export async function openTextSource(src: ByteSource, kind: TextKind, format: DatasetFormat, opts: TextOpenOptions): Promise<TextSource> {
+export async function openTextSource(
+  src: ByteSource,
+  kind: TextKind,
+  format: DatasetFormat,
+  opts: TextOpenOptions,
+): Promise<TextSource> {
   if (src.size === 0) throw new DatasetOpenError(src.name, 'empty file');
   const head = await src.read(0, 4);
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
@@ -200,7 +218,9 @@ export async function openTextSource(src: ByteSource, kind: TextKind, format: Da
   const good = await s.inferColumns(opts.signal);
   if (good === 0) {
     const e = s.errors.find((x) => x.line !== undefined) ?? s.errors[0];
-    throw new DatasetOpenError(src.name, `no record could be read; first problem: ${e?.message ?? 'unknown'}`, { line: e?.line });
+    throw new DatasetOpenError(src.name, `no record could be read; first problem: ${e?.message ?? 'unknown'}`, {
+      line: e?.line,
+    });
   }
   return s;
 }

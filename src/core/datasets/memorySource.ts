@@ -19,7 +19,8 @@ export class MemorySource implements ScannableSource {
   ) {
     this.numRows = records.length;
     const types = new Map<string, string>();
-    for (const r of records) for (const [k, v] of Object.entries(r)) types.set(k, mergeTypes(types.get(k) ?? 'null', jsonType(v)));
+    for (const r of records)
+      for (const [k, v] of Object.entries(r)) types.set(k, mergeTypes(types.get(k) ?? 'null', jsonType(v)));
     this.columns = makeColumns(
       [...types].map(([name, type]) => ({ name, type })),
       undefined,
@@ -38,7 +39,9 @@ export class MemorySource implements ScannableSource {
   }
 
   async scan(columns: string[], onChunk: (chunk: ScanChunk) => void, opts: ScanOptions = {}): Promise<void> {
-    const cols = new Map<string, ScanColumn>(columns.map((name) => [name, cellColumn(this.records.map((r) => r[name] ?? null))]));
+    const cols = new Map<string, ScanColumn>(
+      columns.map((name) => [name, cellColumn(this.records.map((r) => r[name] ?? null))]),
+    );
     onChunk({ rowStart: 0, numRows: this.numRows, column: (name) => cols.get(name) });
     opts.onProgress?.({ done: this.numRows, total: this.numRows });
   }

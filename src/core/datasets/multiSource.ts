@@ -49,11 +49,10 @@ export class MultiSource implements ScannableSource {
       const s = this.shards[i];
       const s0 = this.starts[i];
       if (!isScannable(s)) continue;
-      await s.scan(
-        columns,
-        (c) => onChunk({ rowStart: c.rowStart + s0, numRows: c.numRows, column: c.column }),
-        { signal: opts.signal, onProgress: (p) => opts.onProgress?.({ done: s0 + p.done, total: this.numRows }) },
-      );
+      await s.scan(columns, (c) => onChunk({ rowStart: c.rowStart + s0, numRows: c.numRows, column: c.column }), {
+        signal: opts.signal,
+        onProgress: (p) => opts.onProgress?.({ done: s0 + p.done, total: this.numRows }),
+      });
     }
   }
 

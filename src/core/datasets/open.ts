@@ -40,7 +40,10 @@ export async function openDataset(path: string, opts: OpenOptions = {}): Promise
   if (stat.isDirectory()) return openSaveToDisk(path, opts);
   const format = formatForPath(path);
   if (!format) {
-    throw new DatasetOpenError(path, `unsupported file type "${extname(path) || basename(path)}" (expected .arrow, .parquet, .jsonl or .json)`);
+    throw new DatasetOpenError(
+      path,
+      `unsupported file type "${extname(path) || basename(path)}" (expected .arrow, .parquet, .jsonl or .json)`,
+    );
   }
   let src: ByteSource;
   try {

@@ -63,7 +63,9 @@ function piecesBuffer(fileSize: number, pieces: BytePiece[]) {
     async slice(start: number, end = fileSize): Promise<ArrayBuffer> {
       for (const p of bufs) {
         if (start >= p.offset && end <= p.offset + p.bytes.byteLength) {
-          return start === p.offset && end === p.offset + p.bytes.byteLength ? p.bytes : p.bytes.slice(start - p.offset, end - p.offset);
+          return start === p.offset && end === p.offset + p.bytes.byteLength
+            ? p.bytes
+            : p.bytes.slice(start - p.offset, end - p.offset);
         }
       }
       if (!(end >= start && end - start <= 2 ** 31)) throw new Error(`read of bytes ${start}..${end} out of range`);
@@ -94,12 +96,16 @@ function checked(name: string, codec: ((input: Uint8Array, outputLength: number)
   return (input: Uint8Array, outputLength: number): Uint8Array => {
     if (outputLength === 0 && (name === 'LZ4' || name === 'LZ4_RAW')) return new Uint8Array(0);
     const out = codec(input, outputLength);
-    if (out.length !== outputLength) throw new Error(`${name} page decompressed to ${out.length} bytes, the page header says ${outputLength}`);
+    if (out.length !== outputLength)
+      throw new Error(`${name} page decompressed to ${out.length} bytes, the page header says ${outputLength}`);
     return out;
   };
 }
 const SAFE_COMPRESSORS = Object.fromEntries(
-  Object.entries(compressors).map(([name, codec]) => [name, checked(name, codec as (i: Uint8Array, n: number) => Uint8Array)]),
+  Object.entries(compressors).map(([name, codec]) => [
+    name,
+    checked(name, codec as (i: Uint8Array, n: number) => Uint8Array),
+  ]),
 ) as typeof compressors;
 
 export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> {
@@ -119,7 +125,8 @@ export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> 
   });
   if (req.prefix) {
     const last = objs[objs.length - 1];
-    if (objs.length !== end - req.rowStart || !last || Object.values(last).some((v) => v === undefined)) throw new Error(PREFIX_SHORT);
+    if (objs.length !== end - req.rowStart || !last || Object.values(last).some((v) => v === undefined))
+      throw new Error(PREFIX_SHORT);
     objs.pop();
   }
   const want = req.rowEnd - req.rowStart;

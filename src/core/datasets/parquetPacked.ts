@@ -80,7 +80,12 @@ export function packColumn(raw: unknown[], size: { bytes: number }): PackedColum
     total += list.length;
     for (let i = 0; i < list.length; i++) {
       const x = list[i];
-      const n = typeof x === 'bigint' ? (x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : NaN) : x;
+      const n =
+        typeof x === 'bigint'
+          ? x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER)
+            ? Number(x)
+            : NaN
+          : x;
       if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
         packable = false;
         break;

@@ -53,7 +53,10 @@ export async function pageRanges(
     if (!pages) {
       const buf = await src.read(idxAt, idxLen);
       if (buf.length !== idxLen) throw new Error(`short read of the offset index at byte ${idxAt}`);
-      pages = readOffsetIndex({ view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), offset: 0 }).page_locations;
+      pages = readOffsetIndex({
+        view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+        offset: 0,
+      }).page_locations;
       checkPages(pages, md, groupRows);
       cache.set(key, pages);
     }
@@ -76,7 +79,11 @@ export async function pageRanges(
 }
 
 /** Page locations must lie inside their column chunk, in order, with rows increasing from 0. */
-function checkPages(pages: PageLocation[], md: NonNullable<RowGroup['columns'][number]['meta_data']>, groupRows: number): void {
+function checkPages(
+  pages: PageLocation[],
+  md: NonNullable<RowGroup['columns'][number]['meta_data']>,
+  groupRows: number,
+): void {
   if (!pages.length) throw new Error(`offset index of "${md.path_in_schema.join('.')}" lists no pages`);
   const start = Number(md.dictionary_page_offset || md.data_page_offset);
   const end = start + Number(md.total_compressed_size);

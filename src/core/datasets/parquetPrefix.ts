@@ -17,7 +17,12 @@ const SLACK = 1.5;
  * For each needed column chunk (by index in rg.columns), the length of its prefix that holds rows
  * [0, rowEnd] — or nothing when cutting saves little (the chunk is small or the rows reach its end).
  */
-export async function prefixLengths(src: ByteSource, rg: RowGroup, rowEnd: number, columns?: string[]): Promise<Map<number, number>> {
+export async function prefixLengths(
+  src: ByteSource,
+  rg: RowGroup,
+  rowEnd: number,
+  columns?: string[],
+): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   const groupRows = Number(rg.num_rows);
   if (rowEnd >= groupRows) return out;

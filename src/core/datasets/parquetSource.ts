@@ -82,7 +82,8 @@ export class ParquetSource implements ScannableSource {
   ) {
     this.file = asyncBuffer(src);
     this.numRows = Number(meta.num_rows);
-    for (const g of meta.row_groups) this.groupStarts.push(this.groupStarts[this.groupStarts.length - 1] + Number(g.num_rows));
+    for (const g of meta.row_groups)
+      this.groupStarts.push(this.groupStarts[this.groupStarts.length - 1] + Number(g.num_rows));
     const kv = new Map((meta.key_value_metadata ?? []).map((e) => [e.key, e.value]));
     this.features = featuresFromHfMetadata(kv.get('huggingface'));
     const exact = arrowSchemaTypes(kv.get('ARROW:schema'));
@@ -109,13 +110,18 @@ export class ParquetSource implements ScannableSource {
 
   static async open(src: ByteSource, _signal?: AbortSignal): Promise<ParquetSource> {
     const name = src.name;
-    if (src.size < 12) throw new DatasetOpenError(name, `too small to be a Parquet file (${src.size} bytes)`, { byteOffset: 0 });
+    if (src.size < 12)
+      throw new DatasetOpenError(name, `too small to be a Parquet file (${src.size} bytes)`, { byteOffset: 0 });
     const head = await src.read(0, 4);
     const tail = await src.read(src.size - 8, 8);
-    const magic = (b: Uint8Array, at: number) => b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31;
-    if (!magic(head, 0)) throw new DatasetOpenError(name, 'not a Parquet file (no PAR1 magic at the start)', { byteOffset: 0 });
+    const magic = (b: Uint8Array, at: number) =>
+      b[at] === 0x50 && b[at + 1] === 0x41 && b[at + 2] === 0x52 && b[at + 3] === 0x31;
+    if (!magic(head, 0))
+      throw new DatasetOpenError(name, 'not a Parquet file (no PAR1 magic at the start)', { byteOffset: 0 });
     if (!magic(tail, 4)) {
-      throw new DatasetOpenError(name, 'Parquet footer missing (no PAR1 magic at the end: file truncated?)', { byteOffset: src.size - 4 });
+      throw new DatasetOpenError(name, 'Parquet footer missing (no PAR1 magic at the end: file truncated?)', {
+        byteOffset: src.size - 4,
+      });
     }
     const footerLen = new DataView(tail.buffer, tail.byteOffset, 8).getUint32(0, true);
     const footerAt = src.size - 8 - footerLen;
@@ -126,14 +132,16 @@ export class ParquetSource implements ScannableSource {
     try {
       meta = await parquetMetadataAsync(asyncBuffer(src));
       parquetSchema(meta);
-      if (!Number.isSafeInteger(Number(meta.num_rows)) || Number(meta.num_rows) < 0) throw new Error(`num_rows ${meta.num_rows}`);
+      if (!Number.isSafeInteger(Number(meta.num_rows)) || Number(meta.num_rows) < 0)
+        throw new Error(`num_rows ${meta.num_rows}`);
       let sum = 0;
       for (const [g, rg] of meta.row_groups.entries()) {
         const n = Number(rg.num_rows);
         if (!Number.isSafeInteger(n) || n < 0) throw new Error(`row group ${g} claims ${rg.num_rows} rows`);
         sum += n;
       }
-      if (sum !== Number(meta.num_rows)) throw new Error(`row groups hold ${sum} rows, the footer says ${meta.num_rows}`);
+      if (sum !== Number(meta.num_rows))
+        throw new Error(`row groups hold ${sum} rows, the footer says ${meta.num_rows}`);
     } catch (err) {
       throw new DatasetOpenError(name, `corrupt Parquet footer: ${errorMessage(err)}`, { byteOffset: footerAt });
     }
@@ -219,7 +227,11 @@ export class ParquetSource implements ScannableSource {
   }
 
   private groupError(g: number, err: unknown): ReadError {
-    const e: ReadError = { file: this.src.name, byteOffset: this.groupByteOffset(g), message: `corrupt row group ${g}: ${errorMessage(err)}` };
+    const e: ReadError = {
+      file: this.src.name,
+      byteOffset: this.groupByteOffset(g),
+      message: `corrupt row group ${g}: ${errorMessage(err)}`,
+    };
     if (!this.errors.some((x) => x.message === e.message)) this.errors.push(e);
     // A decode that failed once fails again (and may cost a full time bound): remember it.
     if (!(err instanceof ParquetDecodeError && err.kind === 'no-worker')) this.badGroups.set(g, errorMessage(err));
@@ -246,7 +258,11 @@ export class ParquetSource implements ScannableSource {
     const rows = Math.max(1, Number(rg.num_rows));
     // No OffsetIndex: cut the chunks after the pages that hold the rows (big groups only), and fall
     // back to whole chunks when the cut turns out short.
-    if (rowEnd < rows && !hasOffsetIndex(rg, columns) && (Number(rg.total_byte_size) || 0) > parquetReadConfig.prefixMinBytes) {
+    if (
+      rowEnd < rows &&
+      !hasOffsetIndex(rg, columns) &&
+      (Number(rg.total_byte_size) || 0) > parquetReadConfig.prefixMinBytes
+    ) {
       const cuts = await prefixLengths(this.src, rg, rowEnd, columns);
       if (cuts.size) {
         try {
@@ -259,12 +275,20 @@ export class ParquetSource implements ScannableSource {
     return this.decodeWith(g, rowStart, rowEnd, columns);
   }
 
-  private async decodeWith(g: number, rowStart: number, rowEnd: number, columns?: string[], cuts?: Map<number, number>): Promise<DecodeResult> {
+  private async decodeWith(
+    g: number,
+    rowStart: number,
+    rowEnd: number,
+    columns?: string[],
+    cuts?: Map<number, number>,
+  ): Promise<DecodeResult> {
     let rg = this.meta.row_groups[g];
     if (cuts) {
       rg = {
         ...rg,
-        columns: rg.columns.map((c, k) => (cuts.has(k) ? { ...c, meta_data: { ...c.meta_data!, total_compressed_size: BigInt(cuts.get(k)!) } } : c)),
+        columns: rg.columns.map((c, k) =>
+          cuts.has(k) ? { ...c, meta_data: { ...c.meta_data!, total_compressed_size: BigInt(cuts.get(k)!) } } : c,
+        ),
       };
     }
     let ranges: [number, number][] = [];
@@ -290,15 +314,31 @@ export class ParquetSource implements ScannableSource {
       else merged.push([r[0], r[1]]);
     }
     const bytes = merged.reduce((n, [a, b]) => n + b - a, 0);
-    if (bytes > MAX_GROUP_BYTES) throw new Error(`row group ${g} needs ${bytes} bytes of column data, over the ${MAX_GROUP_BYTES} byte limit`);
+    if (bytes > MAX_GROUP_BYTES)
+      throw new Error(`row group ${g} needs ${bytes} bytes of column data, over the ${MAX_GROUP_BYTES} byte limit`);
     const pieces: BytePiece[] = [];
     for (const [a, b] of merged) {
       const buf = await this.src.read(a, b - a);
       if (buf.length !== b - a) throw new Error(`short read at byte ${a}`);
       pieces.push({ offset: a, bytes: buf });
     }
-    const metadata: FileMetaData = { ...this.decodeMeta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
-    const req = { metadata, rowStart, rowEnd, columns, fileSize: this.src.size, pieces, specs: this.specs, useOffsetIndex: paged, prefix: !!cuts?.size };
+    const metadata: FileMetaData = {
+      ...this.decodeMeta,
+      num_rows: rg.num_rows,
+      row_groups: [rg],
+      key_value_metadata: undefined,
+    };
+    const req = {
+      metadata,
+      rowStart,
+      rowEnd,
+      columns,
+      fileSize: this.src.size,
+      pieces,
+      specs: this.specs,
+      useOffsetIndex: paged,
+      prefix: !!cuts?.size,
+    };
     // Bound by what the window decodes: its share of the group's uncompressed bytes.
     const share = Math.min(1, (paged ? rowEnd - rowStart : rowEnd) / rows) * cutShare + (cuts?.size ? 0.05 : 0);
     return decodeIsolated(req, limitsFor(bytes, uncompressed * share));
@@ -356,7 +396,11 @@ export class ParquetSource implements ScannableSource {
         // A page already decoded covering the whole group is reused; the scan itself caches nothing, so
         // it never evicts the page the user is looking at.
         const cached = this.windowRows(g) >= rowEnd - rowStart ? this.groupCache.get(`${g}:0`) : undefined;
-        cells = cached ? cached.columns : wanted.length ? (await this.decode(g, 0, rowEnd - rowStart, wanted)).columns : {};
+        cells = cached
+          ? cached.columns
+          : wanted.length
+            ? (await this.decode(g, 0, rowEnd - rowStart, wanted)).columns
+            : {};
       } catch (err) {
         if (err instanceof Error && err.name === 'AbortError') throw err;
         this.groupError(g, err);

@@ -18,7 +18,8 @@ type Logical = { type?: string; unit?: string; isAdjustedToUTC?: boolean; scale?
 function leafSpec(el: SchemaElement): ValueSpec & { adjusted?: boolean } {
   const lt = el.logical_type as Logical | undefined;
   const ct = el.converted_type;
-  if (lt?.type === 'TIMESTAMP') return { kind: 'timestamp', unit: UNIT[lt.unit ?? 'MILLIS'] ?? 'ms', tz: null, adjusted: !!lt.isAdjustedToUTC };
+  if (lt?.type === 'TIMESTAMP')
+    return { kind: 'timestamp', unit: UNIT[lt.unit ?? 'MILLIS'] ?? 'ms', tz: null, adjusted: !!lt.isAdjustedToUTC };
   if (ct === 'TIMESTAMP_MILLIS') return { kind: 'timestamp', unit: 'ms', tz: null, adjusted: true };
   if (ct === 'TIMESTAMP_MICROS') return { kind: 'timestamp', unit: 'us', tz: null, adjusted: true };
   if (lt?.type === 'DATE' || ct === 'DATE') return { kind: 'date', unit: 'day' };

@@ -8,7 +8,8 @@ if (!process.send) throw new Error('parquetWorker must be started with an IPC ch
 process.on('message', (msg: { id: number; req: DecodeRequest }) => {
   decodeRowGroup(msg.req).then(
     (res) => process.send!({ id: msg.id, ok: true, res }),
-    (err: unknown) => process.send!({ id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) =>
+      process.send!({ id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
   );
 });
 // The parent went away (closed the channel or died): nothing left to do.

@@ -78,7 +78,10 @@ export function parquetWorkerPath(): string {
   else if (existsSync(source)) resolved = bundleFromSource(source);
   else {
     const looked = [env, bundled, source].filter(Boolean).join(', ');
-    throw new ParquetDecodeError(`Parquet decoder worker not found (looked for ${looked}; run \`npm run build\`)`, 'no-worker');
+    throw new ParquetDecodeError(
+      `Parquet decoder worker not found (looked for ${looked}; run \`npm run build\`)`,
+      'no-worker',
+    );
   }
   return resolved;
 }
@@ -96,7 +99,15 @@ function bundleFromSource(entry: string): string {
   // Not a literal require: the extension/CLI bundles must not pull esbuild in (they never get here).
   const esbuild = createRequire(entry)(['es', 'build'].join('')) as typeof import('esbuild');
   const tmp = `${out}.${process.pid}.tmp`;
-  esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node18', outfile: tmp, logLevel: 'warning' });
+  esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    outfile: tmp,
+    logLevel: 'warning',
+  });
   renameSync(tmp, out); // atomic: parallel test processes may build at the same time
   return out;
 }
@@ -118,7 +129,9 @@ function spawn(heapMb: number): Held {
     execArgv: [
       `--max-old-space-size=${heapMb}`,
       // bench/: profile the decoder (a CPU profile per worker process in this folder).
-      ...(process.env.BATCHSCOPE_PARQUET_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BATCHSCOPE_PARQUET_PROFILE_DIR}`] : []),
+      ...(process.env.BATCHSCOPE_PARQUET_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BATCHSCOPE_PARQUET_PROFILE_DIR}`]
+        : []),
     ],
     serialization: 'advanced', // typed arrays and bigints cross as they are
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -173,17 +186,29 @@ async function runOne(req: DecodeRequest, limits: DecodeLimits): Promise<DecodeR
         if (msg.ok) resolve(msg.res!);
         else reject(new ParquetDecodeError(msg.message ?? 'decode failed', 'decode'));
       };
-      const onError = (err: Error) => fail(new ParquetDecodeError(`decoder process failed: ${err.message}`, 'worker-exit'));
+      const onError = (err: Error) =>
+        fail(new ParquetDecodeError(`decoder process failed: ${err.message}`, 'worker-exit'));
       const onExit = (code: number | null, signal: string | null) => {
         // Let the last stderr chunk arrive before deciding what the exit means.
         setImmediate(() => {
           if (/heap out of memory|heap limit/i.test(h.stderr)) {
-            fail(new ParquetDecodeError(`decoding needed more than its ${h.heapMb} MB memory bound (decoder ran out of heap): corrupt data page?`, 'out-of-memory'));
+            fail(
+              new ParquetDecodeError(
+                `decoding needed more than its ${h.heapMb} MB memory bound (decoder ran out of heap): corrupt data page?`,
+                'out-of-memory',
+              ),
+            );
           } else fail(new ParquetDecodeError(`decoder process exited (${signal ?? `code ${code}`})`, 'worker-exit'));
         });
       };
       const timer = setTimeout(
-        () => fail(new ParquetDecodeError(`decoding took over ${Math.round(limits.timeoutMs)} ms and was stopped: corrupt data page?`, 'timeout')),
+        () =>
+          fail(
+            new ParquetDecodeError(
+              `decoding took over ${Math.round(limits.timeoutMs)} ms and was stopped: corrupt data page?`,
+              'timeout',
+            ),
+          ),
         limits.timeoutMs,
       );
       h.proc.on('message', onMessage);

@@ -14,7 +14,10 @@ export function detectRole(name: string, type: string, feature?: unknown): Colum
     if (lname === 'labels' || lname === 'label_ids') return 'labels';
     if (lname === 'attention_mask') return 'attention_mask';
   }
-  if ((lname === 'messages' || lname === 'conversations' || lname === 'conversation') && /^(large_)?list<struct</.test(type)) {
+  if (
+    (lname === 'messages' || lname === 'conversations' || lname === 'conversation') &&
+    /^(large_)?list<struct</.test(type)
+  ) {
     return 'messages';
   }
   if (STRINGISH.test(type)) return 'text';
@@ -22,7 +25,10 @@ export function detectRole(name: string, type: string, feature?: unknown): Colum
 }
 
 export function makeColumns(fields: { name: string; type: string }[], features?: unknown): ColumnInfo[] {
-  const feats = features && typeof features === 'object' && !Array.isArray(features) ? (features as Record<string, unknown>) : undefined;
+  const feats =
+    features && typeof features === 'object' && !Array.isArray(features)
+      ? (features as Record<string, unknown>)
+      : undefined;
   return fields.map(({ name, type }) => {
     const feature = feats?.[name];
     const col: ColumnInfo = { name, type, role: detectRole(name, type, feature) };

@@ -23,7 +23,10 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; indexCacheDir?: string } = {}): Promise<DatasetSource> {
+export async function openSaveToDisk(
+  dir: string,
+  opts: { signal?: AbortSignal; indexCacheDir?: string } = {},
+): Promise<DatasetSource> {
   const statePath = join(dir, 'state.json');
   const infoPath = join(dir, 'dataset_info.json');
   const entries = await fsp.readdir(dir).catch((err) => {
@@ -36,16 +39,23 @@ export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; 
     throw new DatasetOpenError(dir, `no state.json.${hint}`);
   }
   const state = (await readJson(statePath)) as { _data_files?: { filename?: string }[]; _split?: string };
-  const files = Array.isArray(state?._data_files) ? state._data_files.map((f) => f?.filename).filter((f): f is string => typeof f === 'string') : [];
+  const files = Array.isArray(state?._data_files)
+    ? state._data_files.map((f) => f?.filename).filter((f): f is string => typeof f === 'string')
+    : [];
   if (!files.length) throw new DatasetOpenError(statePath, 'state.json has no `_data_files` shard list');
   let features: unknown;
   let total: number | undefined;
   const errors: ReadError[] = [];
   if (entries.includes('dataset_info.json')) {
     try {
-      const info = (await readJson(infoPath)) as { features?: unknown; splits?: Record<string, { num_examples?: number }> };
+      const info = (await readJson(infoPath)) as {
+        features?: unknown;
+        splits?: Record<string, { num_examples?: number }>;
+      };
       features = info?.features;
-      const split = info?.splits?.[state._split ?? 'train'] ?? (info?.splits && Object.values(info.splits).length === 1 ? Object.values(info.splits)[0] : undefined);
+      const split =
+        info?.splits?.[state._split ?? 'train'] ??
+        (info?.splits && Object.values(info.splits).length === 1 ? Object.values(info.splits)[0] : undefined);
       if (typeof split?.num_examples === 'number') total = split.num_examples;
     } catch (err) {
       errors.push({ file: infoPath, message: errorMessage(err) });
@@ -59,7 +69,13 @@ export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; 
       const st = await fsp.stat(p);
       const src = await openFileSource(p, st.size);
       try {
-        opened.push({ src: await ArrowSource.open(src, opts.signal, indexCacheFor(opts.indexCacheDir, p, st.size, st.mtimeMs, 'arrow-stream')) });
+        opened.push({
+          src: await ArrowSource.open(
+            src,
+            opts.signal,
+            indexCacheFor(opts.indexCacheDir, p, st.size, st.mtimeMs, 'arrow-stream'),
+          ),
+        });
       } catch (err) {
         await src.close();
         throw err;
@@ -70,7 +86,13 @@ export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; 
         throw err;
       }
       const e = err instanceof DatasetOpenError ? err : undefined;
-      opened.push({ error: { file: p, byteOffset: e?.byteOffset ?? 0, message: `shard listed in state.json is unreadable: ${e ? e.message.replace(`${p}${e.byteOffset !== undefined ? ` (byte ${e.byteOffset})` : ''}: `, '') : errorMessage(err)}` } });
+      opened.push({
+        error: {
+          file: p,
+          byteOffset: e?.byteOffset ?? 0,
+          message: `shard listed in state.json is unreadable: ${e ? e.message.replace(`${p}${e.byteOffset !== undefined ? ` (byte ${e.byteOffset})` : ''}: `, '') : errorMessage(err)}`,
+        },
+      });
     }
   }
   const template = opened.find((o) => o.src)?.src;
@@ -91,17 +113,30 @@ export async function openSaveToDisk(dir: string, opts: { signal?: AbortSignal; 
     const cause = o.error ?? o.src!.errors[0];
     const size = sizes[i];
     if (size === undefined) {
-      errors.push({ file: p, byteOffset: cause.byteOffset ?? 0, message: `shard damaged; its row count is unknown, so the rows after it may be numbered too low: ${cause.message}` });
+      errors.push({
+        file: p,
+        byteOffset: cause.byteOffset ?? 0,
+        message: `shard damaged; its row count is unknown, so the rows after it may be numbered too low: ${cause.message}`,
+      });
       return o.src ?? new PaddedShard(undefined, p, 0, cause, template);
     }
-    const gap: ReadError = { file: p, byteOffset: cause.byteOffset ?? 0, message: `unreadable from row ${have} of this shard (${size - have} rows missing): ${cause.message}` };
+    const gap: ReadError = {
+      file: p,
+      byteOffset: cause.byteOffset ?? 0,
+      message: `unreadable from row ${have} of this shard (${size - have} rows missing): ${cause.message}`,
+    };
     return new PaddedShard(o.src, p, size, gap, template);
   });
-  const notes = [`save_to_disk folder: ${files.length} shard${files.length === 1 ? '' : 's'} (${files.join(', ')}) read as one dataset.`];
+  const notes = [
+    `save_to_disk folder: ${files.length} shard${files.length === 1 ? '' : 's'} (${files.join(', ')}) read as one dataset.`,
+  ];
   const first = shards[0].columns.map((c) => `${c.name}:${c.type}`).join(',');
   shards.forEach((s, i) => {
     if (s.columns.map((c) => `${c.name}:${c.type}`).join(',') !== first) {
-      errors.push({ file: join(dir, files[i]), message: 'shard schema differs from the first shard; columns are taken from the first' });
+      errors.push({
+        file: join(dir, files[i]),
+        message: 'shard schema differs from the first shard; columns are taken from the first',
+      });
     }
   });
   return new MultiSource(dir, shards, features, notes, errors);

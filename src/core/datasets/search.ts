@@ -27,7 +27,8 @@ export function containsSeq(hay: ArrayLike<number>, needle: number[]): boolean {
 function cellHasText(v: CellValue, needle: string): boolean {
   if (typeof v === 'string') return v.toLowerCase().includes(needle);
   if (Array.isArray(v)) return v.some((x) => cellHasText(x, needle));
-  if (v && typeof v === 'object' && !(v instanceof Uint8Array)) return Object.values(v).some((x) => cellHasText(x, needle));
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array))
+    return Object.values(v).some((x) => cellHasText(x, needle));
   return false;
 }
 

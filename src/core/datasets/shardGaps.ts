@@ -18,7 +18,11 @@ export function contiguousShardSizes(n: number, k: number): number[] {
  * count: the contiguous rule, if every intact shard fits it. Without: shard sizes never grow along the
  * list and differ by at most one, so a damaged shard between two intact ones of equal size has that size.
  */
-export function expectedShardSizes(total: number | undefined, actual: (number | undefined)[], damaged: boolean[]): (number | undefined)[] {
+export function expectedShardSizes(
+  total: number | undefined,
+  actual: (number | undefined)[],
+  damaged: boolean[],
+): (number | undefined)[] {
   const k = actual.length;
   if (total !== undefined && Number.isSafeInteger(total) && total >= 0 && k) {
     const sizes = contiguousShardSizes(total, k);
@@ -62,7 +66,8 @@ export class PaddedShard implements ScannableSource {
   async readRows(offset: number, limit: number, signal?: AbortSignal): Promise<Row[]> {
     const end = Math.min(this.numRows, offset + limit);
     const have = this.inner?.numRows ?? 0;
-    const rows: Row[] = offset < have && this.inner ? await this.inner.readRows(offset, Math.min(end, have) - offset, signal) : [];
+    const rows: Row[] =
+      offset < have && this.inner ? await this.inner.readRows(offset, Math.min(end, have) - offset, signal) : [];
     for (let r = Math.max(offset, have); r < end; r++) rows.push({ index: r, values: {}, error: this.gap });
     return rows;
   }

@@ -85,7 +85,10 @@ export async function computeStats(src: DatasetSource, opts: StatsOptions): Prom
   const textIsText = textCol !== undefined && textCol === byRole('text');
   const lengthColumn = ids ?? textCol ?? null;
   const { bosId, eosId, padId, cutoffLen } = opts;
-  const rule = eosId !== undefined || opts.endOfTurnIds?.length ? eosRule([...(eosId !== undefined ? [eosId] : []), ...(opts.endOfTurnIds ?? [])], opts.afterEosIds) : undefined;
+  const rule =
+    eosId !== undefined || opts.endOfTurnIds?.length
+      ? eosRule([...(eosId !== undefined ? [eosId] : []), ...(opts.endOfTurnIds ?? [])], opts.afterEosIds)
+      : undefined;
   const lengths = new LengthCounts();
   let rows = 0;
   let atOrOver = 0;
@@ -137,7 +140,8 @@ export async function computeStats(src: DatasetSource, opts: StatsOptions): Prom
         if (len >= cutoffLen) atOrOver++;
       }
       if (idList && rule && !endsWithEos(idList, first, last, rule)) noEos++;
-      if (idList && bosId !== undefined && last - first >= 1 && idList[first] === bosId && idList[first + 1] === bosId) doubleBos++;
+      if (idList && bosId !== undefined && last - first >= 1 && idList[first] === bosId && idList[first + 1] === bosId)
+        doubleBos++;
       const lab = labCol?.list(r) ?? null;
       if (lab) {
         let t = 0;

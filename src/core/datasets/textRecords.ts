@@ -112,12 +112,16 @@ class ArraySplitter implements Splitter {
         continue;
       }
       if (this.depth === 0) {
-        if (isWs(b) || (b === 0xef || b === 0xbb || b === 0xbf)) continue; // whitespace, UTF-8 BOM
+        if (isWs(b) || b === 0xef || b === 0xbb || b === 0xbf) continue; // whitespace, UTF-8 BOM
         if (b === 0x5b) {
           this.depth = 1;
           continue;
         }
-        this.framingError = { line: this.line, byteOffset: base + i, message: 'expected a JSON list of records (`[`) at the top level' };
+        this.framingError = {
+          line: this.line,
+          byteOffset: base + i,
+          message: 'expected a JSON list of records (`[`) at the top level',
+        };
         this.done = true;
         return false;
       }

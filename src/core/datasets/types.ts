@@ -3,19 +3,13 @@
 
 /** One cell as the readers hand it out: JSON-like, integers as numbers (bigint only beyond 2^53). */
 export type CellValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | CellValue[]
-  | { [key: string]: CellValue };
+  null | boolean | number | bigint | string | Uint8Array | CellValue[] | { [key: string]: CellValue };
 
 export type DatasetFormat = 'arrow-stream' | 'arrow-file' | 'parquet' | 'jsonl' | 'json' | 'save_to_disk';
 
 /** What a column holds for the token view. */
-export type ColumnRole = 'input_ids' | 'labels' | 'attention_mask' | 'messages' | 'text' | 'image' | 'indices' | 'other';
+export type ColumnRole =
+  'input_ids' | 'labels' | 'attention_mask' | 'messages' | 'text' | 'image' | 'indices' | 'other';
 
 export interface ColumnInfo {
   name: string;

@@ -30,7 +30,11 @@ export type RowDiff =
 export const IGNORE_INDEX = -100;
 
 /** Compares a stored tokenized row with the template's rendering of its source row. Pure. */
-export function compareTokenizedRow(stored: TokenizedRow, rendered: RenderedTokens, describe: (id: number) => string = String): RowDiff {
+export function compareTokenizedRow(
+  stored: TokenizedRow,
+  rendered: RenderedTokens,
+  describe: (id: number) => string = String,
+): RowDiff {
   const a = stored.inputIds;
   const b = rendered.ids;
   const n = Math.min(a.length, b.length);
@@ -46,7 +50,13 @@ export function compareTokenizedRow(stored: TokenizedRow, rendered: RenderedToke
       };
   }
   if (a.length > b.length)
-    return { match: false, field: 'input_ids', index: n, actual: a[n], message: `the dataset row has ${a.length - n} more token(s) than the template renders, from token ${n} (${describe(a[n])})` };
+    return {
+      match: false,
+      field: 'input_ids',
+      index: n,
+      actual: a[n],
+      message: `the dataset row has ${a.length - n} more token(s) than the template renders, from token ${n} (${describe(a[n])})`,
+    };
   if (stored.labels && rendered.assistantMask) {
     const labels = stored.labels;
     const mask = rendered.assistantMask;
@@ -63,5 +73,9 @@ export function compareTokenizedRow(stored: TokenizedRow, rendered: RenderedToke
         };
     }
   }
-  return { match: true, compared: n, note: a.length < b.length ? `the dataset row is truncated at ${a.length} of ${b.length} tokens` : undefined };
+  return {
+    match: true,
+    compared: n,
+    note: a.length < b.length ? `the dataset row is truncated at ${a.length} of ${b.length} tokens` : undefined,
+  };
 }

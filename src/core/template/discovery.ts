@@ -7,7 +7,15 @@ import { basename, dirname, join } from 'node:path';
 import type { TemplateSource } from './types';
 import { findStringLiterals } from './jsonString';
 
-export const SPECIAL_TOKEN_ATTRIBUTES = ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'];
+export const SPECIAL_TOKEN_ATTRIBUTES = [
+  'bos_token',
+  'eos_token',
+  'unk_token',
+  'sep_token',
+  'pad_token',
+  'cls_token',
+  'mask_token',
+];
 
 export interface TemplateBundle {
   /** All templates found; `name` set for named templates. */
@@ -35,13 +43,17 @@ export function specialTokensMap(config: Record<string, unknown>): Record<string
   for (const k of SPECIAL_TOKEN_ATTRIBUTES) {
     const v = config[k];
     if (typeof v === 'string') out[k] = v;
-    else if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') out[k] = (v as { content: string }).content;
+    else if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+      out[k] = (v as { content: string }).content;
   }
   return out;
 }
 
 /** Templates inside a JSON document (tokenizer_config.json or chat_template.json), with their literal offsets. */
-export function templatesFromJsonText(file: string, text: string): { templates: TemplateSource[]; config: Record<string, unknown> } {
+export function templatesFromJsonText(
+  file: string,
+  text: string,
+): { templates: TemplateSource[]; config: Record<string, unknown> } {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(text) as Record<string, unknown>;
@@ -49,7 +61,10 @@ export function templatesFromJsonText(file: string, text: string): { templates: 
     throw new TemplateDiscoveryError(file, `not valid JSON: ${(e as Error).message}`);
   }
   const ct = config.chat_template;
-  const lits = findStringLiterals(text, (p) => p[0] === 'chat_template' && (p.length === 1 || (p.length === 3 && (p[2] === 'template' || p[2] === 'name'))));
+  const lits = findStringLiterals(
+    text,
+    (p) => p[0] === 'chat_template' && (p.length === 1 || (p.length === 3 && (p[2] === 'template' || p[2] === 'name'))),
+  );
   const templates: TemplateSource[] = [];
   if (typeof ct === 'string') {
     templates.push({ file, source: ct, jsonStringOffset: lits.get('chat_template')?.start });
@@ -57,16 +72,25 @@ export function templatesFromJsonText(file: string, text: string): { templates: 
     ct.forEach((entry, i) => {
       const e = entry as { name?: unknown; template?: unknown };
       if (typeof e?.template === 'string')
-        templates.push({ file, name: typeof e.name === 'string' ? e.name : undefined, source: e.template, jsonStringOffset: lits.get(`chat_template.${i}.template`)?.start });
+        templates.push({
+          file,
+          name: typeof e.name === 'string' ? e.name : undefined,
+          source: e.template,
+          jsonStringOffset: lits.get(`chat_template.${i}.template`)?.start,
+        });
     });
   } else if (ct && typeof ct === 'object') {
-    for (const [name, source] of Object.entries(ct)) if (typeof source === 'string') templates.push({ file, name, source });
+    for (const [name, source] of Object.entries(ct))
+      if (typeof source === 'string') templates.push({ file, name, source });
   }
   return { templates, config };
 }
 
 /** transformers' get_chat_template: the caller's name wins, then `tool_use` when tools are given, then `default`. */
-export function chooseTemplate(templates: TemplateSource[], opts: { name?: string; hasTools?: boolean } = {}): TemplateSource {
+export function chooseTemplate(
+  templates: TemplateSource[],
+  opts: { name?: string; hasTools?: boolean } = {},
+): TemplateSource {
   if (!templates.length) throw new Error('no chat template found');
   const named = templates.filter((t) => t.name !== undefined);
   if (!named.length || (templates.length === 1 && !opts.name)) return templates[0];
@@ -101,9 +125,16 @@ export async function loadTemplateBundle(file: string, text?: string): Promise<T
   let templates: TemplateSource[] = [];
   let config: Record<string, unknown> | undefined;
   if (name.endsWith('.jinja') || name.endsWith('.j2')) {
-    templates = [{ file, source: content, name: basename(dir) === 'additional_chat_templates' ? name.replace(/\.(jinja|j2)$/, '') : undefined }];
+    templates = [
+      {
+        file,
+        source: content,
+        name: basename(dir) === 'additional_chat_templates' ? name.replace(/\.(jinja|j2)$/, '') : undefined,
+      },
+    ];
     const cfgPath = join(basename(dir) === 'additional_chat_templates' ? dirname(dir) : dir, 'tokenizer_config.json');
-    if (existsSync(cfgPath)) config = JSON.parse(await fsp.readFile(cfgPath, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+    if (existsSync(cfgPath))
+      config = JSON.parse(await fsp.readFile(cfgPath, 'utf8').catch(() => '{}')) as Record<string, unknown>;
   } else {
     ({ templates, config } = templatesFromJsonText(file, content));
     if (name === 'tokenizer_config.json') {
@@ -116,7 +147,11 @@ export async function loadTemplateBundle(file: string, text?: string): Promise<T
       const extra = join(dir, 'additional_chat_templates');
       if (existsSync(extra))
         for (const f of (await fsp.readdir(extra)).filter((x) => x.endsWith('.jinja')).sort())
-          templates.push({ file: join(extra, f), name: f.replace(/\.jinja$/, ''), source: await fsp.readFile(join(extra, f), 'utf8') });
+          templates.push({
+            file: join(extra, f),
+            name: f.replace(/\.jinja$/, ''),
+            source: await fsp.readFile(join(extra, f), 'utf8'),
+          });
     } else if (name === 'chat_template.json' && existsSync(join(dir, 'tokenizer_config.json'))) {
       config = JSON.parse(await fsp.readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     }

@@ -58,7 +58,10 @@ type Path = (string | number)[];
  * Finds the string literals at the given paths of a JSON document without a full positional parser:
  * a small scanner that tracks the current key path. Returns a map from "a.0.b" to the literal.
  */
-export function findStringLiterals(doc: string, wanted: (path: Path) => boolean): Map<string, JsonStringLiteral & { path: Path }> {
+export function findStringLiterals(
+  doc: string,
+  wanted: (path: Path) => boolean,
+): Map<string, JsonStringLiteral & { path: Path }> {
   const out = new Map<string, JsonStringLiteral & { path: Path }>();
   const stack: { kind: 'obj' | 'arr'; key: string | number | null; index: number }[] = [];
   let i = 0;
@@ -103,7 +106,13 @@ export function findStringLiterals(doc: string, wanted: (path: Path) => boolean)
  * Document offset of template line/column: directly in a .jinja file, or through the JSON escaping of
  * the string literal at `literalStart` for a template embedded in JSON.
  */
-export function templateOffsetInDocument(doc: string, source: string, literalStart: number | undefined, line: number, column: number): number {
+export function templateOffsetInDocument(
+  doc: string,
+  source: string,
+  literalStart: number | undefined,
+  line: number,
+  column: number,
+): number {
   if (literalStart === undefined) return offsetOfLineColumn(doc, line, column);
   return docOffsetOfStringIndex(doc, literalStart, offsetOfLineColumn(source, line, column));
 }

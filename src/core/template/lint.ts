@@ -26,7 +26,17 @@ export interface LintInput {
 }
 
 /** End-of-turn tokens of common templates, besides the configured eos_token. */
-const END_OF_TURN = ['<|im_end|>', '<|eot_id|>', '<|end|>', '<end_of_turn>', '</s>', '<|endoftext|>', '<|end_of_text|>', '<｜end▁of▁sentence｜>', '<|return|>'];
+const END_OF_TURN = [
+  '<|im_end|>',
+  '<|eot_id|>',
+  '<|end|>',
+  '<end_of_turn>',
+  '</s>',
+  '<|endoftext|>',
+  '<|end_of_text|>',
+  '<｜end▁of▁sentence｜>',
+  '<|return|>',
+];
 
 export const DEFAULT_SAMPLE: ChatMessage[] = [
   { role: 'system', content: 'You are a helpful assistant.' },
@@ -37,7 +47,13 @@ export const DEFAULT_SAMPLE: ChatMessage[] = [
 ];
 
 function errorFinding(code: string, e: TemplateError, prefix = ''): LintFinding {
-  return { code, severity: 'error', message: `${prefix}${e.info.pyClass ? `${e.info.pyClass}: ` : ''}${e.info.message}`, line: e.info.line, column: e.info.column };
+  return {
+    code,
+    severity: 'error',
+    message: `${prefix}${e.info.pyClass ? `${e.info.pyClass}: ` : ''}${e.info.message}`,
+    line: e.info.line,
+    column: e.info.column,
+  };
 }
 
 export function lintTemplate(input: LintInput): LintFinding[] {
@@ -51,7 +67,8 @@ export function lintTemplate(input: LintInput): LintFinding[] {
     out.push({
       code: 'crlf',
       severity: 'warning',
-      message: 'the template has CRLF line endings: jinja2 turns them into \\n, so the rendered text differs from the file; save it with LF',
+      message:
+        'the template has CRLF line endings: jinja2 turns them into \\n, so the rendered text differs from the file; save it with LF',
       line,
       column: cr - Math.max(source.lastIndexOf('\n', cr - 1), source.lastIndexOf('\r', cr - 1)),
     });
@@ -64,13 +81,20 @@ export function lintTemplate(input: LintInput): LintFinding[] {
   }
 
   const sample = input.sample ?? DEFAULT_SAMPLE;
-  const render = (messages: ChatMessage[]) => renderChat(source, { messages, tools: input.tools, variables: vars, now: input.now });
+  const render = (messages: ChatMessage[]) =>
+    renderChat(source, { messages, tools: input.tools, variables: vars, now: input.now });
   let result;
   try {
     result = render(sample);
   } catch (e) {
     if (!(e instanceof TemplateError)) throw e;
-    out.push(errorFinding(e.info.kind === 'raise_exception' ? 'rejects-sample' : 'render-error', e, 'the sample conversation fails to render: '));
+    out.push(
+      errorFinding(
+        e.info.kind === 'raise_exception' ? 'rejects-sample' : 'render-error',
+        e,
+        'the sample conversation fails to render: ',
+      ),
+    );
     return out;
   }
   const text = result.text;
@@ -85,7 +109,7 @@ export function lintTemplate(input: LintInput): LintFinding[] {
         code: 'no-generation',
         severity: 'info',
         message:
-          'no {% generation %} block: transformers\' return_assistant_tokens_mask (and TRL assistant_only_loss) gives an all-zero mask with this template',
+          "no {% generation %} block: transformers' return_assistant_tokens_mask (and TRL assistant_only_loss) gives an all-zero mask with this template",
       });
   } else {
     if (result.spans.length < assistantTurns)
@@ -139,7 +163,11 @@ export function lintTemplate(input: LintInput): LintFinding[] {
   const withSystem = [{ role: 'system', content: marker }, ...sample.filter((m) => m.role !== 'system')];
   try {
     if (!render(withSystem).text.includes(marker))
-      out.push({ code: 'ignores-system', severity: 'warning', message: 'the template does not render the system message: system prompts in your data are silently dropped' });
+      out.push({
+        code: 'ignores-system',
+        severity: 'warning',
+        message: 'the template does not render the system message: system prompts in your data are silently dropped',
+      });
   } catch (e) {
     if (!(e instanceof TemplateError)) throw e;
     out.push(errorFinding('rejects-system', e, 'a conversation starting with a system message fails: '));
@@ -147,10 +175,35 @@ export function lintTemplate(input: LintInput): LintFinding[] {
 
   // Role orders the template rejects.
   const probes: [string, ChatMessage[]][] = [
-    ['user, user', [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }]],
-    ['assistant first', [{ role: 'assistant', content: 'a' }, { role: 'user', content: 'b' }]],
-    ['user, assistant, assistant', [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'assistant', content: 'c' }]],
-    ['tool result', [{ role: 'user', content: 'a' }, { role: 'tool', content: 'b' }]],
+    [
+      'user, user',
+      [
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+      ],
+    ],
+    [
+      'assistant first',
+      [
+        { role: 'assistant', content: 'a' },
+        { role: 'user', content: 'b' },
+      ],
+    ],
+    [
+      'user, assistant, assistant',
+      [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { role: 'assistant', content: 'c' },
+      ],
+    ],
+    [
+      'tool result',
+      [
+        { role: 'user', content: 'a' },
+        { role: 'tool', content: 'b' },
+      ],
+    ],
   ];
   for (const [label, msgs] of probes) {
     try {

@@ -11,7 +11,10 @@ export interface Prepared {
 }
 
 /** Loads the file's templates and picks the one transformers would (name > tool_use with tools > default). */
-export async function prepareTemplate(file: string, opts: { name?: string; hasTools?: boolean; kwargs?: Record<string, unknown>; text?: string } = {}): Promise<Prepared> {
+export async function prepareTemplate(
+  file: string,
+  opts: { name?: string; hasTools?: boolean; kwargs?: Record<string, unknown>; text?: string } = {},
+): Promise<Prepared> {
   const bundle = await loadTemplateBundle(file, opts.text);
   if (!bundle.templates.length) throw new Error(`${file}: no chat template found (no "chat_template" key)`);
   const template = chooseTemplate(bundle.templates, { name: opts.name, hasTools: opts.hasTools });

@@ -44,14 +44,19 @@ function clone<T>(x: T): T {
 export function renderChat(template: string, opts: RenderOptions): RenderResult {
   const compiled = compileTemplate(template);
   const cfm = opts.continueFinalMessage;
-  if (!opts.messages.length) throw valueError('Cannot apply chat template to an empty conversation. Provide at least one message.');
+  if (!opts.messages.length)
+    throw valueError('Cannot apply chat template to an empty conversation. Provide at least one message.');
   if (cfm && opts.addGenerationPrompt)
     throw valueError(
       'continue_final_message and add_generation_prompt are not compatible. Use continue_final_message when you want the model to continue the final message, and add_generation_prompt when you want to add a header that will prompt it to start a new assistant message instead.',
     );
   const chat = opts.messages.map((m) => {
     if (m === null || typeof m !== 'object' || Array.isArray(m))
-      throw new TemplateError({ message: `Chat messages should be dicts, dataclasses or pydantic models, but got ${JSON.stringify(m)}.`, kind: 'type', pyClass: 'TypeError' });
+      throw new TemplateError({
+        message: `Chat messages should be dicts, dataclasses or pydantic models, but got ${JSON.stringify(m)}.`,
+        kind: 'type',
+        pyClass: 'TypeError',
+      });
     // A fresh top-level object per message (None-valued keys dropped, as transformers does); nested
     // values are only read, except by continue_final_message, which deep-copies the last message.
     const kept: Record<string, unknown> = {};
@@ -65,19 +70,31 @@ export function renderChat(template: string, opts: RenderOptions): RenderResult 
     const field = typeof cfm === 'string' ? cfm : 'content';
     const last = chat[chat.length - 1];
     const fm = last[field];
-    if (fm === undefined) throw valueError(`continue_final_message is set but the final message has no "${field}" to continue!`);
+    if (fm === undefined)
+      throw valueError(`continue_final_message is set but the final message has no "${field}" to continue!`);
     let fields = [field];
-    if (REASONING_FIELDS.includes(field)) fields = REASONING_FIELDS.filter((f) => JSON.stringify(last[f]) === JSON.stringify(fm));
+    if (REASONING_FIELDS.includes(field))
+      fields = REASONING_FIELDS.filter((f) => JSON.stringify(last[f]) === JSON.stringify(fm));
     if (!fields.some((f) => template.includes(f)))
-      throw valueError(`continue_final_message is set to "${field}" but this is not an accepted field in the chat_template`);
+      throw valueError(
+        `continue_final_message is set to "${field}" but this is not an accepted field in the chat_template`,
+      );
     if (Array.isArray(fm)) {
-      const block = [...fm].reverse().find((b) => b && typeof b === 'object' && 'text' in b) as Record<string, unknown> | undefined;
-      if (!block) throw valueError('continue_final_message is set but we could not find any text to continue in the final message!');
+      const block = [...fm].reverse().find((b) => b && typeof b === 'object' && 'text' in b) as
+        Record<string, unknown> | undefined;
+      if (!block)
+        throw valueError(
+          'continue_final_message is set but we could not find any text to continue in the final message!',
+        );
       finalMessage = String(block.text);
       block.text = `${block.text}${CONTINUE_TAG}`;
     } else {
       if (typeof fm !== 'string')
-        throw new TemplateError({ message: `unsupported operand type(s) for +: '${typeof fm === 'number' ? 'int' : typeof fm}' and 'str'`, kind: 'type', pyClass: 'TypeError' });
+        throw new TemplateError({
+          message: `unsupported operand type(s) for +: '${typeof fm === 'number' ? 'int' : typeof fm}' and 'str'`,
+          kind: 'type',
+          pyClass: 'TypeError',
+        });
       finalMessage = fm;
       for (const f of fields) last[f] = `${last[f]}${CONTINUE_TAG}`;
     }
@@ -101,14 +118,25 @@ export function renderChat(template: string, opts: RenderOptions): RenderResult 
           `Final message to continue: ${pyStrip(finalMessage, null, true, true)}\nRendered chat:\n${text}`,
       );
     const at = text.lastIndexOf(tag);
-    const cut = text.slice(at, at + CONTINUE_TAG.length) === CONTINUE_TAG ? text.slice(0, at) : pyStrip(text.slice(0, at), null, false, true);
-    return { text: cut, spans: result.spans.filter((s) => s.start < cut.length).map((s) => ({ start: s.start, end: Math.min(s.end, cut.length) })) };
+    const cut =
+      text.slice(at, at + CONTINUE_TAG.length) === CONTINUE_TAG
+        ? text.slice(0, at)
+        : pyStrip(text.slice(0, at), null, false, true);
+    return {
+      text: cut,
+      spans: result.spans
+        .filter((s) => s.start < cut.length)
+        .map((s) => ({ start: s.start, end: Math.min(s.end, cut.length) })),
+    };
   }
   return result;
 }
 
 /** Converts UTF-16 spans to Python character (code point) offsets, as transformers reports them. */
-export function toCodePointSpans(text: string, spans: { start: number; end: number }[]): { start: number; end: number }[] {
+export function toCodePointSpans(
+  text: string,
+  spans: { start: number; end: number }[],
+): { start: number; end: number }[] {
   const cp = (i: number) => {
     let n = 0;
     for (let k = 0; k < i; k++) {

@@ -28,7 +28,8 @@ const SHAREGPT_TAGS = {
   system_tag: 'system',
 };
 
-const asText = (v: unknown): string => (typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v));
+const asText = (v: unknown): string =>
+  typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v);
 
 function parseTools(v: unknown): unknown[] | undefined {
   if (Array.isArray(v)) return v;
@@ -44,23 +45,36 @@ function parseTools(v: unknown): unknown[] | undefined {
 }
 
 function alpaca(row: Record<string, unknown>, cols: Record<string, string>): RowMessages {
-  const c = { prompt: 'instruction', query: 'input', response: 'output', system: 'system', history: 'history', ...cols };
+  const c = {
+    prompt: 'instruction',
+    query: 'input',
+    response: 'output',
+    system: 'system',
+    history: 'history',
+    ...cols,
+  };
   const messages: ChatMessage[] = [];
   const system = row[c.system];
   if (typeof system === 'string' && system) messages.push({ role: 'system', content: system });
   const history = row[c.history];
   if (Array.isArray(history))
     for (const turn of history) {
-      if (Array.isArray(turn) && turn.length >= 2) messages.push({ role: 'user', content: asText(turn[0]) }, { role: 'assistant', content: asText(turn[1]) });
+      if (Array.isArray(turn) && turn.length >= 2)
+        messages.push({ role: 'user', content: asText(turn[0]) }, { role: 'assistant', content: asText(turn[1]) });
     }
   const prompt = [row[c.prompt], row[c.query]].filter((x) => typeof x === 'string' && x).join('\n');
   messages.push({ role: 'user', content: prompt });
   const response = row[c.response];
-  if (response !== undefined && response !== null) messages.push({ role: 'assistant', content: asText(Array.isArray(response) ? response[0] : response) });
+  if (response !== undefined && response !== null)
+    messages.push({ role: 'assistant', content: asText(Array.isArray(response) ? response[0] : response) });
   return { messages };
 }
 
-function sharegpt(row: Record<string, unknown>, cols: Record<string, string>, tagsIn: Record<string, string>): RowMessages {
+function sharegpt(
+  row: Record<string, unknown>,
+  cols: Record<string, string>,
+  tagsIn: Record<string, string>,
+): RowMessages {
   const c = { messages: 'conversations', system: 'system', tools: 'tools', ...cols };
   const t = { ...SHAREGPT_TAGS, ...tagsIn };
   const turns = row[c.messages];
@@ -79,7 +93,8 @@ function sharegpt(row: Record<string, unknown>, cols: Record<string, string>, ta
     const o = (turn ?? {}) as Record<string, unknown>;
     const tag = String(o[t.role_tag] ?? '');
     const role = roleOf[tag];
-    if (!role) throw new RowMappingError(`unknown ${t.role_tag} "${tag}" (expected one of ${Object.keys(roleOf).join(', ')})`);
+    if (!role)
+      throw new RowMappingError(`unknown ${t.role_tag} "${tag}" (expected one of ${Object.keys(roleOf).join(', ')})`);
     const content = asText(o[t.content_tag]);
     if (tag === t.function_tag) {
       let call: unknown = content;
@@ -102,7 +117,18 @@ function sharegpt(row: Record<string, unknown>, cols: Record<string, string>, ta
 export function rowToMessages(row: Record<string, unknown>, entry?: DatasetInfoEntry): RowMessages {
   const cols = entry?.columns ?? {};
   if (entry?.formatting === 'sharegpt' || entry?.formatting === 'openai') {
-    const tags = entry.formatting === 'openai' ? { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', observation_tag: 'tool', system_tag: 'system', ...entry.tags } : entry.tags ?? {};
+    const tags =
+      entry.formatting === 'openai'
+        ? {
+            role_tag: 'role',
+            content_tag: 'content',
+            user_tag: 'user',
+            assistant_tag: 'assistant',
+            observation_tag: 'tool',
+            system_tag: 'system',
+            ...entry.tags,
+          }
+        : (entry.tags ?? {});
     return sharegpt(row, cols, tags);
   }
   if (entry) return alpaca(row, cols);
@@ -121,6 +147,13 @@ export function rowToMessages(row: Record<string, unknown>, entry?: DatasetInfoE
   }
   if ('instruction' in row || 'output' in row) return alpaca(row, {});
   if (typeof row.prompt === 'string' && (typeof row.completion === 'string' || typeof row.response === 'string'))
-    return { messages: [{ role: 'user', content: row.prompt }, { role: 'assistant', content: String(row.completion ?? row.response) }] };
-  throw new RowMappingError(`cannot tell the chat format of this row (fields: ${Object.keys(row).join(', ')}); pass its dataset_info.json entry`);
+    return {
+      messages: [
+        { role: 'user', content: row.prompt },
+        { role: 'assistant', content: String(row.completion ?? row.response) },
+      ],
+    };
+  throw new RowMappingError(
+    `cannot tell the chat format of this row (fields: ${Object.keys(row).join(', ')}); pass its dataset_info.json entry`,
+  );
 }

@@ -94,7 +94,8 @@ export function visibleChars(s: string): string {
     else if (ch === '\n') out += '↵';
     else if (ch === '\t') out += '→';
     else if (ch === '\r') out += '␍';
-    else if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) out += `<0x${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}>`;
+    else if (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)
+      out += `<0x${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}>`;
     else out += ch;
   }
   return out;

@@ -57,7 +57,12 @@ function hasType(node: unknown, type: string): boolean {
 
 function detectMode(json: Json): TokenMode {
   if (hasType(json.decoder, 'ByteLevel') || hasType(json.pre_tokenizer, 'ByteLevel')) return 'byte-level';
-  if (hasType(json.decoder, 'Metaspace') || hasType(json.pre_tokenizer, 'Metaspace') || hasType(json.decoder, 'ByteFallback')) return 'metaspace';
+  if (
+    hasType(json.decoder, 'Metaspace') ||
+    hasType(json.pre_tokenizer, 'Metaspace') ||
+    hasType(json.decoder, 'ByteFallback')
+  )
+    return 'metaspace';
   if (hasType(json.decoder, 'WordPiece') || (json.model as Json | undefined)?.type === 'WordPiece') return 'wordpiece';
   return 'plain';
 }
@@ -98,7 +103,10 @@ class Handle implements TokenizerHandle {
     const list: number[] = [];
     for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) list.push(Number(ids[i]));
     if (!list.length) return ''; // the library throws on an empty list
-    return this.tok.decode(list, { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+    return this.tok.decode(list, {
+      skip_special_tokens: opts.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: false,
+    });
   }
 
   encode(text: string, addSpecialTokens = false): number[] {
@@ -171,7 +179,10 @@ async function readJsonFile(file: string, what: string): Promise<Json> {
     text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new TokenizerLoadError(file, code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${(err as Error).message}`);
+    throw new TokenizerLoadError(
+      file,
+      code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${(err as Error).message}`,
+    );
   }
   try {
     const v = JSON.parse(text) as unknown;
@@ -184,7 +195,8 @@ async function readJsonFile(file: string, what: string): Promise<Json> {
 
 async function load(file: string): Promise<TokenizerHandle> {
   const json = await readJsonFile(file, 'tokenizer.json');
-  if (!json.model || typeof json.model !== 'object') throw new TokenizerLoadError(file, 'corrupt tokenizer.json: no "model" section');
+  if (!json.model || typeof json.model !== 'object')
+    throw new TokenizerLoadError(file, 'corrupt tokenizer.json: no "model" section');
   const cfgPath = join(dirname(file), 'tokenizer_config.json');
   let config: Json = {};
   if (existsSync(cfgPath)) config = await readJsonFile(cfgPath, 'tokenizer_config.json');

@@ -12,9 +12,7 @@ export interface ConfigChoiceInput {
 }
 
 export type ConfigChoice =
-  | { kind: 'arg' | 'active'; path: string }
-  | { kind: 'pick'; candidates: string[] }
-  | { kind: 'none' };
+  { kind: 'arg' | 'active'; path: string } | { kind: 'pick'; candidates: string[] } | { kind: 'none' };
 
 export function isYamlPath(p: string | undefined): p is string {
   return !!p && /\.ya?ml$/i.test(p);

@@ -1,7 +1,16 @@
 // Folds a run's training events into what the status bar, the progress notification and the
 // dashboard show. Pure (no vscode, no DOM): the host and the webview run the same code, and the
 // webview rebuilds the whole picture from the host's event history after a reload.
-import type { CheckpointEvent, ErrorEvent, FinishedEvent, LaunchEvent, StartedEvent, StepEvent, TrainEvent, WarningEvent } from '../../../protocol/trainEvents';
+import type {
+  CheckpointEvent,
+  ErrorEvent,
+  FinishedEvent,
+  LaunchEvent,
+  StartedEvent,
+  StepEvent,
+  TrainEvent,
+  WarningEvent,
+} from '../../../protocol/trainEvents';
 
 export type RunPhase = 'idle' | 'starting' | 'running' | 'finished' | 'stopped' | 'error';
 
@@ -36,7 +45,18 @@ export interface RunState {
 }
 
 export function emptySeries(): RunSeries {
-  return { step: [], loss: [], lr: [], gradNorm: [], tokensPerS: [], samplesPerS: [], dataWaitMs: [], stepMs: [], gpuAllocated: [], gpuReserved: [] };
+  return {
+    step: [],
+    loss: [],
+    lr: [],
+    gradNorm: [],
+    tokensPerS: [],
+    samplesPerS: [],
+    dataWaitMs: [],
+    stepMs: [],
+    gpuAllocated: [],
+    gpuReserved: [],
+  };
 }
 
 export function newRunState(): RunState {
@@ -186,7 +206,14 @@ export function statusText(s: RunState): string {
 
 /** Short status bar text with a codicon. */
 export function statusBarText(s: RunState): string {
-  const icon = s.phase === 'running' || s.phase === 'starting' ? '$(sync~spin)' : s.phase === 'error' ? '$(error)' : s.phase === 'stopped' ? '$(debug-stop)' : '$(check)';
+  const icon =
+    s.phase === 'running' || s.phase === 'starting'
+      ? '$(sync~spin)'
+      : s.phase === 'error'
+        ? '$(error)'
+        : s.phase === 'stopped'
+          ? '$(debug-stop)'
+          : '$(check)';
   return `${icon} ${statusText(s)}`;
 }
 
@@ -211,6 +238,8 @@ export function dataWaitShare(s: RunState, window = 10): number | null {
 
 /** The latest checkpoint (highest step), what Resume continues from. */
 export function latestCheckpoint(s: RunState): CheckpointEvent | undefined {
-  return s.checkpoints.reduce<CheckpointEvent | undefined>((best, c) => (!best || c.step >= best.step ? c : best), undefined);
+  return s.checkpoints.reduce<CheckpointEvent | undefined>(
+    (best, c) => (!best || c.step >= best.step ? c : best),
+    undefined,
+  );
 }
-

@@ -43,17 +43,23 @@ export function eventLines(ev: TrainEvent, ctx: FormatContext): string[] {
     }
     case 'step': {
       const mem = ev.gpu_mem_allocated !== null ? ` · mem ${formatGiB(ev.gpu_mem_allocated)}` : '';
-      return [`step ${ev.step}/${ev.total_steps} · loss ${formatLoss(ev.loss)} · lr ${ev.lr.toExponential(2)} · ${formatRate(ev.tokens_per_s)} tok/s · data ${ev.data_wait_ms.toFixed(0)}/${ev.step_ms.toFixed(0)} ms${mem} · ETA ${formatEta(ev.eta_s)}`];
+      return [
+        `step ${ev.step}/${ev.total_steps} · loss ${formatLoss(ev.loss)} · lr ${ev.lr.toExponential(2)} · ${formatRate(ev.tokens_per_s)} tok/s · data ${ev.data_wait_ms.toFixed(0)}/${ev.step_ms.toFixed(0)} ms${mem} · ETA ${formatEta(ev.eta_s)}`,
+      ];
     }
     case 'eval':
       return [`eval at step ${ev.step}: loss ${formatLoss(ev.eval_loss)} (${ev.eval_samples} samples)`];
     case 'checkpoint':
       return [`checkpoint at step ${ev.step}: ${ev.path}`];
     case 'finished':
-      return [`training ${ev.reason} at step ${ev.step}/${ev.total_steps} after ${formatEta(ev.elapsed_s)}; output in ${ev.output_dir}`];
+      return [
+        `training ${ev.reason} at step ${ev.step}/${ev.total_steps} after ${formatEta(ev.elapsed_s)}; output in ${ev.output_dir}`,
+      ];
     case 'warning': {
       const loc = ev.location;
-      return [loc ? `batchscope: warning: ${loc.file}:${loc.line}:${loc.col}: ${ev.message}` : `warning: ${ev.message}`];
+      return [
+        loc ? `batchscope: warning: ${loc.file}:${loc.line}:${loc.col}: ${ev.message}` : `warning: ${ev.message}`,
+      ];
     }
     case 'error': {
       let loc = ev.location ? { file: ev.location.file, line: ev.location.line, col: ev.location.col } : undefined;

@@ -43,7 +43,13 @@ export function parseTrainerState(text: string): TrainerLog | null {
   } catch {
     return null;
   }
-  if (typeof o !== 'object' || o === null || Array.isArray(o) || !Array.isArray((o as { log_history?: unknown }).log_history)) return null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    Array.isArray(o) ||
+    !Array.isArray((o as { log_history?: unknown }).log_history)
+  )
+    return null;
   const st = o as { log_history: unknown[]; max_steps?: unknown };
   const total = typeof st.max_steps === 'number' ? st.max_steps : 0;
   const events: TrainEvent[] = [];
@@ -77,11 +83,19 @@ function fromLlamaFactory(line: string): StepEvent | EvalEvent | null {
   } catch {
     return null;
   }
-  if (typeof o !== 'object' || o === null || typeof o.current_steps !== 'number' || typeof o.total_steps !== 'number') return null;
+  if (typeof o !== 'object' || o === null || typeof o.current_steps !== 'number' || typeof o.total_steps !== 'number')
+    return null;
   const num = (v: unknown, d = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
   const orNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   if ('eval_loss' in o && !('loss' in o)) {
-    return { type: 'eval', time: 0, step: o.current_steps, epoch: num(o.epoch), eval_loss: orNull(o.eval_loss), eval_samples: num(o.eval_samples) };
+    return {
+      type: 'eval',
+      time: 0,
+      step: o.current_steps,
+      epoch: num(o.epoch),
+      eval_loss: orNull(o.eval_loss),
+      eval_samples: num(o.eval_samples),
+    };
   }
   if (!('loss' in o)) return null;
   return {
@@ -110,6 +124,12 @@ export function checkpointEvents(outputDir: string, names: string[], sep = '/'):
   return names
     .map((n) => /^checkpoint-(\d+)$/.exec(n))
     .filter((m): m is RegExpExecArray => !!m)
-    .map((m) => ({ type: 'checkpoint' as const, time: 0, step: Number(m[1]), path: `${outputDir.replace(/[\\/]+$/, '')}${sep}${m[0]}`, reason: 'save_steps' as const }))
+    .map((m) => ({
+      type: 'checkpoint' as const,
+      time: 0,
+      step: Number(m[1]),
+      path: `${outputDir.replace(/[\\/]+$/, '')}${sep}${m[0]}`,
+      reason: 'save_steps' as const,
+    }))
     .sort((a, b) => a.step - b.step);
 }

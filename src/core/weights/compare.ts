@@ -31,7 +31,11 @@ export interface CompareOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function compareModels(a: SafetensorsModel, b: SafetensorsModel, opts: CompareOptions = {}): Promise<CompareRow[]> {
+export async function compareModels(
+  a: SafetensorsModel,
+  b: SafetensorsModel,
+  opts: CompareOptions = {},
+): Promise<CompareRow[]> {
   const bByName = new Map(b.tensors.map((t) => [t.name, t]));
   const aNames = new Set(a.tensors.map((t) => t.name));
   const rows: CompareRow[] = [];
@@ -47,21 +51,44 @@ export async function compareModels(a: SafetensorsModel, b: SafetensorsModel, op
     rows.push(await compareTensors(ta, tb, opts));
     opts.onProgress?.(++done, pairs.length);
   }
-  for (const tb of b.tensors) if (!aNames.has(tb.name)) rows.push({ name: tb.name, status: 'only-b', dtypeB: tb.dtype, shapeB: tb.shape });
+  for (const tb of b.tensors)
+    if (!aNames.has(tb.name)) rows.push({ name: tb.name, status: 'only-b', dtypeB: tb.dtype, shapeB: tb.shape });
   return rows;
 }
 
 export async function compareTensors(ta: TensorInfo, tb: TensorInfo, opts: CompareOptions = {}): Promise<CompareRow> {
-  const row: CompareRow = { name: ta.name, status: 'changed', dtypeA: ta.dtype, dtypeB: tb.dtype, shapeA: ta.shape, shapeB: tb.shape };
-  if (ta.shape.length !== tb.shape.length || ta.shape.some((d, i) => d !== tb.shape[i])) return { ...row, status: 'shape-differs' };
-  const bad = ta.error ?? tb.error ?? (!canDecode(ta.dtype) ? `dtype ${ta.dtype} not supported` : !canDecode(tb.dtype) ? `dtype ${tb.dtype} not supported` : undefined);
+  const row: CompareRow = {
+    name: ta.name,
+    status: 'changed',
+    dtypeA: ta.dtype,
+    dtypeB: tb.dtype,
+    shapeA: ta.shape,
+    shapeB: tb.shape,
+  };
+  if (ta.shape.length !== tb.shape.length || ta.shape.some((d, i) => d !== tb.shape[i]))
+    return { ...row, status: 'shape-differs' };
+  const bad =
+    ta.error ??
+    tb.error ??
+    (!canDecode(ta.dtype)
+      ? `dtype ${ta.dtype} not supported`
+      : !canDecode(tb.dtype)
+        ? `dtype ${tb.dtype} not supported`
+        : undefined);
   if (bad) return { ...row, status: 'error', error: bad };
   try {
     const r = await streamDiff(ta, tb, opts);
     const relChange = r.diffSq === 0 ? 0 : r.normSq === 0 ? Infinity : Math.sqrt(r.diffSq) / Math.sqrt(r.normSq);
     // Byte-identical tensors are unchanged even when they hold NaN (NaN − NaN would say otherwise).
     const unchanged = r.identical || r.diffSq === 0;
-    return { ...row, status: unchanged ? 'unchanged' : 'changed', diffNorm: unchanged ? 0 : Math.sqrt(r.diffSq), normA: Math.sqrt(r.normSq), relChange: unchanged ? 0 : relChange, maxAbsDiff: unchanged ? 0 : r.maxAbs };
+    return {
+      ...row,
+      status: unchanged ? 'unchanged' : 'changed',
+      diffNorm: unchanged ? 0 : Math.sqrt(r.diffSq),
+      normA: Math.sqrt(r.normSq),
+      relChange: unchanged ? 0 : relChange,
+      maxAbsDiff: unchanged ? 0 : r.maxAbs,
+    };
   } catch (err) {
     return { ...row, status: 'error', error: (err as Error).message };
   }
@@ -115,7 +142,12 @@ async function streamDiff(ta: TensorInfo, tb: TensorInfo, opts: CompareOptions) 
   return { identical, diffSq, normSq, maxAbs };
 }
 
-async function readFully(fh: Awaited<ReturnType<typeof open>>, buf: Uint8Array, pos: number, t: TensorInfo): Promise<void> {
+async function readFully(
+  fh: Awaited<ReturnType<typeof open>>,
+  buf: Uint8Array,
+  pos: number,
+  t: TensorInfo,
+): Promise<void> {
   let got = 0;
   while (got < buf.length) {
     const { bytesRead } = await fh.read(buf, got, buf.length - got, pos + got);
@@ -131,6 +163,16 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Order for the table: most-changed first, then unchanged, then one-sided and errors. */
 export function sortCompareRows(rows: CompareRow[]): CompareRow[] {
-  const rank: Record<CompareStatus, number> = { changed: 0, 'shape-differs': 1, error: 2, 'only-a': 3, 'only-b': 4, unchanged: 5 };
-  return [...rows].sort((x, y) => rank[x.status] - rank[y.status] || (y.relChange ?? 0) - (x.relChange ?? 0) || x.name.localeCompare(y.name));
+  const rank: Record<CompareStatus, number> = {
+    changed: 0,
+    'shape-differs': 1,
+    error: 2,
+    'only-a': 3,
+    'only-b': 4,
+    unchanged: 5,
+  };
+  return [...rows].sort(
+    (x, y) =>
+      rank[x.status] - rank[y.status] || (y.relChange ?? 0) - (x.relChange ?? 0) || x.name.localeCompare(y.name),
+  );
 }

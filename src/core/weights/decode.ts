@@ -3,9 +3,26 @@
 import { open } from 'node:fs/promises';
 import { DTYPE_BYTES, type TensorInfo } from './header';
 
-if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('Batchscope safetensors decoding needs a little-endian host');
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+  throw new Error('Batchscope safetensors decoding needs a little-endian host');
 
-export const STATS_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2', 'I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8', 'BOOL'] as const;
+export const STATS_DTYPES = [
+  'F64',
+  'F32',
+  'F16',
+  'BF16',
+  'F8_E4M3',
+  'F8_E5M2',
+  'I64',
+  'I32',
+  'I16',
+  'I8',
+  'U64',
+  'U32',
+  'U16',
+  'U8',
+  'BOOL',
+] as const;
 
 export function canDecode(dtype: string): boolean {
   return (STATS_DTYPES as readonly string[]).includes(dtype);
@@ -66,17 +83,47 @@ export function decodeInto(dtype: string, bytes: Uint8Array, out: Float64Array):
   const width = DTYPE_BYTES[dtype];
   const n = bytes.length / width;
   switch (dtype) {
-    case 'F64': out.set(new Float64Array(buf, off, n)); break;
-    case 'F32': out.set(new Float32Array(buf, off, n)); break;
-    case 'I32': out.set(new Int32Array(buf, off, n)); break;
-    case 'U32': out.set(new Uint32Array(buf, off, n)); break;
-    case 'I16': out.set(new Int16Array(buf, off, n)); break;
-    case 'U16': out.set(new Uint16Array(buf, off, n)); break;
-    case 'I8': out.set(new Int8Array(buf, off, n)); break;
-    case 'U8': case 'BOOL': out.set(new Uint8Array(buf, off, n)); break;
-    case 'I64': { const a = new BigInt64Array(buf, off, n); for (let i = 0; i < n; i++) out[i] = Number(a[i]); break; }
-    case 'U64': { const a = new BigUint64Array(buf, off, n); for (let i = 0; i < n; i++) out[i] = Number(a[i]); break; }
-    case 'F16': { const t = tableF16(); const a = new Uint16Array(buf, off, n); for (let i = 0; i < n; i++) out[i] = t[a[i]]; break; }
+    case 'F64':
+      out.set(new Float64Array(buf, off, n));
+      break;
+    case 'F32':
+      out.set(new Float32Array(buf, off, n));
+      break;
+    case 'I32':
+      out.set(new Int32Array(buf, off, n));
+      break;
+    case 'U32':
+      out.set(new Uint32Array(buf, off, n));
+      break;
+    case 'I16':
+      out.set(new Int16Array(buf, off, n));
+      break;
+    case 'U16':
+      out.set(new Uint16Array(buf, off, n));
+      break;
+    case 'I8':
+      out.set(new Int8Array(buf, off, n));
+      break;
+    case 'U8':
+    case 'BOOL':
+      out.set(new Uint8Array(buf, off, n));
+      break;
+    case 'I64': {
+      const a = new BigInt64Array(buf, off, n);
+      for (let i = 0; i < n; i++) out[i] = Number(a[i]);
+      break;
+    }
+    case 'U64': {
+      const a = new BigUint64Array(buf, off, n);
+      for (let i = 0; i < n; i++) out[i] = Number(a[i]);
+      break;
+    }
+    case 'F16': {
+      const t = tableF16();
+      const a = new Uint16Array(buf, off, n);
+      for (let i = 0; i < n; i++) out[i] = t[a[i]];
+      break;
+    }
     case 'BF16': {
       // bfloat16 is the top half of a float32: widen through a scratch Uint32Array.
       const a = new Uint16Array(buf, off, n);
@@ -85,9 +132,18 @@ export function decodeInto(dtype: string, bytes: Uint8Array, out: Float64Array):
       out.set(new Float32Array(wide.buffer, 0, n));
       break;
     }
-    case 'F8_E4M3': { const t = tableE4M3(); for (let i = 0; i < n; i++) out[i] = t[bytes[i]]; break; }
-    case 'F8_E5M2': { const t = tableE5M2(); for (let i = 0; i < n; i++) out[i] = t[bytes[i]]; break; }
-    default: throw new Error(`dtype ${dtype} cannot be decoded`);
+    case 'F8_E4M3': {
+      const t = tableE4M3();
+      for (let i = 0; i < n; i++) out[i] = t[bytes[i]];
+      break;
+    }
+    case 'F8_E5M2': {
+      const t = tableE5M2();
+      for (let i = 0; i < n; i++) out[i] = t[bytes[i]];
+      break;
+    }
+    default:
+      throw new Error(`dtype ${dtype} cannot be decoded`);
   }
   return n;
 }
@@ -112,22 +168,30 @@ export interface ChunkOptions {
  * Reads `tensor`'s byte range in chunks and hands each decoded chunk to `visit`. Only that range is read.
  * The Float64Array passed to `visit` is reused: copy what you keep.
  */
-export async function forEachChunk(tensor: TensorInfo, visit: (values: Float64Array, raw: Uint8Array) => void, opts: ChunkOptions = {}): Promise<void> {
+export async function forEachChunk(
+  tensor: TensorInfo,
+  visit: (values: Float64Array, raw: Uint8Array) => void,
+  opts: ChunkOptions = {},
+): Promise<void> {
   if (tensor.error) throw new Error(`${tensor.file}: tensor "${tensor.name}": ${tensor.error}`);
-  if (!canDecode(tensor.dtype)) throw new Error(`${tensor.file}: tensor "${tensor.name}": dtype ${tensor.dtype} is not supported for statistics`);
+  if (!canDecode(tensor.dtype))
+    throw new Error(`${tensor.file}: tensor "${tensor.name}": dtype ${tensor.dtype} is not supported for statistics`);
   const width = DTYPE_BYTES[tensor.dtype];
   const chunk = Math.max(width, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / 8) * 8);
   const raw = new Uint8Array(Math.min(chunk, Math.max(tensor.byteLength, 8)));
   const values = new Float64Array(raw.length / width);
   const fh = await open(tensor.file, 'r');
   try {
-    for (let done = 0; done < tensor.byteLength; ) {
+    for (let done = 0; done < tensor.byteLength;) {
       if (opts.signal?.aborted) throw new Error('cancelled');
       const want = Math.min(raw.length, tensor.byteLength - done);
       let got = 0;
       while (got < want) {
         const { bytesRead } = await fh.read(raw, got, want - got, tensor.offset + done + got);
-        if (bytesRead === 0) throw new Error(`${tensor.file}: byte ${tensor.offset + done + got}: file ended inside tensor "${tensor.name}"`);
+        if (bytesRead === 0)
+          throw new Error(
+            `${tensor.file}: byte ${tensor.offset + done + got}: file ended inside tensor "${tensor.name}"`,
+          );
         got += bytesRead;
       }
       const bytes = raw.subarray(0, want);

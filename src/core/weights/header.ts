@@ -5,10 +5,22 @@ import type { ReadError } from '../datasets/types';
 
 /** Bytes per element. F4/F6 packed formats are listed with 0: shown in the table, no stats. */
 export const DTYPE_BYTES: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, F8_E8M0: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  F8_E8M0: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
   C64: 8,
 };
 
@@ -68,7 +80,8 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
     const headerLength = checkHeaderLength(file, size, new DataView(lenBuf.buffer).getBigUint64(0, true));
     const headerBytes = new Uint8Array(headerLength);
     const { bytesRead } = await fh.read(headerBytes, 0, headerLength, 8);
-    if (bytesRead !== headerLength) throw new SafetensorsError(file, 8 + bytesRead, `file ended while reading the ${headerLength}-byte header`);
+    if (bytesRead !== headerLength)
+      throw new SafetensorsError(file, 8 + bytesRead, `file ended while reading the ${headerLength}-byte header`);
     return parseSafetensorsHeader(file, size, headerBytes);
   } finally {
     await fh.close();
@@ -78,9 +91,14 @@ export async function readSafetensorsHeader(file: string): Promise<SafetensorsHe
 function checkHeaderLength(file: string, size: number, n: bigint): number {
   if (n > BigInt(MAX_HEADER_BYTES)) {
     const past = n > BigInt(size - 8) ? ` and runs past the end of the file (${size} bytes)` : '';
-    throw new SafetensorsError(file, 0, `header length ${n} is over the 100 MB limit${past}: not a safetensors file, or a corrupt one`);
+    throw new SafetensorsError(
+      file,
+      0,
+      `header length ${n} is over the 100 MB limit${past}: not a safetensors file, or a corrupt one`,
+    );
   }
-  if (n > BigInt(size - 8)) throw new SafetensorsError(file, 0, `header length ${n} runs past the end of the file (${size} bytes)`);
+  if (n > BigInt(size - 8))
+    throw new SafetensorsError(file, 0, `header length ${n} runs past the end of the file (${size} bytes)`);
   if (n < 2n) throw new SafetensorsError(file, 0, `header length ${n} is too small for a JSON object`);
   return Number(n);
 }
@@ -103,7 +121,8 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
     const reason = (err as Error).message.replace(/\s*(?:in JSON )?at position \d+.*$/, '');
     throw new SafetensorsError(file, 8 + jsonErrorByte(text, err as Error), `header is not valid JSON (${reason})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(file, 8, 'header is not a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new SafetensorsError(file, 8, 'header is not a JSON object');
 
   const metadata: Record<string, string> = {};
   const tensors: TensorInfo[] = [];
@@ -113,24 +132,42 @@ export function parseSafetensorsHeader(file: string, fileSize: number, headerByt
     // Only computed for an error: it scans the header text, which is large for big models.
     const at = (): number => 8 + byteIndexOfKey(text, name);
     if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(file, at(), '__metadata__ is not an object');
+      if (typeof raw !== 'object' || raw === null)
+        throw new SafetensorsError(file, at(), '__metadata__ is not an object');
       for (const [k, v] of Object.entries(raw)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null || typeof e.dtype !== 'string') throw new SafetensorsError(file, at(), `tensor "${name}" has no dtype`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(file, at(), `tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
+    if (typeof e !== 'object' || e === null || typeof e.dtype !== 'string')
+      throw new SafetensorsError(file, at(), `tensor "${name}" has no dtype`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new SafetensorsError(file, at(), `tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[1] < off[0]) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+      off[1] < off[0]
+    ) {
       throw new SafetensorsError(file, at(), `tensor "${name}" has bad data_offsets ${JSON.stringify(off)}`);
     }
     const shape = e.shape as number[];
     const numel = shape.reduce((a, b) => a * b, 1);
     const [begin, end] = off as [number, number];
-    const info: TensorInfo = { name, dtype: e.dtype, shape, numel, offset: dataStart + begin, byteLength: end - begin, dataOffsets: [begin, end], file };
+    const info: TensorInfo = {
+      name,
+      dtype: e.dtype,
+      shape,
+      numel,
+      offset: dataStart + begin,
+      byteLength: end - begin,
+      dataOffsets: [begin, end],
+      file,
+    };
     const width = DTYPE_BYTES[e.dtype];
     if (width === undefined) info.error = `dtype ${e.dtype} is not supported for statistics`;
-    else if (width > 0 && numel * width !== end - begin) info.error = `shape ${JSON.stringify(shape)} × ${e.dtype} is ${numel * width} bytes but data_offsets span ${end - begin}`;
+    else if (width > 0 && numel * width !== end - begin)
+      info.error = `shape ${JSON.stringify(shape)} × ${e.dtype} is ${numel * width} bytes but data_offsets span ${end - begin}`;
     if (end > dataSize) {
       info.error = `data ends at byte ${dataStart + end}, past the end of the file (${fileSize} bytes)`;
       problems.push({ file, byteOffset: dataStart + end, message: `tensor "${name}": ${info.error}` });

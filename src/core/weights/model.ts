@@ -50,7 +50,8 @@ async function openIndex(indexPath: string, kind: 'index' | 'folder'): Promise<S
     throw new Error(`${indexPath}:${line}: not valid JSON: ${(err as Error).message}`);
   }
   const map = json.weight_map;
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new Error(`${indexPath}: no "weight_map" object`);
+  if (typeof map !== 'object' || map === null || Array.isArray(map))
+    throw new Error(`${indexPath}: no "weight_map" object`);
   const byShard = new Map<string, string[]>();
   for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
     if (typeof shard !== 'string') throw new Error(`${indexPath}: weight_map["${tensor}"] is not a file name`);
@@ -67,18 +68,37 @@ async function openIndex(indexPath: string, kind: 'index' | 'folder'): Promise<S
     } catch (err) {
       // One bad or missing shard must not hide the others.
       if (err instanceof SafetensorsError) problems.push(err.toReadError());
-      else problems.push({ file, message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `shard listed in ${basename(indexPath)} does not exist` : (err as Error).message });
+      else
+        problems.push({
+          file,
+          message:
+            (err as NodeJS.ErrnoException).code === 'ENOENT'
+              ? `shard listed in ${basename(indexPath)} does not exist`
+              : (err as Error).message,
+        });
       continue;
     }
     const have = new Set(shards[shards.length - 1].tensors.map((t) => t.name));
-    for (const name of byShard.get(shard)!) if (!have.has(name)) problems.push({ file, message: `${basename(indexPath)} maps "${name}" to this shard, but the shard has no such tensor` });
+    for (const name of byShard.get(shard)!)
+      if (!have.has(name))
+        problems.push({
+          file,
+          message: `${basename(indexPath)} maps "${name}" to this shard, but the shard has no such tensor`,
+        });
   }
   const metadata: Record<string, string> = {};
-  if (json.metadata && typeof json.metadata === 'object') for (const [k, v] of Object.entries(json.metadata)) metadata[k] = String(v);
+  if (json.metadata && typeof json.metadata === 'object')
+    for (const [k, v] of Object.entries(json.metadata)) metadata[k] = String(v);
   return fromShards(indexPath, kind, shards, problems, metadata);
 }
 
-function fromShards(path: string, kind: SafetensorsModel['kind'], shards: SafetensorsHeader[], problems: ReadError[], extraMeta: Record<string, string> = {}): SafetensorsModel {
+function fromShards(
+  path: string,
+  kind: SafetensorsModel['kind'],
+  shards: SafetensorsHeader[],
+  problems: ReadError[],
+  extraMeta: Record<string, string> = {},
+): SafetensorsModel {
   const tensors = shards.flatMap((s) => s.tensors);
   const metadata = { ...Object.assign({}, ...shards.map((s) => s.metadata)), ...extraMeta };
   return {

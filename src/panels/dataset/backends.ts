@@ -4,7 +4,14 @@ import { openDataset } from '../../core/datasets/open';
 import { searchRows } from '../../core/datasets/search';
 import { computeStats } from '../../core/datasets/stats';
 import { loadTokenizer } from '../../core/tokens/tokenizer';
-import type { DatasetSource, DatasetStats, ProgressInfo, SearchQuery, StatsOptions, TokenChip } from '../../core/datasets/types';
+import type {
+  DatasetSource,
+  DatasetStats,
+  ProgressInfo,
+  SearchQuery,
+  StatsOptions,
+  TokenChip,
+} from '../../core/datasets/types';
 import type { DatasetSearchHit } from '../../../protocol/webview';
 
 /** What the token view needs from a loaded tokenizer. */

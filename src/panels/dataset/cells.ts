@@ -132,12 +132,19 @@ export interface ImagePreview {
  * so a page of large photos does not turn into a 50 MB message; a path goes through `resolvePath`
  * (the glue maps it to a webview URI under the dataset folder, or null when it is outside).
  */
-export function imagePreview(img: ImageCell, maxBytes: number, resolvePath: (p: string) => string | null): ImagePreview {
+export function imagePreview(
+  img: ImageCell,
+  maxBytes: number,
+  resolvePath: (p: string) => string | null,
+): ImagePreview {
   if (img.bytes) {
     const mime = sniffImageMime(img.bytes);
     if (!mime) return { note: `image bytes in an unknown format (${img.bytes.length} bytes)` };
-    if (img.bytes.length > maxBytes) return { note: `image of ${formatBytes(img.bytes.length)}: select the row to see it` };
-    return { src: `data:${mime};base64,${Buffer.from(img.bytes.buffer, img.bytes.byteOffset, img.bytes.length).toString('base64')}` };
+    if (img.bytes.length > maxBytes)
+      return { note: `image of ${formatBytes(img.bytes.length)}: select the row to see it` };
+    return {
+      src: `data:${mime};base64,${Buffer.from(img.bytes.buffer, img.bytes.byteOffset, img.bytes.length).toString('base64')}`,
+    };
   }
   if (img.path) {
     const src = resolvePath(img.path);
@@ -226,7 +233,8 @@ export function rowFlags(values: Record<string, CellValue>, cols: TokenColumns, 
       while (last > first && ids[last] === padId && ids[last - 1] === padId) last--;
     }
     if (rule && !endsWithEos(ids, first, last, rule)) flags.push('no EOS');
-    if (bosId !== undefined && last - first >= 1 && ids[first] === bosId && ids[first + 1] === bosId) flags.push('two BOS');
+    if (bosId !== undefined && last - first >= 1 && ids[first] === bosId && ids[first + 1] === bosId)
+      flags.push('two BOS');
   }
   return flags;
 }

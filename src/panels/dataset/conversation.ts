@@ -11,7 +11,13 @@ export interface Turn {
 }
 
 /** sharegpt `from` names → chat roles (LLaMA-Factory's defaults). */
-const ROLE: Record<string, string> = { human: 'user', gpt: 'assistant', system: 'system', function_call: 'tool call', observation: 'tool' };
+const ROLE: Record<string, string> = {
+  human: 'user',
+  gpt: 'assistant',
+  system: 'system',
+  function_call: 'tool call',
+  observation: 'tool',
+};
 /** Text per turn is capped: the grid cell keeps the full JSON. */
 const MAX_TURN_CHARS = 200_000;
 
@@ -21,7 +27,13 @@ function text(v: CellValue | undefined): string {
   // Multimodal content: a list of parts ({type: text, text} / {type: image …}).
   if (Array.isArray(v)) {
     return v
-      .map((p) => (p && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Uint8Array) ? (typeof p.text === 'string' ? p.text : `[${String(p.type ?? 'part')}]`) : text(p)))
+      .map((p) =>
+        p && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Uint8Array)
+          ? typeof p.text === 'string'
+            ? p.text
+            : `[${String(p.type ?? 'part')}]`
+          : text(p),
+      )
       .join('');
   }
   return stringifyCells({ v }).slice(5, -1);
@@ -39,7 +51,8 @@ export function conversationTurns(v: CellValue): Turn[] | null {
     if (content.length > MAX_TURN_CHARS) content = `${content.slice(0, MAX_TURN_CHARS)}…`;
     const calls = m.tool_calls ?? m.function_call;
     const turn: Turn = { role, content };
-    if (calls !== null && calls !== undefined && !(Array.isArray(calls) && !calls.length)) turn.toolCalls = stringifyCells({ v: calls }).slice(5, -1);
+    if (calls !== null && calls !== undefined && !(Array.isArray(calls) && !calls.length))
+      turn.toolCalls = stringifyCells({ v: calls }).slice(5, -1);
     turns.push(turn);
   }
   return turns;

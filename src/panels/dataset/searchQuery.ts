@@ -13,12 +13,16 @@ export function parseSearchQuery(input: string, columnNames: string[]): ParsedSe
   const at = /^@(\S+)\s*/.exec(rest);
   if (at) {
     column = at[1]!;
-    if (!columnNames.includes(column)) return { error: `no column named "${column}" (columns: ${columnNames.join(', ')})` };
+    if (!columnNames.includes(column))
+      return { error: `no column named "${column}" (columns: ${columnNames.join(', ')})` };
     rest = rest.slice(at[0].length);
   }
   const ids = /^ids\s*:\s*/i.exec(rest);
   if (ids) {
-    const parts = rest.slice(ids[0].length).split(/[\s,]+/).filter(Boolean);
+    const parts = rest
+      .slice(ids[0].length)
+      .split(/[\s,]+/)
+      .filter(Boolean);
     if (!parts.length) return { error: 'give at least one token id after "ids:"' };
     const tokenIds: number[] = [];
     for (const p of parts) {

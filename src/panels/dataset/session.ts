@@ -23,7 +23,14 @@ import { PageCache } from './pageCache';
 import { parseSearchQuery } from './searchQuery';
 import type { TokenizerResolution } from './tokenizerResolve';
 import { compareRowWithTemplate, isTokenized } from './templateCompare';
-import { chatFields, chatShape, findDatasetInfoEntry, templateBesideTokenizer, type DatasetInfoLookup, type TemplatePreviewRequest } from './templateRow';
+import {
+  chatFields,
+  chatShape,
+  findDatasetInfoEntry,
+  templateBesideTokenizer,
+  type DatasetInfoLookup,
+  type TemplatePreviewRequest,
+} from './templateRow';
 
 /** Rows per page message: about two screens, so one message covers a scroll step. */
 export const PAGE_SIZE = 50;
@@ -86,7 +93,9 @@ export class DatasetSession {
         if (this.disposed) void src.close().catch(() => undefined);
         this.source = src;
         this.tokCols = tokenColumns(src.columns);
-        this.cache = new PageCache<Row>(PAGE_SIZE, CACHED_PAGES, (offset, limit) => src.readRows(offset, limit, this.abort.signal));
+        this.cache = new PageCache<Row>(PAGE_SIZE, CACHED_PAGES, (offset, limit) =>
+          src.readRows(offset, limit, this.abort.signal),
+        );
       },
       () => undefined, // reported to the webview on 'ready'
     );
@@ -265,12 +274,21 @@ export class DatasetSession {
       const img = imageCell(v);
       if (img) {
         const p = imagePreview(img, GRID_IMAGE_BYTES, this.opts.resolveImagePath);
-        cells[c.name] = { text: p.src ? '' : `[image]`, truncated: false, ...(p.src ? { image: p.src } : {}), ...(p.note ? { imageNote: p.note } : {}) };
+        cells[c.name] = {
+          text: p.src ? '' : `[image]`,
+          truncated: false,
+          ...(p.src ? { image: p.src } : {}),
+          ...(p.note ? { imageNote: p.note } : {}),
+        };
         continue;
       }
       cells[c.name] = cellText(v, PREVIEW_CHARS, c.role);
     }
-    const out: DatasetGridRow = { index: row.index, cells, flags: rowFlags(row.values, this.tokCols, this.loadedTokenizer ?? {}) };
+    const out: DatasetGridRow = {
+      index: row.index,
+      cells,
+      flags: rowFlags(row.values, this.tokCols, this.loadedTokenizer ?? {}),
+    };
     const tok = this.loadedTokenizer;
     const ids = tok && this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
     if (tok && ids) {
@@ -323,9 +341,16 @@ export class DatasetSession {
     const lookup = this.infoLookup();
     const entry = lookup.found?.entry;
     const fields = chatFields(row.values, src.columns);
-    const shape = chatShape(fields, entry, src.columns.map((c) => c.name));
+    const shape = chatShape(
+      fields,
+      entry,
+      src.columns.map((c) => c.name),
+    );
     const via = lookup.found ? `mapped by "${lookup.found.name}" in ${lookup.found.file}` : '';
-    if (!shape.ok) return fail(`Row ${index} has no chat shape${via ? ` (${via})` : ''}, so the template cannot render it: ${shape.reason}.${lookup.problem ? ` ${lookup.problem}.` : ''}`);
+    if (!shape.ok)
+      return fail(
+        `Row ${index} has no chat shape${via ? ` (${via})` : ''}, so the template cannot render it: ${shape.reason}.${lookup.problem ? ` ${lookup.problem}.` : ''}`,
+      );
     if (!this.opts.previewTemplate) return fail('The chat template preview is not available here.');
     const templatePath = templateBesideTokenizer(this.tokenizerInfo.path) ?? undefined;
     try {
@@ -340,7 +365,12 @@ export class DatasetSession {
       return fail(`Could not open the chat template preview: ${message(err)}`);
     }
     const n = shape.mapped.messages.length;
-    this.post({ type: 'dataset/previewTemplateResult', index, ok: true, message: `Row ${index} (${n} message${n === 1 ? '' : 's'}${via ? `, ${via}` : ''}) opened in the chat template preview.` });
+    this.post({
+      type: 'dataset/previewTemplateResult',
+      index,
+      ok: true,
+      message: `Row ${index} (${n} message${n === 1 ? '' : 's'}${via ? `, ${via}` : ''}) opened in the chat template preview.`,
+    });
   }
 
   /** The selected row in full: every cell's text and the token chips of its id column. */
@@ -353,7 +383,13 @@ export class DatasetSession {
       const img = imageCell(v);
       if (img) {
         const p = imagePreview(img, DETAIL_IMAGE_BYTES, this.opts.resolveImagePath);
-        cells.push({ column: c.name, text: img.path ?? '', truncated: false, ...(p.src ? { image: p.src } : {}), ...(p.note ? { imageNote: p.note } : {}) });
+        cells.push({
+          column: c.name,
+          text: img.path ?? '',
+          truncated: false,
+          ...(p.src ? { image: p.src } : {}),
+          ...(p.note ? { imageNote: p.note } : {}),
+        });
         continue;
       }
       const t = cellText(v, DETAIL_CHARS, c.role);
@@ -369,8 +405,10 @@ export class DatasetSession {
     }
     const ids = this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
     if (ids) {
-      const labels = this.tokCols.labels ? intList(row.values[this.tokCols.labels]) ?? undefined : undefined;
-      const mask = this.tokCols.attentionMask ? intList(row.values[this.tokCols.attentionMask]) ?? undefined : undefined;
+      const labels = this.tokCols.labels ? (intList(row.values[this.tokCols.labels]) ?? undefined) : undefined;
+      const mask = this.tokCols.attentionMask
+        ? (intList(row.values[this.tokCols.attentionMask]) ?? undefined)
+        : undefined;
       const n = Math.min(ids.length, MAX_CHIPS);
       const cut = <T>(a: T[] | undefined): T[] | undefined => (a ? a.slice(0, n) : undefined);
       const chips = tok
@@ -391,7 +429,10 @@ export class DatasetSession {
     const { src } = await this.ready();
     this.search?.abort.abort();
     const id = ++this.searchCounter;
-    const parsed = parseSearchQuery(raw, src.columns.map((c) => c.name));
+    const parsed = parseSearchQuery(
+      raw,
+      src.columns.map((c) => c.name),
+    );
     if ('error' in parsed) {
       this.post({ type: 'dataset/searchDone', searchId: id, count: 0, cancelled: false, error: parsed.error });
       return;
@@ -426,7 +467,13 @@ export class DatasetSession {
     } catch (err) {
       flush();
       const cancelled = isAbort(err) || abort.signal.aborted;
-      this.post({ type: 'dataset/searchDone', searchId: id, count, cancelled, ...(cancelled ? {} : { error: message(err) }) });
+      this.post({
+        type: 'dataset/searchDone',
+        searchId: id,
+        count,
+        cancelled,
+        ...(cancelled ? {} : { error: message(err) }),
+      });
     } finally {
       this.abort.signal.removeEventListener('abort', onDispose);
       if (this.search?.id === id) this.search = undefined;
@@ -482,6 +529,9 @@ function isAbort(err: unknown): boolean {
 function eosOptions(tok: ChipTokenizer | null | undefined): { endOfTurnIds?: number[]; afterEosIds?: number[] } {
   // Engines in tests may hand a chips-only tokenizer: then the plain eos id rule applies.
   const full = tok as (ChipTokenizer & { encode?: (text: string) => number[] }) | null | undefined;
-  const rule = full && typeof full.encode === 'function' ? eosRuleFor({ eosId: full.eosId, encode: (t) => full.encode!(t) }) : undefined;
+  const rule =
+    full && typeof full.encode === 'function'
+      ? eosRuleFor({ eosId: full.eosId, encode: (t) => full.encode!(t) })
+      : undefined;
   return rule ? { endOfTurnIds: [...rule.eos], afterEosIds: [...rule.trailing] } : {};
 }

@@ -43,7 +43,12 @@ export async function compareRowWithTemplate(input: CompareInput): Promise<Datas
   const base = { index };
   const ids = tokCols.inputIds ? intList(input.values[tokCols.inputIds]) : null;
   const labels = tokCols.labels ? intList(input.values[tokCols.labels]) : null;
-  if (!ids) return { ...base, status: 'error', message: `row ${index}: ${tokCols.inputIds ?? 'input_ids'} is not a list of token ids` };
+  if (!ids)
+    return {
+      ...base,
+      status: 'error',
+      message: `row ${index}: ${tokCols.inputIds ?? 'input_ids'} is not a list of token ids`,
+    };
 
   const templatePath = input.templatePath ?? templateBesideTokenizer(input.tokenizerPath);
   if (!input.tokenizerPath || !templatePath)
@@ -52,11 +57,15 @@ export async function compareRowWithTemplate(input: CompareInput): Promise<Datas
       status: 'no-template',
       message: input.tokenizerPath
         ? `No chat template beside ${input.tokenizerPath} (tokenizer_config.json or chat_template.jinja): cannot check this row against a template.`
-        : 'No tokenizer known: select one (its folder\'s chat template is used) to check this row against the template.',
+        : "No tokenizer known: select one (its folder's chat template is used) to check this row against the template.",
     };
 
   const fields = chatFields(input.values, input.columns);
-  const shape = chatShape(fields, input.entry, input.columns.map((c) => c.name));
+  const shape = chatShape(
+    fields,
+    input.entry,
+    input.columns.map((c) => c.name),
+  );
   if (!shape.ok)
     return {
       ...base,
@@ -76,18 +85,31 @@ export async function compareRowWithTemplate(input: CompareInput): Promise<Datas
   try {
     const { mapped } = shape;
     const prepared = await prepareTemplate(templatePath, { hasTools: !!mapped.tools?.length });
-    const r = renderChat(prepared.template.source, { messages: mapped.messages, tools: mapped.tools, variables: prepared.variables, now: input.now });
+    const r = renderChat(prepared.template.source, {
+      messages: mapped.messages,
+      tools: mapped.tools,
+      variables: prepared.variables,
+      now: input.now,
+    });
     text = r.text;
     spans = r.spans;
   } catch (e) {
     const msg = e instanceof TemplateError ? e.info.message : (e as Error).message;
-    return { ...base, status: 'error', template: templatePath, message: `The template could not render row ${index}: ${msg}` };
+    return {
+      ...base,
+      status: 'error',
+      template: templatePath,
+      message: `The template could not render row ${index}: ${msg}`,
+    };
   }
   // apply_chat_template(tokenize=True) encodes with add_special_tokens=False: the template owns BOS.
   const rendered = tok.encode(text, false);
   const offsets = spans.length ? tokenCharOffsets(tok, rendered, text) : null;
   const mask = offsets ? assistantMask(offsets, toCodePointSpans(text, spans)) : undefined;
-  const d = compareTokenizedRow({ inputIds: ids, ...(labels ? { labels } : {}) }, { ids: rendered, ...(mask ? { assistantMask: mask } : {}) });
+  const d = compareTokenizedRow(
+    { inputIds: ids, ...(labels ? { labels } : {}) },
+    { ids: rendered, ...(mask ? { assistantMask: mask } : {}) },
+  );
   const labelNote = !labels
     ? ' (no labels column: only input_ids compared)'
     : !spans.length
@@ -107,9 +129,18 @@ export async function compareRowWithTemplate(input: CompareInput): Promise<Datas
   if (d.field === 'input_ids') {
     const found = describe(tok, d.actual as number | undefined);
     if (d.expected === undefined)
-      return { ...common, found, message: `First differing token at position ${d.index}: expected the end of the row (the template renders ${rendered.length} tokens), found ${found}.` };
+      return {
+        ...common,
+        found,
+        message: `First differing token at position ${d.index}: expected the end of the row (the template renders ${rendered.length} tokens), found ${found}.`,
+      };
     const expected = describe(tok, d.expected as number);
-    return { ...common, expected, found, message: `First differing token at position ${d.index}: expected ${expected}, found ${found}.` };
+    return {
+      ...common,
+      expected,
+      found,
+      message: `First differing token at position ${d.index}: expected ${expected}, found ${found}.`,
+    };
   }
   const word = (x: unknown) => (x === 'masked' ? 'masked (−100)' : 'trained');
   return {

@@ -99,7 +99,11 @@ export function findDatasetInfoEntry(datasetPath: string): DatasetInfoLookup {
 export type ChatShape = { ok: true; mapped: RowMessages } | { ok: false; reason: string };
 
 /** Whether the row maps to messages, and why not (naming the columns it has) when it does not. */
-export function chatShape(fields: Record<string, unknown>, entry: DatasetInfoEntry | undefined, allColumns: string[]): ChatShape {
+export function chatShape(
+  fields: Record<string, unknown>,
+  entry: DatasetInfoEntry | undefined,
+  allColumns: string[],
+): ChatShape {
   if (!Object.keys(fields).length)
     return { ok: false, reason: `it holds only token columns (${allColumns.join(', ')}), not the source conversation` };
   try {

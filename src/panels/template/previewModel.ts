@@ -54,9 +54,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 export function specialStrings(config: Record<string, unknown> | undefined, map: Record<string, string>): string[] {
   const out = new Set(Object.values(map));
   const extra = config?.additional_special_tokens;
-  if (Array.isArray(extra)) for (const t of extra) out.add(typeof t === 'string' ? t : (t as { content?: string })?.content ?? '');
+  if (Array.isArray(extra))
+    for (const t of extra) out.add(typeof t === 'string' ? t : ((t as { content?: string })?.content ?? ''));
   const added = config?.added_tokens_decoder;
-  if (isObject(added)) for (const t of Object.values(added)) if (isObject(t) && t.special && typeof t.content === 'string') out.add(t.content);
+  if (isObject(added))
+    for (const t of Object.values(added))
+      if (isObject(t) && t.special && typeof t.content === 'string') out.add(t.content);
   out.delete('');
   return [...out].sort((a, b) => b.length - a.length);
 }
@@ -82,7 +85,15 @@ export interface PreviewRequest {
 
 export async function computePreview(req: PreviewRequest): Promise<PreviewResult> {
   const { inputs } = req;
-  const state: TemplatePreviewState = { file: req.file, templateNames: [], inputs, spans: [], specials: [], lint: [], source: req.source };
+  const state: TemplatePreviewState = {
+    file: req.file,
+    templateNames: [],
+    inputs,
+    spans: [],
+    specials: [],
+    lint: [],
+    source: req.source,
+  };
   const problems: DocumentProblem[] = [];
   let template: TemplateSource | undefined;
   try {
@@ -91,7 +102,8 @@ export async function computePreview(req: PreviewRequest): Promise<PreviewResult
     const messages = parseJsonField('messages', inputs.messagesJson, isArray) as ChatMessage[] | undefined;
     const tools = parseJsonField('tools', inputs.toolsJson, isArray);
     const kwargs = parseJsonField('kwargs', inputs.kwargsJson, isObject);
-    if (!bundle.templates.length) throw new TemplateError({ message: 'no chat_template in this file', kind: 'runtime' });
+    if (!bundle.templates.length)
+      throw new TemplateError({ message: 'no chat_template in this file', kind: 'runtime' });
     template = chooseTemplate(bundle.templates, { name: inputs.templateName || undefined, hasTools: !!tools });
     state.templateName = template.name;
     const variables = { ...bundle.specialTokens, ...kwargs };
@@ -120,19 +132,47 @@ export async function computePreview(req: PreviewRequest): Promise<PreviewResult
       const ids = tokenizer.encode(r.text);
       const offsets = tokenCharOffsets(tokenizer, ids, r.text);
       const mask = offsets ? assistantMask(offsets, toCodePointSpans(r.text, r.spans)) : ids.map(() => 0);
-      const chips: TemplateChip[] = tokenizer.chips(ids).map((c, i) => ({ id: c.id, text: c.text, special: c.special, trained: mask[i] === 1 }));
+      const chips: TemplateChip[] = tokenizer
+        .chips(ids)
+        .map((c, i) => ({ id: c.id, text: c.text, special: c.special, trained: mask[i] === 1 }));
       state.tokens = { chips, count: ids.length, trained: mask.reduce((a, b) => a + b, 0) };
       if (!offsets) state.tokenizerNote = 'token offsets unavailable for this tokenizer: trained tokens not shown';
     }
-    state.lint = lintTemplate({ source: template.source, variables, tokenizer, sample: sample.length ? sample : undefined, tools, now: req.now });
+    state.lint = lintTemplate({
+      source: template.source,
+      variables,
+      tokenizer,
+      sample: sample.length ? sample : undefined,
+      tools,
+      now: req.now,
+    });
   } catch (e) {
     if (!(e instanceof TemplateError)) {
       state.error = { message: e instanceof Error ? e.message : String(e), kind: 'runtime' };
     } else {
       state.error = e.info;
-      if (template && e.info.line !== undefined && (e.info.kind === 'syntax' || e.info.kind === 'raise_exception' || e.info.kind === 'type' || e.info.kind === 'runtime')) {
-        const at = templateOffsetInDocument(req.text, template.source, template.jsonStringOffset, e.info.line, e.info.column ?? 1);
-        problems.push({ start: at, end: at + 1, severity: 'error', message: `${e.info.pyClass ? `${e.info.pyClass}: ` : ''}${e.info.message}`, code: e.info.kind });
+      if (
+        template &&
+        e.info.line !== undefined &&
+        (e.info.kind === 'syntax' ||
+          e.info.kind === 'raise_exception' ||
+          e.info.kind === 'type' ||
+          e.info.kind === 'runtime')
+      ) {
+        const at = templateOffsetInDocument(
+          req.text,
+          template.source,
+          template.jsonStringOffset,
+          e.info.line,
+          e.info.column ?? 1,
+        );
+        problems.push({
+          start: at,
+          end: at + 1,
+          severity: 'error',
+          message: `${e.info.pyClass ? `${e.info.pyClass}: ` : ''}${e.info.message}`,
+          code: e.info.kind,
+        });
       }
     }
   }
@@ -142,6 +182,9 @@ export async function computePreview(req: PreviewRequest): Promise<PreviewResult
 
 function lintProblems(doc: string, t: TemplateSource, f: LintFinding): DocumentProblem[] {
   if (f.severity === 'info') return [];
-  const at = f.line !== undefined ? templateOffsetInDocument(doc, t.source, t.jsonStringOffset, f.line, f.column ?? 1) : (t.jsonStringOffset ?? 0);
+  const at =
+    f.line !== undefined
+      ? templateOffsetInDocument(doc, t.source, t.jsonStringOffset, f.line, f.column ?? 1)
+      : (t.jsonStringOffset ?? 0);
   return [{ start: at, end: at + 1, severity: f.severity, message: f.message, code: f.code }];
 }

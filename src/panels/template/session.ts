@@ -91,11 +91,25 @@ export class TemplatePreviewSession {
     } catch (e) {
       this.post({
         type: 'template/state',
-        state: { file: this.file, templateNames: [], inputs: this.inputs, spans: [], specials: [], lint: [], error: { message: (e as Error).message, kind: 'runtime' } },
+        state: {
+          file: this.file,
+          templateNames: [],
+          inputs: this.inputs,
+          spans: [],
+          specials: [],
+          lint: [],
+          error: { message: (e as Error).message, kind: 'runtime' },
+        },
       });
       return;
     }
-    const { state, problems } = await computePreview({ file: this.file, text, inputs: this.inputs, now: this.opts.now?.(), source: this.source });
+    const { state, problems } = await computePreview({
+      file: this.file,
+      text,
+      inputs: this.inputs,
+      now: this.opts.now?.(),
+      source: this.source,
+    });
     if (this.disposed) return;
     this.post({ type: 'template/state', state });
     this.opts.onProblems?.(this.file, text, problems);
@@ -103,7 +117,10 @@ export class TemplatePreviewSession {
 
   private async reveal(line: number, column: number): Promise<void> {
     const text = await this.opts.readText(this.file);
-    await this.opts.reveal?.(this.file, templateDocumentOffset(this.file, text, this.inputs.templateName, line, column));
+    await this.opts.reveal?.(
+      this.file,
+      templateDocumentOffset(this.file, text, this.inputs.templateName, line, column),
+    );
   }
 
   private post(msg: TemplateToWebview): void {
@@ -122,7 +139,13 @@ export class TemplatePreviewSession {
  * The offset in the document of the template's `line`:`column` (1-based): inside the JSON string
  * literal of the named (else the first) template for .json files, the text itself for .jinja.
  */
-export function templateDocumentOffset(file: string, text: string, templateName: string, line: number, column: number): number {
+export function templateDocumentOffset(
+  file: string,
+  text: string,
+  templateName: string,
+  line: number,
+  column: number,
+): number {
   if (!file.endsWith('.json')) return templateOffsetInDocument(text, text, undefined, line, column);
   const { templates } = templatesFromJsonText(file, text);
   const t = templates.find((x) => (x.name ?? '') === (templateName || x.name || '')) ?? templates[0];

@@ -34,6 +34,7 @@ export function readVirtual(doc: string, ref: VirtualTemplateRef): string {
 export function writeVirtual(doc: string, ref: VirtualTemplateRef, source: string): string {
   const { templates } = templatesFromJsonText(ref.jsonFile, doc);
   const t = templates[ref.index];
-  if (!t || t.jsonStringOffset === undefined) throw new Error(`${ref.jsonFile}: cannot locate chat template #${ref.index} to write back`);
+  if (!t || t.jsonStringOffset === undefined)
+    throw new Error(`${ref.jsonFile}: cannot locate chat template #${ref.index} to write back`);
   return replaceJsonStringLiteral(doc, readJsonString(doc, t.jsonStringOffset), source);
 }

@@ -124,9 +124,21 @@ export class SafetensorsSession {
         if (signal.aborted) return null;
         throw err;
       });
-      const problems = [...ma.problems, ...mb.problems].map((p) => `${p.file}${p.byteOffset !== undefined ? ` (byte ${p.byteOffset})` : ''}: ${p.message}`);
-      if (problems.length) rows?.unshift(...problems.map((message) => ({ name: '(file problem)', status: 'error' as const, error: message })));
-      this.compareDone = { type: 'safetensors/compare', a, b, rows: sortCompareRows(rows ?? []), elapsedMs: Date.now() - t0, cancelled: rows === null };
+      const problems = [...ma.problems, ...mb.problems].map(
+        (p) => `${p.file}${p.byteOffset !== undefined ? ` (byte ${p.byteOffset})` : ''}: ${p.message}`,
+      );
+      if (problems.length)
+        rows?.unshift(
+          ...problems.map((message) => ({ name: '(file problem)', status: 'error' as const, error: message })),
+        );
+      this.compareDone = {
+        type: 'safetensors/compare',
+        a,
+        b,
+        rows: sortCompareRows(rows ?? []),
+        elapsedMs: Date.now() - t0,
+        cancelled: rows === null,
+      };
       this.post(this.compareDone);
     } catch (err) {
       this.post({ type: 'safetensors/fatal', message: (err as Error).message });

@@ -8,10 +8,23 @@ export function modelView(model: SafetensorsModel): SafetensorsModelView {
     title: basename(model.path),
     path: model.path,
     kind: model.kind,
-    tensors: model.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.byteLength, offset: t.offset, file: basename(t.file), ...(t.error ? { error: t.error } : {}) })),
+    tensors: model.tensors.map((t) => ({
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      bytes: t.byteLength,
+      offset: t.offset,
+      file: basename(t.file),
+      ...(t.error ? { error: t.error } : {}),
+    })),
     metadata: model.metadata,
     totalBytes: model.totalBytes,
-    shards: model.shards.map((s) => ({ file: basename(s.file), size: s.fileSize, headerLength: s.headerLength, tensors: s.tensors.length })),
+    shards: model.shards.map((s) => ({
+      file: basename(s.file),
+      size: s.fileSize,
+      headerLength: s.headerLength,
+      tensors: s.tensors.length,
+    })),
     problems: model.problems,
   };
 }

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cellText, imageCell, imagePreview, intList, rowFlags, sniffImageMime, tokenColumns } from '../../../src/panels/dataset/cells';
+import {
+  cellText,
+  imageCell,
+  imagePreview,
+  intList,
+  rowFlags,
+  sniffImageMime,
+  tokenColumns,
+} from '../../../src/panels/dataset/cells';
 import type { CellValue, ColumnInfo } from '../../../src/core/datasets/types';
 
 // The first bytes of real files of each format (signatures from the PNG/JPEG/GIF/RIFF specs).
@@ -79,9 +87,14 @@ test('flags: rows with no trained tokens, id/label length mismatch, no EOS', () 
   assert.deepEqual(rowFlags({ input_ids: [1, 9, 0, 0], labels: [1, 9, -100, -100] }, tc, { eosId: 9, padId: 0 }), []);
   // pad == eos: one trailing EOS is real.
   assert.deepEqual(rowFlags({ input_ids: [1, 9, 9, 9], labels: [1, 9, -100, -100] }, tc, { eosId: 9, padId: 9 }), []);
-  assert.deepEqual(rowFlags({ input_ids: [5, 5, 1, 9], labels: [5, 5, 1, 9] }, tc, { bosId: 5, eosId: 9 }), ['two BOS']);
+  assert.deepEqual(rowFlags({ input_ids: [5, 5, 1, 9], labels: [5, 5, 1, 9] }, tc, { bosId: 5, eosId: 9 }), [
+    'two BOS',
+  ]);
   const withMask = tokenColumns([...cols, { name: 'attention_mask', type: 'list<int8>', role: 'attention_mask' }]);
-  assert.deepEqual(rowFlags({ input_ids: [1, 2, 7, 7], labels: [1, 2, 7, 7], attention_mask: [1, 1, 0, 0] }, withMask, { eosId: 2 }), []);
+  assert.deepEqual(
+    rowFlags({ input_ids: [1, 2, 7, 7], labels: [1, 2, 7, 7], attention_mask: [1, 1, 0, 0] }, withMask, { eosId: 2 }),
+    [],
+  );
   assert.deepEqual(rowFlags({ text: 'x' }, tokenColumns([{ name: 'text', type: 'string', role: 'text' }])), []);
 });
 

@@ -16,7 +16,10 @@ test('sharegpt rows become turns with chat roles, in order, with their full text
     const role: Record<string, string> = { human: 'user', gpt: 'assistant', system: 'system' };
     rows.forEach((r, i) => {
       const turns = conversationTurns(r.values[col!.name]);
-      assert.deepEqual(turns, raw[i].conversations.map((t) => ({ role: role[t.from], content: t.value })));
+      assert.deepEqual(
+        turns,
+        raw[i].conversations.map((t) => ({ role: role[t.from], content: t.value })),
+      );
     });
   } finally {
     await src.close();
@@ -26,13 +29,21 @@ test('sharegpt rows become turns with chat roles, in order, with their full text
 test('OpenAI messages keep tool calls; cells that are not conversations give null', () => {
   const turns = conversationTurns([
     { role: 'user', content: 'weather?' },
-    { role: 'assistant', content: null, tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+    },
     { role: 'tool', content: '18°C' },
     { role: 'user', content: [{ type: 'text', text: 'look: ' }, { type: 'image' }] },
   ]);
   assert.deepEqual(turns, [
     { role: 'user', content: 'weather?' },
-    { role: 'assistant', content: '', toolCalls: '[{"type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]' },
+    {
+      role: 'assistant',
+      content: '',
+      toolCalls: '[{"type":"function","function":{"name":"get_weather","arguments":"{\\"city\\":\\"Paris\\"}"}}]',
+    },
     { role: 'tool', content: '18°C' },
     { role: 'user', content: 'look: [image]' },
   ]);

@@ -37,7 +37,8 @@ function open(name: string, withTokenizer = true) {
     title: name,
     cutoffLen: 20,
     post: (m) => posted.push(m),
-    resolveTokenizer: () => (withTokenizer ? { path: TOKENIZER_JSON, source: 'setting' } : { path: null, source: 'none' }),
+    resolveTokenizer: () =>
+      withTokenizer ? { path: TOKENIZER_JSON, source: 'setting' } : { path: null, source: 'none' },
     resolveImagePath: () => null,
   });
   const send = (m: DatasetFromWebview) => session.handle(m);
@@ -69,7 +70,11 @@ test('an HF map() cache: token chips of every row decode like tokenizers, masks 
     const d = s.last('dataset/row')!.detail;
     assert.equal(d.index, i);
     const chips = d.tokens!.chips;
-    assert.deepEqual(chips.map((c) => c.id), rows[i]!.input_ids, `row ${i} ids`);
+    assert.deepEqual(
+      chips.map((c) => c.id),
+      rows[i]!.input_ids,
+      `row ${i} ids`,
+    );
     const labels = rows[i]!.labels as number[];
     assert.deepEqual(
       chips.slice(0, labels.length).map((c) => c.trained),
@@ -89,7 +94,10 @@ test('an HF map() cache: token chips of every row decode like tokenizers, masks 
   assert.equal(page.rows.length, 40);
   assert.ok(page.rows[7]!.flags.includes('0 trained tokens'), 'the MASKALL row is flagged');
   assert.ok(page.rows[8]!.flags.includes('input_ids 38 ≠ labels 37'), 'the MISMATCH row is flagged');
-  assert.equal(page.rows.filter((r) => r.flags.some((f) => f.startsWith('0 trained') || f.startsWith('input_ids'))).length, 2);
+  assert.equal(
+    page.rows.filter((r) => r.flags.some((f) => f.startsWith('0 trained') || f.startsWith('input_ids'))).length,
+    2,
+  );
   await s.session.dispose();
 });
 
@@ -98,7 +106,10 @@ test('a shuffle()/select() indices cache shows the explanation, not a grid of nu
   await s.send({ type: 'dataset/ready' });
   const init = s.last('dataset/init')!;
   assert.equal(init.indicesOnly, true);
-  assert.ok(init.notes.some((n) => /indices/.test(n)), init.notes.join(' | '));
+  assert.ok(
+    init.notes.some((n) => /indices/.test(n)),
+    init.notes.join(' | '),
+  );
   await s.session.dispose();
 });
 
@@ -110,7 +121,10 @@ test('a save_to_disk folder with two shards reads as one dataset', async () => {
   const page = s.last('dataset/page')!;
   const want = expected('saved_alpaca_tok');
   assert.equal(page.rows.length, want.length);
-  assert.deepEqual(page.rows.map((r) => r.index), want.map((_, i) => i));
+  assert.deepEqual(
+    page.rows.map((r) => r.index),
+    want.map((_, i) => i),
+  );
   await s.session.dispose();
 });
 
@@ -140,7 +154,7 @@ test('a malformed JSONL line is named by file and line; the other rows still sho
   await s.send({ type: 'dataset/requestPage', offset: 0, limit: 50 });
   const want = expected('malformed_jsonl');
   const page = s.last('dataset/page')!;
-  const errors = [...(s.last('dataset/init')!.errors), ...page.errors];
+  const errors = [...s.last('dataset/init')!.errors, ...page.errors];
   want.forEach((w, i) => {
     const row = page.rows[i]!;
     if ('$error' in w) {

@@ -49,7 +49,8 @@ print(json.dumps({"ids": ids, "labels": [-100] * len(prompt) + answer,
   rows.push(JSON.stringify({ text: XSS, input_ids: [1, 2, 3], labels: [-100, -100, -100] }));
   rows.push('{"text": "cut off here", "input_ids": [1, 2');
   rows.push(JSON.stringify({ text: 'x'.repeat(5000), input_ids: [4, 5, 6], labels: [-100, 5] }));
-  for (let i = 4; i < 120; i++) rows.push(JSON.stringify({ text: `row ${i} Paris`, input_ids: [7, 8, i], labels: [7, 8, i] }));
+  for (let i = 4; i < 120; i++)
+    rows.push(JSON.stringify({ text: `row ${i} Paris`, input_ids: [7, 8, i], labels: [7, 8, i] }));
   writeFileSync(join(dir, 'train.jsonl'), rows.join('\n') + '\n');
 
   // Big enough that a search is still running when it is cancelled.
@@ -73,14 +74,17 @@ function open(file: string, tokenizerSetting = TOKENIZER) {
       const i = waiters.findIndex((w) => w.type === m.type);
       if (i >= 0) waiters.splice(i, 1)[0]!.resolve(m);
     },
-    resolveTokenizer: (picked) => resolveTokenizer({ datasetPath: file, datasetIsFolder: false, setting: tokenizerSetting, picked, isFile }),
+    resolveTokenizer: (picked) =>
+      resolveTokenizer({ datasetPath: file, datasetIsFolder: false, setting: tokenizerSetting, picked, isFile }),
     resolveImagePath: () => null,
   });
   const send = (m: DatasetFromWebview) => session.handle(m);
   const last = <T extends DatasetToWebview['type']>(type: T) =>
     [...posted].reverse().find((m) => m.type === type) as Extract<DatasetToWebview, { type: T }> | undefined;
   const next = <T extends DatasetToWebview['type']>(type: T) =>
-    new Promise<Extract<DatasetToWebview, { type: T }>>((res) => waiters.push({ type, resolve: res as (m: DatasetToWebview) => void }));
+    new Promise<Extract<DatasetToWebview, { type: T }>>((res) =>
+      waiters.push({ type, resolve: res as (m: DatasetToWebview) => void }),
+    );
   return { session, posted, send, last, next };
 }
 
@@ -89,7 +93,14 @@ test('init names the columns, their roles and the bad line; pages hold previews 
   await s.send({ type: 'dataset/ready' });
   const init = s.last('dataset/init')!;
   assert.equal(init.numRows, 120);
-  assert.deepEqual(init.columns.map((c) => [c.name, c.role]), [['text', 'text'], ['input_ids', 'input_ids'], ['labels', 'labels']]);
+  assert.deepEqual(
+    init.columns.map((c) => [c.name, c.role]),
+    [
+      ['text', 'text'],
+      ['input_ids', 'input_ids'],
+      ['labels', 'labels'],
+    ],
+  );
   assert.equal(init.pageSize, PAGE_SIZE);
   assert.equal(init.indicesOnly, false);
   assert.deepEqual(init.tokenizer, { path: join(TOKENIZER, 'tokenizer.json'), source: 'setting' });
@@ -102,7 +113,10 @@ test('init names the columns, their roles and the bad line; pages hold previews 
   assert.equal(bad.error?.line, 3);
   assert.match(bad.error!.file, /train\.jsonl$/);
   const errs = [...s.posted].flatMap((m) => ('errors' in m ? m.errors : []));
-  assert.ok(errs.some((e) => e.line === 3 && /train\.jsonl$/.test(e.file)), 'the error list names file and line');
+  assert.ok(
+    errs.some((e) => e.line === 3 && /train\.jsonl$/.test(e.file)),
+    'the error list names file and line',
+  );
   assert.ok(page.rows[1]!.flags.includes('0 trained tokens'));
   assert.deepEqual(page.rows[0]!.flags, [], 'row 0 trains on its answer and ends with <|im_end|>');
   const long = page.rows[3]!;
@@ -112,7 +126,10 @@ test('init names the columns, their roles and the bad line; pages hold previews 
   assert.equal(page.rows[0]!.cells.input_ids!.text.startsWith(`[${truth.ids[0]}, ${truth.ids[1]}`), true);
 
   await s.send({ type: 'dataset/requestPage', offset: 100, limit: PAGE_SIZE });
-  assert.deepEqual(s.last('dataset/page')!.rows.map((r) => r.index), Array.from({ length: 20 }, (_, i) => 100 + i));
+  assert.deepEqual(
+    s.last('dataset/page')!.rows.map((r) => r.index),
+    Array.from({ length: 20 }, (_, i) => 100 + i),
+  );
   await s.session.dispose();
 });
 
@@ -125,11 +142,25 @@ test('the selected row comes in full with token chips that match the Python toke
   const t = d.tokens!;
   assert.equal(t.column, 'input_ids');
   assert.equal(t.decoded, true);
-  assert.deepEqual(t.chips.map((c) => c.id), truth.ids);
-  assert.deepEqual(t.chips.map((c) => c.trained), truth.labels.map((l) => l !== -100), 'trained exactly where labels ≠ −100');
-  const text = t.chips.map((c) => c.text).join('').replace(/·/g, ' ').replace(/↵/g, '\n');
+  assert.deepEqual(
+    t.chips.map((c) => c.id),
+    truth.ids,
+  );
+  assert.deepEqual(
+    t.chips.map((c) => c.trained),
+    truth.labels.map((l) => l !== -100),
+    'trained exactly where labels ≠ −100',
+  );
+  const text = t.chips
+    .map((c) => c.text)
+    .join('')
+    .replace(/·/g, ' ')
+    .replace(/↵/g, '\n');
   assert.equal(text, truth.decoded);
-  assert.ok(t.chips.filter((c) => c.id === truth.imEnd).every((c) => c.special), '<|im_end|> is marked special');
+  assert.ok(
+    t.chips.filter((c) => c.id === truth.imEnd).every((c) => c.special),
+    '<|im_end|> is marked special',
+  );
   assert.ok(t.chips.some((c) => !c.special));
 
   await s.send({ type: 'dataset/selectRow', index: 3 });
@@ -148,7 +179,14 @@ test('without a tokenizer the token view shows ids, still shaded by labels', asy
   await s.send({ type: 'dataset/selectRow', index: 5 });
   const t = s.last('dataset/row')!.detail.tokens!;
   assert.equal(t.decoded, false);
-  assert.deepEqual(t.chips.map((c) => [c.text, c.trained]), [['7', true], ['8', true], ['5', true]]);
+  assert.deepEqual(
+    t.chips.map((c) => [c.text, c.trained]),
+    [
+      ['7', true],
+      ['8', true],
+      ['5', true],
+    ],
+  );
   // Picking a tokenizer switches the panel to decoded chips.
   s.session.useTokenizer(TOKENIZER);
   assert.equal(s.last('dataset/tokenizer')!.tokenizer.source, 'picked');
@@ -166,13 +204,18 @@ test('search finds text and token-id runs, reports progress, and rejects a bad q
   assert.equal(done.error, undefined);
   const hits = s.posted.flatMap((m) => (m.type === 'dataset/searchHits' && m.searchId === done.searchId ? m.hits : []));
   assert.equal(done.count, 116);
-  assert.deepEqual(hits.map((h) => h.row), Array.from({ length: 116 }, (_, i) => 4 + i));
+  assert.deepEqual(
+    hits.map((h) => h.row),
+    Array.from({ length: 116 }, (_, i) => 4 + i),
+  );
   assert.ok(s.posted.some((m) => m.type === 'dataset/searchProgress'));
 
   const run = truth.ids.slice(3, 6).join(' ');
   await s.send({ type: 'dataset/search', query: `ids: ${run}` });
   done = s.last('dataset/searchDone')!;
-  const idHits = s.posted.flatMap((m) => (m.type === 'dataset/searchHits' && m.searchId === done.searchId ? m.hits : []));
+  const idHits = s.posted.flatMap((m) =>
+    m.type === 'dataset/searchHits' && m.searchId === done.searchId ? m.hits : [],
+  );
   assert.deepEqual(idHits, [{ row: 0, column: 'input_ids' }]);
 
   await s.send({ type: 'dataset/search', query: 'ids: 1 two' });

@@ -20,7 +20,10 @@ const TEMPLATE = join(REPO, 'test/.fixtures/tokenizer/tokenizer_config.json');
 const manifest = JSON.parse(readFileSync(join(DATA, 'manifest.json'), 'utf8')) as Record<string, { path: string }>;
 const fixture = (name: string) => join(DATA, manifest[name]!.path);
 type TokRow = { conversations: unknown[]; input_ids: number[]; labels: number[] };
-const TRUTH = readFileSync(join(DATA, 'expected/sharegpt_tok.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TokRow);
+const TRUTH = readFileSync(join(DATA, 'expected/sharegpt_tok.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as TokRow);
 
 let dir: string;
 before(() => {
@@ -29,13 +32,24 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Compares every row of a dataset file with the fixture template. */
-async function compareAll(file: string, tokenizerPath: string | null = TOKENIZER_JSON): Promise<DatasetTemplateCompare[]> {
+async function compareAll(
+  file: string,
+  tokenizerPath: string | null = TOKENIZER_JSON,
+): Promise<DatasetTemplateCompare[]> {
   const src = await openDataset(file, {});
   try {
     const rows = await src.readRows(0, src.numRows);
     const out: DatasetTemplateCompare[] = [];
     for (const r of rows)
-      out.push(await compareRowWithTemplate({ index: r.index, values: r.values, columns: src.columns, tokCols: tokenColumns(src.columns), tokenizerPath }));
+      out.push(
+        await compareRowWithTemplate({
+          index: r.index,
+          values: r.values,
+          columns: src.columns,
+          tokCols: tokenColumns(src.columns),
+          tokenizerPath,
+        }),
+      );
     return out;
   } finally {
     await src.close();
@@ -74,7 +88,10 @@ test('spliced rows: the first differing token and label where the transformers-m
   assert.equal(other!.position, n);
   assert.match(other!.expected!, new RegExp(`\\(id ${a.input_ids[n]}\\)$`));
   assert.match(other!.found!, new RegExp(`\\(id ${b.input_ids[n]}\\)$`));
-  assert.equal(other!.message, `First differing token at position ${n}: expected ${other!.expected}, found ${other!.found}.`);
+  assert.equal(
+    other!.message,
+    `First differing token at position ${n}: expected ${other!.expected}, found ${other!.found}.`,
+  );
 
   const m = a.labels.findIndex((l) => l === -100); // the first position the template masks
   assert.equal(trained!.status, 'differs');
@@ -95,7 +112,10 @@ test('spliced rows: the first differing token and label where the transformers-m
 test('a tokenized dataset without its source columns, and a panel without a tokenizer, say why there is no check', async () => {
   const [noSource] = await compareAll(fixture('alpaca_tok'));
   assert.equal(noSource!.status, 'no-source');
-  assert.equal(noSource!.message, 'The source row is not in this dataset, so it cannot be checked against the template: it holds only token columns (input_ids, attention_mask, labels), not the source conversation.');
+  assert.equal(
+    noSource!.message,
+    'The source row is not in this dataset, so it cannot be checked against the template: it holds only token columns (input_ids, attention_mask, labels), not the source conversation.',
+  );
   const [noTok] = await compareAll(fixture('sharegpt_tok'), null);
   assert.equal(noTok!.status, 'no-template');
   assert.match(noTok!.message, /No tokenizer known/);
@@ -115,14 +135,24 @@ test('the session posts the comparison after the selected row', async () => {
   await session.handle({ type: 'dataset/selectRow', index: 2 });
   const types = posted.map((m) => m.type);
   assert.ok(types.indexOf('dataset/row') < types.indexOf('dataset/templateCompare'));
-  const c = posted.find((m) => m.type === 'dataset/templateCompare') as Extract<DatasetToWebview, { type: 'dataset/templateCompare' }>;
+  const c = posted.find((m) => m.type === 'dataset/templateCompare') as Extract<
+    DatasetToWebview,
+    { type: 'dataset/templateCompare' }
+  >;
   assert.equal(c.compare.index, 2);
   assert.equal(c.compare.status, 'match');
   await session.dispose();
 
   // Untokenized datasets get no comparison at all.
   const plain: DatasetToWebview[] = [];
-  const s2 = new DatasetSession({ path: fixture('sharegpt_jsonl'), title: 't', cutoffLen: 10, post: (m) => plain.push(m), resolveTokenizer: () => ({ path: TOKENIZER_JSON, source: 'setting' }), resolveImagePath: () => null });
+  const s2 = new DatasetSession({
+    path: fixture('sharegpt_jsonl'),
+    title: 't',
+    cutoffLen: 10,
+    post: (m) => plain.push(m),
+    resolveTokenizer: () => ({ path: TOKENIZER_JSON, source: 'setting' }),
+    resolveImagePath: () => null,
+  });
   await s2.handle({ type: 'dataset/ready' });
   await s2.handle({ type: 'dataset/selectRow', index: 0 });
   assert.ok(plain.some((m) => m.type === 'dataset/row'));

@@ -6,7 +6,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DatasetSession } from '../../../src/panels/dataset/session';
-import { findDatasetInfoEntry, plainValue, templateBesideTokenizer, type TemplatePreviewRequest } from '../../../src/panels/dataset/templateRow';
+import {
+  findDatasetInfoEntry,
+  plainValue,
+  templateBesideTokenizer,
+  type TemplatePreviewRequest,
+} from '../../../src/panels/dataset/templateRow';
 import { rowToMessages } from '../../../src/core/template/rowToMessages';
 import type { DatasetToWebview } from '../../../protocol/webview';
 
@@ -15,7 +20,11 @@ const DATA = join(REPO, 'test/.fixtures/data');
 const TOKENIZER = join(REPO, 'test/.fixtures/tokenizer');
 const manifest = JSON.parse(readFileSync(join(DATA, 'manifest.json'), 'utf8')) as Record<string, { path: string }>;
 const fixture = (name: string) => join(DATA, manifest[name]!.path);
-const jsonl = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const ALPACA = jsonl(join(DATA, 'raw/alpaca.jsonl')) as { instruction: string; input: string; output: string }[];
 
 let dir: string;
@@ -34,7 +43,12 @@ before(() => {
     JSON.stringify({
       other: { file_name: 'elsewhere.json' },
       renamed: { file_name: 'sub/renamed.jsonl', columns: { prompt: 'q', query: 'ctx', response: 'a', system: 'sys' } },
-      shards: { file_name: 'shards', formatting: 'sharegpt', columns: { messages: 'conversations' }, tags: { role_tag: 'from', content_tag: 'value' } },
+      shards: {
+        file_name: 'shards',
+        formatting: 'sharegpt',
+        columns: { messages: 'conversations' },
+        tags: { role_tag: 'from', content_tag: 'value' },
+      },
     }),
   );
   mkdirSync(join(dir, 'broken'));
@@ -63,7 +77,12 @@ test('dataset_info.json: the entry naming the file one folder up, a folder entry
 });
 
 test('plain values: bigint and bytes become JSON-safe', () => {
-  assert.deepEqual(plainValue({ a: [1n, 2n ** 60n], b: new Uint8Array(3), c: 'x', d: null }), { a: [1, '1152921504606846976'], b: '<3 bytes>', c: 'x', d: null });
+  assert.deepEqual(plainValue({ a: [1n, 2n ** 60n], b: new Uint8Array(3), c: 'x', d: null }), {
+    a: [1, '1152921504606846976'],
+    b: '<3 bytes>',
+    c: 'x',
+    d: null,
+  });
   assert.equal(templateBesideTokenizer(join(TOKENIZER, 'tokenizer.json')), join(TOKENIZER, 'tokenizer_config.json'));
   assert.equal(templateBesideTokenizer(null), null);
 });
@@ -81,7 +100,11 @@ function open(file: string, tokenizer: string | null = join(TOKENIZER, 'tokenize
     resolveImagePath: () => null,
     previewTemplate: (req) => requests.push(req),
   });
-  const result = () => [...posted].reverse().find((m) => m.type === 'dataset/previewTemplateResult') as Extract<DatasetToWebview, { type: 'dataset/previewTemplateResult' }>;
+  const result = () =>
+    [...posted].reverse().find((m) => m.type === 'dataset/previewTemplateResult') as Extract<
+      DatasetToWebview,
+      { type: 'dataset/previewTemplateResult' }
+    >;
   return { session, posted, requests, result };
 }
 
@@ -91,7 +114,12 @@ test('preview: an alpaca row with renamed columns goes out with its dataset_info
   await s.session.handle({ type: 'dataset/previewTemplate', index: 2 });
   assert.equal(s.requests.length, 1);
   const req = s.requests[0]!;
-  assert.deepEqual(req.row, { q: ALPACA[2]!.instruction, ctx: ALPACA[2]!.input, a: ALPACA[2]!.output, sys: 'Be terse.' });
+  assert.deepEqual(req.row, {
+    q: ALPACA[2]!.instruction,
+    ctx: ALPACA[2]!.input,
+    a: ALPACA[2]!.output,
+    sys: 'Be terse.',
+  });
   assert.equal(req.rowIndex, 2);
   assert.equal(req.datasetPath, join(dir, 'data/sub/renamed.jsonl'));
   assert.equal(req.templatePath, join(TOKENIZER, 'tokenizer_config.json'), 'the template beside the panel tokenizer');
@@ -123,7 +151,10 @@ test('preview: a row with no chat shape says so and opens nothing', async () => 
   await s.session.handle({ type: 'dataset/previewTemplate', index: 0 });
   assert.equal(s.requests.length, 0);
   assert.equal(s.result().ok, false);
-  assert.match(s.result().message, /^Row 0 has no chat shape.*only token columns \(input_ids, attention_mask, labels\)/);
+  assert.match(
+    s.result().message,
+    /^Row 0 has no chat shape.*only token columns \(input_ids, attention_mask, labels\)/,
+  );
 
   const t = open(fixture('types_parquet'));
   await t.session.handle({ type: 'dataset/ready' });

@@ -12,16 +12,31 @@ const base = { datasetPath: '/w/proj/data/train/cache-1.arrow', datasetIsFolder:
 
 test('the setting wins: a folder or the file itself, relative to the workspace', () => {
   const isFile = files('/models/qwen/tokenizer.json', '/w/proj/tok/tokenizer.json', '/w/proj/data/tokenizer.json');
-  assert.deepEqual(resolveTokenizer({ ...base, setting: '/models/qwen', isFile }), { path: '/models/qwen/tokenizer.json', source: 'setting' });
-  assert.deepEqual(resolveTokenizer({ ...base, setting: '/models/qwen/tokenizer.json', isFile }), { path: '/models/qwen/tokenizer.json', source: 'setting' });
-  assert.deepEqual(resolveTokenizer({ ...base, setting: 'tok', isFile }), { path: '/w/proj/tok/tokenizer.json', source: 'setting' });
+  assert.deepEqual(resolveTokenizer({ ...base, setting: '/models/qwen', isFile }), {
+    path: '/models/qwen/tokenizer.json',
+    source: 'setting',
+  });
+  assert.deepEqual(resolveTokenizer({ ...base, setting: '/models/qwen/tokenizer.json', isFile }), {
+    path: '/models/qwen/tokenizer.json',
+    source: 'setting',
+  });
+  assert.deepEqual(resolveTokenizer({ ...base, setting: 'tok', isFile }), {
+    path: '/w/proj/tok/tokenizer.json',
+    source: 'setting',
+  });
 });
 
 test('then the nearest tokenizer.json in the dataset folder or a parent', () => {
   const isFile = files('/w/proj/data/tokenizer.json', '/w/tokenizer.json');
-  assert.deepEqual(resolveTokenizer({ ...base, setting: '', isFile }), { path: '/w/proj/data/tokenizer.json', source: 'nearby' });
+  assert.deepEqual(resolveTokenizer({ ...base, setting: '', isFile }), {
+    path: '/w/proj/data/tokenizer.json',
+    source: 'nearby',
+  });
   const folder = { ...base, datasetPath: '/w/proj/data', datasetIsFolder: true };
-  assert.deepEqual(resolveTokenizer({ ...folder, setting: undefined, isFile }), { path: '/w/proj/data/tokenizer.json', source: 'nearby' });
+  assert.deepEqual(resolveTokenizer({ ...folder, setting: undefined, isFile }), {
+    path: '/w/proj/data/tokenizer.json',
+    source: 'nearby',
+  });
 });
 
 test('a broken setting is reported and the search goes on', () => {
@@ -35,5 +50,8 @@ test('a broken setting is reported and the search goes on', () => {
 test('nothing found: none, so the panel offers the picker; a pick wins over everything', () => {
   assert.deepEqual(resolveTokenizer({ ...base, setting: '', isFile: files() }), { path: null, source: 'none' });
   const isFile = files('/picked/tokenizer.json', '/models/qwen/tokenizer.json');
-  assert.deepEqual(resolveTokenizer({ ...base, setting: '/models/qwen', picked: '/picked', isFile }), { path: '/picked/tokenizer.json', source: 'picked' });
+  assert.deepEqual(resolveTokenizer({ ...base, setting: '/models/qwen', picked: '/picked', isFile }), {
+    path: '/picked/tokenizer.json',
+    source: 'picked',
+  });
 });

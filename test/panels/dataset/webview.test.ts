@@ -27,7 +27,10 @@ let dir: string;
 before(async () => {
   if (skip) return;
   assert.ok(existsSync(join(DIST, 'dataset.js')), 'build the webview first: npm run build');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
   dir = mkdtempSync(join(tmpdir(), 'bs-webview-'));
 });
 after(async () => {
@@ -55,12 +58,20 @@ async function panel(file: string): Promise<{
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
   });
-  const html = panelHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dataset.js`, styleUri: `${ORIGIN}/dataset.css`, title: 'test' });
+  const html = panelHtml({
+    cspSource: ORIGIN,
+    scriptUri: `${ORIGIN}/dataset.js`,
+    styleUri: `${ORIGIN}/dataset.css`,
+    title: 'test',
+  });
   await page.route(`${ORIGIN}/**`, (route) => {
     const name = new URL(route.request().url()).pathname.slice(1);
     if (name === '' || name === 'index.html') return route.fulfill({ contentType: 'text/html', body: html });
     if (name === 'dataset.js' || name === 'dataset.css') {
-      return route.fulfill({ contentType: name.endsWith('.js') ? 'text/javascript' : 'text/css', body: readFileSync(join(DIST, name)) });
+      return route.fulfill({
+        contentType: name.endsWith('.js') ? 'text/javascript' : 'text/css',
+        body: readFileSync(join(DIST, name)),
+      });
     }
     return route.fulfill({ status: 404, body: '' });
   });
@@ -100,7 +111,11 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
 
   await page.locator('#grid .row[data-row="0"] .cell').first().click();
   await page.locator('#tokens .chip.trained').first().waitFor();
-  const bg = (sel: string) => page.locator(sel).first().evaluate((n) => getComputedStyle(n).backgroundColor);
+  const bg = (sel: string) =>
+    page
+      .locator(sel)
+      .first()
+      .evaluate((n) => getComputedStyle(n).backgroundColor);
   assert.notEqual(await bg('#tokens .chip.trained'), await bg('#tokens .chip.masked'));
   assert.ok((await page.locator('#tokens .chip.special').count()) > 0);
   assert.equal(await page.locator('#tokens .chip').first().getAttribute('title'), '1', 'title is the token id');
@@ -123,12 +138,20 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   await page.locator('#search-results .result').first().waitFor();
   await page.locator('#search-status', { hasText: /^\d+ match(es)?$/ }).waitFor();
   // Ground truth: row/column pairs of the builder's expected rows holding the run.
-  const rows = readFileSync(join(DATA, 'expected/alpaca_tok.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const rows = readFileSync(join(DATA, 'expected/alpaca_tok.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const has = (a: number[]) => a.some((_, i) => a[i] === 40 && a[i + 1] === 268 && a[i + 2] === 330);
-  const want = rows.flatMap((r, i) => (['input_ids', 'labels'] as const).filter((c) => has(r[c])).map((c) => `row ${i}${c}`));
+  const want = rows.flatMap((r, i) =>
+    (['input_ids', 'labels'] as const).filter((c) => has(r[c])).map((c) => `row ${i}${c}`),
+  );
   const got = await page.locator('#search-results .result').evaluateAll((items) => items.map((n) => n.textContent));
   assert.deepEqual(got, want);
-  assert.equal(await page.locator('#search-status').innerText(), `${want.length} match${want.length === 1 ? '' : 'es'}`);
+  assert.equal(
+    await page.locator('#search-status').innerText(),
+    `${want.length} match${want.length === 1 ? '' : 'es'}`,
+  );
   await page.locator('#search-results .result').first().click();
   await page.locator('#grid .row[data-row="0"].selected').waitFor();
 
@@ -136,7 +159,9 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   await page.locator('#stats-button').click();
   await page.locator('#histogram .bar').first().waitFor();
   assert.equal(await page.locator('#stats-rows').innerText(), '40');
-  const counted = await page.locator('#histogram .bar').evaluateAll((bars) => bars.reduce((a, b) => a + Number((b as HTMLElement).dataset.count), 0));
+  const counted = await page
+    .locator('#histogram .bar')
+    .evaluateAll((bars) => bars.reduce((a, b) => a + Number((b as HTMLElement).dataset.count), 0));
   assert.equal(counted, 40, 'the bars hold every row');
   assert.deepEqual(violations, []);
   assert.deepEqual(dialogs, []);
@@ -144,27 +169,34 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   await page.close();
 });
 
-test('markup in cells shows as text in the grid and the detail view; nothing runs', { skip, timeout: 60_000 }, async () => {
-  const file = join(dir, 'xss.jsonl');
-  const img = '<img src=x onerror=alert(1)>';
-  const script = '<script>alert(2)</script>';
-  writeFileSync(file, [JSON.stringify({ text: img }), JSON.stringify({ text: script }), '{"text": broken'].join('\n') + '\n');
-  const { page, session, dialogs } = await panel(file);
-  const cell = page.locator('#grid .cell', { hasText: img }).first();
-  await cell.waitFor();
-  await page.locator('#grid .cell', { hasText: script }).first().waitFor();
-  await cell.click();
-  await page.locator('#cells-full pre', { hasText: img }).waitFor();
-  const injected = await page.evaluate(() => ({
-    imgs: document.querySelectorAll('img[src="x"]').length,
-    scripts: [...document.querySelectorAll('script')].filter((s) => /alert/.test(s.textContent ?? '')).length,
-  }));
-  assert.deepEqual(injected, { imgs: 0, scripts: 0 });
-  assert.match(await page.locator('#errors .error').first().innerText(), /xss\.jsonl:3: /);
-  assert.deepEqual(dialogs, []);
-  await session.dispose();
-  await page.close();
-});
+test(
+  'markup in cells shows as text in the grid and the detail view; nothing runs',
+  { skip, timeout: 60_000 },
+  async () => {
+    const file = join(dir, 'xss.jsonl');
+    const img = '<img src=x onerror=alert(1)>';
+    const script = '<script>alert(2)</script>';
+    writeFileSync(
+      file,
+      [JSON.stringify({ text: img }), JSON.stringify({ text: script }), '{"text": broken'].join('\n') + '\n',
+    );
+    const { page, session, dialogs } = await panel(file);
+    const cell = page.locator('#grid .cell', { hasText: img }).first();
+    await cell.waitFor();
+    await page.locator('#grid .cell', { hasText: script }).first().waitFor();
+    await cell.click();
+    await page.locator('#cells-full pre', { hasText: img }).waitFor();
+    const injected = await page.evaluate(() => ({
+      imgs: document.querySelectorAll('img[src="x"]').length,
+      scripts: [...document.querySelectorAll('script')].filter((s) => /alert/.test(s.textContent ?? '')).length,
+    }));
+    assert.deepEqual(injected, { imgs: 0, scripts: 0 });
+    assert.match(await page.locator('#errors .error').first().innerText(), /xss\.jsonl:3: /);
+    assert.deepEqual(dialogs, []);
+    await session.dispose();
+    await page.close();
+  },
+);
 
 test('indices cache shows the note; images show as .thumb from data: URLs', { skip, timeout: 60_000 }, async () => {
   const a = await panel(manifestPath('shuffle_indices'));
@@ -178,62 +210,90 @@ test('indices cache shows the note; images show as .thumb from data: URLs', { sk
   const thumb = b.page.locator('#grid .thumb').first();
   await thumb.waitFor();
   assert.match((await thumb.getAttribute('src')) ?? '', /^data:image\/png;base64,/);
-  await b.page.waitForFunction(() => ((document.querySelector('#grid .thumb') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
+  await b.page.waitForFunction(
+    () => ((document.querySelector('#grid .thumb') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0,
+  );
   assert.deepEqual(b.violations, [], 'data: images pass the CSP');
   await b.session.dispose();
   await b.page.close();
 });
 
-test('tokenized sharegpt row: "matches the template", and #preview-template sends the row to the host', { skip, timeout: 30_000 }, async () => {
-  const { page, session, violations, received, previews } = await panel(manifestPath('sharegpt_tok'));
-  assert.equal(await page.locator('#preview-template').getAttribute('disabled'), '', 'disabled until a row is selected');
-  await page.locator('#grid .row[data-row="1"] .cell').first().click();
-  await page.locator('#template-compare[data-status="match"]').waitFor();
-  assert.match(await page.locator('#template-compare').innerText(), /^Row 1 matches the template: \d+ tokens\.$/);
+test(
+  'tokenized sharegpt row: "matches the template", and #preview-template sends the row to the host',
+  { skip, timeout: 30_000 },
+  async () => {
+    const { page, session, violations, received, previews } = await panel(manifestPath('sharegpt_tok'));
+    assert.equal(
+      await page.locator('#preview-template').getAttribute('disabled'),
+      '',
+      'disabled until a row is selected',
+    );
+    await page.locator('#grid .row[data-row="1"] .cell').first().click();
+    await page.locator('#template-compare[data-status="match"]').waitFor();
+    assert.match(await page.locator('#template-compare').innerText(), /^Row 1 matches the template: \d+ tokens\.$/);
 
-  await page.locator('#preview-template').click();
-  await page.locator('#template-note', { hasText: 'opened in the chat template preview' }).waitFor();
-  assert.deepEqual(received.filter((m) => m.type === 'dataset/previewTemplate'), [{ type: 'dataset/previewTemplate', index: 1 }]);
-  const truth = JSON.parse(readFileSync(join(DATA, 'expected/sharegpt_tok.jsonl'), 'utf8').split('\n')[1]!);
-  assert.equal(previews.length, 1);
-  assert.deepEqual(previews[0]!.row, { conversations: truth.conversations });
-  assert.equal(previews[0]!.rowIndex, 1);
-  assert.deepEqual(violations, []);
-  await session.dispose();
-  await page.close();
-});
+    await page.locator('#preview-template').click();
+    await page.locator('#template-note', { hasText: 'opened in the chat template preview' }).waitFor();
+    assert.deepEqual(
+      received.filter((m) => m.type === 'dataset/previewTemplate'),
+      [{ type: 'dataset/previewTemplate', index: 1 }],
+    );
+    const truth = JSON.parse(readFileSync(join(DATA, 'expected/sharegpt_tok.jsonl'), 'utf8').split('\n')[1]!);
+    assert.equal(previews.length, 1);
+    assert.deepEqual(previews[0]!.row, { conversations: truth.conversations });
+    assert.equal(previews[0]!.rowIndex, 1);
+    assert.deepEqual(violations, []);
+    await session.dispose();
+    await page.close();
+  },
+);
 
-test('sharegpt: conversation turns, PageDown/End/Home move the selection, copy row and cell as JSON', { skip, timeout: 60_000 }, async () => {
-  const file = manifestPath('sharegpt_jsonl');
-  const { page, session, violations } = await panel(file);
-  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ORIGIN });
-  const truth = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { conversations: { from: string; value: string }[] });
-  await page.locator('#grid .row[data-row="1"] .cell').first().click();
-  const turns = page.locator('#cells-full .turn');
-  await turns.first().waitFor();
-  assert.equal(await turns.count(), truth[1].conversations.length);
-  assert.deepEqual(await page.locator('#cells-full .turn-content').allInnerTexts(), truth[1].conversations.map((t) => t.value));
-  assert.deepEqual(await turns.evaluateAll((n) => n.map((x) => (x as HTMLElement).dataset.role)), ['user', 'assistant', 'user', 'assistant']);
+test(
+  'sharegpt: conversation turns, PageDown/End/Home move the selection, copy row and cell as JSON',
+  { skip, timeout: 60_000 },
+  async () => {
+    const file = manifestPath('sharegpt_jsonl');
+    const { page, session, violations } = await panel(file);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ORIGIN });
+    const truth = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { conversations: { from: string; value: string }[] });
+    await page.locator('#grid .row[data-row="1"] .cell').first().click();
+    const turns = page.locator('#cells-full .turn');
+    await turns.first().waitFor();
+    assert.equal(await turns.count(), truth[1].conversations.length);
+    assert.deepEqual(
+      await page.locator('#cells-full .turn-content').allInnerTexts(),
+      truth[1].conversations.map((t) => t.value),
+    );
+    assert.deepEqual(await turns.evaluateAll((n) => n.map((x) => (x as HTMLElement).dataset.role)), [
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
 
-  // Keys move the selection, not only the scroll position.
-  await page.keyboard.press('End');
-  await page.locator(`#grid .row[data-row="${truth.length - 1}"].selected`).waitFor();
-  await page.locator('#detail-title', { hasText: `Row ${truth.length - 1}` }).waitFor();
-  await page.keyboard.press('Home');
-  await page.locator('#grid .row[data-row="0"].selected').waitFor();
-  await page.keyboard.press('PageDown');
-  const after = Number(await page.locator('#grid .row.selected').getAttribute('data-row'));
-  assert.ok(after > 1 && after < truth.length, `PageDown moved the selection to row ${after}`);
+    // Keys move the selection, not only the scroll position.
+    await page.keyboard.press('End');
+    await page.locator(`#grid .row[data-row="${truth.length - 1}"].selected`).waitFor();
+    await page.locator('#detail-title', { hasText: `Row ${truth.length - 1}` }).waitFor();
+    await page.keyboard.press('Home');
+    await page.locator('#grid .row[data-row="0"].selected').waitFor();
+    await page.keyboard.press('PageDown');
+    const after = Number(await page.locator('#grid .row.selected').getAttribute('data-row'));
+    assert.ok(after > 1 && after < truth.length, `PageDown moved the selection to row ${after}`);
 
-  // Copy row as JSON: exactly the row as Python's json reads it.
-  await page.locator('#grid .row[data-row="0"] .cell').first().click();
-  await page.locator('#detail-title', { hasText: 'Row 0' }).waitFor();
-  await page.locator('#detail-title .copy-row').click();
-  await page.locator('#detail-title .copy-row', { hasText: 'Copied' }).waitFor();
-  assert.deepEqual(JSON.parse(await page.evaluate(() => navigator.clipboard.readText())), truth[0]);
-  await page.locator('#cells-full .copy-cell').first().click();
-  assert.deepEqual(JSON.parse(await page.evaluate(() => navigator.clipboard.readText())), truth[0].conversations);
-  assert.deepEqual(violations, []);
-  await session.dispose();
-  await page.close();
-});
+    // Copy row as JSON: exactly the row as Python's json reads it.
+    await page.locator('#grid .row[data-row="0"] .cell').first().click();
+    await page.locator('#detail-title', { hasText: 'Row 0' }).waitFor();
+    await page.locator('#detail-title .copy-row').click();
+    await page.locator('#detail-title .copy-row', { hasText: 'Copied' }).waitFor();
+    assert.deepEqual(JSON.parse(await page.evaluate(() => navigator.clipboard.readText())), truth[0]);
+    await page.locator('#cells-full .copy-cell').first().click();
+    assert.deepEqual(JSON.parse(await page.evaluate(() => navigator.clipboard.readText())), truth[0].conversations);
+    assert.deepEqual(violations, []);
+    await session.dispose();
+    await page.close();
+  },
+);

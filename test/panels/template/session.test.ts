@@ -19,7 +19,11 @@ const rows = JSON.parse(readFileSync(join(TEMPLATES, 'rows.json'), 'utf8'));
 const cli = JSON.parse(readFileSync(join(TEMPLATES, 'cli.json'), 'utf8'));
 const CONFIG = join(TOKENIZER, 'tokenizer_config.json');
 
-function open(file: string, inputs: Partial<TemplateInputs>, extra: { now?: Date; readText?: (f: string) => Promise<string>; source?: string } = {}) {
+function open(
+  file: string,
+  inputs: Partial<TemplateInputs>,
+  extra: { now?: Date; readText?: (f: string) => Promise<string>; source?: string } = {},
+) {
   const states: TemplatePreviewState[] = [];
   const problems: DocumentProblem[][] = [];
   const reveals: { file: string; offset: number }[] = [];
@@ -37,17 +41,28 @@ function open(file: string, inputs: Partial<TemplateInputs>, extra: { now?: Date
 }
 
 test('ready renders the tokenizer_config.json template as transformers does; new inputs re-render it', async () => {
-  const { session, states, problems } = open(CONFIG, { messagesJson: JSON.stringify(rows.messages) }, { source: 'row 0 of train.jsonl' });
+  const { session, states, problems } = open(
+    CONFIG,
+    { messagesJson: JSON.stringify(rows.messages) },
+    { source: 'row 0 of train.jsonl' },
+  );
   await session.onMessage({ type: 'template/ready' });
   assert.equal(states.length, 1);
   assert.equal(states[0].error, undefined);
   assert.equal(states[0].text, cli.plain);
   assert.equal(states[0].file, CONFIG);
-  assert.deepEqual(states[0].tokens!.chips.map((c) => c.id), rows.good.input_ids);
+  assert.deepEqual(
+    states[0].tokens!.chips.map((c) => c.id),
+    rows.good.input_ids,
+  );
   assert.deepEqual(problems, [[]]);
 
   // The webview's inputs form: two messages and the generation prompt. The row source no longer applies.
-  const inputs: TemplateInputs = { ...DEFAULT_INPUTS, messagesJson: JSON.stringify(rows.messages.slice(0, 2)), addGenerationPrompt: true };
+  const inputs: TemplateInputs = {
+    ...DEFAULT_INPUTS,
+    messagesJson: JSON.stringify(rows.messages.slice(0, 2)),
+    addGenerationPrompt: true,
+  };
   await session.onMessage({ type: 'template/inputs', inputs });
   assert.equal(states.length, 2);
   assert.equal(states[1].text, cli.gen);
@@ -59,7 +74,10 @@ test('ready renders the tokenizer_config.json template as transformers does; new
 test('strftime_now follows the injected now (batchscope.template.now) in a .jinja template', async () => {
   const { session, states } = open(
     join(TEMPLATES, 'dated.jinja'),
-    { messagesJson: JSON.stringify(rows.messages.slice(0, 2)), kwargsJson: '{"enable_thinking": false, "eos_token": "<|im_end|>"}' },
+    {
+      messagesJson: JSON.stringify(rows.messages.slice(0, 2)),
+      kwargsJson: '{"enable_thinking": false, "eos_token": "<|im_end|>"}',
+    },
     { now: parseNow('2024-07-26T14:05:09') },
   );
   await session.onMessage({ type: 'template/ready' });
@@ -71,7 +89,11 @@ test('a syntax error: the state carries it, the glue gets one problem, and revea
   const dir = mkdtempSync(join(tmpdir(), 'bs-tpl-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'tokenizer_config.json');
-  const text = JSON.stringify({ chat_template: 'ok\n{% for m in messages %}{{ m.content }', eos_token: '</s>' }, null, 2);
+  const text = JSON.stringify(
+    { chat_template: 'ok\n{% for m in messages %}{{ m.content }', eos_token: '</s>' },
+    null,
+    2,
+  );
   writeFileSync(file, text);
   const { session, states, problems, reveals } = open(file, {});
   await session.onMessage({ type: 'template/ready' });

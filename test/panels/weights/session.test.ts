@@ -18,7 +18,10 @@ function open(mode: SessionMode): { session: SafetensorsSession; posted: Safeten
 }
 
 function near(actual: number | null | undefined, want: number, what: string): void {
-  assert.ok(typeof actual === 'number' && Math.abs(actual - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${what}: got ${actual}, want ${want}`);
+  assert.ok(
+    typeof actual === 'number' && Math.abs(actual - want) <= 1e-9 * Math.max(1, Math.abs(want)),
+    `${what}: got ${actual}, want ${want}`,
+  );
 }
 
 test('model: ready → the model view; requestStats → the stats torch computes; a wrong name → an error', async () => {
@@ -50,7 +53,10 @@ test('model: ready → the model view; requestStats → the stats torch computes
   // A second ready (the webview reloaded after being hidden) gets the model again.
   posted.length = 0;
   await session.onMessage({ type: 'safetensors/ready' });
-  assert.deepEqual(posted.map((m) => m.type), ['safetensors/model']);
+  assert.deepEqual(
+    posted.map((m) => m.type),
+    ['safetensors/model'],
+  );
   session.dispose();
 });
 
@@ -68,7 +74,11 @@ test('model: a corrupt header is one fatal message naming the file; nothing is p
 });
 
 test('compare: start, progress, then exactly the changed tensor with the norms torch computes; a reload replays it', async () => {
-  const { session, posted } = open({ kind: 'compare', a: join(DIR, 'ckpt_a'), b: join(DIR, 'ckpt_b', 'model.safetensors') });
+  const { session, posted } = open({
+    kind: 'compare',
+    a: join(DIR, 'ckpt_a'),
+    b: join(DIR, 'ckpt_b', 'model.safetensors'),
+  });
   assert.equal(session.title, 'Compare checkpoints');
   await session.onMessage({ type: 'safetensors/ready' });
   const types = posted.map((m) => m.type);

@@ -13,7 +13,13 @@ test('model view of a sharded index: every tensor with its shard, sizes, metadat
   const v = modelView(await openSafetensorsModel(join(DIR, 'sharded', 'model.safetensors.index.json')));
   assert.equal(v.kind, 'index');
   assert.equal(v.title, 'model.safetensors.index.json');
-  assert.deepEqual(v.shards.map((s) => [s.file, s.tensors]), [['model-00001-of-00002.safetensors', 2], ['model-00002-of-00002.safetensors', 2]]);
+  assert.deepEqual(
+    v.shards.map((s) => [s.file, s.tensors]),
+    [
+      ['model-00001-of-00002.safetensors', 2],
+      ['model-00002-of-00002.safetensors', 2],
+    ],
+  );
   const bf = v.tensors.find((t) => t.name === 'layers.1.weight')!;
   assert.deepEqual([bf.dtype, bf.shape, bf.bytes, bf.file], ['BF16', [8, 8], 128, 'model-00002-of-00002.safetensors']);
   assert.equal(v.totalBytes, Number(v.metadata.total_size));
@@ -34,5 +40,10 @@ test('an index naming a missing shard still opens, with the problem named', asyn
 
 test('checkpoint folders sort newest first by step number', () => {
   const dirs = ['/o/checkpoint-9', '/o/checkpoint-10', '/o/checkpoint-100', '/base'];
-  assert.deepEqual([...dirs].sort(compareCheckpointDirs), ['/base', '/o/checkpoint-100', '/o/checkpoint-10', '/o/checkpoint-9']);
+  assert.deepEqual([...dirs].sort(compareCheckpointDirs), [
+    '/base',
+    '/o/checkpoint-100',
+    '/o/checkpoint-10',
+    '/o/checkpoint-9',
+  ]);
 });
