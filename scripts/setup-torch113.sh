@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stamp() { sha256sum "$1" | cut -c1-16; }
+# peft goes in with --no-deps: Debian's torch reports 1.13.0a0, a pre-release below peft's torch>=1.13.0,
+# so pip would replace it with a 2 GB torch 2.x. Its own dependencies are pinned in the requirements file.
+PEFT="peft==0.13.2"
+stamp() { { cat "$1"; echo "$PEFT"; } | sha256sum | cut -c1-16; }
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 
 if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
@@ -26,6 +29,8 @@ fi
 if [ ! -f .venv-torch113/.batchscope-stamp ] || [ "$(cat .venv-torch113/.batchscope-stamp)" != "$(stamp runtime/requirements-torch113.txt)" ]; then
   echo "== pip install -r runtime/requirements-torch113.txt"
   .venv-torch113/bin/pip install --quiet --disable-pip-version-check -r runtime/requirements-torch113.txt
+  echo "== pip install --no-deps $PEFT"
+  .venv-torch113/bin/pip install --quiet --disable-pip-version-check --no-deps "$PEFT"
   stamp runtime/requirements-torch113.txt > .venv-torch113/.batchscope-stamp
 fi
-.venv-torch113/bin/python -c "import torch, transformers; assert torch.__version__.startswith('1.13'), torch.__version__"
+.venv-torch113/bin/python -c "import torch, transformers, accelerate, peft; assert torch.__version__.startswith('1.13'), torch.__version__"

@@ -126,7 +126,11 @@ def main():
         os.environ.setdefault("OMP_NUM_THREADS", "1")
     model = make_model(size)
     data = make_data(512, 700 if a.gpu else 40)
-    lf = (REPO / ".venv-llamafactory" / "bin" / "llamafactory-cli").exists() and not a.no_llamafactory
+    lf_venv = REPO / ".venv-llamafactory"
+    lf = (lf_venv / "bin" / "llamafactory-cli").exists() and (lf_venv / ".batchscope-stamp").exists()
+    if not lf and not a.no_llamafactory:
+        print("llamafactory pair skipped: no complete .venv-llamafactory (bash scripts/setup-llamafactory.sh)")
+    lf = lf and not a.no_llamafactory
     ours, plain, lf_ours, lf_cli = [], [], [], []
     for _ in range(a.repeats):  # alternate so drift in machine load hits both
         plain.append(run_plain(model, data, a))

@@ -158,12 +158,11 @@ export class DataLoaderSession extends LoggingDebugSession {
     const body = e.body ?? {};
     switch (e.event) {
       case 'stopped':
-        this.tokens?.reset();
         if (typeof body.threadId === 'number') this.lastStop.set(body.threadId, body as unknown as StopInfo);
         this.sendEvent(rawEvent('stopped', body));
         break;
       case 'continued':
-        this.tokens?.reset();
+        if (body.allThreadsContinued === true) this.tokens?.reset();
         this.sendEvent(rawEvent('continued', body));
         break;
       case 'thread':
@@ -376,7 +375,12 @@ export class DataLoaderSession extends LoggingDebugSession {
     response: DebugProtocol.ContinueResponse,
     args: DebugProtocol.ContinueArguments,
   ): void {
-    void this.forward(response, 'continue', args, (b) => ({ allThreadsContinued: b.allThreadsContinued !== false }));
+    void this.forward(response, 'continue', args, (b) => {
+      const all = b.allThreadsContinued !== false;
+      // Every stop is over: the decoded entries made for them can go (see TokenVariables.reset).
+      if (all) this.tokens?.reset();
+      return { allThreadsContinued: all };
+    });
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {

@@ -32,7 +32,12 @@ export class TokenVariables {
 
   constructor(readonly decoder: TokenDecoder) {}
 
-  /** Controller references die when the thread continues; so do ours. */
+  /**
+   * Forgets every reference: called when all threads have continued. Not on each stop or
+   * single-thread continue: with several workers stopped, another thread's stop must not take
+   * away the entries the user is looking at (our local references never collide with the
+   * controller's, and `decorate` re-learns the tensor references of each new listing).
+   */
   reset(): void {
     this.tensorRefs.clear();
     this.local.clear();
@@ -61,23 +66,27 @@ export class TokenVariables {
     vars: DebugProtocol.Variable[],
     fetch: (ref: number) => Promise<DebugProtocol.Variable[]>,
   ): Promise<DebugProtocol.Variable[]> {
-    for (const v of vars)
-      if (TOKEN_TENSORS.has(v.name) && v.variablesReference > 0) this.tensorRefs.set(v.variablesReference, v.name);
+    // The controller reuses reference numbers from one stop to the next: each listing says anew
+    // which references are token tensors (and which are no longer).
+    for (const v of vars) {
+      if (v.variablesReference <= 0) continue;
+      if (TOKEN_TENSORS.has(v.name)) this.tensorRefs.set(v.variablesReference, v.name);
+      else this.tensorRefs.delete(v.variablesReference);
+    }
     const name = this.tensorRefs.get(parentRef);
     if (!name || vars.some((v) => v.name === 'decoded')) return vars;
     const values = vars.find((v) => v.name === 'values');
     if (!values) return vars;
-    // Lazy: the rows are read from the controller only when the user expands `decoded`.
+    // Lazy: the rows are read from the controller only when the user expands `decoded`. DAP's
+    // contract for a lazy variable: its reference's children are exactly ONE variable, which
+    // replaces it (VS Code's evaluateLazy ignores any other count, so the entry would never
+    // resolve). That one variable is the resolved `decoded`, whose own children are the rows.
     const decoded: DebugProtocol.Variable = {
       name: 'decoded',
       value: `decode with ${this.decoder.source}`,
       type: 'list[str]',
       presentationHint: { lazy: true },
-      variablesReference: this.alloc(async () => {
-        const rows = await readRows(values, fetch);
-        const v = this.decodedVariable(name, rows);
-        return (await this.children(v.variablesReference)) ?? [];
-      }),
+      variablesReference: this.alloc(async () => [this.decodedVariable(name, await readRows(values, fetch))]),
     };
     return [...vars, decoded];
   }
@@ -102,6 +111,8 @@ export class TokenVariables {
         presentationHint: tokens.length > PAGE ? { lazy: true } : undefined,
       } as DebugProtocol.Variable;
     });
+    if (!rowVars.length)
+      return { name: 'decoded', value: 'no token rows to decode', type: 'list[str]', variablesReference: 0 };
     return {
       name: 'decoded',
       value: rows.length === 1 ? rowVars[0].value : `${rows.length} rows (decoded by ${this.decoder.source})`,

@@ -3,7 +3,7 @@
 // attaching by host + port + secret.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -131,7 +131,9 @@ test('case 9: attach after 200 steps, stop once, detach: the job runs to its end
     const inputIds = (await vars(s.dc, batch.variablesReference)).get('input_ids')!;
     const decoded = (await vars(s.dc, inputIds.variablesReference)).get('decoded');
     assert.ok(decoded, 'input_ids has a decoded child');
-    const rows = [...(await vars(s.dc, decoded.variablesReference)).values()].map((v) => v.value);
+    // Lazy: its one child replaces it, and that one's children are the rows.
+    const [resolved] = (await s.dc.variablesRequest({ variablesReference: decoded.variablesReference })).body.variables;
+    const rows = [...(await vars(s.dc, resolved.variablesReference)).values()].map((v) => v.value);
     assert.match(rows[0], /sample \d+: /);
 
     const detachedAt = Date.now();
@@ -143,6 +145,82 @@ test('case 9: attach after 200 steps, stop once, detach: the job runs to its end
     assert.match(job.out(), /done steps=450 /);
     // 450 steps × 10 ms: what is left after the stop must not wait on anything we left behind.
     assert.ok(Date.now() - detachedAt < 20_000, 'the job finished promptly after detach');
+  } finally {
+    job.proc.kill('SIGKILL');
+    await stopAll();
+  }
+});
+
+/** Ground truth for the Variables view: the Python tokenizers library decoding the same id rows. */
+function pythonDecode(rows: number[][]): string[] {
+  const code =
+    'import json, sys\nfrom tokenizers import Tokenizer\nt = Tokenizer.from_file(sys.argv[1])\n' +
+    'print(json.dumps([t.decode([i for i in r if i >= 0], skip_special_tokens=False) for r in json.loads(sys.argv[2])]))';
+  return JSON.parse(
+    execFileSync(PYTHON, ['-c', code, path.join(TOKENIZER, 'tokenizer.json'), JSON.stringify(rows)], { encoding: 'utf8' }),
+  );
+}
+
+test('attach (BATCHSCOPE_LISTEN, 2 workers): the lazy `decoded` entry resolves to one variable whose rows match Python', async () => {
+  const file = sessionFile();
+  // The job encodes with the fixture tokenizer but its controller has none: decoding happens in the adapter.
+  const job = startJob(
+    ['--n', '400', '--batch-size', '4', '--workers', '2', '--step-delay', '0.01', '--tokenizer', TOKENIZER],
+    { BATCHSCOPE_LISTEN: '127.0.0.1:0', BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'lazy-secret' },
+  );
+  try {
+    const sess = await readSession(file);
+    const s = await openSession();
+    live.push(s);
+    await configure(
+      s,
+      s.dc.attachRequest({
+        port: sess.port,
+        secret: sess.secret,
+        tokenizer: TOKENIZER,
+      } as DebugProtocol.AttachRequestArguments),
+      { functionBreakpoints: [{ name: 'collate' }] },
+    );
+    const first = (await s.ev.next('stopped', 60_000)).body as Stopped;
+    assert.equal(first.stage, 'collate');
+    // Like the user in VS Code: step over collate, so the collated batch is in Variables.
+    await s.dc.nextRequest({ threadId: first.threadId! });
+    await s.ev.next('stopped', 30_000, (e) => e.body.threadId === first.threadId);
+    const { scopes } = await topScopes(s.dc, first.threadId!);
+    const batch = findVar(scopes, 'batch');
+    assert.ok(batch && batch.variablesReference > 0, `a batch in Variables: ${JSON.stringify([...scopes.keys()])}`);
+    const inputIds = (await vars(s.dc, batch.variablesReference)).get('input_ids')!;
+    const tensor = await vars(s.dc, inputIds.variablesReference);
+    const decoded = tensor.get('decoded');
+    assert.ok(decoded, 'input_ids has a decoded child');
+    assert.equal(decoded.presentationHint?.lazy, true, 'decoded is lazy (read when expanded)');
+    // The other worker stops at collate too, and goes on alone: neither its stop nor its continue
+    // may take away the entries of the thread the user is looking at.
+    const other = (await s.ev.next('stopped', 30_000, (e) => e.body.threadId !== first.threadId)).body as Stopped;
+    await s.dc.continueRequest({ threadId: other.threadId!, singleThread: true });
+    await s.ev.next('continued', 30_000, (e) => e.body.threadId === other.threadId);
+    // VS Code resolves a lazy entry by fetching its children: exactly one variable, which replaces it.
+    const resolved = (await s.dc.variablesRequest({ variablesReference: decoded.variablesReference })).body.variables;
+    assert.equal(resolved.length, 1, `a lazy entry resolves to one variable: ${JSON.stringify(resolved)}`);
+    assert.equal(resolved[0].name, 'decoded');
+    assert.ok(resolved[0].variablesReference > 0, 'the resolved entry expands to its rows');
+    const rows = (await s.dc.variablesRequest({ variablesReference: resolved[0].variablesReference })).body.variables;
+    // Ids of the same rows, read from the tensor's `values` child.
+    const values = tensor.get('values')!;
+    const ids: number[][] = [];
+    for (const r of (await s.dc.variablesRequest({ variablesReference: values.variablesReference })).body.variables)
+      ids.push([...(await vars(s.dc, r.variablesReference)).values()].map((c) => Number(c.value)));
+    assert.equal(ids.length, 4, 'batch size 4');
+    assert.deepEqual(
+      rows.map((r) => JSON.parse(r.value)),
+      pythonDecode(ids),
+    );
+    assert.match(rows[0].value, /sample \d+: /);
+
+    await s.dc.disconnectRequest({ terminateDebuggee: false });
+    await s.dc.stop();
+    live.splice(live.indexOf(s), 1);
+    assert.equal(await withTimeout(job.exited, 60_000, 'the job did not finish after detach'), 0, job.out().slice(-2000));
   } finally {
     job.proc.kill('SIGKILL');
     await stopAll();

@@ -84,7 +84,13 @@ test('decorate adds a lazy `decoded` child to an expanded input_ids tensor', asy
   const decoded = out.find((v) => v.name === 'decoded');
   assert.ok(decoded, 'decoded child added');
   assert.deepEqual(decoded.presentationHint, { lazy: true });
-  const children = (await tv.children(decoded.variablesReference))!;
+  // DAP lazy contract (VS Code's evaluateLazy): exactly one child, which replaces the entry.
+  const resolved = (await tv.children(decoded.variablesReference))!;
+  assert.equal(resolved.length, 1, JSON.stringify(resolved));
+  assert.equal(resolved[0].name, 'decoded');
+  assert.equal(resolved[0].presentationHint?.lazy, undefined);
+  assert.equal(resolved[0].indexedVariables, 2);
+  const children = (await tv.children(resolved[0].variablesReference))!;
   assert.deepEqual(
     children.map((c) => JSON.parse(c.value)),
     [truth.text[0], truth.text[1]],
@@ -113,10 +119,24 @@ test("decorate reads rows that are themselves expandable lists (the controller's
     [{ name: 'values', value: '[[…]]', variablesReference: 8 }],
     async (ref) => lists[ref],
   );
-  const rows = (await tv.children(out.find((v) => v.name === 'decoded')!.variablesReference))!;
+  const [resolved] = (await tv.children(out.find((v) => v.name === 'decoded')!.variablesReference))!;
+  const rows = (await tv.children(resolved.variablesReference))!;
   assert.equal(rows.length, 1);
+  assert.equal(resolved.value, rows[0].value, 'one row: the resolved entry shows its text');
   assert.ok(JSON.parse(rows[0].value).startsWith('[masked ×2]'), rows[0].value);
   assert.match(rows[0].type ?? '', /2\/\d+ masked/);
+});
+
+test('a later listing that shows a reference as something else stops decorating it', async () => {
+  const tv = new TokenVariables(TokenDecoder.load(TOK));
+  await tv.decorate(1, [{ name: 'input_ids', value: 'Tensor', variablesReference: 7 }], async () => []);
+  // The next stop reuses reference 7 for a plain list.
+  await tv.decorate(1, [{ name: 'index', value: 'list[4]', variablesReference: 7 }], async () => []);
+  const out = await tv.decorate(7, [{ name: 'values', value: '[1, 2]', variablesReference: 0 }], async () => []);
+  assert.equal(
+    out.find((v) => v.name === 'decoded'),
+    undefined,
+  );
 });
 
 test('parseIds reads tensor and list renderings', () => {

@@ -115,11 +115,17 @@ test(
     await inputIds.waitFor({ timeout: UI_TIMEOUT });
     assert.match(await inputIds.innerText(), /\[4, \d+\].*int64/s, 'input_ids summary: shape and dtype');
     await inputIds.click();
+    // Open `decoded` as a user does: a lazy entry (decoded when asked) shows an eye button that
+    // resolves it (VS Code then expands it); a plain one expands on a click. Then read its row [0].
     const decoded = await reveal('.debug-variables', /decoded/);
-    const shown = await decoded.innerText();
+    const eye = decoded.locator('.lazy-button');
+    if (await eye.isVisible()) await eye.click();
+    else await decoded.click();
+    const first = await reveal('.debug-variables', /^\s*\[0\]/);
+    const shown = await first.innerText();
     const want = expectedDecoded(batchIndex)[0];
     assert.ok(
-      shown.includes(want.text) || shown.includes(want.repr),
+      [want.text, want.repr, JSON.stringify(want.text)].some((t) => shown.includes(t)),
       `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`,
     );
     await s.screenshot('variables');

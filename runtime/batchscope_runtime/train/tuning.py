@@ -27,6 +27,16 @@ def _dtype(cfg):
     return torch.float32
 
 
+def dtype_kwarg():
+    """The from_pretrained keyword for the weights' dtype: `dtype` since transformers 4.56 (`torch_dtype`
+    is deprecated there). Older releases (4.47 on torch 1.13) do not know `dtype` and store it on the
+    config as a torch.dtype, which then breaks the config's JSON (logging, save_pretrained)."""
+    import transformers
+
+    major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", transformers.__version__).groups())
+    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+
+
 def check_quantization(cfg):
     """QLoRA needs CUDA and bitsandbytes; an error on the quantization_bit line otherwise."""
     if not cfg.quantization_bit:
@@ -53,7 +63,7 @@ def load_model(cfg):
     from transformers import AutoModelForCausalLM
 
     check_quantization(cfg)
-    kwargs = {"dtype": _dtype(cfg), "trust_remote_code": cfg.trust_remote_code}
+    kwargs = {dtype_kwarg(): _dtype(cfg), "trust_remote_code": cfg.trust_remote_code}
     if cfg.quantization_bit:
         from transformers import BitsAndBytesConfig
 
