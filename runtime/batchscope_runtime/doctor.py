@@ -92,7 +92,9 @@ OPTIONAL = {
     "deepspeed": ("deepspeed", "deepspeed: <config.json>"),
     "llamafactory": ("llamafactory", "the llamafactory engine (template names, stage: dpo/kto/pt, packing, ...)"),
 }
-TRANSFORMERS_ENGINE_MIN = "4.56"
+# The oldest release the engine is tested on (the torch 1.13 lane, scripts/test-torch113.sh): it needs
+# Trainer.get_batch_samples and processing_class (4.46+); tuning.dtype_kwarg() covers the pre-4.56 `torch_dtype`.
+TRANSFORMERS_ENGINE_MIN = "4.47"
 
 
 def _engines(packages):

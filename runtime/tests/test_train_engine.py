@@ -92,7 +92,12 @@ def plain_trainer(out, resume=None, max_steps=-1):
         enc = tok.apply_chat_template(messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
         ids = list(enc["input_ids"])
         data.append({"input_ids": ids, "labels": [t if m else -100 for t, m in zip(ids, enc["assistant_masks"])]})
-    model = AutoModelForCausalLM.from_pretrained(str(MODEL), dtype=torch.float32)
+    import transformers
+
+    # transformers < 4.56 (the torch 1.13 lane) calls the keyword torch_dtype, and would keep `dtype` as
+    # a config attribute that breaks the config's JSON.
+    old = tuple(int(x) for x in transformers.__version__.split(".")[:2]) < (4, 56)
+    model = AutoModelForCausalLM.from_pretrained(str(MODEL), **{"torch_dtype" if old else "dtype": torch.float32})
     model.config.use_cache = False
     args = TrainingArguments(output_dir=str(out), report_to="none", disable_tqdm=True, max_steps=max_steps, **SETTINGS)
     trainer = Trainer(

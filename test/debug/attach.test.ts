@@ -157,7 +157,9 @@ function pythonDecode(rows: number[][]): string[] {
     'import json, sys\nfrom tokenizers import Tokenizer\nt = Tokenizer.from_file(sys.argv[1])\n' +
     'print(json.dumps([t.decode([i for i in r if i >= 0], skip_special_tokens=False) for r in json.loads(sys.argv[2])]))';
   return JSON.parse(
-    execFileSync(PYTHON, ['-c', code, path.join(TOKENIZER, 'tokenizer.json'), JSON.stringify(rows)], { encoding: 'utf8' }),
+    execFileSync(PYTHON, ['-c', code, path.join(TOKENIZER, 'tokenizer.json'), JSON.stringify(rows)], {
+      encoding: 'utf8',
+    }),
   );
 }
 
@@ -220,7 +222,11 @@ test('attach (BATCHSCOPE_LISTEN, 2 workers): the lazy `decoded` entry resolves t
     await s.dc.disconnectRequest({ terminateDebuggee: false });
     await s.dc.stop();
     live.splice(live.indexOf(s), 1);
-    assert.equal(await withTimeout(job.exited, 60_000, 'the job did not finish after detach'), 0, job.out().slice(-2000));
+    assert.equal(
+      await withTimeout(job.exited, 60_000, 'the job did not finish after detach'),
+      0,
+      job.out().slice(-2000),
+    );
   } finally {
     job.proc.kill('SIGKILL');
     await stopAll();

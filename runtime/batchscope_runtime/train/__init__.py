@@ -192,9 +192,11 @@ def main(argv):
 
 def _train(cfg, args, events, engine, reason, extra):
     from ..debug import hooks
+    from .compat import repair_old_torch
     from .stop import StopRequest
 
     hooks.install_from_env()
+    repair_old_torch()
     is_main = int(os.environ.get("RANK", "0")) == 0
     stop = StopRequest(args.stop_file, args.stdin_control).install(read_stdin=is_main)
     try:
