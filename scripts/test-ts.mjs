@@ -1,4 +1,4 @@
-// Runs every TypeScript test under test/ (not test/e2e) with Node's own runner through tsx.
+// Runs every TypeScript test under test/ (not test/e2e or test/container: their own lanes) with Node's own runner through tsx.
 // Node 20 has no glob support in `node --test`, so we list the files ourselves.
 // Reports twice: the spec reporter on stdout for people, and JUnit XML for scripts/junit-totals.mjs
 // (test-output/ts.junit.xml, or the path in BATCHSCOPE_TS_JUNIT).
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
-    if (name === 'e2e' || name === 'fixtures' || name.startsWith('.')) continue;
+    if (name === 'e2e' || name === 'container' || name === 'fixtures' || name.startsWith('.')) continue;
     if (statSync(p).isDirectory()) walk(p, out);
     else if (name.endsWith('.test.ts')) out.push(p);
   }

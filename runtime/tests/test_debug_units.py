@@ -371,3 +371,35 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
             a.sock.close()
         instrument.uninstall()
         ctl.close()
+
+
+def test_ordered_hits_count_in_batch_order_whatever_the_arrival_order():
+    from batchscope_runtime.debug.controller.ordered_hits import OrderedHits
+
+    bp = breakpoints.Breakpoints()
+    bp.set_function([{"name": "fetch", "hitCondition": "% 2"}])
+    assert bp.for_agents()[0]["hit"] == "ordered"
+    oh = bp.ordered
+    # Batch 1 arrives first: it waits for batch 0, then both are counted in order.
+    assert oh.report(1, (0, 0, 1), True, "b1") == []
+    assert oh.waiting()
+    assert oh.report(1, (0, 0, 0), True, "b0") == [("b0", False), ("b1", True)]
+    assert not oh.waiting()
+    # A condition-false batch (no reply) still takes its place in the order.
+    assert oh.report(1, (0, 0, 3), True, "b3") == []
+    assert oh.report(1, (0, 0, 2), False, None) == [("b3", False)]  # third hit
+    # A batch that never comes: the gap is skipped, and a late one is counted on arrival.
+    assert oh.report(1, (0, 0, 5), True, "b5") == []
+    assert oh.skip_gaps() == [("b5", True)]  # fourth hit
+    assert oh.report(1, (0, 0, 4), True, "b4") == [("b4", False)]
+    assert isinstance(oh, OrderedHits)
+
+
+def test_unbatched_index_tags_survive_pickling():
+    t = tags.tag_single(7, (0, "loader0", 0, 7, 8))
+    u = pickle.loads(pickle.dumps(t))
+    assert u == 7 and type(u) is tags.TaggedIndex and u._bs == (0, "loader0", 0, 7, 8)
+    assert tags.tag_single("key", (0, "x", 0, 0, None)) is None
+    tags.pending_iter.clear()
+    pickle.loads(pickle.dumps(tags.IterBatchTag((3, "stream", 1, 4, None))))
+    assert tags.pending_iter.pop(3) == (3, "stream", 1, 4, None)

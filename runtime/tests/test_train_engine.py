@@ -137,8 +137,15 @@ def test_same_optimizer_steps_and_losses_as_a_plain_trainer(both):
         assert abs(ours[s] - plain[s][0]) < 1e-4, (s, ours[s], plain[s])
     lrs = {e["step"]: e["lr"] for e in events if e["type"] == "step"}
     assert all(abs(lrs[s] - plain[s][1]) < 1e-12 for s in lrs)
-    # warmup over 2 steps: the lr applied at step 1 (0), not the next one
-    assert lrs[1] == 0.0 and lrs[2] == pytest.approx(5e-3 / 2)
+    # warmup over 2 steps: the lr applied at step 1 (0), not the next one. Trainer itself logs it so since
+    # transformers 4.51 (huggingface/transformers#36973); before (4.47, the torch 1.13 lane) it logs the
+    # next step's lr, and the events follow the Trainer's log as the check above shows.
+    import transformers
+
+    if tuple(int(x) for x in transformers.__version__.split(".")[:2]) >= (4, 51):
+        assert lrs[1] == 0.0 and lrs[2] == pytest.approx(5e-3 / 2)
+    else:
+        assert lrs[1] == pytest.approx(5e-3 / 2) and lrs[2] == pytest.approx(5e-3)
     started = next(e for e in events if e["type"] == "started")
     assert started["engine"] == "transformers" and started["steps_per_epoch"] == 4 and started["total_steps"] == 8
 

@@ -67,9 +67,10 @@ def make_sample(enc, i):
 
 
 class Samples(Dataset):
-    def __init__(self, n, tokenizer, sleep_at=-1, sleep_s=0.0, kill_at=-1):
+    def __init__(self, n, tokenizer, sleep_at=-1, sleep_s=0.0, kill_at=-1, fetch_error_at=-1):
         self.n, self.tokenizer = n, tokenizer
         self.sleep_at, self.sleep_s, self.kill_at = sleep_at, sleep_s, kill_at
+        self.fetch_error_at = fetch_error_at
         self.enc = None
 
     def __len__(self):
@@ -82,7 +83,16 @@ class Samples(Dataset):
             time.sleep(self.sleep_s)  # HANG-LINE: a blocking read that never returns in time
         if i == self.kill_at and get_worker_info() is not None:
             os.kill(os.getpid(), signal.SIGKILL)
+        if i == self.fetch_error_at:
+            raise ValueError(f"sample {i} is corrupt")  # FETCH-ERROR-LINE
         return make_sample(self.enc, i)
+
+
+class BatchedSamples(Samples):
+    """Reads a whole batch in one `__getitems__` call, as Hugging Face `datasets` does."""
+
+    def __getitems__(self, indices):
+        return [self[i] for i in indices]
 
 
 class Shards(IterableDataset):
@@ -129,7 +139,8 @@ def build_loader(a, n, shuffle):
     if a.iterable:
         ds = Shards(n, a.first_shard, a.tokenizer)
     else:
-        ds = Samples(n, a.tokenizer, a.sleep_at, a.sleep_s, a.kill_at)
+        cls = BatchedSamples if a.getitems else Samples
+        ds = cls(n, a.tokenizer, a.sleep_at, a.sleep_s, a.kill_at, a.fetch_error_at)
     kw = {}
     if a.workers:
         kw["multiprocessing_context"] = a.start_method
@@ -159,6 +170,8 @@ def main(argv=None):
     p.add_argument("--sleep-s", type=float, default=0.0)
     p.add_argument("--kill-at", type=int, default=-1)
     p.add_argument("--collate-error-at", type=int, default=-1)
+    p.add_argument("--fetch-error-at", type=int, default=-1)
+    p.add_argument("--getitems", action="store_true", help="the dataset defines __getitems__")
     p.add_argument("--val", action="store_true", help="also iterate a validation loader each epoch")
     p.add_argument("--step-delay", type=float, default=0.0)
     p.add_argument("--listen", action="store_true")

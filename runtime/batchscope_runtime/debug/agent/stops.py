@@ -14,6 +14,7 @@ from .. import values
 from . import stopped_requests
 from .batch_context import STAGE_CODE, user_globals
 from .config import step_matches
+from .raise_site import failing_sample_text, raise_frame
 
 
 class StopState:
@@ -63,14 +64,16 @@ class Stops:
     def _boundary(self, stage, ctx):
         cfg = self.agent.cfg
         tid = ctx.tid
+        bps = cfg.by_stage.get(stage)
         if tid in cfg.pauses:
+            self._passed(bps, ctx)
             self.stop("pause", stage, ctx, description="paused at %s · batch %s" % (stage, ctx.index))
             return
         step = cfg.steps.get(ctx.key) if cfg.steps else None
         if step is not None and step_matches(step, stage):
+            self._passed(bps, ctx)
             self.stop("step", stage, ctx)
             return
-        bps = cfg.by_stage.get(stage)
         if bps:
             hits, error = [], None
             lv = None
@@ -82,24 +85,43 @@ class Stops:
                         if code is None:
                             compile(cond, "<condition>", "eval")
                         if not eval(code, user_globals(ctx), dict(lv)):
+                            if has_hit == "ordered":
+                                self._passed_one(bp_id, ctx)
                             continue
                     except Exception as e:
                         error = "condition %r raised %s: %s" % (cond, type(e).__name__, e)
-                if has_hit and not self._hit(bp_id):
+                if has_hit and not self._hit(bp_id, ctx if has_hit == "ordered" else None):
                     continue
                 hits.append(bp_id)
             if hits:
                 self.stop("function breakpoint", stage, ctx, hit_ids=hits, description=error)
 
-    def _hit(self, bp_id):
-        """Hit counts live in the controller (shared by every process): ask whether this hit stops."""
+    def _passed(self, bps, ctx):
+        """This batch passes the stage without a breakpoint hit (a step or pause stops it instead)."""
+        for bp_id, _, _, has_hit in bps or ():
+            if has_hit == "ordered":
+                self._passed_one(bp_id, ctx)
+
+    def _passed_one(self, bp_id, ctx):
+        # Counted hits follow batch order: the controller must know this batch went by (no answer).
+        self.agent.send({"type": "hit", "bp": bp_id, "key": [ctx.loader_id, ctx.epoch, ctx.index], "match": False})
+
+    def _hit(self, bp_id, ctx=None):
+        """Hit counts live in the controller (shared by every process): ask whether this hit stops.
+
+        With `ctx` the controller counts it in batch-index order, so the answer may wait for
+        earlier batches (at most about a second, see controller/ordered_hits.py)."""
         ev = threading.Event()
         with self.id_lock:
             cid = self.next_id
             self.next_id += 1
         box = [ev, True]
         self.pending[cid] = box
-        if not self.agent.send({"type": "hit", "id": cid, "bp": bp_id}):
+        msg = {"type": "hit", "id": cid, "bp": bp_id}
+        if ctx is not None:
+            msg["key"] = [ctx.loader_id, ctx.epoch, ctx.index]
+            msg["match"] = True
+        if not self.agent.send(msg):
             return True
         ev.wait(5.0)
         self.pending.pop(cid, None)
@@ -126,6 +148,7 @@ class Stops:
                 pass
         text_ = str(exc)
         desc = "%s: %s" % (type(exc).__name__, text_ if len(text_) <= 300 else text_[:299] + "…")
+        desc += failing_sample_text(ctx)
         self.stop("exception", stage, ctx, text=filter_id, description=desc, exc=exc)
 
     def stop(self, reason, stage, ctx, hit_ids=None, description=None, text=None, exc=None):
@@ -141,6 +164,10 @@ class Stops:
             if a.state is not None:
                 a.state.mark(0)
         frames = stage_frames(stage, ctx)
+        if exc is not None:
+            top = raise_frame(exc)  # the raising line in the user's code, above the stage frames
+            if top is not None:
+                frames.insert(0, top)
         st = StopState(tid, stage, ctx, ctx.locals(stage), frames, exc, reason)
         st.text = text
         st.description = description

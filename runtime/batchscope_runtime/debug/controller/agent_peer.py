@@ -11,6 +11,7 @@ import threading
 import time
 
 from .. import wire
+from .ordered_hits import GAP_S
 from .stops import agent_stopped, local_stop, mark_exited, thread
 
 
@@ -115,6 +116,19 @@ class AgentPeer:
                 ctl.agents.pop(self.slot, None)
             self._gone()
 
+    def _ordered_hit(self, msg):
+        """A batch passed a hit-counted breakpoint's stage: counted in batch-index order (ordered_hits.py)."""
+        ctl = self.ctl
+        reply = (self.conn, msg["id"]) if msg.get("id") is not None else None
+        with ctl.lock:
+            due = ctl.breakpoints.ordered.report(msg.get("bp"), tuple(msg["key"]), bool(msg.get("match")), reply)
+            wait = ctl.breakpoints.ordered.waiting()
+        _answer(due)
+        if wait:
+            t = threading.Timer(GAP_S, _skip_gaps, (ctl,))
+            t.daemon = True
+            t.start()
+
     def _handle_error(self, msg, e):
         self.ctl.emit(
             "output", {"category": "stderr", "output": "batchscope controller: %s: %s\n" % (type(e).__name__, e)}
@@ -128,6 +142,9 @@ class AgentPeer:
         elif kind == "result":
             ctl.calls.resolve(msg)
         elif kind == "hit":
+            if msg.get("key") is not None:
+                self._ordered_hit(msg)
+                return
             with ctl.lock:
                 stop = ctl.breakpoints.count_hit(msg.get("bp"))
             self.conn.send({"type": "hitResult", "id": msg.get("id"), "stop": stop})
@@ -226,3 +243,14 @@ class AgentPeer:
             if ctl.mode == "attach":
                 bye = self.bye or {}
                 ctl.program_exited(bye.get("exitCode"), None, bye.get("error"))
+
+
+def _skip_gaps(ctl):
+    with ctl.lock:
+        due = ctl.breakpoints.ordered.skip_gaps()
+    _answer(due)
+
+
+def _answer(due):
+    for (conn, cid), stop in due:
+        conn.send({"type": "hitResult", "id": cid, "stop": stop})

@@ -9,6 +9,7 @@ The agents get all of it through the controller's `config` message.
 import re
 
 from .. import wire
+from .ordered_hits import ORDERED_STAGES, OrderedHits
 
 HIT_RE = re.compile(r"^\s*(>=|>|%|==)?\s*(\d+)\s*$")
 
@@ -37,6 +38,7 @@ class Breakpoints:
         self.filters = {}  # exception filter id -> condition or None
         self.steps = {}  # "loaderId/epoch/index" -> {"kind", "from"}
         self.pauses = set()  # thread ids asked to pause at their next stage boundary
+        self.ordered = OrderedHits(self.count_hit)
 
     def set_function(self, specs):
         """Replace the function breakpoints; returns the DAP answer per spec. Ids and hit counts of
@@ -74,6 +76,7 @@ class Breakpoints:
                 self.next_bp += 1
             self.bps.append(bp)
             out.append({"id": bp["id"], "verified": True})
+        self.ordered.forget({b["id"] for b in self.bps})
         return out
 
     @staticmethod
@@ -107,7 +110,13 @@ class Breakpoints:
 
     def for_agents(self):
         return [
-            {"id": b["id"], "name": b["name"], "condition": b["condition"], "hit": b["hitCondition"] is not None}
+            {
+                "id": b["id"],
+                "name": b["name"],
+                "condition": b["condition"],
+                # "ordered": the agents report every batch, so hits count in batch-index order
+                "hit": ("ordered" if b["name"] in ORDERED_STAGES else True) if b["hitCondition"] else False,
+            }
             for b in self.bps
         ]
 
@@ -117,3 +126,4 @@ class Breakpoints:
         self.filters = {}
         self.steps = {}
         self.pauses = set()
+        self.ordered.forget(set())

@@ -51,3 +51,55 @@ def _rebuild_tagged(cls, items, meta):
 def take_meta(indices):
     """The batch tag, consumed so a later iteration of the same list does not begin it again."""
     return indices.__dict__.pop("_bs", None) if isinstance(indices, TaggedIndices) else None
+
+
+# --- Loaders without auto-collation (batch_size=None) --------------------------------------
+# torch passes each sampler item straight to the fetcher: a map-style dataset gets
+# `dataset[index]`, an IterableDataset ignores the item and calls `next()` once. A list cannot
+# carry the tag there, so a map index becomes an int subclass, and an iterable "index" (torch's
+# constant sampler yields None) becomes a tag object whose unpickling in the worker (the index
+# queue) leaves its meta where the iterable proxy looks for it just before the next sample.
+
+
+class TaggedIndex(int):
+    """A single map-style index plus its batch tag; the dataset proxy unwraps it to a plain int."""
+
+    def __reduce__(self):
+        return (_rebuild_index, (int(self), getattr(self, "_bs", None)))
+
+
+def _rebuild_index(value, meta):
+    t = TaggedIndex(value)
+    if meta is not None:
+        t._bs = meta
+    return t
+
+
+def tag_single(index, meta):
+    """`index` tagged when it is a plain int; None when it cannot carry a tag."""
+    if type(index) is not int:
+        return None
+    t = TaggedIndex(index)
+    t._bs = meta
+    return t
+
+
+# loader id -> meta of the batch this process fetches next (set by unpickling or by the sampler).
+pending_iter = {}
+
+
+class IterBatchTag:
+    """Stands in for torch's None index of an iterable loader without auto-collation."""
+
+    __slots__ = ("meta",)
+
+    def __init__(self, meta):
+        self.meta = meta
+
+    def __reduce__(self):
+        return (_rebuild_iter_tag, (self.meta,))
+
+
+def _rebuild_iter_tag(meta):
+    pending_iter[meta[0]] = meta
+    return IterBatchTag(meta)

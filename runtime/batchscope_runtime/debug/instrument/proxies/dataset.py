@@ -7,8 +7,9 @@ iterates the tagged list (tags.py begins the batch) and calls `__getitem__` per 
 import time
 
 from ... import agent as agent_mod
+from ...agent.raise_site import note_failing_sample, retry_alone
 from ..batch_begin import new_ctx
-from ..tags import take_meta
+from ..tags import TaggedIndex, take_meta
 from ..thread_state import tls
 from .base import Proxy
 
@@ -25,6 +26,8 @@ class MapDatasetProxy(Proxy):
         return len(self._bs_inner)
 
     def __getitem__(self, index):
+        if type(index) is TaggedIndex:
+            return self._bs_single(index)
         ctx = getattr(tls, "ctx", None)
         if ctx is None or ctx.stage != "fetch":
             return self._bs_inner[index]
@@ -40,11 +43,38 @@ class MapDatasetProxy(Proxy):
             sample = self._bs_inner[index]
         except Exception as e:
             tls.ctx = None
+            note_failing_sample(ctx, len(ctx.samples), index)
             ctx.timings["fetch"] = time.perf_counter() - tls.fetch_t
             a.stops.exception("fetch_error", "fetch", ctx, e)
             a.finish(ctx, e)
             raise
         ctx.samples.append(sample)
+        return sample
+
+    def _bs_single(self, index):
+        """No auto-collation (batch_size=None): one index is the whole batch; collate follows."""
+        meta = index.__dict__.pop("_bs", None)
+        i = int(index)
+        a = agent_mod.get()
+        if a is None or meta is None:
+            return self._bs_inner[i]
+        ctx = new_ctx(a, meta, [i], self._bs_inner)
+        ctx.stage = "fetch"
+        a.begin(ctx)
+        a.stops.boundary("fetch", ctx)
+        t = time.perf_counter()
+        try:
+            sample = self._bs_inner[i]
+        except Exception as e:
+            note_failing_sample(ctx, 0, i)
+            ctx.timings["fetch"] = time.perf_counter() - t
+            a.stops.exception("fetch_error", "fetch", ctx, e)
+            a.finish(ctx, e)
+            raise
+        ctx.timings["fetch"] = time.perf_counter() - t
+        ctx.samples = [sample]
+        ctx.sample_pos = None
+        tls.ctx = ctx
         return sample
 
     def __getitems__(self, indices):
@@ -58,6 +88,7 @@ class MapDatasetProxy(Proxy):
         a.stops.boundary("fetch", ctx)
         t = time.perf_counter()
         inner = self._bs_inner
+        pos = i = None
         try:
             own = getattr(inner, "__getitems__", None)
             if own is not None:
@@ -74,6 +105,10 @@ class MapDatasetProxy(Proxy):
                         armed = a.cfg.armed
                     data.append(inner[i])
         except Exception as e:
+            if pos is not None:
+                note_failing_sample(ctx, pos, i)
+            elif a.cfg.attached and "fetch_error" in a.cfg.filters:
+                retry_alone(ctx, inner, list(list.__iter__(indices)))
             ctx.timings["fetch"] = time.perf_counter() - t
             a.stops.exception("fetch_error", "fetch", ctx, e)
             a.finish(ctx, e)

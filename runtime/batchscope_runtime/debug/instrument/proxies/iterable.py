@@ -6,6 +6,8 @@ attribute for pickling by reference (spawn and forkserver workers rebuild it the
 """
 
 from ... import agent as agent_mod
+from ..batch_begin import begin_iterable_batch
+from ..tags import pending_iter
 from ..thread_state import tls
 from .base import Proxy, make_proxy
 
@@ -33,7 +35,17 @@ def _make_iterable_proxy_cls():
             inner = self._bs_inner
             tls.iter_inner = inner
             count = 0
-            for sample in inner:
+            lid = self._bs_loader_id
+            it = iter(inner)
+            while True:
+                # batch_size=None: each next() is one batch; its tag arrived just before (tags.py)
+                meta = pending_iter.pop(lid, None)
+                if meta is not None:
+                    begin_iterable_batch([], meta)
+                try:
+                    sample = next(it)
+                except StopIteration:
+                    return
                 ctx = getattr(tls, "ctx", None)
                 a = agent_mod.get() if ctx is not None else None
                 if a is not None and ctx.stage == "fetch":

@@ -7,7 +7,7 @@ the `sampler` stage is entered here, before the index list leaves for a worker.
 from ... import agent as agent_mod
 from ...agent.batch_context import BatchCtx
 from ..loaders import loader_by_id
-from ..tags import TaggedIndices, TaggedIterIndices, tag
+from ..tags import IterBatchTag, TaggedIndices, TaggedIterIndices, pending_iter, tag, tag_single
 from .base import Proxy
 
 
@@ -38,12 +38,23 @@ class BatchSamplerProxy(Proxy):
             if a is None:
                 yield idx
                 continue
+            meta = (lid, name, epoch, n, total)
             if isinstance(idx, (list, tuple, range)):
-                tagged = tag(cls, idx, (lid, name, epoch, n, total))
-            else:  # no auto-collation: one index per "batch"; it cannot carry a tag
-                tagged = idx
+                tagged = tag(cls, idx, meta)
+            elif self._bs_iterable:  # no auto-collation: torch ignores the item (see tags.py)
+                tagged = IterBatchTag(meta)
+                if not getattr(loader_by_id(lid), "num_workers", 0):
+                    pending_iter[lid] = meta  # fetched right here, never pickled
+            else:  # no auto-collation: one index per "batch"
+                tagged = tag_single(idx, meta)
+                if tagged is None:
+                    tagged = idx  # not an int: it cannot carry a tag
             if a.cfg.armed:
-                ctx = BatchCtx(lid, name, epoch, n, list(idx) if isinstance(idx, list) else [idx], None, 1)
+                if isinstance(idx, list):
+                    shown = list(idx)
+                else:
+                    shown = [] if idx is None else [idx]
+                ctx = BatchCtx(lid, name, epoch, n, shown, None, 1)
                 ctx.extra = {"loader_object": loader_by_id(lid)}
                 a.stops.boundary("sampler", ctx)
             yield tagged

@@ -1,0 +1,62 @@
+"""Hit counts in batch-index order, whatever order the workers arrive in.
+
+With workers, batch 1 can reach `fetch` before batch 0, so counting hits as they arrive made
+`% 2` stop batches 2, 1, 5, 7. For stages every batch passes once, the agents report each batch
+(condition true or false) with its (loader, epoch, index); the reports of one breakpoint and one
+loader epoch are counted in index order. A report waits for the earlier batches; when one of them
+never comes (it failed earlier, it is held at another stop, or the session attached mid-epoch),
+the gap is skipped after GAP_S, so nothing waits for long.
+"""
+
+# Stages each batch passes at most once: their hits can be ordered by batch index.
+ORDERED_STAGES = frozenset(("sampler", "fetch", "collate", "batch_ready", "pin_memory", "to_device", "train_step"))
+GAP_S = 1.0
+
+
+class OrderedHits:
+    """Guarded by the controller's lock. `count(bp_id, matched)` is the breakpoints' hit counter."""
+
+    def __init__(self, count):
+        self.count = count
+        self.streams = {}  # (bp id, loader id, epoch) -> {"next": index, "held": {index: (matched, reply)}}
+
+    def report(self, bp_id, key, matched, reply):
+        """One batch passed breakpoint `bp_id`'s stage; returns the (reply, stop) answers now due."""
+        loader, epoch, index = key
+        s = self.streams.setdefault((bp_id, loader, epoch), {"next": 0, "held": {}})
+        if index < s["next"]:  # later than its gap was skipped: count it now
+            return self._one(bp_id, matched, reply)
+        s["held"][index] = (matched, reply)
+        return self._drain(bp_id, s)
+
+    def waiting(self):
+        """Whether a report waits for an earlier batch (the caller arms a gap timer)."""
+        return any(s["held"] for s in self.streams.values())
+
+    def skip_gaps(self):
+        """The earlier batches did not come: count what waits, from its lowest index on."""
+        out = []
+        for (bp_id, _, _), s in self.streams.items():
+            if s["held"]:
+                s["next"] = min(s["held"])
+                out += self._drain(bp_id, s)
+        return out
+
+    def forget(self, bp_ids):
+        """Breakpoints that no longer exist."""
+        for k in [k for k in self.streams if k[0] not in bp_ids]:
+            del self.streams[k]
+
+    def _drain(self, bp_id, s):
+        out = []
+        held = s["held"]
+        while s["next"] in held:
+            matched, reply = held.pop(s["next"])
+            s["next"] += 1
+            out += self._one(bp_id, matched, reply)
+        return out
+
+    def _one(self, bp_id, matched, reply):
+        if not matched:
+            return [(reply, False)] if reply is not None else []
+        return [(reply, self.count(bp_id))]
