@@ -36,6 +36,26 @@ def secret_ok(given, expected):
     return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def stack_trace_body(tid, frames, args):
+    """The DAP `stackTrace` body for a stopped thread's frame list (agent and controller answer alike)."""
+    start = int(args.get("startFrame") or 0)
+    levels = int(args.get("levels") or 0) or len(frames)
+    out = []
+    for depth, f in enumerate(frames[start : start + levels], start):
+        sf = {
+            "id": tid * 100 + depth,
+            "name": f["name"],
+            "line": f.get("line") or 0,
+            "column": 1 if f.get("line") else 0,
+        }
+        if f.get("path"):
+            sf["source"] = {"name": os.path.basename(f["path"]), "path": f["path"]}
+        if f.get("hint"):
+            sf["presentationHint"] = f["hint"]
+        out.append(sf)
+    return {"stackFrames": out, "totalFrames": len(frames)}
+
+
 def thread_id_for_worker(loader, worker):
     return 100 * (loader + 1) + worker
 

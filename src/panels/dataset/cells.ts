@@ -4,6 +4,7 @@
 import { endsWithEos, eosRule, eosRuleFor, type EosRule } from '../../core/datasets/eosCheck';
 import type { TokenizerHandle } from '../../core/tokens/tokenizer';
 import type { CellValue, ColumnInfo } from '../../core/datasets/types';
+import { cellToIntList } from '../../core/datasets/scan';
 
 export interface BoundedText {
   text: string;
@@ -172,18 +173,8 @@ export function tokenColumns(columns: ColumnInfo[]): TokenColumns {
   return { inputIds: find('input_ids'), labels: find('labels'), attentionMask: find('attention_mask') };
 }
 
-/** A list of integers out of a cell, or null when the cell is not one. */
-export function intList(v: CellValue | undefined): number[] | null {
-  if (!Array.isArray(v)) return null;
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x === 'number') out[i] = x;
-    else if (typeof x === 'bigint') out[i] = Number(x);
-    else return null;
-  }
-  return out;
-}
+/** A list of integers out of a cell, or null when the cell is not one (one reader: core/datasets/scan.ts). */
+export const intList = (v: CellValue | undefined): number[] | null => cellToIntList(v);
 
 export const IGNORE_INDEX = -100;
 

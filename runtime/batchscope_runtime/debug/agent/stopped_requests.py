@@ -8,7 +8,7 @@ the stage's live objects in the process and thread that hold them.
 import os
 import traceback
 
-from .. import values
+from .. import values, wire
 from .batch_context import user_globals
 
 
@@ -34,22 +34,7 @@ def _vars(agent, st):
 
 
 def stack_trace(agent, st, args):
-    start = int(args.get("startFrame") or 0)
-    levels = int(args.get("levels") or 0) or len(st.frames)
-    out = []
-    for depth, f in enumerate(st.frames[start : start + levels], start):
-        sf = {
-            "id": st.tid * 100 + depth,
-            "name": f["name"],
-            "line": f.get("line") or 0,
-            "column": 1 if f.get("line") else 0,
-        }
-        if f.get("path"):
-            sf["source"] = {"name": os.path.basename(f["path"]), "path": f["path"]}
-        if f.get("hint"):
-            sf["presentationHint"] = f["hint"]
-        out.append(sf)
-    return {"stackFrames": out, "totalFrames": len(st.frames)}
+    return wire.stack_trace_body(st.tid, st.frames, args)
 
 
 def scopes(agent, st, args):

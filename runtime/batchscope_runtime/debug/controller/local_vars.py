@@ -6,7 +6,8 @@ variablesReferences have slot 0 in the upper bits; an agent's carry its slot (va
 """
 
 import json
-import os
+
+from .. import wire
 
 
 class LocalVars:
@@ -67,20 +68,4 @@ class LocalVars:
 
 
 def stack_trace(t, args):
-    frames = t.stop["frames"]
-    start = int(args.get("startFrame") or 0)
-    levels = int(args.get("levels") or 0) or len(frames)
-    out = []
-    for depth, f in enumerate(frames[start : start + levels], start):
-        sf = {
-            "id": t.tid * 100 + depth,
-            "name": f["name"],
-            "line": f.get("line") or 0,
-            "column": 1 if f.get("line") else 0,
-        }
-        if f.get("path"):
-            sf["source"] = {"name": os.path.basename(f["path"]), "path": f["path"]}
-        if f.get("hint"):
-            sf["presentationHint"] = f["hint"]
-        out.append(sf)
-    return {"stackFrames": out, "totalFrames": len(frames)}
+    return wire.stack_trace_body(t.tid, t.stop["frames"], args)
