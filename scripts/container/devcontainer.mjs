@@ -24,7 +24,8 @@ function run(cmd, args, opts = {}) {
 }
 function must(cmd, args, opts = {}) {
   const r = run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`failed: ${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout || '').trim().slice(-800)}`);
+  if (r.status !== 0)
+    throw new Error(`failed: ${cmd} ${args.join(' ')}: ${(r.stderr || r.stdout || '').trim().slice(-800)}`);
   return r.stdout;
 }
 
@@ -32,7 +33,8 @@ function must(cmd, args, opts = {}) {
 export function laneConfig({ image, codeServerCache, label }) {
   const errors = [];
   const cfg = parse(readFileSync(join(repo, 'docs/devcontainer.json'), 'utf8'), errors, { allowTrailingComma: true });
-  if (errors.length || !cfg) throw new Error(`docs/devcontainer.json does not parse as JSONC (${JSON.stringify(errors)})`);
+  if (errors.length || !cfg)
+    throw new Error(`docs/devcontainer.json does not parse as JSONC (${JSON.stringify(errors)})`);
   cfg.name = `${cfg.name} → batchscope container lane`;
   cfg.image = image;
   // The image's Python (python3-torch 1.13 + the pinned stack in /opt/venv) replaces /opt/conda's.
@@ -41,9 +43,12 @@ export function laneConfig({ image, codeServerCache, label }) {
   cfg.postCreateCommand = 'python -c "import torch, transformers, datasets"';
   cfg.runArgs = [
     ...(cfg.runArgs ?? []),
-    '--label', `batchscope.lane=${label}`,
-    '-p', `127.0.0.1::${UI_PORT}`,
-    '-p', `127.0.0.1::${CONTROLLER_PORT}`,
+    '--label',
+    `batchscope.lane=${label}`,
+    '-p',
+    `127.0.0.1::${UI_PORT}`,
+    '-p',
+    `127.0.0.1::${CONTROLLER_PORT}`,
   ];
   // code-server (the VS Code server) comes from the host's e2e cache, read-only, at the same path.
   cfg.mounts = [...(cfg.mounts ?? []), `source=${codeServerCache},target=${codeServerCache},type=bind,readonly`];
@@ -51,12 +56,23 @@ export function laneConfig({ image, codeServerCache, label }) {
 }
 
 function cliPath(say) {
-  const dir = join(process.env.BATCHSCOPE_CONTAINER_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache/batchscope-container'), `devcontainers-cli-${CLI_VERSION}`);
+  const dir = join(
+    process.env.BATCHSCOPE_CONTAINER_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache/batchscope-container'),
+    `devcontainers-cli-${CLI_VERSION}`,
+  );
   const bin = join(dir, 'node_modules/@devcontainers/cli/devcontainer.js');
   if (!existsSync(bin)) {
     say(`npm i @devcontainers/cli@${CLI_VERSION}`);
     mkdirSync(dir, { recursive: true });
-    must('npm', ['i', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error', `@devcontainers/cli@${CLI_VERSION}`]);
+    must('npm', [
+      'i',
+      '--prefix',
+      dir,
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      `@devcontainers/cli@${CLI_VERSION}`,
+    ]);
   }
   return bin;
 }
@@ -65,8 +81,25 @@ function cliPath(say) {
 // does not have (the probe fails the whole `up`). podman users give GPUs through CDI in runArgs.
 function upWithCli(devws, label, say) {
   const cli = cliPath(say);
-  const r = run(process.execPath, [cli, 'up', '--docker-path', 'podman', '--workspace-folder', devws, '--id-label', `batchscope.lane=${label}`,
-    '--log-format', 'json', '--skip-non-blocking-commands', '--gpu-availability', 'none'], { env: process.env });
+  const r = run(
+    process.execPath,
+    [
+      cli,
+      'up',
+      '--docker-path',
+      'podman',
+      '--workspace-folder',
+      devws,
+      '--id-label',
+      `batchscope.lane=${label}`,
+      '--log-format',
+      'json',
+      '--skip-non-blocking-commands',
+      '--gpu-availability',
+      'none',
+    ],
+    { env: process.env },
+  );
   const last = (r.stdout || '').trim().split('\n').pop() ?? '';
   let out = {};
   try {
@@ -75,7 +108,9 @@ function upWithCli(devws, label, say) {
     /* not JSON: the CLI failed before its result line */
   }
   if (r.status !== 0 || out.outcome !== 'success') {
-    throw new Error(`devcontainer up failed: ${out.message ?? ''} ${out.description ?? ''} ${(r.stderr || '').trim().slice(-600)}`);
+    throw new Error(
+      `devcontainer up failed: ${out.message ?? ''} ${out.description ?? ''} ${(r.stderr || '').trim().slice(-600)}`,
+    );
   }
   return out.containerId;
 }
@@ -83,7 +118,16 @@ function upWithCli(devws, label, say) {
 /** The same container with podman alone: what `devcontainer up` does for an image-based config. */
 function upWithPodman(cfg, devws, say) {
   const target = `/workspaces/${basename(devws)}`;
-  const args = ['run', '-d', '--security-opt', 'label=disable', '--mount', `type=bind,source=${devws},target=${target}`, '-w', target];
+  const args = [
+    'run',
+    '-d',
+    '--security-opt',
+    'label=disable',
+    '--mount',
+    `type=bind,source=${devws},target=${target}`,
+    '-w',
+    target,
+  ];
   for (const m of cfg.mounts ?? []) {
     const spec = m.replace('${localWorkspaceFolder}', devws);
     args.push('--mount', spec);
@@ -96,7 +140,9 @@ function upWithPodman(cfg, devws, say) {
 }
 
 function hostPort(id, port) {
-  const out = must('podman', ['port', id, `${port}/tcp`]).trim().split('\n')[0];
+  const out = must('podman', ['port', id, `${port}/tcp`])
+    .trim()
+    .split('\n')[0];
   const p = Number(/:(\d+)$/.exec(out)?.[1]);
   if (!p) throw new Error(`podman port ${id} ${port}: ${out}`);
   return p;
@@ -118,7 +164,14 @@ export function bringUp({ image, devws, codeServerCache, label, say }) {
     }
   }
   id ??= upWithPodman(cfg, devws, say);
-  return { id, via, cfg, uiPort: hostPort(id, UI_PORT), publishedPort: hostPort(id, CONTROLLER_PORT), settings: cfg.customizations.vscode.settings };
+  return {
+    id,
+    via,
+    cfg,
+    uiPort: hostPort(id, UI_PORT),
+    publishedPort: hostPort(id, CONTROLLER_PORT),
+    settings: cfg.customizations.vscode.settings,
+  };
 }
 
 /** Installs what customizations.vscode.extensions names as a .vsix path, inside the container. */
@@ -129,10 +182,21 @@ export function installVsix(dev, env, say) {
     say(`extension ${e}: not installed (no extension gallery offline; Batchscope does not depend on it)`);
   }
   for (const vsix of vsixes) {
-    must('podman', ['exec', dev.id, env.BATCHSCOPE_E2E_NODE, env.BATCHSCOPE_E2E_ENTRY, '--user-data-dir', '/root/.batchscope-lane/install-ud',
-      '--extensions-dir', EXT_DIR, '--install-extension', vsix]);
+    must('podman', [
+      'exec',
+      dev.id,
+      env.BATCHSCOPE_E2E_NODE,
+      env.BATCHSCOPE_E2E_ENTRY,
+      '--user-data-dir',
+      '/root/.batchscope-lane/install-ud',
+      '--extensions-dir',
+      EXT_DIR,
+      '--install-extension',
+      vsix,
+    ]);
   }
   const ls = must('podman', ['exec', dev.id, 'ls', EXT_DIR]);
-  if (!/^batchscope\.batchscope-/m.test(ls)) throw new Error(`the VSIX did not install into ${EXT_DIR} in the container: ${ls}`);
+  if (!/^batchscope\.batchscope-/m.test(ls))
+    throw new Error(`the VSIX did not install into ${EXT_DIR} in the container: ${ls}`);
   return EXT_DIR;
 }

@@ -51,7 +51,10 @@ let label = '';
 let code = 1;
 try {
   say('image');
-  const img = spawnSync('bash', ['scripts/container/build-image.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const img = spawnSync('bash', ['scripts/container/build-image.sh'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   if (img.status !== 0) throw new Error('the lane image did not build (see above)');
   const image = img.stdout.trim().split('\n').pop();
   // A container that cannot start at all is an environment limit (nested sandbox), not a failure.
@@ -65,8 +68,17 @@ try {
   // The dev workspace as docs/remote.md tells users to lay it out: .devcontainer/ with the config and the VSIX.
   const devws = join(run, 'devws');
   mkdirSync(join(devws, '.devcontainer'), { recursive: true });
-  copyFileSync(process.env.BATCHSCOPE_E2E_VSIX ?? join(repo, 'dist-vsix/batchscope.vsix'), join(devws, '.devcontainer/batchscope.vsix'));
-  const dev = bringUp({ image, devws, codeServerCache: env.BATCHSCOPE_E2E_ENTRY.split('/code-server-')[0], label, say });
+  copyFileSync(
+    process.env.BATCHSCOPE_E2E_VSIX ?? join(repo, 'dist-vsix/batchscope.vsix'),
+    join(devws, '.devcontainer/batchscope.vsix'),
+  );
+  const dev = bringUp({
+    image,
+    devws,
+    codeServerCache: env.BATCHSCOPE_E2E_ENTRY.split('/code-server-')[0],
+    label,
+    say,
+  });
   made.push(dev.id);
   const ext = installVsix(dev, env, say);
   say(`dev container ${dev.id.slice(0, 12)} up (${dev.via}); UI on 127.0.0.1:${dev.uiPort}`);
@@ -74,7 +86,10 @@ try {
   const only = process.argv.slice(2);
   const files = only.length
     ? only
-    : readdirSync('test/container').filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test/container', f));
+    : readdirSync('test/container')
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join('test/container', f));
   rmSync('test-output/container', { recursive: true, force: true });
   mkdirSync('test-output/container', { recursive: true });
   const laneEnv = {
@@ -91,8 +106,17 @@ try {
   code = await new Promise((ok) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout',
-        '--test-reporter=junit', `--test-reporter-destination=${JUNIT}`, ...files],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=1',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=junit',
+        `--test-reporter-destination=${JUNIT}`,
+        ...files,
+      ],
       { stdio: 'inherit', env: { ...process.env, ...laneEnv } },
     );
     for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
@@ -104,10 +128,15 @@ try {
 } finally {
   // Containers the scenarios started themselves carry the run's label; ours are in `made`.
   const labelled = label
-    ? (spawnSync('podman', ['ps', '-aq', '--filter', `label=batchscope.lane=${label}`], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [])
+    ? (spawnSync('podman', ['ps', '-aq', '--filter', `label=batchscope.lane=${label}`], { encoding: 'utf8' })
+        .stdout?.split('\n')
+        .filter(Boolean) ?? [])
     : [];
-  for (const id of new Set([...made, ...labelled])) spawnSync('podman', ['rm', '-f', '-t', '2', id], { stdio: 'ignore' });
+  for (const id of new Set([...made, ...labelled]))
+    spawnSync('podman', ['rm', '-f', '-t', '2', id], { stdio: 'ignore' });
   prepared?.cleanup();
-  console.error(`[container] done in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in test-output/container/`);
+  console.error(
+    `[container] done in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in test-output/container/`,
+  );
 }
 process.exit(code);

@@ -17,7 +17,7 @@ export function loadDatasetBundle(): typeof DatasetBundle {
   return (dataset ??= require('./datasetBundle') as typeof DatasetBundle);
 }
 
-/** The chat template preview model (template interpreter, @huggingface/jinja, tokenizer). */
+/** The chat template preview model (our jinja2 interpreter, tokenizer). */
 export function loadTemplateBundle(): typeof TemplateBundle {
   return (template ??= require('./templateBundle') as typeof TemplateBundle);
 }

@@ -37,7 +37,7 @@ test('a dataset that exists only inside the container opens in the browser outsi
   await s.quickOpen('only-in-container.arrow');
   const wv = await s.frameWith('#grid .row');
   const total = Number(await wv.locator('#row-count').getAttribute('data-rows'));
-  assert.equal(total, truth.rows, 'row count as the container\'s datasets reports it');
+  assert.equal(total, truth.rows, "row count as the container's datasets reports it");
   const first = wv.locator('#grid .row', { hasText: truth.first }).first();
   await first.waitFor({ timeout: UI_TIMEOUT });
   // The row in full, in the detail pane: the container's hostname is in the text.
@@ -45,7 +45,10 @@ test('a dataset that exists only inside the container opens in the browser outsi
   await wv.getByText(truth.first).last().waitFor({ timeout: UI_TIMEOUT });
   // The webview is served by the server in the container, through the same published port.
   const origin = new URL(s.page.url()).origin;
-  assert.ok(s.page.frames().some((f) => f.url().startsWith(origin) && f.url().includes('webview')), 'webview frames come from the container\'s server');
+  assert.ok(
+    s.page.frames().some((f) => f.url().startsWith(origin) && f.url().includes('webview')),
+    "webview frames come from the container's server",
+  );
   await s.screenshot('grid');
   assert.equal(s.dialogs.length, 0);
 });

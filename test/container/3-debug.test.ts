@@ -28,23 +28,35 @@ const LAUNCH = {
 before(async () => {
   s = await startRemote({
     name: 'debug',
-    copy: { 'loader_job.py': join(JOB, 'loader_job.py'), 'debug_data.py': join(JOB, 'debug_data.py'), tokenizer: join(FIXTURES, 'tokenizer') },
+    copy: {
+      'loader_job.py': join(JOB, 'loader_job.py'),
+      'debug_data.py': join(JOB, 'debug_data.py'),
+      tokenizer: join(FIXTURES, 'tokenizer'),
+    },
     write: { '.vscode/launch.json': JSON.stringify(LAUNCH, null, 2) },
     viewport: { width: 1280, height: 1000 },
   });
 });
 after(async () => s?.close());
 
-test('in the container: collate breakpoint with num_workers=2, decoded tokens, run to the end', { timeout: 300_000 }, async () => {
-  await functionBreakpoint(s, 'collate');
-  await s.command('Debug: Start Debugging');
-  const cont = s.page.locator('.debug-toolbar .action-label.codicon-debug-continue');
-  await cont.waitFor({ timeout: 180_000 });
-  await s.screenshot('stopped-at-collate');
-  await checkCollatedBatch(s, WS);
-  await s.screenshot('variables');
-  await s.command('Remove All Breakpoints');
-  await cont.click();
-  await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
-  assert.equal(await s.page.locator('.debug-call-stack .monaco-list-row').count(), 0, 'no session left in the call stack');
-});
+test(
+  'in the container: collate breakpoint with num_workers=2, decoded tokens, run to the end',
+  { timeout: 300_000 },
+  async () => {
+    await functionBreakpoint(s, 'collate');
+    await s.command('Debug: Start Debugging');
+    const cont = s.page.locator('.debug-toolbar .action-label.codicon-debug-continue');
+    await cont.waitFor({ timeout: 180_000 });
+    await s.screenshot('stopped-at-collate');
+    await checkCollatedBatch(s, WS);
+    await s.screenshot('variables');
+    await s.command('Remove All Breakpoints');
+    await cont.click();
+    await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
+    assert.equal(
+      await s.page.locator('.debug-call-stack .monaco-list-row').count(),
+      0,
+      'no session left in the call stack',
+    );
+  },
+);

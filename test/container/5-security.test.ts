@@ -12,7 +12,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { Session } from '../e2e/harness';
-import { CONTAINER, CPY, CTRL_PORT, ROOT, background, bgLog, existsIn, sh, startRemote, until, type Background } from './lane';
+import {
+  CONTAINER,
+  CPY,
+  CTRL_PORT,
+  ROOT,
+  background,
+  bgLog,
+  existsIn,
+  sh,
+  startRemote,
+  until,
+  type Background,
+} from './lane';
 
 let job: Background | undefined;
 let s: Session | undefined;
@@ -24,9 +36,13 @@ before(() => {
   const runtime = sh(`ls -d ${process.env.BATCHSCOPE_LANE_EXT}/batchscope.batchscope-*/runtime`).stdout.trim();
   // A job that listens and runs until told to stop (a file), then exits normally.
   sh(`cat > ${DIR}/job.py`, {
-    input: 'import os, time, batchscope_runtime\nbatchscope_runtime.listen()\nwhile not os.path.exists("stop"):\n    time.sleep(0.1)\nprint("job done")\n',
+    input:
+      'import os, time, batchscope_runtime\nbatchscope_runtime.listen()\nwhile not os.path.exists("stop"):\n    time.sleep(0.1)\nprint("job done")\n',
   });
-  job = background('security-job', `cd ${DIR} && BATCHSCOPE_LISTEN=${CTRL_PORT} BATCHSCOPE_SESSION_FILE=${SESSION_FILE} PYTHONPATH=${runtime} ${CPY} job.py`);
+  job = background(
+    'security-job',
+    `cd ${DIR} && BATCHSCOPE_LISTEN=${CTRL_PORT} BATCHSCOPE_SESSION_FILE=${SESSION_FILE} PYTHONPATH=${runtime} ${CPY} job.py`,
+  );
 });
 after(async () => {
   job?.stop();
@@ -43,7 +59,11 @@ function helloOverTcp(port: number, secret: string): Promise<string> {
       done(what);
     };
     sock.setTimeout(15_000, () => finish('timeout: no answer'));
-    sock.on('connect', () => sock.write(JSON.stringify({ type: 'hello', role: 'adapter', protocol: 1, secret, client: 'container-lane' }) + '\n'));
+    sock.on('connect', () =>
+      sock.write(
+        JSON.stringify({ type: 'hello', role: 'adapter', protocol: 1, secret, client: 'container-lane' }) + '\n',
+      ),
+    );
     sock.on('data', (d) => {
       buf += d.toString();
       if (buf.includes('\n')) finish(buf.split('\n')[0]);
@@ -67,48 +87,61 @@ function helloForwarded(secret: string): Promise<string> {
     });
     relay.on('error', fail);
     relay.on('exit', () => done(buf || 'closed: no answer'));
-    relay.stdin.write(JSON.stringify({ type: 'hello', role: 'adapter', protocol: 1, secret, client: 'container-lane' }) + '\n');
+    relay.stdin.write(
+      JSON.stringify({ type: 'hello', role: 'adapter', protocol: 1, secret, client: 'container-lane' }) + '\n',
+    );
   });
 }
 
-test('published port refused, forwarded port accepted with the secret, session file 0600 and removed at exit', { timeout: 240_000 }, async () => {
-  await until('the job to listen', 120_000, () => bgLog('security-job').includes('batchscope: listening on 127.0.0.1:'));
-  assert.equal(sh(`stat -c %a ${SESSION_FILE}`).stdout.trim(), '600', 'the session file is mode 0600');
-  const { secret, port } = JSON.parse(sh(`cat ${SESSION_FILE}`).stdout) as { secret: string; port: number };
-  assert.equal(port, CTRL_PORT);
-  // The controller's socket, as the kernel in the container lists it: 127.0.0.1:5678, nothing on 0.0.0.0.
-  const hexPort = CTRL_PORT.toString(16).toUpperCase().padStart(4, '0');
-  const listeners = sh(`cat /proc/net/tcp /proc/net/tcp6`).stdout.split('\n').filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
-  assert.ok(listeners.length > 0 && listeners.every((l) => l.includes(`0100007F:${hexPort}`)), `bound to loopback only: ${listeners.join(' | ')}`);
+test(
+  'published port refused, forwarded port accepted with the secret, session file 0600 and removed at exit',
+  { timeout: 240_000 },
+  async () => {
+    await until('the job to listen', 120_000, () =>
+      bgLog('security-job').includes('batchscope: listening on 127.0.0.1:'),
+    );
+    assert.equal(sh(`stat -c %a ${SESSION_FILE}`).stdout.trim(), '600', 'the session file is mode 0600');
+    const { secret, port } = JSON.parse(sh(`cat ${SESSION_FILE}`).stdout) as { secret: string; port: number };
+    assert.equal(port, CTRL_PORT);
+    // The controller's socket, as the kernel in the container lists it: 127.0.0.1:5678, nothing on 0.0.0.0.
+    const hexPort = CTRL_PORT.toString(16).toUpperCase().padStart(4, '0');
+    const listeners = sh(`cat /proc/net/tcp /proc/net/tcp6`)
+      .stdout.split('\n')
+      .filter((l) => l.includes(`:${hexPort} `) && / 0A /.test(l));
+    assert.ok(
+      listeners.length > 0 && listeners.every((l) => l.includes(`0100007F:${hexPort}`)),
+      `bound to loopback only: ${listeners.join(' | ')}`,
+    );
 
-  const published = Number(process.env.BATCHSCOPE_LANE_PUBLISHED_PORT);
-  const outside = await helloOverTcp(published, secret);
-  assert.doesNotMatch(outside, /welcome/, `through the published port: ${outside}`);
-  const wrong = await helloForwarded('0'.repeat(secret.length));
-  assert.match(wrong, /"refused".*bad secret/, `forwarded, wrong secret: ${wrong}`);
-  const right = await helloForwarded(secret);
-  assert.match(right, /"type":\s*"welcome"/, `forwarded, right secret: ${right}`);
-  assert.equal(job!.exitCode(), null, 'the job keeps running after the forwarded client detached');
+    const published = Number(process.env.BATCHSCOPE_LANE_PUBLISHED_PORT);
+    const outside = await helloOverTcp(published, secret);
+    assert.doesNotMatch(outside, /welcome/, `through the published port: ${outside}`);
+    const wrong = await helloForwarded('0'.repeat(secret.length));
+    assert.match(wrong, /"refused".*bad secret/, `forwarded, wrong secret: ${wrong}`);
+    const right = await helloForwarded(secret);
+    assert.match(right, /"type":\s*"welcome"/, `forwarded, right secret: ${right}`);
+    assert.equal(job!.exitCode(), null, 'the job keeps running after the forwarded client detached');
 
-  sh(`touch ${DIR}/stop`);
-  const code = await until('the job to exit', 60_000, () => job!.exitCode() ?? false);
-  assert.equal(code, 0, bgLog('security-job'));
-  const removed = !existsIn(SESSION_FILE);
+    sh(`touch ${DIR}/stop`);
+    const code = await until('the job to exit', 60_000, () => job!.exitCode() ?? false);
+    assert.equal(code, 0, bgLog('security-job'));
+    const removed = !existsIn(SESSION_FILE);
 
-  // What happened, shown in the VS Code server of the container (the scenario's screenshot).
-  const report = [
-    '# Debug controller seen from outside the container',
-    '',
-    `- published port 127.0.0.1:${published} → container :${CTRL_PORT}: \`${outside}\``,
-    `- forwarded from loopback inside the container, wrong secret: \`${wrong}\``,
-    `- forwarded from loopback inside the container, right secret: \`${right.replace(/"controllerPid":\d+,?/, '')}\``,
-    `- listening sockets on :${CTRL_PORT}: \`${listeners.map((l) => l.trim().split(/\s+/)[1]).join(', ')}\` (0100007F = 127.0.0.1)`,
-    `- session file mode 0600; removed at exit: ${removed}`,
-    '',
-  ].join('\n');
-  s = await startRemote({ name: 'security', write: { 'security-report.md': report } });
-  await s.quickOpen('security-report.md');
-  await s.page.locator('.monaco-editor .view-lines', { hasText: 'published port' }).waitFor({ timeout: 60_000 });
-  await s.screenshot('report');
-  assert.ok(removed, 'the session file (with the secret) is removed when the job exits');
-});
+    // What happened, shown in the VS Code server of the container (the scenario's screenshot).
+    const report = [
+      '# Debug controller seen from outside the container',
+      '',
+      `- published port 127.0.0.1:${published} → container :${CTRL_PORT}: \`${outside}\``,
+      `- forwarded from loopback inside the container, wrong secret: \`${wrong}\``,
+      `- forwarded from loopback inside the container, right secret: \`${right.replace(/"controllerPid":\d+,?/, '')}\``,
+      `- listening sockets on :${CTRL_PORT}: \`${listeners.map((l) => l.trim().split(/\s+/)[1]).join(', ')}\` (0100007F = 127.0.0.1)`,
+      `- session file mode 0600; removed at exit: ${removed}`,
+      '',
+    ].join('\n');
+    s = await startRemote({ name: 'security', write: { 'security-report.md': report } });
+    await s.quickOpen('security-report.md');
+    await s.page.locator('.monaco-editor .view-lines', { hasText: 'published port' }).waitFor({ timeout: 60_000 });
+    await s.screenshot('report');
+    assert.ok(removed, 'the session file (with the secret) is removed when the job exits');
+  },
+);

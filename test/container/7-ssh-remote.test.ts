@@ -29,7 +29,17 @@ function podman(...args: string[]): string {
 
 before(async () => {
   // The node: the lane's image, no published ports, sshd with a key the dev container holds.
-  node = podman('run', '-d', '--security-opt', 'label=disable', '--label', `batchscope.lane=${process.env.BATCHSCOPE_LANE_LABEL}`, process.env.BATCHSCOPE_LANE_IMAGE!, 'sleep', 'infinity');
+  node = podman(
+    'run',
+    '-d',
+    '--security-opt',
+    'label=disable',
+    '--label',
+    `batchscope.lane=${process.env.BATCHSCOPE_LANE_LABEL}`,
+    process.env.BATCHSCOPE_LANE_IMAGE!,
+    'sleep',
+    'infinity',
+  );
   sh('ssh-keygen -A >/dev/null && mkdir -p /run/sshd', { container: node });
   background('sshd', 'exec /usr/sbin/sshd -D -e', node);
   sh(`test -f ${KEY} || ssh-keygen -q -t ed25519 -N '' -f ${KEY}`);
@@ -41,8 +51,12 @@ before(async () => {
 
   // The job and the runtime on the node (a plain copy of runtime/, as a user installs it there).
   const JOB = join(REPO, 'test/fixtures/debug');
-  for (const [src, dest] of [[join(JOB, 'loader_job.py'), `${WS}/loader_job.py`], [join(JOB, 'debug_data.py'), `${WS}/debug_data.py`],
-    [join(FIXTURES, 'tokenizer'), `${WS}/tokenizer`], [join(REPO, 'runtime/batchscope_runtime'), '/opt/bs-runtime/batchscope_runtime']]) {
+  for (const [src, dest] of [
+    [join(JOB, 'loader_job.py'), `${WS}/loader_job.py`],
+    [join(JOB, 'debug_data.py'), `${WS}/debug_data.py`],
+    [join(FIXTURES, 'tokenizer'), `${WS}/tokenizer`],
+    [join(REPO, 'runtime/batchscope_runtime'), '/opt/bs-runtime/batchscope_runtime'],
+  ]) {
     copyIn(src, dest, node);
   }
   s = await startRemote({
@@ -61,30 +75,44 @@ after(async () => {
   if (node) spawnSync('podman', ['rm', '-f', '-t', '2', node], { stdio: 'ignore' });
 });
 
-test('attach through ssh -N -L to a job on an SSH-only node; detach; the job finishes', { timeout: 360_000 }, async () => {
-  await functionBreakpoint(s, 'collate');
-  job = background(
-    'ssh-job',
-    `cd ${WS} && BATCHSCOPE_LISTEN=${CTRL_PORT} BATCHSCOPE_SESSION_FILE=/root/session.json PYTHONPATH=/opt/bs-runtime ` +
-      `${CPY} loader_job.py --listen --workers 2 --size 800 --batch-size 4 --step-sleep 0.25`,
-    node,
-  );
-  await until('the job on the node to listen', 120_000, () => bgLog('ssh-job', node).includes('batchscope: listening on 127.0.0.1:'));
-  // As docs/remote.md says: the secret is in the session file, read over ssh; then the tunnel.
-  const session = JSON.parse(sh(`${SSH} root@${ip} cat /root/session.json`).stdout) as { port: number; secret: string };
-  tunnel = background('tunnel', `exec ${SSH} -N -o ExitOnForwardFailure=yes -L ${LOCAL_PORT}:127.0.0.1:${session.port} root@${ip}`);
-  await until('the tunnel to listen', 30_000, () => sh(`cat /proc/net/tcp`).stdout.includes(`0100007F:${LOCAL_PORT.toString(16).toUpperCase()} `));
+test(
+  'attach through ssh -N -L to a job on an SSH-only node; detach; the job finishes',
+  { timeout: 360_000 },
+  async () => {
+    await functionBreakpoint(s, 'collate');
+    job = background(
+      'ssh-job',
+      `cd ${WS} && BATCHSCOPE_LISTEN=${CTRL_PORT} BATCHSCOPE_SESSION_FILE=/root/session.json PYTHONPATH=/opt/bs-runtime ` +
+        `${CPY} loader_job.py --listen --workers 2 --size 800 --batch-size 4 --step-sleep 0.25`,
+      node,
+    );
+    await until('the job on the node to listen', 120_000, () =>
+      bgLog('ssh-job', node).includes('batchscope: listening on 127.0.0.1:'),
+    );
+    // As docs/remote.md says: the secret is in the session file, read over ssh; then the tunnel.
+    const session = JSON.parse(sh(`${SSH} root@${ip} cat /root/session.json`).stdout) as {
+      port: number;
+      secret: string;
+    };
+    tunnel = background(
+      'tunnel',
+      `exec ${SSH} -N -o ExitOnForwardFailure=yes -L ${LOCAL_PORT}:127.0.0.1:${session.port} root@${ip}`,
+    );
+    await until('the tunnel to listen', 30_000, () =>
+      sh(`cat /proc/net/tcp`).stdout.includes(`0100007F:${LOCAL_PORT.toString(16).toUpperCase()} `),
+    );
 
-  sh(`cat > ${WS}/.vscode/launch.json`, { input: attachConfig(LOCAL_PORT, session.secret) });
-  await s.command('Debug: Start Debugging');
-  await s.page.locator('.debug-toolbar .action-label.codicon-debug-continue').waitFor({ timeout: 180_000 });
-  await s.screenshot('stopped-at-collate-over-ssh');
-  await checkCollatedBatch(s, WS, node);
-  await s.screenshot('variables-over-ssh');
+    sh(`cat > ${WS}/.vscode/launch.json`, { input: attachConfig(LOCAL_PORT, session.secret) });
+    await s.command('Debug: Start Debugging');
+    await s.page.locator('.debug-toolbar .action-label.codicon-debug-continue').waitFor({ timeout: 180_000 });
+    await s.screenshot('stopped-at-collate-over-ssh');
+    await checkCollatedBatch(s, WS, node);
+    await s.screenshot('variables-over-ssh');
 
-  await s.page.locator('.debug-toolbar .action-label.codicon-debug-disconnect').click();
-  await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
-  const code = await until('the job on the node to finish', 240_000, () => job!.exitCode() ?? false);
-  assert.equal(code, 0, `the job finished cleanly: ${bgLog('ssh-job', node).slice(-800)}`);
-  assert.match(bgLog('ssh-job', node), /"batch": 199\b/, 'the job ran through its last batch');
-});
+    await s.page.locator('.debug-toolbar .action-label.codicon-debug-disconnect').click();
+    await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+    const code = await until('the job on the node to finish', 240_000, () => job!.exitCode() ?? false);
+    assert.equal(code, 0, `the job finished cleanly: ${bgLog('ssh-job', node).slice(-800)}`);
+    assert.match(bgLog('ssh-job', node), /"batch": 199\b/, 'the job ran through its last batch');
+  },
+);

@@ -82,12 +82,23 @@ export async function checkCollatedBatch(s: Session, jobDir: string, container?:
   }
   const shown = await (await reveal(s, '.debug-variables', /^\s*\[0\]/)).innerText();
   const want = expectedDecoded(jobDir, batchIndex, container)[0];
-  assert.ok([want.text, want.repr, JSON.stringify(want.text)].some((t) => shown.includes(t)), `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`);
+  assert.ok(
+    [want.text, want.repr, JSON.stringify(want.text)].some((t) => shown.includes(t)),
+    `decoded row 0 of batch ${batchIndex} reads ${JSON.stringify(want.text)}: ${shown}`,
+  );
   return batchIndex;
 }
 
 /** launch.json holding the attach configuration of docs/remote.md. */
 export function attachConfig(port: number, secret: string): string {
-  const config = { type: 'batchscope', request: 'attach', name: 'Attach DataLoader', host: '127.0.0.1', port, secret, tokenizer: '${workspaceFolder}/tokenizer' };
+  const config = {
+    type: 'batchscope',
+    request: 'attach',
+    name: 'Attach DataLoader',
+    host: '127.0.0.1',
+    port,
+    secret,
+    tokenizer: '${workspaceFolder}/tokenizer',
+  };
   return JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2);
 }

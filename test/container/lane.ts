@@ -36,7 +36,8 @@ export function sh(script: string, opts: { container?: string; input?: string; o
     maxBuffer: 64 << 20,
   });
   const out = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-  if (!opts.ok && r.status !== 0) throw new Error(`in the container: ${script}\n→ exit ${r.status}: ${out.stderr.slice(-1500)}`);
+  if (!opts.ok && r.status !== 0)
+    throw new Error(`in the container: ${script}\n→ exit ${r.status}: ${out.stderr.slice(-1500)}`);
   return out;
 }
 
@@ -64,7 +65,10 @@ export function background(name: string, script: string, container?: string): Ba
   sh(`rm -rf ${dir} && mkdir -p ${dir}`, { container });
   // setsid: the command and everything it spawns form one group we can end by its id.
   put(`${dir}/run.sh`, `cd ${dir}\n${script}\n`, container);
-  sh(`setsid bash -c 'echo $$ > ${dir}/pid; bash ${dir}/run.sh > ${dir}/out.log 2>&1; echo $? > ${dir}/status' </dev/null >/dev/null 2>&1 &`, { container });
+  sh(
+    `setsid bash -c 'echo $$ > ${dir}/pid; bash ${dir}/run.sh > ${dir}/out.log 2>&1; echo $? > ${dir}/status' </dev/null >/dev/null 2>&1 &`,
+    { container },
+  );
   let pid = 0;
   for (let i = 0; i < 50 && !pid; i++) {
     pid = Number(sh(`cat ${dir}/pid 2>/dev/null || true`, { container }).stdout.trim()) || 0;
@@ -80,10 +84,15 @@ export function background(name: string, script: string, container?: string): Ba
     stop: () => void sh(`kill -TERM -- -${pid} 2>/dev/null || true`, { container, ok: true }),
   };
 }
-export const bgLog = (name: string, container?: string) => sh(`cat ${ROOT}/bg/${name}/out.log 2>/dev/null || true`, { container }).stdout;
+export const bgLog = (name: string, container?: string) =>
+  sh(`cat ${ROOT}/bg/${name}/out.log 2>/dev/null || true`, { container }).stdout;
 
 /** Polls `check` until it returns a value (not undefined/false) or `ms` pass. */
-export async function until<T>(what: string, ms: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
+export async function until<T>(
+  what: string,
+  ms: number,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -118,23 +127,39 @@ export async function startRemote(opts: RemoteOptions): Promise<Session> {
   const ws = `${base}/workspace`;
   const ud = `${base}/user-data`;
   sh(`rm -rf ${base} && mkdir -p ${ws}/.vscode ${ud}/User ${ud}/Machine`);
-  put(`${ud}/User/settings.json`, JSON.stringify({ ...USER_SETTINGS, 'security.workspace.trust.enabled': opts.trust === true }, null, 2));
+  put(
+    `${ud}/User/settings.json`,
+    JSON.stringify({ ...USER_SETTINGS, 'security.workspace.trust.enabled': opts.trust === true }, null, 2),
+  );
   put(`${ud}/Machine/settings.json`, env('BATCHSCOPE_LANE_SETTINGS'));
   put(`${ws}/.vscode/settings.json`, JSON.stringify({ ...opts.settings }, null, 2));
   for (const [rel, src] of Object.entries(opts.copy ?? {})) copyIn(src, `${ws}/${rel}`);
   for (const [rel, text] of Object.entries(opts.write ?? {})) put(`${ws}/${rel}`, text);
 
   const args = [
-    env('BATCHSCOPE_E2E_NODE'), env('BATCHSCOPE_E2E_ENTRY'),
-    '--auth', 'none', '--bind-addr', `0.0.0.0:${UI_PORT_IN}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+    env('BATCHSCOPE_E2E_NODE'),
+    env('BATCHSCOPE_E2E_ENTRY'),
+    '--auth',
+    'none',
+    '--bind-addr',
+    `0.0.0.0:${UI_PORT_IN}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
     ...(opts.trust ? [] : ['--disable-workspace-trust']),
-    '--user-data-dir', ud, '--extensions-dir', env('BATCHSCOPE_LANE_EXT'), ws,
-  ].map((a) => `'${a}'`).join(' ');
+    '--user-data-dir',
+    ud,
+    '--extensions-dir',
+    env('BATCHSCOPE_LANE_EXT'),
+    ws,
+  ]
+    .map((a) => `'${a}'`)
+    .join(' ');
   const server = background(`code-server-${opts.name}`, `exec ${args}`);
   const url = `http://127.0.0.1:${env('BATCHSCOPE_LANE_UI_PORT')}`;
   await until('code-server in the container to answer on the published port', 90_000, async () => {
-    if (server.exitCode() !== null) throw new Error(`code-server exited in the container: ${bgLog(`code-server-${opts.name}`)}`);
+    if (server.exitCode() !== null)
+      throw new Error(`code-server exited in the container: ${bgLog(`code-server-${opts.name}`)}`);
     return serving(`${url}/healthz`);
   });
   const stop = async () => {
@@ -146,8 +171,13 @@ export async function startRemote(opts: RemoteOptions): Promise<Session> {
     spawnSync('podman', ['cp', `${CONTAINER()}:${ud}/logs`, join(SHOTS, 'logs', opts.name)], { stdio: 'ignore' });
   };
   const profile = mkdtempSync(join(env('BATCHSCOPE_E2E_RUN'), `${opts.name}-chromium-`));
-  return Session.connect({ ...opts, copy: undefined, write: undefined, shots: SHOTS }, { url, workspace: ws, stop }, profile);
+  return Session.connect(
+    { ...opts, copy: undefined, write: undefined, shots: SHOTS },
+    { url, workspace: ws, stop },
+    profile,
+  );
 }
 
 /** True where `path` exists inside the container. */
-export const existsIn = (path: string, container?: string) => sh(`test -e '${path}'`, { ok: true, container }).status === 0;
+export const existsIn = (path: string, container?: string) =>
+  sh(`test -e '${path}'`, { ok: true, container }).status === 0;

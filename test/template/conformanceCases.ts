@@ -1,6 +1,6 @@
 // Conformance cases: each is rendered by Python transformers (expected.py, one process for all) and by
 // our renderer, and must match byte for byte (or raise on both sides). The templates are written for
-// this suite to cover every construct real chat templates use, plus each gap of @huggingface/jinja.
+// this suite to cover every construct real chat templates use, plus each place where a JavaScript jinja (e.g. @huggingface/jinja) differs from Python.
 import type { ChatMessage } from '../../src/core/template/types';
 
 export interface ConformanceCase {
@@ -59,7 +59,7 @@ TOOL[{{ message.name|default('?') }}]: {{ message.content }}
 {%- if add_generation_prompt %}ASSISTANT:{% endif -%}
 `;
 
-// Printing and semantics where @huggingface/jinja differs from Python: each line exercises one gap.
+// Printing and semantics where a JavaScript jinja differs from Python: each line exercises one gap.
 const GAPS = `repr: {{ messages[0] }} | {{ tools }} | {{ [1, 'a', none, true, 2.5] }} | {{ ("it's", 'say "hi"', 'x') }}
 scalars: {{ True }} {{ none }} {{ 2.0 }} {{ 1/3 }} {{ 10**20 }} {{ 1e20 }} {{ 0.00001 }} {{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ true + 1 }}{% if floats is defined %} {{ floats }} {{ floats|tojson }} {{ floats|sum }}{% endif %}
 intkeys: {% set d = {0: 'zero', 1: 'one'} %}{{ d[1] }} {{ d }} {{ d|tojson }} {{ 0 in d }}

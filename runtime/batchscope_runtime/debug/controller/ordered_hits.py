@@ -8,6 +8,8 @@ never comes (it failed earlier, it is held at another stop, or the session attac
 the gap is skipped after GAP_S, so nothing waits for long.
 """
 
+import time
+
 # Stages each batch passes at most once: their hits can be ordered by batch index.
 ORDERED_STAGES = frozenset(("sampler", "fetch", "collate", "batch_ready", "pin_memory", "to_device", "train_step"))
 GAP_S = 1.0
@@ -23,23 +25,30 @@ class OrderedHits:
     def report(self, bp_id, key, matched, reply):
         """One batch passed breakpoint `bp_id`'s stage; returns the (reply, stop) answers now due."""
         loader, epoch, index = key
-        s = self.streams.setdefault((bp_id, loader, epoch), {"next": 0, "held": {}})
+        s = self.streams.setdefault((bp_id, loader, epoch), {"next": 0, "held": {}, "since": None})
         if index < s["next"]:  # later than its gap was skipped: count it now
             return self._one(bp_id, matched, reply)
         s["held"][index] = (matched, reply)
-        return self._drain(bp_id, s)
+        out = self._drain(bp_id, s)
+        if not s["held"]:
+            s["since"] = None
+        elif s["since"] is None or out:
+            s["since"] = time.monotonic()  # this stream starts waiting for an earlier batch
+        return out
 
     def waiting(self):
         """Whether a report waits for an earlier batch (the caller arms a gap timer)."""
         return any(s["held"] for s in self.streams.values())
 
-    def skip_gaps(self):
-        """The earlier batches did not come: count what waits, from its lowest index on."""
+    def skip_gaps(self, min_wait=0.0):
+        """The earlier batches did not come: count what waited `min_wait` s or more, lowest index first."""
         out = []
+        now = time.monotonic()
         for (bp_id, _, _), s in self.streams.items():
-            if s["held"]:
+            if s["held"] and now - (s["since"] or now) >= min_wait:
                 s["next"] = min(s["held"])
                 out += self._drain(bp_id, s)
+                s["since"] = now if s["held"] else None
         return out
 
     def forget(self, bp_ids):
