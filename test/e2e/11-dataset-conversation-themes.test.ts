@@ -36,7 +36,11 @@ for (const [tag, theme] of [
       settings: { 'workbench.colorTheme': theme },
     });
     try {
+      // JSONL opens as text by default (the dataset editor is an option there): reopen it as a dataset.
       await s.quickOpen(basename(fx.abs));
+      await s.page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: UI_TIMEOUT });
+      await s.command('View: Reopen Editor With...');
+      await s.pick('Batchscope Dataset (JSONL/JSON)');
       const wv = await s.frameWith('#grid .row');
       // Row 1 has four turns (two questions, two answers).
       await wv.locator('#grid .row[data-row="1"] .cell').first().click();
