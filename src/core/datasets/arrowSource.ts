@@ -111,6 +111,18 @@ export class ArrowSource implements ScannableSource {
   }
 
   /** Byte offset of the record batch holding `row` (for error messages). */
+  /** Records record batch `bi` as unreadable (one error per batch, with its byte offset) and returns the error. */
+  private markBad(bi: number, byteOffset: number, err: unknown): ReadError {
+    const e: ReadError = {
+      file: this.src.name,
+      byteOffset,
+      message: `corrupt record batch ${bi}: ${errorMessage(err)}`,
+    };
+    this.badBatches.set(bi, e);
+    this.errors.push(e);
+    return e;
+  }
+
   batchOffsetOfRow(row: number): number {
     return this.index.batches[batchForRow(this.index, row)]?.offset ?? 0;
   }
@@ -131,14 +143,7 @@ export class ArrowSource implements ScannableSource {
       this.batchCache.set(bi, batch);
       return batch;
     } catch (err) {
-      const e: ReadError = {
-        file: this.src.name,
-        byteOffset: msg.offset,
-        message: `corrupt record batch ${bi}: ${errorMessage(err)}`,
-      };
-      this.badBatches.set(bi, e);
-      this.errors.push(e);
-      throw new Error(e.message);
+      throw new Error(this.markBad(bi, msg.offset, err).message);
     }
   }
 
@@ -193,15 +198,7 @@ export class ArrowSource implements ScannableSource {
           this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg], scratch)).batch;
         if (!batch) throw new Error('record batch did not decode');
       } catch (err) {
-        if (!this.badBatches.has(bi)) {
-          const e: ReadError = {
-            file: this.src.name,
-            byteOffset: msg.offset,
-            message: `corrupt record batch ${bi}: ${errorMessage(err)}`,
-          };
-          this.badBatches.set(bi, e);
-          this.errors.push(e);
-        }
+        if (!this.badBatches.has(bi)) this.markBad(bi, msg.offset, err);
         continue;
       }
       const cols = new Map<string, ScanColumn>();
