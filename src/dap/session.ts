@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ControllerClient, type ControllerEvent } from '../runtime/debugClient';
 import { launchController, type Launched } from '../runtime/debugLaunch';
-import { killTree as killGroup, runtimeDir as defaultRuntimePath } from '../runtime/process';
+import { killTree, runtimeDir } from '../runtime/process';
 import {
   checkAttach,
   hangTimeoutOf,
@@ -98,7 +98,7 @@ export class DataLoaderSession extends LoggingDebugSession {
       this.launched = await launchController(
         {
           python: args.python || (process.platform === 'win32' ? 'python' : 'python3'),
-          runtimePath: args.runtimePath || defaultRuntimePath(),
+          runtimePath: args.runtimePath || runtimeDir(),
           target,
           args: Array.isArray(args.args) ? args.args.map(String) : [],
           cwd,
@@ -470,18 +470,18 @@ export class DataLoaderSession extends LoggingDebugSession {
         });
       });
     }
-    killGroup(proc);
+    killTree(proc);
   }
 
   /** The standalone adapter exits on SIGTERM or when its client goes: take the launched job along. */
   override shutdown(): void {
-    if (this.mode === 'launch' && !this.keepDebuggee && this.launched) killGroup(this.launched.proc);
+    if (this.mode === 'launch' && !this.keepDebuggee && this.launched) killTree(this.launched.proc);
     super.shutdown();
   }
 
   private killLaunched(): void {
     const proc = this.launched?.proc;
-    if (proc) killGroup(proc);
+    if (proc) killTree(proc);
   }
 
   private fail(response: DebugProtocol.Response, err: unknown): void {

@@ -37,7 +37,7 @@ writeFileSync(
   `import pytest
 def test_ok(): pass
 def test_bad(): assert 0
-@pytest.mark.skip
+@pytest.mark.skip(reason="fixture: the junit report must count a skipped case")
 def test_skip(): pass
 @pytest.mark.xfail
 def test_xfail(): assert 0
