@@ -281,6 +281,36 @@ def test_worker_exit_status_is_read_without_reaping_and_outlives_the_reap():
             p.join(10)
 
 
+def test_worker_status_waits_for_the_main_bye_when_the_probe_cannot_be_sent():
+    # The CI race, forced: the controller reads a worker's EOF, but the main process has already said
+    # bye (naming the killed worker) and closed, and its connection has not been read yet. The probe
+    # cannot be sent; the status must still come from that unread bye, not be taken for a normal exit.
+    import socket
+
+    from batchscope_runtime.debug.conn import Conn
+    from batchscope_runtime.debug.controller.agent_peer import AgentPeer
+
+    ctl = Controller("s3cret", wait=False)
+    ours, program = socket.socketpair()
+    try:
+        killed = {"pid": 4242, "signal": "SIGKILL", "exitCode": None}
+        program.sendall(wire.encode({"type": "bye", "error": None, "exitCode": 1, "workers": [killed]}))
+        program.close()
+        main = AgentPeer(ctl, 1, Conn(ours), {"kind": "main", "pid": 4241})
+        ctl.agents[1] = main  # connected, not served yet: its bye is still unread
+        got = []
+        asker = threading.Thread(target=lambda: got.append(ctl.worker_deaths._status(4242)))
+        asker.start()
+        asker.join(0.5)
+        assert asker.is_alive(), "gave up before the main connection was read: %s" % got
+        main.serve()  # reads the bye, then EOF: the main agent is gone
+        asker.join(10)
+        assert got == [killed]
+    finally:
+        ours.close()
+        ctl.close()
+
+
 def test_launcher_rejects_bad_usage():
     env = dict(os.environ, PYTHONPATH=str(RUNTIME))
     env.pop("BATCHSCOPE_SECRET", None)

@@ -64,8 +64,10 @@ class WorkerDeaths:
                         return None  # gone, and its bye (if it said one) did not name this worker
                     if cid is None:
                         cid = ctl.calls.new(("probe", lambda body: self.record([body]) if body else None))
-                        if not main.conn.send({"type": "probe", "id": cid, "pid": pid}):
-                            return None
+                        # A failed send means the main process has closed its end: its bye may still be
+                        # unread on that connection, so wait for the connection to be served to its end
+                        # (main_gone) rather than give up here, which took a killed worker for a normal exit.
+                        main.conn.send({"type": "probe", "id": cid, "pid": pid})
                     left = deadline - time.monotonic()
                     if left <= 0:
                         return None
