@@ -311,6 +311,49 @@ def test_worker_status_waits_for_the_main_bye_when_the_probe_cannot_be_sent():
         ctl.close()
 
 
+def test_a_hit_on_a_breakpoint_removed_since_is_let_go_without_a_stop():
+    # Agents learn of setFunctionBreakpoints by a config message a moment after the adapter's answer,
+    # so a thread already at a stage may report a hit on a breakpoint the user has just removed. The
+    # controller holds the current set: such a stop is resumed at once and never shown.
+    from debug_client import Client
+
+    ctl = Controller("k", wait=False)
+    ctl.start()
+    c = agent = None
+    try:
+        c = Client(ctl.port, "k")
+        bp = c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])["breakpoints"][0]["id"]
+        c.request("configurationDone")
+        hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": "k", "pid": os.getpid()}
+        hello.update(kind="main", threadId=1, name="main")
+        agent, reader, first = wire.connect("127.0.0.1", ctl.port, hello)
+        assert first["type"] == "config" and [b["id"] for b in first["bps"]] == [bp]
+        agent.settimeout(30)  # a stop that is held instead of let go fails the test, not hangs it
+
+        def stop(batch):
+            body = {"reason": "function breakpoint", "threadId": 1, "stage": "fetch", "hitBreakpointIds": [bp]}
+            body["batch"] = {"loaderId": 1, "epoch": 0, "index": batch}
+            agent.sendall(wire.encode({"type": "stopped", "name": "main", "body": body}))
+
+        c.request("setFunctionBreakpoints", breakpoints=[])
+        stop(1)  # checked against the config the agent held before the removal reached it
+        while True:
+            msg = reader.read()
+            if msg["type"] == "resume":
+                break
+        assert msg["threadId"] == 1
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])  # a new breakpoint, a new id
+        stop(2)  # the old id again: still let go
+        while reader.read()["type"] != "resume":
+            pass
+        assert all(e["event"] != "stopped" for e in list(c.events.queue) if e)
+    finally:
+        for x in (agent, c):
+            if x is not None:
+                x.close()
+        ctl.close()
+
+
 def test_launcher_rejects_bad_usage():
     env = dict(os.environ, PYTHONPATH=str(RUNTIME))
     env.pop("BATCHSCOPE_SECRET", None)

@@ -35,6 +35,14 @@ def resume_thread(ctl, t):
     """Forget the stop; an agent-held stop is released in its process. Under ctl.lock."""
     stop = t.stop
     t.stop = None
+    release(ctl, t, stop)
+
+
+def release(ctl, t, stop):
+    """Let an agent-held stop go in its process (the thread's `stop` is already cleared).
+
+    Callers emit `continued` before this: once the thread runs, its next `stopped` can reach the
+    adapter at any moment (from the agent's connection), and it must not overtake the `continued`."""
     if stop and stop["owner"] == "agent":
         a = ctl.agents.get(t.slot)
         if a:
@@ -47,7 +55,7 @@ def agent_stopped(ctl, peer, msg):
     tid = body["threadId"]
     with ctl.lock:
         t = thread(ctl, tid, msg.get("name") or "thread %d" % tid, peer.slot)
-        if ctl.adapter is None:  # nobody to show it to: let it go at once
+        if ctl.adapter is None or _breakpoints_gone(ctl, body):  # nobody to show it to: let it go at once
             peer.conn.send({"type": "resume", "threadId": tid})
             return
         t.stop = {"owner": "agent", "body": body, "at": time.monotonic()}
@@ -57,9 +65,42 @@ def agent_stopped(ctl, peer, msg):
             ctl.breakpoints.steps.pop(
                 "%s/%s/%s" % (batch.get("loaderId"), batch.get("epoch"), batch.get("index")), None
             )
+            ctl.breakpoints.steps.pop("%s/next" % batch.get("loaderId"), None)
         t.status = ""
+        # Under the lock: a `continue` that sees this stop emits its `continued` only after this event.
+        ctl.emit("stopped", body)
     ctl.broadcast_config()
-    ctl.emit("stopped", body)
+
+
+def _breakpoints_gone(ctl, body):
+    """A breakpoint stop whose breakpoints were all removed after the agent checked them.
+
+    The adapter's setFunctionBreakpoints is answered here, and the agents learn of it by a config
+    message a moment later: a thread already at a stage can still report a hit on a breakpoint the
+    user just removed. The controller holds the current set, so it decides (under ctl.lock)."""
+    if body.get("reason") != "function breakpoint":
+        return False
+    ids = {b["id"] for b in ctl.breakpoints.bps}
+    return not any(i in ids for i in body.get("hitBreakpointIds") or ())
+
+
+def inspected_stop(ctl, peer, body, name=None):
+    """A hang stop the stuck process's agent serves from a helper thread (agent/hang_inspect.py).
+    Returns False when it cannot be shown (filter off, nobody attached, thread already stopped);
+    the agent is then told to let its inspection go."""
+    tid = body["threadId"]
+    with ctl.lock:
+        t = ctl.threads.get(tid)
+        ok = "hang" in ctl.breakpoints.filters and ctl.adapter is not None and (t is None or t.stop is None)
+        if ok:
+            t = thread(ctl, tid, name or (t.name if t else "thread %d" % tid), peer.slot)
+            t.stop = {"owner": "agent", "body": body, "at": time.monotonic()}
+            ctl.emit("stopped", body)
+    if not ok:
+        peer.conn.send({"type": "resume", "threadId": tid})
+        return False
+    ctl.broadcast_config()
+    return True
 
 
 def local_stop(ctl, tid, filter_id, description, frames, scopes, batch=None, stage=None, exception=None):
@@ -97,8 +138,8 @@ def local_stop(ctl, tid, filter_id, description, frames, scopes, batch=None, sta
                 "details": {"message": description, "typeName": filter_id},
             },
         }
+        ctl.emit("stopped", body)  # under the lock, like agent_stopped
     ctl.broadcast_config()
-    ctl.emit("stopped", body)
 
 
 def mark_exited(ctl, t):
