@@ -8,6 +8,7 @@
 // "a 10 GB file opens and jumps under 150 MB RSS" claim.
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -60,7 +61,12 @@ function parquetTable() {
   const med = <T>(xs: T[], k: keyof T) =>
     xs.map((x) => x[k] as number).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(
-    '| file | operation | ours, ms (whole process) | pyarrow, ms (whole process) | ours/pyarrow | ours RSS, MB (process tree) | pyarrow RSS, MB | RSS ours/pyarrow |',
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; median of 3 fresh processes each`,
+  );
+  console.log(
+    '| file | operation | ours, ms in-process (whole process) | pyarrow, ms in-process (whole process) | ours/pyarrow, whole process | ours RSS, MB (process tree) | pyarrow RSS, MB | RSS ours/pyarrow |',
   );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const index of [false, true]) {

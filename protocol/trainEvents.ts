@@ -133,8 +133,33 @@ export interface WarningEvent {
   location?: ConfigLocation | null;
 }
 
+/** The batch recorder (`record:` key): progress every ~0.5 s and once at the end (`done`). */
+export interface RecordEvent {
+  type: 'record';
+  time: number;
+  /** The Arrow IPC stream file being written (opens in the dataset viewer). */
+  path: string;
+  batches: number;
+  rows?: number;
+  bytes: number;
+  limit_batches?: number;
+  limit_bytes?: number;
+  done: boolean;
+  /** Why it ended (done only): batch limit, size cap, stopped / run ended, failed. */
+  reason?: 'batches' | 'size' | 'stopped' | 'error';
+  error?: string;
+}
+
 export type TrainEvent =
-  LaunchEvent | StartedEvent | StepEvent | EvalEvent | CheckpointEvent | FinishedEvent | ErrorEvent | WarningEvent;
+  | LaunchEvent
+  | StartedEvent
+  | StepEvent
+  | EvalEvent
+  | CheckpointEvent
+  | FinishedEvent
+  | ErrorEvent
+  | WarningEvent
+  | RecordEvent;
 export type TrainEventType = TrainEvent['type'];
 
 /** Lines the client writes to the runtime's stdin. */

@@ -1,6 +1,8 @@
 // Typed messages between the extension host (src/) and the webview panels (webview/).
 // One file for all panels; each panel owns its own section. Keep messages plain JSON-serialisable.
 import type { ColumnInfo, DatasetStats, ReadError, TokenChip } from '../src/core/datasets/types';
+import type { ColumnSummary } from '../src/core/datasets/columnStats';
+import type { SearchSnippet } from '../src/core/datasets/querySearch';
 import type { CharSpan, LintFinding, TemplateErrorInfo } from '../src/core/template/types';
 import type { TrainEvent } from './trainEvents';
 import type { TensorStats } from '../src/core/weights/stats';
@@ -25,6 +27,9 @@ export interface DatasetGridRow {
   flags: string[];
   /** The first tokens of the id column as chips (when a tokenizer is loaded), shown in its grid cell. */
   chips?: TokenChip[];
+  /** Tokenized data: input_ids length without padding, and labels ≠ −100 (src/core/datasets/queryFlags.ts). */
+  tokens?: number;
+  trained?: number;
   error?: ReadError;
 }
 export interface DatasetTokenizerInfo {
@@ -43,7 +48,16 @@ export interface DatasetRowDetail {
     image?: string;
     imageNote?: string;
     /** A messages / sharegpt conversation cell as turns (src/panels/dataset/conversation.ts). */
-    turns?: { role: string; content: string; toolCalls?: string }[];
+    turns?: {
+      role: string;
+      content: string;
+      toolCalls?: string;
+      /** Tokenized rows: whether the turn's tokens carry labels (src/panels/dataset/turnMarks.ts). */
+      train?: 'trained' | 'masked' | 'partly';
+      /** Tokens of the turn found in input_ids, and how many of them are trained. */
+      tokens?: number;
+      trainedTokens?: number;
+    }[];
     /** The cell as JSON (the `rows --json` form), for "Copy"; absent when the row is too big. */
     json?: string;
   }[];
@@ -57,6 +71,13 @@ export interface DatasetRowDetail {
 export interface DatasetSearchHit {
   row: number;
   column: string;
+  /** Text around the match (for the first listed hits); the panel highlights start..start+length as text. */
+  snippet?: SearchSnippet;
+}
+/** Sort of the view: a column's value (`len(col)` for its length) or tokens / trained / chars / flags. */
+export interface DatasetSortSpec {
+  key: string;
+  desc: boolean;
 }
 /** The selected tokenized row checked against the chat template (src/panels/dataset/templateCompare.ts). */
 export interface DatasetTemplateCompare {
@@ -91,7 +112,8 @@ export type DatasetToWebview =
       /** True for an `indices`-only cache file: the panel shows the note, not a grid of numbers. */
       indicesOnly: boolean;
     }
-  | { type: 'dataset/page'; offset: number; rows: DatasetGridRow[]; errors: ReadError[] }
+  /** `view`: rows of a filtered / sorted view (offset = position in it), else of the dataset. */
+  | { type: 'dataset/page'; offset: number; rows: DatasetGridRow[]; errors: ReadError[]; view?: number }
   | { type: 'dataset/row'; detail: DatasetRowDetail }
   /** The tokenizer changed or finished loading: the webview drops its pages to get decoded chips. */
   | { type: 'dataset/tokenizer'; tokenizer: DatasetTokenizerInfo }
@@ -107,10 +129,31 @@ export type DatasetToWebview =
   | { type: 'dataset/templateCompare'; compare: DatasetTemplateCompare }
   /** Answer to `dataset/previewTemplate`: sent to the template preview, or why not (no chat shape …). */
   | { type: 'dataset/previewTemplateResult'; index: number; ok: boolean; message: string }
+  /** Column header summaries (src/core/datasets/columnStats.ts), computed in the background after init. */
+  | { type: 'dataset/columnStatsProgress'; done: number; total: number }
+  | { type: 'dataset/columnStats'; columns: ColumnSummary[] }
+  | { type: 'dataset/columnStatsDone'; cancelled: boolean; error?: string }
+  /** A filter / sort run over the whole dataset: progress, then the view (count of matching rows). */
+  | { type: 'dataset/queryProgress'; queryId: number; done: number; total: number; matches: number }
+  | {
+      type: 'dataset/queryDone';
+      queryId: number;
+      count: number;
+      cancelled: boolean;
+      error?: string;
+      filter: string;
+      sort?: DatasetSortSpec;
+    }
+  /** Answer to `dataset/locate`: the row's position in the view, or null when the view does not hold it. */
+  | { type: 'dataset/located'; view: number; row: number; position: number | null }
   | { type: 'dataset/fatal'; message: string; errors: ReadError[] };
 export type DatasetFromWebview =
   | { type: 'dataset/ready' }
-  | { type: 'dataset/requestPage'; offset: number; limit: number }
+  | { type: 'dataset/requestPage'; offset: number; limit: number; view?: number }
+  /** Filter (the query.ts language; empty = every row) and optional sort; starts a new view, cancels the last run. */
+  | { type: 'dataset/query'; filter: string; sort?: DatasetSortSpec }
+  | { type: 'dataset/cancelQuery' }
+  | { type: 'dataset/locate'; view: number; row: number }
   | { type: 'dataset/selectRow'; index: number }
   | { type: 'dataset/search'; query: string }
   | { type: 'dataset/cancelSearch' }

@@ -66,7 +66,8 @@ for (const name of ['dataset', 'template', 'training', 'safetensors', 'templateD
     legalComments: 'none',
     entryPoints: [entry],
     outfile: `dist/webview/${name}.js`,
-    loader: { '.css': 'css' },
+    // Codicons: the font is copied beside the bundle (font-src allows the webview's own resources).
+    loader: { '.css': 'css', '.ttf': 'file' },
   });
 }
 

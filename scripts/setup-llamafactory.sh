@@ -1,33 +1,102 @@
 #!/usr/bin/env bash
-# Optional lane: .venv-llamafactory with a pinned LLaMA-Factory, for the `llamafactory` engine tests
-# (runtime/tests/test_engine_llamafactory.py) and bench/train. Idempotent (a stamp holds the pins).
-# LLaMA-Factory pins transformers/datasets/peft/trl below the newest releases the main .venv uses,
-# so it lives in its own venv. torch is installed first, then LLaMA-Factory against it, so that pip
-# never swaps torch for another build (a mismatched torchaudio/torch pair fails to import).
+# The LLaMA-Factory lane's venv (.venv-llamafactory, or $BATCHSCOPE_LF_VENV), for the `llamafactory`
+# engine tests (scripts/test-llamafactory.sh) and bench/train. Idempotent: a stamp holds the key below.
+#
+# It is an overlay on the main .venv (bash scripts/setup.sh makes that): a .pth file puts .venv's
+# site-packages *after* this venv's own, so torch and the rest come from .venv (no second 4 GB torch),
+# while the few packages LLaMA-Factory pins below .venv's versions (transformers, datasets, peft,
+# accelerate, trl and what they pull: huggingface_hub, tokenizers, fsspec…) are installed here and
+# shadow .venv's. LLaMA-Factory itself goes in with --no-deps: its other requirements are the web UI,
+# API server and multimodal extras (gradio, fastapi, modelscope, torchvision, torchdata…), which
+# `llamafactory-cli train` on text data never imports, and which would drag in another torch.
+#
+# Wheels are kept in ${PIP_CACHE_DIR:-~/.cache/pip}/batchscope-llamafactory/KEY (pip's cache folder, so
+# caching ~/.cache/pip in CI covers it): a warm set-up installs from there with --no-index. (pip's own
+# HTTP cache is not enough: behind some proxies it stores nothing.) KEY hashes the pins below and
+# `pip freeze` of .venv, because what has to be installed here depends on what .venv already has.
+# Exit status: 0 ready; 3 cannot be set up here (no package index and no cached wheels); else a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-LLAMAFACTORY_VERSION=${LLAMAFACTORY_VERSION:-0.9.5}
-# torchaudio (imported by LLaMA-Factory's mm_plugin) must be built for the same torch and CUDA: its
-# newest release is 2.11.0, and torchaudio 2.11.0 beside torch 2.15 fails with "compiled with
-# different CUDA versions". So torch, torchaudio and torchvision are pinned as one release.
-TORCH_VERSION=${TORCH_VERSION:-2.11.0}
-TORCHAUDIO_VERSION=${TORCHAUDIO_VERSION:-2.11.0}
-TORCHVISION_VERSION=${TORCHVISION_VERSION:-0.26.0}
-PINS="llamafactory==$LLAMAFACTORY_VERSION torch==$TORCH_VERSION torchaudio==$TORCHAUDIO_VERSION torchvision==$TORCHVISION_VERSION"
-PYTHON=${PYTHON:-python3}
+VENV=${BATCHSCOPE_LF_VENV:-.venv-llamafactory}
+MAIN=.venv
+LLAMAFACTORY_VERSION=0.9.5
+# LLaMA-Factory 0.9.5's own bounds (its Requires-Dist), each at the newest version they allow; .venv
+# has newer ones (transformers 5.24 and datasets 5.2 are outside llamafactory 0.9.5's range).
+OVERLAY="transformers==5.6.0 datasets==4.0.0 peft==0.18.1 accelerate==1.11.0 trl==0.24.0 omegaconf==2.4.0 matplotlib==3.11.2"
+# torchaudio: imported at module level by llamafactory.data.mm_plugin (audio inputs only). Its newest
+# release is 2.11.0; with --no-deps it does not pull torch 2.11 in beside .venv's torch.
+NO_DEPS="llamafactory==$LLAMAFACTORY_VERSION torchaudio==2.11.0"
 
-if [ -f .venv-llamafactory/.batchscope-stamp ] && [ "$(cat .venv-llamafactory/.batchscope-stamp)" = "$PINS" ]; then
-  echo "== .venv-llamafactory is up to date ($PINS)"
+[ -x "$MAIN/bin/python" ] || { echo "setup-llamafactory: no $MAIN; run bash scripts/setup.sh first" >&2; exit 1; }
+KEY=$( { echo "$OVERLAY $NO_DEPS"; "$MAIN/bin/python" -m pip freeze --disable-pip-version-check; } | sha256sum | cut -c1-16)
+if [ -f "$VENV/.batchscope-stamp" ] && [ "$(cat "$VENV/.batchscope-stamp")" = "$KEY" ]; then
+  echo "== $VENV is up to date (llamafactory $LLAMAFACTORY_VERSION over $MAIN, key $KEY)"
   exit 0
 fi
-[ -x .venv-llamafactory/bin/python ] || "$PYTHON" -m venv .venv-llamafactory
-PIP=".venv-llamafactory/bin/pip install --disable-pip-version-check"
-echo "== torch $TORCH_VERSION, torchaudio $TORCHAUDIO_VERSION, torchvision $TORCHVISION_VERSION"
-$PIP "torch==$TORCH_VERSION" "torchaudio==$TORCHAUDIO_VERSION" "torchvision==$TORCHVISION_VERSION"
-echo "== llamafactory $LLAMAFACTORY_VERSION (torch held at $TORCH_VERSION)"
-printf 'torch==%s\ntorchaudio==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHAUDIO_VERSION" "$TORCHVISION_VERSION" > .venv-llamafactory/constraints.txt
-$PIP -c .venv-llamafactory/constraints.txt "llamafactory==$LLAMAFACTORY_VERSION" pytest jsonschema tensorboard
-# The runtime itself is imported from the checkout (PYTHONPATH=runtime), never installed here.
-.venv-llamafactory/bin/python -c 'import torchaudio, llamafactory, transformers, torch; print("llamafactory", llamafactory.__version__, "transformers", transformers.__version__, "torch", torch.__version__)'
-echo "$PINS" > .venv-llamafactory/.batchscope-stamp
+
+start=$SECONDS
+CACHE=${PIP_CACHE_DIR:-$HOME/.cache/pip}/batchscope-llamafactory
+WHEELS=$CACHE/$KEY
+rm -rf "$VENV"  # built from scratch: leftovers of another key (or an older, full venv) would shadow .venv
+BASE=$("$MAIN/bin/python" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')
+# --without-pip: pip, like everything else not installed here, is .venv's (through the .pth below).
+"$BASE" -m venv --without-pip "$VENV"
+PY="$VENV/bin/python"
+SITE=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+MAIN_SITE=$("$MAIN/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+# A relative path (site.py resolves .pth lines against the folder of the .pth), so the checkout can move.
+"$PY" -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$MAIN_SITE" "$SITE" > "$SITE/zz-batchscope-main-venv.pth"
+PIP="$PY -m pip --disable-pip-version-check"
+
+if [ ! -f "$WHEELS/.complete" ]; then
+  echo "== resolving the overlay against $MAIN (nothing installed yet)"
+  rm -rf "$WHEELS" && mkdir -p "$WHEELS"
+  # The first download tells "no package index here" (exit 3: the lane reports its tests as skipped)
+  # apart from a real failure later on (exit 1).
+  $PIP download --quiet --no-deps -d "$WHEELS" "llamafactory==$LLAMAFACTORY_VERSION" || {
+    echo "setup-llamafactory: cannot download llamafactory==$LLAMAFACTORY_VERSION (no package index?) and no wheels cached in $WHEELS" >&2
+    exit 3
+  }
+  TORCH=$("$MAIN/bin/python" -c 'from importlib.metadata import version; print(version("torch").split("+")[0])')
+  echo "torch==$TORCH" > "$WHEELS/constraints.txt"  # never a second torch
+  # pip sees .venv's packages through the .pth: the report lists only what is missing or out of range.
+  $PIP install --quiet --dry-run --report "$WHEELS/report.json" -c "$WHEELS/constraints.txt" $OVERLAY
+  "$PY" - "$WHEELS/report.json" $NO_DEPS > "$WHEELS/lock.txt" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+pins = ["%s==%s" % (i["metadata"]["name"], i["metadata"]["version"]) for i in report["install"]]
+print("\n".join(sorted(set(pins + sys.argv[2:]), key=str.lower)))
+EOF
+  echo "== downloading $(wc -l < "$WHEELS/lock.txt") wheels to $WHEELS"
+  $PIP download --quiet --no-deps --only-binary=:all: -d "$WHEELS" -r "$WHEELS/lock.txt"
+  touch "$WHEELS/.complete"
+  echo "   ($((SECONDS - start)) s)"
+  find "$CACHE" -mindepth 1 -maxdepth 1 -type d ! -name "$KEY" -exec rm -rf {} +  # older keys
+else
+  echo "== wheels cached in $WHEELS"
+fi
+echo "== installing $(wc -l < "$WHEELS/lock.txt") packages into $VENV (offline)"
+# --no-compile: byte-compiling all of transformers costs more than the few modules a run imports.
+$PIP install --quiet --no-compile --no-deps --no-index --find-links "$WHEELS" -r "$WHEELS/lock.txt"
+echo "   ($((SECONDS - start)) s)"
+
+# torchaudio checks that it was built for the same CUDA minor as torch and refuses to import otherwise
+# (2.11.0 is built for CUDA 13.0; .venv's torch may be built for 13.2). Its kernels serve audio
+# decoding and alignment only, which text fine-tuning never calls; LLaMA-Factory only needs the import
+# to succeed. So when that check fails, the compiled kernels are left out: torchaudio's own loader
+# then runs without them (as it does when packaged without its libraries), its Python API intact.
+if ! err=$("$PY" -c 'import torchaudio' 2>&1); then
+  if grep -q "different CUDA versions" <<<"$err"; then
+    echo "== torchaudio's kernels are built for another CUDA than $MAIN's torch: importing it without them"
+    rm -f "$SITE"/torchaudio/lib/*.so
+  else
+    echo "$err" >&2
+    exit 1
+  fi
+fi
+"$PY" -c 'import llamafactory, torchaudio, transformers, datasets, peft, trl, torch
+print("llamafactory", llamafactory.__version__, "transformers", transformers.__version__, "datasets",
+      datasets.__version__, "peft", peft.__version__, "trl", trl.__version__, "torch", torch.__version__)'
+echo "$KEY" > "$VENV/.batchscope-stamp"
+echo "== $VENV ready in $((SECONDS - start)) s"

@@ -6,6 +6,7 @@ import { registerSafetensors } from './vscode/weights';
 import { registerTraining } from './vscode/training';
 import { registerDebug } from './vscode/debug';
 import { registerTemplateDiff } from './vscode/templateDiff';
+import { registerRecord } from './vscode/record';
 
 export function activate(context: vscode.ExtensionContext): void {
   const registrations: Array<[string, (c: vscode.ExtensionContext) => void]> = [
@@ -15,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ['training', registerTraining],
     ['debug', registerDebug],
     ['template diff', registerTemplateDiff],
+    ['batch recorder', registerRecord],
   ];
   // One failing capability must not take the others (or the extension host) down.
   for (const [name, register] of registrations) {

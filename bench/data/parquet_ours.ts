@@ -1,38 +1,41 @@
 // Our side of the Parquet table in bench/data.ts: open + 50 rows at the start (`first`) or at a random
 // row (`jump`), in a fresh process, with the peak RSS of the whole process tree (this process plus the
-// decoder worker it starts), sampled from /proc. Prints one JSON line. Usage: parquet_ours.cjs FILE first|jump
+// decoder worker it starts), from /proc's VmHWM. Prints one JSON line. Usage: parquet_ours.cjs FILE first|jump
 import { readFileSync, readdirSync } from 'node:fs';
 import { openDataset } from '../../src/core/datasets/open';
 
-function rssKb(pid: number): number {
+/** Peak RSS (VmHWM) of a process, KB. */
+function peakKb(pid: number): number {
   try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
   }
 }
 
-/** RSS of this process and its children (the decoder worker). */
-function treeRssKb(): number {
-  let kb = rssKb(process.pid);
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+/**
+ * Peak RSS of the process tree: this process's plus its children's (the decoder worker, still alive
+ * until its idle timeout). The sum of each process's own peak is an upper bound of the tree's peak, and
+ * needs no sampling: an earlier version scanned all of /proc every 10 ms, which cost this process more
+ * CPU than the work it measured on a loaded machine.
+ */
+function treePeakKb(): number {
+  let kb = peakKb(process.pid);
+  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+    let children = '';
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) kb += rssKb(Number(d));
+      children = readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8');
     } catch {
-      // gone
+      continue;
     }
+    for (const c of children.split(' ').filter(Boolean)) kb += peakKb(Number(c));
   }
   return kb;
 }
 
 async function main() {
   const [path, op] = process.argv.slice(2);
-  let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, treeRssKb())), 10);
   const t0 = performance.now();
   const src = await openDataset(path);
   const openMs = performance.now() - t0;
@@ -43,8 +46,7 @@ async function main() {
   }
   const rows = await src.readRows(row, 50);
   const ms = performance.now() - t0;
-  peak = Math.max(peak, treeRssKb());
-  clearInterval(timer);
+  const peak = treePeakKb();
   if (rows.some((r) => r.error)) throw new Error(rows.find((r) => r.error)!.error!.message);
   await src.close();
   console.log(JSON.stringify({ ms, openMs, peakRssMB: peak / 1024, rows: src.numRows }));

@@ -57,6 +57,19 @@ interface CommonArgs {
   tokenizer?: string;
   /** Folder holding the `batchscope_runtime` package (set by the extension; default: dist/../runtime). */
   runtimePath?: string;
+  /** Batch recorder: a batch count, or { batches, maxMB, path, loader } (runtime/batchscope_runtime/record). */
+  record?: number | boolean | RecordArgs;
+}
+
+export interface RecordArgs {
+  /** Batches to record (default 100). */
+  batches?: number;
+  /** Size cap of the file in MB (default 256). */
+  maxMB?: number;
+  /** The .arrow file (default: batchscope-batches-<time>.arrow in the program's working directory). */
+  path?: string;
+  /** Record this loader only (its name in the debugger's threads). */
+  loader?: string;
 }
 
 export interface LaunchArgs extends DebugProtocol.LaunchRequestArguments, CommonArgs {
@@ -112,4 +125,47 @@ export function checkAttach(a: AttachArgs): { host: string; port: number; secret
     );
   }
   return { host: a.host || '127.0.0.1', port, secret: a.secret ?? '' };
+}
+
+/**
+ * The `record` setting as the runtime takes it (JSON in BATCHSCOPE_RECORD, or the recordBatches
+ * arguments), or undefined when recording is off. Relative paths resolve against `cwd`.
+ */
+export function recordOf(a: CommonArgs, cwd?: string): RecordArgs | undefined {
+  const r = a.record;
+  if (r === undefined || r === null || r === false || r === 0) return undefined;
+  if (r === true) return {};
+  if (typeof r === 'number') {
+    if (!Number.isInteger(r) || r < 1)
+      throw new ConfigError(`batchscope: "record" must be a number of batches >= 1 or an object (got ${r})`);
+    return { batches: r };
+  }
+  if (typeof r !== 'object' || Array.isArray(r))
+    throw new ConfigError(
+      `batchscope: "record" must be a number of batches or { "batches", "maxMB", "path", "loader" } (got ${JSON.stringify(r)})`,
+    );
+  const out: RecordArgs = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'batches') {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+        throw new ConfigError(`batchscope: "record.batches" must be a whole number >= 1 (got ${JSON.stringify(v)})`);
+      out.batches = v;
+    } else if (k === 'maxMB') {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+        throw new ConfigError(
+          `batchscope: "record.maxMB" must be a positive number of megabytes (got ${JSON.stringify(v)})`,
+        );
+      out.maxMB = v;
+    } else if (k === 'path') {
+      if (typeof v !== 'string' || !v.trim())
+        throw new ConfigError(`batchscope: "record.path" must be a file path (got ${JSON.stringify(v)})`);
+      out.path = cwd && !path.isAbsolute(v) ? path.resolve(cwd, v) : v;
+    } else if (k === 'loader') {
+      if (typeof v !== 'string' || !v) throw new ConfigError(`batchscope: "record.loader" must be a loader name`);
+      out.loader = v;
+    } else {
+      throw new ConfigError(`batchscope: unknown setting "record.${k}" (expected batches, maxMB, path, loader)`);
+    }
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
 // decoding token ids through a local tokenizer when the controller did not, and the disconnect
 // semantics (launch: terminate; attach: detach and leave the job running). vscode-free.
 import {
-  LoggingDebugSession,
+  DebugSession,
   InitializedEvent,
   TerminatedEvent,
   ExitedEvent,
@@ -25,23 +25,30 @@ import {
   checkAttach,
   hangTimeoutOf,
   launchTarget,
+  recordOf,
   EXCEPTION_FILTERS,
   type AttachArgs,
   type LaunchArgs,
 } from './launchConfig';
 import { TokenDecoder } from './tokenDecode';
 import { TokenVariables } from './variables';
+import { formatStacks, type DumpProcess } from './stacksText';
 import { LABEL_DEPTH } from '../../protocol/debug';
 
 /** Custom requests (DebugSession.customRequest) the controller answers: "dump all stacks", "recent batches". */
-const CUSTOM = new Set(['dumpStacks', 'recentBatches']);
+const CUSTOM = new Set(['dumpStacks', 'recentBatches', 'recordBatches']);
+/** Custom request of the "Batchscope: Show All Stacks" command: `dumpStacks` formatted as text. */
+export const SHOW_ALL_STACKS = 'showAllStacks';
 
 interface ProgressState {
   id: string;
   epoch: number;
 }
 
-export class DataLoaderSession extends LoggingDebugSession {
+// A plain DebugSession, not LoggingDebugSession: the latter stringifies every message into a log
+// queue that is only ever emptied by an explicit logger.setup(), so without one (and an inline
+// adapter never gets start()) every event and response stayed in memory (~3 KB per step cycle).
+export class DataLoaderSession extends DebugSession {
   private ctl?: ControllerClient;
   private launched?: Launched;
   private mode: 'launch' | 'attach' = 'launch';
@@ -95,6 +102,7 @@ export class DataLoaderSession extends LoggingDebugSession {
       const hangTimeout = hangTimeoutOf(args);
       const cwd = args.cwd ?? (target.kind === 'module' ? undefined : path.dirname(target.value));
       const tokenizer = this.resolveTokenizer(args.tokenizer, cwd);
+      const record = recordOf(args, cwd);
       this.launched = await launchController(
         {
           python: args.python || (process.platform === 'win32' ? 'python' : 'python3'),
@@ -102,7 +110,7 @@ export class DataLoaderSession extends LoggingDebugSession {
           target,
           args: Array.isArray(args.args) ? args.args.map(String) : [],
           cwd,
-          env: args.env,
+          env: record ? { ...args.env, BATCHSCOPE_RECORD: JSON.stringify(record) } : args.env,
           hangTimeout,
           tokenizer,
         },
@@ -128,7 +136,10 @@ export class DataLoaderSession extends LoggingDebugSession {
       const { host, port, secret } = checkAttach(args);
       if (args.hangTimeout !== undefined) this.hangTimeout = hangTimeoutOf(args);
       this.resolveTokenizer(args.tokenizer, args.cwd);
+      const record = recordOf(args, args.cwd);
       await this.connect(host, port, secret);
+      // The job is already running: the recorder starts from the next batch it yields.
+      if (record) await this.ctl!.request('recordBatches', record as Record<string, unknown>);
       this.sendEvent(new InitializedEvent());
       this.sendResponse(response);
     } catch (err) {
@@ -170,6 +181,9 @@ export class DataLoaderSession extends LoggingDebugSession {
         break;
       case 'output':
         this.sendEvent(new OutputEvent(String(body.output ?? ''), String(body.category ?? 'console')));
+        break;
+      case 'recording': // the batch recorder's progress: path, batches, rows, bytes, limits, done, reason
+        this.sendEvent(rawEvent('batchscopeRecording', body));
         break;
       case 'progress':
         this.onProgress(body);
@@ -411,6 +425,12 @@ export class DataLoaderSession extends LoggingDebugSession {
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     if (CUSTOM.has(command)) void this.forward(response, command, (args as object) ?? {});
+    else if (command === SHOW_ALL_STACKS)
+      // Every process and thread of the loader, as text (src/dap/stacksText.ts); nothing is paused.
+      void this.forward(response, 'dumpStacks', {}, (body) => {
+        const processes = (body.processes ?? []) as DumpProcess[];
+        return { text: formatStacks(processes), processes };
+      });
     else super.customRequest(command, response, args);
   }
 

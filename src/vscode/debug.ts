@@ -63,8 +63,30 @@ class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
   }
 }
 
+/**
+ * "Batchscope: Show All Stacks": every process and thread of the debugged DataLoader job (like
+ * `py-spy dump`, without stopping anything), as text in an untitled editor, for the active
+ * batchscope debug session.
+ */
+async function showAllStacks(): Promise<void> {
+  const active = vscode.debug.activeDebugSession;
+  const session = active?.type === TYPE ? active : undefined;
+  if (!session) {
+    void vscode.window.showInformationMessage('Batchscope: Show All Stacks needs a running DataLoader debug session.');
+    return;
+  }
+  try {
+    const body = (await session.customRequest('showAllStacks')) as { text?: string };
+    const doc = await vscode.workspace.openTextDocument({ content: body.text ?? '', language: 'log' });
+    await vscode.window.showTextDocument(doc, { preview: false });
+  } catch (err) {
+    void vscode.window.showErrorMessage(`Batchscope: Show All Stacks failed: ${(err as Error).message}`);
+  }
+}
+
 export function registerDebug(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
+    vscode.commands.registerCommand('batchscope.showAllStacks', showAllStacks),
     vscode.debug.registerDebugConfigurationProvider(TYPE, new ConfigurationProvider(context.extensionPath)),
     vscode.debug.registerDebugAdapterDescriptorFactory(TYPE, new InlineFactory()),
     vscode.commands.registerCommand('batchscope.debugDataLoader', async (uri?: vscode.Uri) => {

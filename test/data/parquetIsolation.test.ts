@@ -22,11 +22,15 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** 30 rows in 3 row groups of 10, uncompressed, no dictionary, v1 pages: level streams lie in the open. */
-function writeParquet(path: string): void {
+/**
+ * 30 rows in 3 row groups of 10, uncompressed, no dictionary, v1 pages: level streams lie in the open.
+ * \`ids\` is a list of doubles, so hyparquet decodes it (lists of integers take the bounded typed-array
+ * path, parquetFastLists.ts: see the last test); \`int32\` writes them as list<int32>.
+ */
+function writeParquet(path: string, type = 'float64'): void {
   const code = `
 import sys, pyarrow as pa, pyarrow.parquet as pq
-t = pa.table({"ids": pa.array([[i, i + 1, i + 2] for i in range(30)], pa.list_(pa.int32())), "text": [f"row {i}" for i in range(30)]})
+t = pa.table({"ids": pa.array([[i, i + 1, i + 2] for i in range(30)], pa.list_(pa.${type}())), "text": [f"row {i}" for i in range(30)]})
 pq.write_table(t, sys.argv[1], row_group_size=10, compression="NONE", use_dictionary=False, data_page_version="1.0", write_statistics=False)
 `;
   const r = spawnSync(PY, ['-c', code, path], { encoding: 'utf8' });
@@ -185,4 +189,27 @@ test('paging inside one row group decodes it once (byte-bounded row-group cache)
     Object.assign(decodeConfig, saved);
   }
   await src.close();
+});
+
+test('the same runaway run in a list<int32> page (typed-array path) is a ReadError of its row group, not a memory bound', async () => {
+  const goodInts = join(dir, 'good-int32.parquet');
+  writeParquet(goodInts, 'int32');
+  const c = corruptGroup1(new Uint8Array(readFileSync(goodInts)));
+  const badInts = join(dir, 'bad-int32.parquet');
+  writeFileSync(badInts, c.bytes);
+  const src = await openDataset(badInts);
+  const rows = await src.readRows(0, 30);
+  for (const r of rows) {
+    if (r.index >= 10 && r.index < 20) {
+      assert.ok(r.error, `row ${r.index} should carry the row group's error`);
+      assert.equal(r.error.byteOffset, c.groupOffset);
+      assert.match(r.error.message, /corrupt row group 1: .*(ends early|past)/);
+    } else expectGoodRow(r);
+  }
+  await src.close();
+  // pyarrow rejects the file too.
+  const py = spawnSync(PY, ['-c', 'import sys, pyarrow.parquet as pq; pq.read_table(sys.argv[1])', badInts], {
+    encoding: 'utf8',
+  });
+  assert.notEqual(py.status, 0, 'pyarrow reads the corrupt page');
 });

@@ -64,7 +64,16 @@ function renderTurns(turns: NonNullable<DatasetRowDetail['cells'][number]['turns
   for (const t of turns) {
     const turn = el('div', 'turn');
     turn.dataset.role = t.role;
-    turn.append(el('div', 'turn-role', t.role));
+    const head = el('div', 'turn-role', t.role);
+    if (t.train) {
+      // Tokenized rows: whether the loss sees this turn (from the labels of its tokens).
+      turn.dataset.train = t.train;
+      const what = { trained: 'trained', masked: 'masked', partly: 'partly trained' }[t.train];
+      const badge = el('span', `turn-train ${t.train}`, ` ${what}`);
+      badge.title = `${t.trainedTokens} of ${t.tokens} tokens of this turn have labels (trained); the rest are −100 (masked)`;
+      head.append(badge);
+    }
+    turn.append(head);
     if (t.content) turn.append(el('pre', 'turn-content', t.content));
     if (t.toolCalls) turn.append(el('pre', 'turn-tools', `tool calls: ${t.toolCalls}`));
     box.append(turn);

@@ -10,11 +10,21 @@
 //   #jump-input, #jump-button  <vscode-textfield> / <vscode-button>; type into the inner input
 //                              (Playwright: `#jump-input input`, it pierces the open shadow root),
 //                              then Enter or click the button. Also the `batchscope.jumpToRow` command.
+//   #filter-input, #filter-apply, #filter-clear, #view-status, #query-progress
+//                              filter over the whole dataset (src/core/datasets/query.ts syntax, e.g.
+//                              `tokens > 100 and flag = "no EOS"`); Apply runs it (with the sort), Clear
+//                              shows every row. #view-status: "N of M rows match" / "sorted by …";
+//                              data-count = N. Header cells `.colhead[data-col]` sort on click
+//                              (data-sort = asc | desc), `.resize` on their right edge resizes;
+//                              `.colstats` / `.colhist .hbar` summarise the column. In a view, rows carry
+//                              data-row = their row number and data-pos = their position.
+//   Ctrl/Cmd+C on the grid     copies the selected row as JSON (the `rows --json` form); #copy-status says so
 //   #search-input, #search-button, #search-cancel, #search-progress, #search-results
 //                              plain text = case-insensitive substring over text columns;
 //                              `ids: 151644 872` = token-id subsequence over id columns;
 //                              `@column …` restricts either to one column. Results are
-//                              `#search-results .result[data-row="N"]`, click → jump; `#search-status` counts.
+//                              `#search-results .result[data-row="N"]` with `.snippet` (match in `mark`),
+//                              click → jump; `#search-status` counts.
 //   #detail                    the selected row: #detail-title, #row-flags, #tokens, #cells-full
 //   #preview-template          "Preview with chat template" for the selected row (disabled until one is
 //                              selected) → `dataset/previewTemplate`; #template-note says what happened
@@ -33,11 +43,14 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import '@vscode/codicons/dist/codicon.css';
 import './style.css';
 import type { ReadError } from '../../src/core/datasets/types';
 import type {
   DatasetFromWebview,
+  DatasetRowDetail,
   DatasetSearchHit,
+  DatasetSortSpec,
   DatasetTemplateCompare,
   DatasetToWebview,
   DatasetTokenizerInfo,
@@ -98,6 +111,26 @@ function layout(): void {
   const results = el('div', 'search-results hidden');
   results.id = 'search-results';
 
+  const filterBar = el('div', 'toolbar filter-bar');
+  const filterIcon = el('span', 'codicon codicon-filter');
+  filterIcon.setAttribute('aria-hidden', 'true');
+  const filter = field('filter-input', 'Filter: tokens > 512 and flag = "no EOS", text ~ "paris", len(text) < 20');
+  filter.classList.add('search-field');
+  const queryProgress = el('vscode-progress-bar', 'hidden') as Progress;
+  queryProgress.id = 'query-progress';
+  const viewStatus = el('span', 'search-status');
+  viewStatus.id = 'view-status';
+  const copyStatus = el('span', 'copy-status');
+  copyStatus.id = 'copy-status';
+  filterBar.append(
+    filterIcon,
+    filter,
+    button('filter-apply', 'Apply'),
+    button('filter-clear', 'Clear', true),
+    viewStatus,
+    copyStatus,
+  );
+
   const main = el('div', 'main');
   const grid = el('div', 'grid');
   grid.id = 'grid';
@@ -150,7 +183,7 @@ function layout(): void {
   stats.append(statsBar, statsProgress, el('div', 'stats-body'));
   stats.lastElementChild!.append(histogram, figures);
 
-  app.append(header, errors, notes, toolbar, searchProgress, results, stats, main);
+  app.append(header, errors, notes, toolbar, searchProgress, results, filterBar, queryProgress, stats, main);
   header.append(button('stats-open', 'Statistics', true));
 }
 
@@ -180,9 +213,20 @@ let numRows = 0;
 let searchId = 0;
 let hitCount = 0;
 let focusColumn: string | undefined;
+let lastDetail: DatasetRowDetail | undefined;
+let queryId = 0;
+let sort: DatasetSortSpec | undefined;
 
 const grid = new VirtualGrid(byId('grid'), {
-  requestPage: (offset, limit) => post({ type: 'dataset/requestPage', offset, limit }),
+  requestPage: (offset, limit, view) =>
+    post({ type: 'dataset/requestPage', offset, limit, ...(view !== undefined ? { view } : {}) }),
+  sort: (spec) => {
+    sort = spec;
+    runQuery();
+  },
+  copy: () => {
+    if (lastDetail?.json && lastDetail.index === grid.selectedRow) void copyText(lastDetail.json, 'Row copied as JSON');
+  },
   selectRow: (index, column) => {
     focusColumn = column;
     byId('preview-template').removeAttribute('disabled');
@@ -248,6 +292,34 @@ function setTemplateCompare(c: DatasetTemplateCompare): void {
   show('template-compare', true);
 }
 
+async function copyText(text: string, done: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+    byId('copy-status').textContent = done;
+  } catch {
+    byId('copy-status').textContent = 'Could not write to the clipboard';
+  }
+  setTimeout(() => (byId('copy-status').textContent = ''), 3000);
+}
+
+/** Filter + sort over the whole dataset (the host answers with a view of the matching rows). */
+function runQuery(): void {
+  const filter = (byId<Field>('filter-input').value ?? '').trim();
+  byId('view-status').textContent = filter || sort ? 'Running…' : '';
+  byId('view-status').classList.remove('error');
+  const p = byId<Progress>('query-progress');
+  p.value = 0;
+  show('query-progress', !!(filter || sort));
+  post({ type: 'dataset/query', filter, ...(sort ? { sort } : {}) });
+}
+
+/** Shows row `row`: its position in the view when one shows (asked of the host), else the row itself. */
+function goToRow(row: number): void {
+  const view = grid.viewId;
+  if (view === undefined) grid.jumpTo(row);
+  else post({ type: 'dataset/locate', view, row });
+}
+
 function doJump(): void {
   const raw = (byId<Field>('jump-input').value ?? '').trim().replace(/[,_\s]/g, '');
   const n = Number(raw);
@@ -257,7 +329,7 @@ function doJump(): void {
     return;
   }
   byId('jump-input').removeAttribute('invalid');
-  grid.jumpTo(n);
+  goToRow(n);
 }
 
 function startSearch(): void {
@@ -282,10 +354,24 @@ function addHits(hits: DatasetSearchHit[]): void {
     const item = el('div', 'result');
     item.dataset.row = String(h.row);
     item.append(el('span', 'result-row', `row ${h.row}`), el('span', 'result-col', h.column));
+    if (h.snippet) item.append(snippetEl(h.snippet));
     item.tabIndex = 0;
     list.append(item);
   }
   byId('search-status').textContent = `${hitCount} match${hitCount === 1 ? '' : 'es'}…`;
+}
+
+/** The text around a match, the match in a `mark`: built from text nodes only, never parsed as HTML. */
+function snippetEl(s: NonNullable<DatasetSearchHit['snippet']>): HTMLElement {
+  const box = el('span', 'snippet');
+  const show = (t: string) => t.replace(/\r?\n/g, '↵');
+  box.append(
+    document.createTextNode((s.before ? '…' : '') + show(s.text.slice(0, s.start))),
+    el('mark', undefined, show(s.text.slice(s.start, s.start + s.length))),
+    document.createTextNode(show(s.text.slice(s.start + s.length)) + (s.after ? '…' : '')),
+  );
+  box.title = s.text;
+  return box;
 }
 
 function startStats(): void {
@@ -316,7 +402,14 @@ onKeyEnter('search-input', startSearch);
 byId('search-cancel').addEventListener('click', () => post({ type: 'dataset/cancelSearch' }));
 byId('search-results').addEventListener('click', (ev) => {
   const item = (ev.target as HTMLElement).closest<HTMLElement>('.result');
-  if (item?.dataset.row) grid.jumpTo(Number(item.dataset.row));
+  if (item?.dataset.row) goToRow(Number(item.dataset.row));
+});
+byId('filter-apply').addEventListener('click', runQuery);
+onKeyEnter('filter-input', runQuery);
+byId('filter-clear').addEventListener('click', () => {
+  byId<Field>('filter-input').value = '';
+  sort = undefined;
+  runQuery();
 });
 byId('tokenizer-button').addEventListener('click', () => post({ type: 'dataset/selectTokenizer' }));
 byId('preview-template').addEventListener('click', () => {
@@ -349,11 +442,58 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       break;
     }
     case 'dataset/page':
-      grid.addPage(msg.offset, msg.rows);
+      grid.addPage(msg.offset, msg.rows, msg.view);
       if (msg.errors.length) setErrors(msg.errors);
+      break;
+    case 'dataset/columnStats':
+      grid.setSummaries(msg.columns);
+      break;
+    case 'dataset/columnStatsProgress':
+    case 'dataset/columnStatsDone':
+      break; // headers show "…" until the summaries come
+    case 'dataset/queryProgress': {
+      if (msg.queryId < queryId) break;
+      queryId = msg.queryId;
+      const p = byId<Progress>('query-progress');
+      p.max = Math.max(1, msg.total);
+      p.value = msg.done;
+      byId('view-status').textContent = `${msg.matches} matching so far (${msg.done} of ${msg.total} rows read)…`;
+      break;
+    }
+    case 'dataset/queryDone': {
+      if (msg.queryId < queryId) break;
+      queryId = msg.queryId;
+      show('query-progress', false);
+      const status = byId('view-status');
+      status.classList.toggle('error', !!msg.error);
+      if (msg.error || msg.cancelled) {
+        status.textContent = msg.error ? `Filter: ${msg.error}` : 'Cancelled';
+        break;
+      }
+      const active = !!msg.filter.trim() || !!msg.sort;
+      grid.setView(active ? msg.queryId : undefined, active ? msg.count : numRows, msg.sort);
+      status.dataset.count = String(msg.count);
+      const by = msg.sort ? `sorted by ${msg.sort.key} ${msg.sort.desc ? '↓' : '↑'}` : '';
+      status.textContent = msg.filter.trim()
+        ? `${msg.count} of ${numRows} rows match${by ? `, ${by}` : ''}`
+        : by;
+      break;
+    }
+    case 'dataset/located':
+      if (msg.view !== grid.viewId) break;
+      if (msg.position !== null) grid.jumpTo(msg.position);
+      else {
+        // Not in the view: show every row again, then the row.
+        byId<Field>('filter-input').value = '';
+        sort = undefined;
+        grid.setView(undefined, numRows);
+        byId('view-status').textContent = `Row ${msg.row} is not in the filtered view: filter cleared`;
+        grid.jumpTo(msg.row);
+      }
       break;
     case 'dataset/row':
       if (msg.detail.index !== grid.selectedRow) break; // an answer to an older click
+      lastDetail = msg.detail;
       renderDetail(msg.detail, focusColumn, {
         title: byId('detail-title'),
         flags: byId('row-flags'),
@@ -429,7 +569,7 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       }
       break;
     case 'dataset/jump':
-      if (msg.row >= 0 && msg.row < numRows) grid.jumpTo(msg.row);
+      if (msg.row >= 0 && msg.row < numRows) goToRow(msg.row);
       break;
     case 'dataset/showStats':
       show('stats', true);

@@ -142,6 +142,10 @@ def activate(wait_go=False):
 
     instrument.install()
     a = agent.start_main(wait_go=wait_go)
+    if a is not None:
+        from ..record.links import attach_agent  # the batch recorder: launch.json `record`, recordBatches
+
+        attach_agent(a)
     if a is not None and not _listening.get("hooked"):
         _listening["hooked"] = True
         _hook_exit(a)

@@ -6,8 +6,23 @@ Nothing here runs on the hot path: a summary is computed only when a `variables`
 import json
 import os
 import sys
+from collections.abc import Mapping
 
 MAX_ROWS = 8  # rows of a tensor shown under `values` / `decoded`
+REPL_REPR_LIMIT = 20000  # characters of a value's repr the Debug Console prints
+
+
+def evaluate_result(var, value, context):
+    """The `evaluate` body for `value`, whose DAP variable is `var`. In the Debug Console (`repl`)
+    and for copying (`clipboard`) the result is Python's own repr, as a Python REPL prints it;
+    watches and hovers keep the short summary (`list[12]`, tensor statistics)."""
+    out = {"result": var["value"], "type": var.get("type"), "variablesReference": var["variablesReference"]}
+    if context in ("repl", "clipboard"):
+        out["result"] = short_repr(value, REPL_REPR_LIMIT)
+    for k in ("indexedVariables", "namedVariables"):
+        if k in var:
+            out[k] = var[k]
+    return out
 
 
 class Lazy:
@@ -195,7 +210,9 @@ class VarTable:
             }
         if isinstance(obj, (str, bytes, int, float, bool)) or obj is None:
             return {"name": name, "value": short_repr(obj, 2000), "type": type(obj).__name__, "variablesReference": 0}
-        if isinstance(obj, dict):
+        if isinstance(obj, Mapping):
+            # dict, and mappings that are not dicts (transformers' BatchEncoding is a UserDict):
+            # their keys, not their internals.
             return {
                 "name": name,
                 "value": "%s[%d]" % (type(obj).__name__, len(obj)),

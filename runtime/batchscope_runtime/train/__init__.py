@@ -190,6 +190,21 @@ def main(argv):
     return _train(cfg, args, events, engine, reason, {"nnodes": nnodes})
 
 
+def _start_recording(cfg, events):
+    """The YAML's `record` key (or BATCHSCOPE_RECORD): a bad setting or a missing pyarrow is a config error."""
+    from ..record import RecordError, RecordOptionError
+    from ..record.links import attach_training
+
+    try:
+        attach_training(events, cfg)
+    except (RecordError, RecordOptionError) as e:
+        if cfg is None or cfg.get("record") is None:  # the setting came from the environment
+            from .errors import ConfigError
+
+            raise ConfigError("BATCHSCOPE_RECORD: %s" % e) from None
+        raise cfg.error("record", str(e)) from None
+
+
 def _train(cfg, args, events, engine, reason, extra):
     from ..debug import hooks
     from .compat import repair_old_torch
@@ -200,6 +215,7 @@ def _train(cfg, args, events, engine, reason, extra):
     is_main = int(os.environ.get("RANK", "0")) == 0
     stop = StopRequest(args.stop_file, args.stdin_control).install(read_stdin=is_main)
     try:
+        _start_recording(cfg, events)  # inside: its errors become error events like any other
         if engine == "script":
             from . import script
 

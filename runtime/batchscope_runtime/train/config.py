@@ -196,6 +196,14 @@ def _coerce(cfg, key, kind, value):
         if isinstance(value, str) and value.strip():
             return value.strip()
         raise cfg.error(key, "expected a checkpoint folder or true (= the latest in output_dir), got %r" % (value,))
+    if kind == "record":  # checked here for its line; started in train/__init__ with output_dir known
+        from ..record.options import RecordOptionError, parse
+
+        try:
+            parse(value, os.getcwd())
+        except RecordOptionError as e:
+            raise cfg.error(key, str(e)) from None
+        return value
     if kind.startswith("choice:"):
         choices = kind[len("choice:") :].split("|")
         if value not in choices:

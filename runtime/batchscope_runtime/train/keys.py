@@ -24,7 +24,7 @@ SCHEDULERS = (
     "warmup_stable_decay",
 )
 
-# key: (kind, default, constraint). kinds: int, float, bool, str, path, list, resume, choice:<a|b>, any
+# key: (kind, default, constraint). kinds: int, float, bool, str, path, list, resume, record, choice:<a|b>, any
 # A default of None means "not set": the Trainer's own default applies.
 TYPED = {
     "engine": ("choice:auto|transformers|llamafactory", "auto", None),
@@ -80,6 +80,8 @@ TYPED = {
     "gradient_checkpointing": ("bool", None, None),
     "do_train": ("bool", True, None),
     "deepspeed": ("path", None, None),
+    # the batch recorder: a count or {batches, max_mb, path, loader} (batchscope_runtime/record/options.py)
+    "record": ("record", None, None),
 }
 
 # Keys of our own (never passed to TrainingArguments).
@@ -112,6 +114,7 @@ OURS = {
     "node_rank",
     "master_addr",
     "master_port",
+    "record",
 }
 
 ACCEPTED_NO_EFFECT = {

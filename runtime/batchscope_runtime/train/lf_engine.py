@@ -18,7 +18,7 @@ def run(cfg, events, stop, reason, extra=None):
     args = {
         k: v
         for k, v in cfg.raw.items()
-        if k not in ("engine", "nproc_per_node", "nnodes", "node_rank", "master_addr", "master_port")
+        if k not in ("engine", "nproc_per_node", "nnodes", "node_rank", "master_addr", "master_port", "record")
     }
     run_exp(args=args, callbacks=[cb])
     return 0

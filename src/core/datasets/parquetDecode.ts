@@ -32,8 +32,9 @@ export interface DecodeRequest {
   prefix?: boolean;
 }
 
-/** The message of a prefix decode whose cut chunks fell short: the caller decodes whole chunks. */
-export const PREFIX_SHORT = 'cut column chunks hold fewer rows than asked for';
+import { PREFIX_SHORT } from './parquetPrefix';
+import { topLevelNames, tryFastListColumn } from './parquetFastLists';
+export { PREFIX_SHORT };
 
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -109,15 +110,28 @@ const SAFE_COMPRESSORS = Object.fromEntries(
 ) as typeof compressors;
 
 export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> {
+  const file = piecesBuffer(req.fileSize, req.pieces);
+  const size = { bytes: 0 };
+  const columns: Record<string, PackedColumn> = {};
+  // Integer-list columns (the tokens) through the typed-array path; the rest through hyparquet.
+  const names = req.columns ?? topLevelNames(req.metadata.schema);
+  for (const name of names) {
+    if (req.specs?.[name]) continue;
+    const slice = async (a: number, b: number) => new Uint8Array(await file.slice(a, b));
+    const col = await tryFastListColumn(req, name, slice, SAFE_COMPRESSORS, size);
+    if (col) columns[name] = col;
+  }
+  const rest = names.filter((n) => !columns[n]);
+  if (!rest.length) return { numRows: req.rowEnd - req.rowStart, columns, approxBytes: size.bytes };
   // A prefix decode asks for one row more: every column must reach it, so the last row kept is whole
   // even when a row continues on a page that was cut off.
   const end = req.prefix ? req.rowEnd + 1 : req.rowEnd;
   const objs = await parquetReadObjects({
-    file: piecesBuffer(req.fileSize, req.pieces),
+    file,
     metadata: req.metadata,
     rowStart: req.rowStart,
     rowEnd: end,
-    columns: req.columns,
+    columns: rest.length === names.length ? req.columns : rest,
     compressors: SAFE_COMPRESSORS,
     parsers: RAW_PARSERS,
     useOffsetIndex: req.useOffsetIndex ?? false,
@@ -131,9 +145,7 @@ export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> 
   }
   const want = req.rowEnd - req.rowStart;
   if (objs.length !== want) throw new Error(`expected ${want} rows, decoded ${objs.length}`);
-  const size = { bytes: 0 };
-  const columns: Record<string, PackedColumn> = {};
-  for (const name of topLevelNames(req)) {
+  for (const name of rest) {
     const spec = req.specs?.[name];
     columns[name] = packColumn(
       objs.map((o) => (spec ? applySpec(o[name], spec) : o[name])),
@@ -141,21 +153,4 @@ export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> 
     );
   }
   return { numRows: objs.length, columns, approxBytes: size.bytes };
-}
-
-/** Names of the top-level schema children (the flattened schema lists each node before its children). */
-function topLevelNames(req: DecodeRequest): string[] {
-  if (req.columns) return req.columns;
-  const schema = req.metadata.schema;
-  const names: string[] = [];
-  let i = 1;
-  const skip = (): void => {
-    const el = schema[i++];
-    for (let k = 0; k < (el?.num_children ?? 0) && i < schema.length; k++) skip();
-  };
-  for (let k = 0; k < (schema[0]?.num_children ?? 0) && i < schema.length; k++) {
-    names.push(schema[i].name);
-    skip();
-  }
-  return names;
 }

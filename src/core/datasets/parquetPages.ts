@@ -27,6 +27,13 @@ export function hasOffsetIndex(rg: RowGroup, columns?: string[]): boolean {
 }
 
 /**
+ * Thrown when a column's pages split rows (pyarrow writes v1 pages that cut a long list, and then gives
+ * two pages the same first row): such an index cannot pick the pages of a row, so the caller reads the
+ * group without it, as pyarrow does.
+ */
+export class RowsSplitAcrossPages extends Error {}
+
+/**
  * The byte ranges holding rows [rowStart, rowEnd) of group `g` (rows relative to the group): per column
  * chunk its offset index, its dictionary page, and its data pages from the one holding rowStart to the
  * one holding rowEnd − 1. Throws when an offset index is inconsistent (the caller reports the group).
@@ -95,6 +102,7 @@ function checkPages(
     if (!(at >= prevEnd && at + p.compressed_page_size <= end && p.compressed_page_size > 0)) {
       throw new Error(`offset index of "${md.path_in_schema.join('.')}" points outside its column chunk (byte ${at})`);
     }
+    if (row === prevRow) throw new RowsSplitAcrossPages(`pages of "${md.path_in_schema.join('.')}" split rows`);
     if (!(row > prevRow && row < groupRows) || (prevRow < 0 && row !== 0)) {
       throw new Error(`offset index of "${md.path_in_schema.join('.')}" has page rows out of order (${row})`);
     }

@@ -8,6 +8,9 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import type { RowGroup } from 'hyparquet';
 import type { ByteSource } from './byteSource';
 
+/** The message of a prefix decode whose cut chunks fell short: the caller decodes whole chunks. */
+export const PREFIX_SHORT = 'cut column chunks hold fewer rows than asked for';
+
 /** Bytes read per page header (headers with statistics of long strings can be bigger: then read more). */
 const HEADER_READ = 1024;
 /** Extra values over the estimate: lists vary in length. */

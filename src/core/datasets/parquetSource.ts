@@ -10,9 +10,10 @@ import { packedCell, packedList, type PackedColumn } from './parquetPacked';
 import { ParquetDecodeError, decodeIsolated, limitsFor, prewarmDecoder } from './parquetWorkerClient';
 import { featuresFromHfMetadata, makeColumns } from './roles';
 import { nodeSpec, withPhysicalLeaves } from './parquetSpecs';
-import { hasOffsetIndex, pageRanges, type PageIndexCache } from './parquetPages';
-import { prefixLengths } from './parquetPrefix';
-import { PREFIX_SHORT } from './parquetDecode';
+import { RowsSplitAcrossPages, hasOffsetIndex, pageRanges, type PageIndexCache } from './parquetPages';
+// Not from parquetDecode: that would pull the decoder's codecs (hyparquet-compressors) into every bundle.
+import { PREFIX_SHORT, prefixLengths } from './parquetPrefix';
+import { decodeListsLocally, locallyDecodable } from './parquetFastLists';
 import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
 import { specOfArrowType } from './arrowValues';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
@@ -29,7 +30,7 @@ export const parquetReadConfig = {
   /** Row groups smaller than this are decoded whole (cutting chunks saves little). */
   prefixMinBytes: 4 * 2 ** 20,
   /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
-  windowBytes: 4 * 2 ** 20,
+  windowBytes: 2 * 2 ** 20,
 };
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;
@@ -75,6 +76,8 @@ export class ParquetSource implements ScannableSource {
   private readonly specs: Record<string, ValueSpec> = {};
   private readonly decodeMeta: FileMetaData;
   private readonly pageIndex: PageIndexCache = new Map();
+  /** Groups whose OffsetIndex cannot be used (pages split rows): read as if they had none. */
+  private readonly unindexed = new Set<number>();
 
   private constructor(
     private readonly src: ByteSource,
@@ -158,7 +161,7 @@ export class ParquetSource implements ScannableSource {
   /** Starts the decoder sized for the first row group while the caller sets up (see prewarmDecoder). */
   private prewarm(): void {
     const rg = this.meta.row_groups[0];
-    if (!rg) return;
+    if (!rg || this.hostDecodes(0)) return;
     let bytes = 0;
     let uncompressed = 0;
     for (const c of rg.columns) {
@@ -170,6 +173,11 @@ export class ParquetSource implements ScannableSource {
   }
 
   private readonly badGroups = new Map<number, string>();
+
+  /** Whether every column of group g decodes in this process (decodeListsLocally): a tokenized file. */
+  private hostDecodes(g: number): boolean {
+    return this.columns.every((c) => !this.specs[c.name] && locallyDecodable(this.decodeMeta, c.name, g));
+  }
 
   /**
    * hyparquet starts one promise per column chunk and only awaits those that map onto the schema, so a
@@ -238,10 +246,14 @@ export class ParquetSource implements ScannableSource {
     return e;
   }
 
+  private indexed(g: number, columns?: string[]): boolean {
+    return !this.unindexed.has(g) && hasOffsetIndex(this.meta.row_groups[g], columns);
+  }
+
   /** Rows per decode window of group g: whole groups unless they are big, so a first page stays quick. */
   private windowRows(g: number): number {
     const rows = this.groupStarts[g + 1] - this.groupStarts[g];
-    if (hasOffsetIndex(this.meta.row_groups[g])) return Math.max(1, Math.min(rows, PAGE_WINDOW_ROWS));
+    if (this.indexed(g)) return Math.max(1, Math.min(rows, PAGE_WINDOW_ROWS));
     const bytes = Number(this.meta.row_groups[g].total_byte_size) || 0;
     const win = parquetReadConfig.windowBytes;
     if (bytes <= win) return Math.max(1, rows);
@@ -252,7 +264,13 @@ export class ParquetSource implements ScannableSource {
    * Decodes rows [rowStart, rowEnd) of group g (relative to the group) in the decoder worker, reading
    * only the needed column chunks and handing their buffers over (transferred, not copied).
    */
-  private async decode(g: number, rowStart: number, rowEnd: number, columns?: string[]): Promise<DecodeResult> {
+  private async decode(
+    g: number,
+    rowStart: number,
+    rowEnd: number,
+    columns?: string[],
+    inHost = false,
+  ): Promise<DecodeResult> {
     this.checkGroup(g);
     const rg = this.meta.row_groups[g];
     const rows = Math.max(1, Number(rg.num_rows));
@@ -260,19 +278,19 @@ export class ParquetSource implements ScannableSource {
     // back to whole chunks when the cut turns out short.
     if (
       rowEnd < rows &&
-      !hasOffsetIndex(rg, columns) &&
+      !this.indexed(g, columns) &&
       (Number(rg.total_byte_size) || 0) > parquetReadConfig.prefixMinBytes
     ) {
       const cuts = await prefixLengths(this.src, rg, rowEnd, columns);
       if (cuts.size) {
         try {
-          return await this.decodeWith(g, rowStart, rowEnd, columns, cuts);
+          return await this.decodeWith(g, rowStart, rowEnd, columns, cuts, inHost);
         } catch (err) {
           if (!errorMessage(err).includes(PREFIX_SHORT)) throw err;
         }
       }
     }
-    return this.decodeWith(g, rowStart, rowEnd, columns);
+    return this.decodeWith(g, rowStart, rowEnd, columns, undefined, inHost);
   }
 
   private async decodeWith(
@@ -281,6 +299,7 @@ export class ParquetSource implements ScannableSource {
     rowEnd: number,
     columns?: string[],
     cuts?: Map<number, number>,
+    inHost = false,
   ): Promise<DecodeResult> {
     let rg = this.meta.row_groups[g];
     if (cuts) {
@@ -297,8 +316,17 @@ export class ParquetSource implements ScannableSource {
     const cutShare = cuts?.size ? Math.min(1, (rowEnd + 1) / rows) : 1;
     // With an OffsetIndex only the pages holding the rows are read (and the decoder told to use it);
     // without one, whole column chunks (the decoder stops early on flat columns).
-    const paged = (rowStart > 0 || rowEnd < rows) && hasOffsetIndex(rg, columns);
-    if (paged) ranges = await pageRanges(this.src, rg, g, rowStart, rowEnd, this.pageIndex, columns);
+    let paged = (rowStart > 0 || rowEnd < rows) && this.indexed(g, columns);
+    if (paged) {
+      try {
+        ranges = await pageRanges(this.src, rg, g, rowStart, rowEnd, this.pageIndex, columns);
+      } catch (err) {
+        if (!(err instanceof RowsSplitAcrossPages)) throw err;
+        this.unindexed.add(g);
+        paged = false;
+        ranges = [];
+      }
+    }
     for (const c of rg.columns) {
       const md = c.meta_data!;
       if (columns && !columns.includes(md.path_in_schema[0])) continue;
@@ -339,9 +367,21 @@ export class ParquetSource implements ScannableSource {
       useOffsetIndex: paged,
       prefix: !!cuts?.size,
     };
+    // The rows on screen: token-list columns decode here (parquetFastLists.decodeListsLocally), the rest
+    // (and whatever that leaves) in the decoder process. Scans go to the decoder process whole, so they
+    // never hold up the extension host.
+    const size = { bytes: 0 };
+    const names = columns ?? this.columns.map((c) => c.name);
+    const local = inHost ? await decodeListsLocally(req, names.filter((n) => !this.specs[n]), size) : {};
+    const rest = names.filter((n) => !local[n]);
+    if (!rest.length) return { numRows: rowEnd - rowStart, columns: local, approxBytes: size.bytes };
     // Bound by what the window decodes: its share of the group's uncompressed bytes.
     const share = Math.min(1, (paged ? rowEnd - rowStart : rowEnd) / rows) * cutShare + (cuts?.size ? 0.05 : 0);
-    return decodeIsolated(req, limitsFor(bytes, uncompressed * share));
+    const res = await decodeIsolated(
+      rest.length === names.length ? req : { ...req, columns: rest },
+      limitsFor(bytes, uncompressed * share),
+    );
+    return { ...res, columns: { ...local, ...res.columns }, approxBytes: res.approxBytes + size.bytes };
   }
 
   async readRows(offset: number, limit: number, signal?: AbortSignal): Promise<Row[]> {
@@ -359,12 +399,12 @@ export class ParquetSource implements ScannableSource {
       const wStart = gStart + w * wRows;
       const wEnd = Math.min(gStart + gRows, wStart + wRows);
       const stop = Math.max(r + 1, Math.min(end, wEnd)); // always make progress
-      const key = `${g}:${w}`;
+      const key = `${g}:${wStart}:${wEnd}`; // window bounds: a group's window size can change (unindexed)
       let win = this.groupCache.get(key);
       if (!win) {
         try {
           if (this.badGroups.has(g)) throw new Error(this.badGroups.get(g));
-          win = await this.decode(g, wStart - gStart, wEnd - gStart);
+          win = await this.decode(g, wStart - gStart, wEnd - gStart, undefined, true);
           this.groupCache.set(key, win, win.approxBytes);
         } catch (err) {
           const error = this.groupError(g, err);
@@ -395,7 +435,7 @@ export class ParquetSource implements ScannableSource {
         if (this.badGroups.has(g)) throw new Error(this.badGroups.get(g));
         // A page already decoded covering the whole group is reused; the scan itself caches nothing, so
         // it never evicts the page the user is looking at.
-        const cached = this.windowRows(g) >= rowEnd - rowStart ? this.groupCache.get(`${g}:0`) : undefined;
+        const cached = this.windowRows(g) >= rowEnd - rowStart ? this.groupCache.get(`${g}:${rowStart}:${rowEnd}`) : undefined;
         cells = cached
           ? cached.columns
           : wanted.length

@@ -88,7 +88,8 @@ export function parquetWorkerPath(): string {
 
 function bundleFromSource(entry: string): string {
   const key = createHash('sha1');
-  for (const f of ['parquetWorker.ts', 'parquetDecode.ts', 'parquetPacked.ts', 'valueForms.ts', 'parquetSpecs.ts']) {
+  const sources = ['parquetWorker.ts', 'parquetDecode.ts', 'parquetFastLists.ts', 'parquetPrefix.ts', 'parquetPacked.ts'];
+  for (const f of [...sources, 'valueForms.ts', 'parquetSpecs.ts']) {
     const p = join(__dirname, f);
     key.update(`${f}:${existsSync(p) ? statSync(p).mtimeMs : 0};`);
   }

@@ -10,6 +10,7 @@ import type {
   StepEvent,
   TrainEvent,
   WarningEvent,
+  RecordEvent,
 } from '../../../protocol/trainEvents';
 
 export type RunPhase = 'idle' | 'starting' | 'running' | 'finished' | 'stopped' | 'error';
@@ -40,6 +41,8 @@ export interface RunState {
   evals: { step: number; loss: number | null }[];
   checkpoints: CheckpointEvent[];
   warnings: WarningEvent[];
+  /** The batch recorder's latest progress (`record:` key), if the run records. */
+  record?: RecordEvent;
   error?: ErrorEvent;
   finished?: FinishedEvent;
 }
@@ -117,6 +120,9 @@ export function applyEvent(s: RunState, ev: TrainEvent): RunState {
       break;
     case 'warning':
       s.warnings.push(ev);
+      break;
+    case 'record':
+      s.record = ev;
       break;
   }
   return s;

@@ -61,6 +61,13 @@ export function eventLines(ev: TrainEvent, ctx: FormatContext): string[] {
         loc ? `batchscope: warning: ${loc.file}:${loc.line}:${loc.col}: ${ev.message}` : `warning: ${ev.message}`,
       ];
     }
+    case 'record':
+      // Progress goes to the dashboard; the terminal gets the final line only.
+      return ev.done
+        ? [
+            `batchscope: recorded ${ev.batches} batches (${(ev.bytes / 1048576).toFixed(2)} MB) to ${ev.path}${ev.error ? `: ${ev.error}` : ''}`,
+          ]
+        : [];
     case 'error': {
       let loc = ev.location ? { file: ev.location.file, line: ev.location.line, col: ev.location.col } : undefined;
       if (!loc) {

@@ -1,7 +1,7 @@
 // The dataset panel's view of the pure cores (src/data, src/tokens): the few calls the session
 // makes, adapted to one shape, so a test may swap in a slow or failing engine where the real one is instant.
 import { openDataset } from '../../core/datasets/open';
-import { searchRows } from '../../core/datasets/search';
+import { searchWithSnippets } from '../../core/datasets/querySearch';
 import { computeStats } from '../../core/datasets/stats';
 import { loadTokenizer } from '../../core/tokens/tokenizer';
 import type {
@@ -38,11 +38,13 @@ export interface DatasetEngines {
 export const defaultEngines: DatasetEngines = {
   open: (path, opts) => openDataset(path, opts),
   computeStats: (src, opts) => computeStats(src, opts),
+  // Snippets for the hits the panel lists (it lists the first 1000); later hits are only counted.
   search: (src, query, cb) =>
-    searchRows(src, query, {
+    searchWithSnippets(src, query, {
       signal: cb.signal,
       onProgress: cb.onProgress,
-      onMatch: (row, column) => cb.onMatch({ row, column }),
+      maxSnippets: 1000,
+      onMatch: (row, column, snippet) => cb.onMatch(snippet ? { row, column, snippet } : { row, column }),
     }),
   // loadTokenizer shares one handle per tokenizer.json (and reloads when the file changes).
   loadTokenizer: (path) => loadTokenizer(path),

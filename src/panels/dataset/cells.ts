@@ -1,7 +1,8 @@
 // Cell values → what the dataset panel shows: bounded text (a 100k-token list must not be
 // stringified in full just to show its first 200 characters), image thumbnails, per-row flags.
 // No vscode import: unit-tested with node:test.
-import { endsWithEos, eosRule, eosRuleFor, type EosRule } from '../../core/datasets/eosCheck';
+import { eosRule, eosRuleFor, type EosRule } from '../../core/datasets/eosCheck';
+import { flagTexts, rowTokenFacts, type FlagRules, type RowTokenFacts } from '../../core/datasets/queryFlags';
 import type { TokenizerHandle } from '../../core/tokens/tokenizer';
 import type { CellValue, ColumnInfo } from '../../core/datasets/types';
 import { cellToIntList } from '../../core/datasets/scan';
@@ -193,39 +194,24 @@ function ruleOf(special: SpecialIds): EosRule | undefined {
   return rules.get(special);
 }
 
+/** The EOS rule and special ids of a tokenizer (or the bare ids), for rowTokenFacts. */
+export function flagRules(special: SpecialIds = {}): FlagRules {
+  return { rule: ruleOf(special), bosId: special.bosId, eosId: special.eosId, padId: special.padId };
+}
+
+/** Length, trained tokens and flags of one row (src/core/datasets/queryFlags.ts: the same rule as filters and stats). */
+export function rowFacts(values: Record<string, CellValue>, cols: TokenColumns, special: SpecialIds = {}): RowTokenFacts {
+  const ids = cols.inputIds ? intList(values[cols.inputIds]) : null;
+  const labels = cols.labels ? intList(values[cols.labels]) : null;
+  const mask = cols.attentionMask ? intList(values[cols.attentionMask]) : null;
+  return rowTokenFacts(ids, labels, mask, flagRules(special));
+}
+
 /**
  * The per-row warnings the grid shows on every row (cheap: one pass over the row's lists).
  * EOS / BOS use the same rule as the statistics (src/core/datasets/stats.ts): look at the real span,
  * without padding (from attention_mask, else the pad id), so the flags and the counts agree.
  */
 export function rowFlags(values: Record<string, CellValue>, cols: TokenColumns, special: SpecialIds = {}): string[] {
-  const flags: string[] = [];
-  const ids = cols.inputIds ? intList(values[cols.inputIds]) : null;
-  const labels = cols.labels ? intList(values[cols.labels]) : null;
-  const mask = cols.attentionMask ? intList(values[cols.attentionMask]) : null;
-  if (labels) {
-    let trained = 0;
-    for (const l of labels) if (l !== IGNORE_INDEX) trained++;
-    if (trained === 0) flags.push('0 trained tokens');
-  }
-  if (ids && labels && ids.length !== labels.length) flags.push(`input_ids ${ids.length} ≠ labels ${labels.length}`);
-  const rule = ruleOf(special);
-  if (ids && (rule || special.bosId !== undefined)) {
-    const { eosId, bosId, padId } = special;
-    let first = 0;
-    let last = ids.length - 1;
-    if (mask && mask.length === ids.length) {
-      while (first <= last && mask[first] === 0) first++;
-      while (last >= first && mask[last] === 0) last--;
-    } else if (padId !== undefined && padId !== eosId) {
-      while (first <= last && ids[first] === padId) first++;
-      while (last >= first && ids[last] === padId) last--;
-    } else if (padId !== undefined) {
-      while (last > first && ids[last] === padId && ids[last - 1] === padId) last--;
-    }
-    if (rule && !endsWithEos(ids, first, last, rule)) flags.push('no EOS');
-    if (bosId !== undefined && last - first >= 1 && ids[first] === bosId && ids[first + 1] === bosId)
-      flags.push('two BOS');
-  }
-  return flags;
+  return flagTexts(rowFacts(values, cols, special));
 }

@@ -7,20 +7,22 @@ import type {
   DatasetFromWebview,
   DatasetGridRow,
   DatasetRowDetail,
-  DatasetSearchHit,
   DatasetTokenizerInfo,
   DatasetToWebview,
 } from '../../../protocol/webview';
-import { eosRuleFor } from '../../core/datasets/eosCheck';
 import { conversationTurns } from './conversation';
 import { stringifyCells } from '../../core/datasets/jsonOut';
 
 /** Rows up to this size carry their JSON for "Copy row / cell as JSON". */
 const COPY_JSON_CHARS = 2_000_000;
-import { cellText, imageCell, imagePreview, intList, rowFlags, tokenColumns, type TokenColumns } from './cells';
+import { cellText, flagRules, imageCell, imagePreview, intList, rowFacts, tokenColumns, type TokenColumns } from './cells';
+import { flagTexts } from '../../core/datasets/queryFlags';
+import { DatasetViews } from './views';
+import type { ColumnSummary } from '../../core/datasets/columnStats';
+import { markTurns, type MarkTokenizer } from './turnMarks';
+import { isAbort, message, runColumnStats, runSearch, runStats, type RunDeps } from './runs';
 import { defaultEngines, type ChipTokenizer, type DatasetEngines } from './backends';
 import { PageCache } from './pageCache';
-import { parseSearchQuery } from './searchQuery';
 import type { TokenizerResolution } from './tokenizerResolve';
 import { compareRowWithTemplate, isTokenized } from './templateCompare';
 import {
@@ -47,8 +49,6 @@ export const GRID_CHIPS = 48;
 export const MAX_CHIPS = 16_384;
 /** The error list sent to the webview is capped; the banner still gives the count. */
 const MAX_ERRORS_SENT = 500;
-const HIT_FLUSH_MS = 100;
-const HIT_FLUSH_COUNT = 200;
 
 export interface DatasetSessionOptions {
   /** Dataset file, or a save_to_disk folder. */
@@ -84,9 +84,17 @@ export class DatasetSession {
   private errorsSent = -1;
   private disposed = false;
   private datasetInfo: DatasetInfoLookup | undefined;
+  private columnStats: AbortController | undefined;
+  private columnSummaries: ColumnSummary[] | undefined;
+  private readonly views: DatasetViews;
 
   constructor(private readonly opts: DatasetSessionOptions) {
     this.engines = opts.engines ?? defaultEngines;
+    this.views = new DatasetViews({
+      post: (m) => this.post(m),
+      signal: this.abort.signal,
+      rules: async () => flagRules((await this.tokenizer) ?? {}),
+    });
     this.opened = this.engines.open(opts.path, { signal: this.abort.signal, indexCacheDir: opts.indexCacheDir });
     this.opened.then(
       (src) => {
@@ -109,7 +117,17 @@ export class DatasetSession {
         case 'dataset/ready':
           return await this.sendInit();
         case 'dataset/requestPage':
-          return await this.sendPage(msg.offset, msg.limit);
+          return msg.view !== undefined
+            ? await this.sendViewPage(msg.view, msg.offset, msg.limit)
+            : await this.sendPage(msg.offset, msg.limit);
+        case 'dataset/query':
+          return await this.views.start((await this.ready()).src, msg.filter ?? '', msg.sort);
+        case 'dataset/cancelQuery':
+          this.views.cancel();
+          return;
+        case 'dataset/locate':
+          this.post({ type: 'dataset/located', view: msg.view, row: msg.row, position: this.views.locate(msg.view, msg.row) });
+          return;
         case 'dataset/selectRow':
           return await this.sendRow(msg.index);
         case 'dataset/search':
@@ -239,6 +257,37 @@ export class DatasetSession {
       tokenizer: this.tokenizerInfo,
       indicesOnly,
     });
+    if (this.columnSummaries) this.post({ type: 'dataset/columnStats', columns: this.columnSummaries });
+    else if (!indicesOnly && !this.columnStats) void this.runColumnStats(src);
+  }
+
+  /** Column header summaries in the background: started once after init, stopped with the panel. */
+  private async runColumnStats(src: DatasetSource): Promise<void> {
+    this.columnStats = new AbortController();
+    this.columnSummaries = await runColumnStats(this.runDeps(), src, this.columnStats);
+  }
+
+  /** A page of a filtered / sorted view: positions → row numbers → rows (cached pages where they help). */
+  private async sendViewPage(view: number, offset: number, limit: number): Promise<void> {
+    const { src, cache } = await this.ready();
+    const at = this.views.rowsAt(view, offset, Math.min(PAGE_SIZE, Math.max(0, limit)));
+    if (!at) return; // a page of an older view: the webview has moved on
+    const pages = new Map<number, number>();
+    for (const r of at.rows) pages.set(Math.floor(r / PAGE_SIZE), (pages.get(Math.floor(r / PAGE_SIZE)) ?? 0) + 1);
+    // Rows that share a page read it once through the cache; a lone row in a page is read by itself.
+    const rows = await Promise.all(
+      at.rows.map(async (r) => {
+        const page = Math.floor(r / PAGE_SIZE);
+        if (cache.has(page) || pages.get(page)! > 1) return cache.row(r);
+        return (await src.readRows(r, 1, this.abort.signal))[0];
+      }),
+    );
+    const gridRows = rows.map((r, i) =>
+      r ? this.gridRow(r, src.columns) : { index: at.rows[i]!, cells: {}, flags: [], error: { file: src.path, message: 'row not read' } },
+    );
+    const errors = src.errors.length !== this.errorsSent ? this.errorList() : [];
+    this.errorsSent = src.errors.length;
+    this.post({ type: 'dataset/page', offset: at.start, rows: gridRows, errors, view });
   }
 
   private errorList(): ReadError[] {
@@ -284,11 +333,10 @@ export class DatasetSession {
       }
       cells[c.name] = cellText(v, PREVIEW_CHARS, c.role);
     }
-    const out: DatasetGridRow = {
-      index: row.index,
-      cells,
-      flags: rowFlags(row.values, this.tokCols, this.loadedTokenizer ?? {}),
-    };
+    const facts = rowFacts(row.values, this.tokCols, this.loadedTokenizer ?? {});
+    const out: DatasetGridRow = { index: row.index, cells, flags: flagTexts(facts) };
+    if (facts.tokens !== null) out.tokens = facts.tokens;
+    if (facts.trained !== null) out.trained = facts.trained;
     const tok = this.loadedTokenizer;
     const ids = tok && this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
     if (tok && ids) {
@@ -393,10 +441,14 @@ export class DatasetSession {
         continue;
       }
       const t = cellText(v, DETAIL_CHARS, c.role);
-      const turns = c.role === 'messages' ? conversationTurns(v) : null;
+      const turns = c.role === 'messages' ? this.markedTurns(conversationTurns(v), row, tok) : null;
       cells.push({ column: c.name, text: t.text, truncated: t.truncated, ...(turns ? { turns } : {}) });
     }
-    const detail: DatasetRowDetail = { index: row.index, cells, flags: rowFlags(row.values, this.tokCols, tok ?? {}) };
+    const detail: DatasetRowDetail = {
+      index: row.index,
+      cells,
+      flags: flagTexts(rowFacts(row.values, this.tokCols, tok ?? {})),
+    };
     // Copy as JSON: exact values in the `rows --json` forms, unless the row is too big to send twice.
     const json = stringifyCells(row.values);
     if (json.length <= COPY_JSON_CHARS) {
@@ -425,113 +477,55 @@ export class DatasetSession {
     return detail;
   }
 
+  /** Turns of a tokenized row marked trained / masked from its labels (needs a tokenizer that decodes). */
+  private markedTurns(
+    turns: ReturnType<typeof conversationTurns>,
+    row: Row,
+    tok: ChipTokenizer | null,
+  ): ReturnType<typeof conversationTurns> {
+    const full = tok as (ChipTokenizer & Partial<MarkTokenizer>) | null;
+    if (!turns || !full || typeof full.decode !== 'function' || typeof full.tokenBytes !== 'function') return turns;
+    const ids = this.tokCols.inputIds ? intList(row.values[this.tokCols.inputIds]) : null;
+    const labels = this.tokCols.labels ? intList(row.values[this.tokCols.labels]) : null;
+    if (!ids || !labels) return turns;
+    try {
+      return markTurns(turns, ids, labels, full as MarkTokenizer);
+    } catch (err) {
+      this.opts.log?.(`dataset panel: could not mark turns of row ${row.index}: ${message(err)}`);
+      return turns;
+    }
+  }
+
   private async startSearch(raw: string): Promise<void> {
     const { src } = await this.ready();
     this.search?.abort.abort();
     const id = ++this.searchCounter;
-    const parsed = parseSearchQuery(
-      raw,
-      src.columns.map((c) => c.name),
-    );
-    if ('error' in parsed) {
-      this.post({ type: 'dataset/searchDone', searchId: id, count: 0, cancelled: false, error: parsed.error });
-      return;
-    }
     const abort = new AbortController();
-    const onDispose = (): void => abort.abort();
-    this.abort.signal.addEventListener('abort', onDispose, { once: true });
     this.search = { id, abort };
-    let pending: DatasetSearchHit[] = [];
-    let count = 0;
-    let last = Date.now();
-    const flush = (): void => {
-      if (pending.length) this.post({ type: 'dataset/searchHits', searchId: id, hits: pending });
-      pending = [];
-      last = Date.now();
-    };
-    try {
-      await this.engines.search(src, parsed.query, {
-        signal: abort.signal,
-        onMatch: (hit) => {
-          count++;
-          pending.push(hit);
-          if (pending.length >= HIT_FLUSH_COUNT || Date.now() - last > HIT_FLUSH_MS) flush();
-        },
-        onProgress: (p) => {
-          flush();
-          this.post({ type: 'dataset/searchProgress', searchId: id, done: p.done, total: p.total });
-        },
-      });
-      flush();
-      this.post({ type: 'dataset/searchDone', searchId: id, count, cancelled: false });
-    } catch (err) {
-      flush();
-      const cancelled = isAbort(err) || abort.signal.aborted;
-      this.post({
-        type: 'dataset/searchDone',
-        searchId: id,
-        count,
-        cancelled,
-        ...(cancelled ? {} : { error: message(err) }),
-      });
-    } finally {
-      this.abort.signal.removeEventListener('abort', onDispose);
-      if (this.search?.id === id) this.search = undefined;
-    }
+    await runSearch(this.runDeps(), src, raw, id, abort);
+    if (this.search?.id === id) this.search = undefined;
   }
 
   private async runStats(cutoffLen: number): Promise<void> {
     const { src } = await this.ready();
     this.stats?.abort();
     const abort = new AbortController();
-    const onDispose = (): void => abort.abort();
-    this.abort.signal.addEventListener('abort', onDispose, { once: true });
     this.stats = abort;
-    try {
-      const tok = await this.tokenizer;
-      const cutoff = Number.isInteger(cutoffLen) && cutoffLen > 0 ? cutoffLen : this.opts.cutoffLen;
-      const stats = await this.engines.computeStats(src, {
-        cutoffLen: cutoff,
-        ...(tok?.bosId !== undefined ? { bosId: tok.bosId } : {}),
-        ...(tok?.eosId !== undefined ? { eosId: tok.eosId } : {}),
-        ...(tok?.padId !== undefined ? { padId: tok.padId } : {}),
-        ...eosOptions(tok),
-        signal: abort.signal,
-        onProgress: (p) => this.post({ type: 'dataset/statsProgress', done: p.done, total: p.total }),
-      });
-      if (abort.signal.aborted) throw new Error('cancelled');
-      this.post({ type: 'dataset/stats', stats: { ...stats, errors: stats.errors.slice(0, MAX_ERRORS_SENT) } });
-      this.post({ type: 'dataset/statsDone', cancelled: false });
-    } catch (err) {
-      const cancelled = isAbort(err) || abort.signal.aborted;
-      this.post({ type: 'dataset/statsDone', cancelled, ...(cancelled ? {} : { error: message(err) }) });
-    } finally {
-      this.abort.signal.removeEventListener('abort', onDispose);
-      if (this.stats === abort) this.stats = undefined;
-    }
+    const cutoff = Number.isInteger(cutoffLen) && cutoffLen > 0 ? cutoffLen : this.opts.cutoffLen;
+    await runStats(this.runDeps(), src, cutoff, abort, {
+      tokenizer: this.tokenizer,
+      templatePath: () => templateBesideTokenizer(this.tokenizerInfo.path),
+      entry: () => this.infoLookup().found?.entry,
+    });
+    if (this.stats === abort) this.stats = undefined;
+  }
+
+  private runDeps(): RunDeps {
+    return { post: (m) => this.post(m), log: this.opts.log, engines: this.engines, panel: this.abort.signal };
   }
 }
 
 function clampInt(n: number, lo: number, hi: number): number {
   if (!Number.isFinite(n)) return lo;
   return Math.max(lo, Math.min(hi, Math.floor(n)));
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || err.message === 'cancelled');
-}
-
-/** End-of-turn tokens and the template text allowed after them, for the "no EOS" count (eosCheck.ts). */
-function eosOptions(tok: ChipTokenizer | null | undefined): { endOfTurnIds?: number[]; afterEosIds?: number[] } {
-  // Engines in tests may hand a chips-only tokenizer: then the plain eos id rule applies.
-  const full = tok as (ChipTokenizer & { encode?: (text: string) => number[] }) | null | undefined;
-  const rule =
-    full && typeof full.encode === 'function'
-      ? eosRuleFor({ eosId: full.eosId, encode: (t) => full.encode!(t) })
-      : undefined;
-  return rule ? { endOfTurnIds: [...rule.eos], afterEosIds: [...rule.trailing] } : {};
 }

@@ -10,6 +10,7 @@ against the source text.
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -67,8 +68,10 @@ def make_sample(enc, i):
 
 
 class Samples(Dataset):
-    def __init__(self, n, tokenizer, sleep_at=-1, sleep_s=0.0, kill_at=-1, fetch_error_at=-1):
+    def __init__(self, n, tokenizer, sleep_at=-1, sleep_s=0.0, kill_at=-1, fetch_error_at=-1, fifo_at=-1, fifo=None):
         self.n, self.tokenizer = n, tokenizer
+        self.fifo_at, self.fifo = fifo_at, fifo
+        self.regex_at = -1
         self.sleep_at, self.sleep_s, self.kill_at = sleep_at, sleep_s, kill_at
         self.fetch_error_at = fetch_error_at
         self.enc = None
@@ -81,6 +84,13 @@ class Samples(Dataset):
             self.enc = Encoder(self.tokenizer)
         if i == self.sleep_at:
             time.sleep(self.sleep_s)  # HANG-LINE: a blocking read that never returns in time
+        if i == self.fifo_at:
+            shard_path = self.fifo
+            fd = os.open(shard_path, os.O_RDWR)  # a reader and a writer: the read waits for data forever
+            header = os.read(fd, 16)  # FIFO-LINE: a blocking read that never returns
+        if i == self.regex_at:
+            # Catastrophic backtracking: minutes inside C, holding the GIL all along.
+            re.match(r"(a+)+$", "a" * 40 + "b")  # REGEX-LINE
         if i == self.kill_at and get_worker_info() is not None:
             os.kill(os.getpid(), signal.SIGKILL)
         if i == self.fetch_error_at:
@@ -117,8 +127,9 @@ class Shards(IterableDataset):
 class Collate:
     """Pads input_ids with PAD_ID and labels with -100; raises BadBatch for one chosen first index."""
 
-    def __init__(self, error_at_index=-1):
+    def __init__(self, error_at_index=-1, batch_encoding=False):
         self.error_at_index = error_at_index
+        self.batch_encoding = batch_encoding
 
     def __call__(self, samples):
         if samples[0]["index"] == self.error_at_index:
@@ -132,7 +143,12 @@ class Collate:
             ids[r, :n] = s["input_ids"]
             labels[r, :n] = s["labels"]
             mask[r, :n] = 1
-        return {"index": torch.tensor([s["index"] for s in samples]), "input_ids": ids, "labels": labels, "attention_mask": mask}
+        out = {"index": torch.tensor([s["index"] for s in samples]), "input_ids": ids, "labels": labels, "attention_mask": mask}
+        if self.batch_encoding:  # what a Hugging Face tokenizer or data collator returns
+            from transformers import BatchEncoding
+
+            return BatchEncoding(out)
+        return out
 
 
 def build_loader(a, n, shuffle):
@@ -140,7 +156,8 @@ def build_loader(a, n, shuffle):
         ds = Shards(n, a.first_shard, a.tokenizer)
     else:
         cls = BatchedSamples if a.getitems else Samples
-        ds = cls(n, a.tokenizer, a.sleep_at, a.sleep_s, a.kill_at, a.fetch_error_at)
+        ds = cls(n, a.tokenizer, a.sleep_at, a.sleep_s, a.kill_at, a.fetch_error_at, a.fifo_at, a.fifo)
+        ds.regex_at = a.regex_at
     kw = {}
     if a.workers:
         kw["multiprocessing_context"] = a.start_method
@@ -150,7 +167,7 @@ def build_loader(a, n, shuffle):
         gen = torch.Generator()
         gen.manual_seed(a.seed)
     return DataLoader(ds, batch_size=a.batch_size, shuffle=shuffle and not a.iterable, generator=gen,
-                      num_workers=a.workers, collate_fn=Collate(a.collate_error_at), pin_memory=a.pin_memory, **kw)
+                      num_workers=a.workers, collate_fn=Collate(a.collate_error_at, a.batch_encoding), pin_memory=a.pin_memory, **kw)
 
 
 def main(argv=None):
@@ -169,9 +186,13 @@ def main(argv=None):
     p.add_argument("--sleep-at", type=int, default=-1)
     p.add_argument("--sleep-s", type=float, default=0.0)
     p.add_argument("--kill-at", type=int, default=-1)
+    p.add_argument("--fifo-at", type=int, default=-1, help="sample that reads --fifo (a named pipe) forever")
+    p.add_argument("--fifo", help="path of a FIFO (the program creates it when missing)")
+    p.add_argument("--regex-at", type=int, default=-1, help="sample that runs a regex for minutes, holding the GIL")
     p.add_argument("--collate-error-at", type=int, default=-1)
     p.add_argument("--fetch-error-at", type=int, default=-1)
     p.add_argument("--getitems", action="store_true", help="the dataset defines __getitems__")
+    p.add_argument("--batch-encoding", action="store_true", help="collate returns a transformers BatchEncoding")
     p.add_argument("--val", action="store_true", help="also iterate a validation loader each epoch")
     p.add_argument("--step-delay", type=float, default=0.0)
     p.add_argument("--listen", action="store_true")
@@ -186,6 +207,8 @@ def main(argv=None):
 
         batchscope_runtime.listen(port=0)
 
+    if a.fifo and not os.path.exists(a.fifo):
+        os.mkfifo(a.fifo)
     train_loader = build_loader(a, a.n, a.shuffle)
     val_loader = build_loader(a, max(2 * a.batch_size, a.n // 3), False) if a.val else None
     dump = open(a.dump_indices, "w") if a.dump_indices else None

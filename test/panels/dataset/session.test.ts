@@ -216,7 +216,18 @@ test('search finds text and token-id runs, reports progress, and rejects a bad q
   const idHits = s.posted.flatMap((m) =>
     m.type === 'dataset/searchHits' && m.searchId === done.searchId ? m.hits : [],
   );
-  assert.deepEqual(idHits, [{ row: 0, column: 'input_ids' }]);
+  // The snippet shows the ids around the run, the run itself at start..start+length.
+  const head = truth.ids.slice(0, 3).join(' ');
+  const tail = truth.ids.slice(6, 12).join(' ');
+  assert.deepEqual(idHits, [
+    {
+      row: 0,
+      column: 'input_ids',
+      snippet: { text: `${head} ${run} ${tail}`, start: head.length + 1, length: run.length, before: false, after: truth.ids.length > 12 },
+    },
+  ]);
+  const textHit = hits.find((h) => h.row === 4)!;
+  assert.equal(textHit.snippet!.text.slice(textHit.snippet!.start, textHit.snippet!.start + textHit.snippet!.length), 'Paris');
 
   await s.send({ type: 'dataset/search', query: 'ids: 1 two' });
   assert.match(s.last('dataset/searchDone')!.error ?? '', /"two" is not a token id/);

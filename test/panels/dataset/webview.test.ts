@@ -4,104 +4,12 @@
 // the DOM hooks, markup shown as text, chips styled apart, the histogram, the error list.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { panelHtml } from '../../../src/panels/shell';
-import { DatasetSession } from '../../../src/panels/dataset/session';
-import type { TemplatePreviewRequest } from '../../../src/panels/dataset/templateRow';
-import type { DatasetFromWebview } from '../../../protocol/webview';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATA, dir, manifestPath, ORIGIN, panel, skip, startBrowser, stopBrowser } from './webviewHarness';
 
-const REPO = resolve(__dirname, '../../..');
-const DIST = join(REPO, 'dist/webview');
-const CHROMIUM = process.env.BATCHSCOPE_CHROMIUM ?? '/usr/bin/chromium';
-const DATA = join(REPO, 'test/.fixtures/data');
-const TOKENIZER_JSON = join(REPO, 'test/.fixtures/tokenizer/tokenizer.json');
-const ORIGIN = 'https://webview.test';
-const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (set BATCHSCOPE_CHROMIUM)` : undefined;
-
-let browser: Browser;
-let dir: string;
-
-before(async () => {
-  if (skip) return;
-  assert.ok(existsSync(join(DIST, 'dataset.js')), 'build the webview first: npm run build');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-  });
-  dir = mkdtempSync(join(tmpdir(), 'bs-webview-'));
-});
-after(async () => {
-  await browser?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Opens `file` in a page wired to a DatasetSession; returns the page and every CSP violation. */
-async function panel(file: string): Promise<{
-  page: Page;
-  session: DatasetSession;
-  violations: string[];
-  dialogs: string[];
-  /** Every message the page sent to the host, and every row the host sent to the template preview. */
-  received: DatasetFromWebview[];
-  previews: TemplatePreviewRequest[];
-}> {
-  const page = await browser.newPage();
-  const violations: string[] = [];
-  const dialogs: string[] = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
-  const html = panelHtml({
-    cspSource: ORIGIN,
-    scriptUri: `${ORIGIN}/dataset.js`,
-    styleUri: `${ORIGIN}/dataset.css`,
-    title: 'test',
-  });
-  await page.route(`${ORIGIN}/**`, (route) => {
-    const name = new URL(route.request().url()).pathname.slice(1);
-    if (name === '' || name === 'index.html') return route.fulfill({ contentType: 'text/html', body: html });
-    if (name === 'dataset.js' || name === 'dataset.css') {
-      return route.fulfill({
-        contentType: name.endsWith('.js') ? 'text/javascript' : 'text/css',
-        body: readFileSync(join(DIST, name)),
-      });
-    }
-    return route.fulfill({ status: 404, body: '' });
-  });
-  const session = new DatasetSession({
-    path: file,
-    title: 'test',
-    cutoffLen: 20,
-    post: (m) => void page.evaluate((msg) => window.postMessage(msg, '*'), m as unknown).catch(() => undefined),
-    resolveTokenizer: () => ({ path: TOKENIZER_JSON, source: 'setting' }),
-    resolveImagePath: () => null,
-    previewTemplate: (req) => previews.push(req),
-  });
-  const received: DatasetFromWebview[] = [];
-  const previews: TemplatePreviewRequest[] = [];
-  // What VS Code's webview preload provides: acquireVsCodeApi().postMessage → the extension host.
-  await page.exposeBinding('__toHost', (_src, msg: DatasetFromWebview) => {
-    received.push(msg);
-    void session.handle(msg);
-  });
-  // A string, not a function: tsx's name helpers would not exist inside the page.
-  await page.addInitScript(`window.acquireVsCodeApi = () => ({
-    postMessage: (m) => window.__toHost(m), getState: () => undefined, setState: () => undefined });`);
-  await page.goto(`${ORIGIN}/index.html`);
-  return { page, session, violations, dialogs, received, previews };
-}
-
-function manifestPath(name: string): string {
-  const m = JSON.parse(readFileSync(join(DATA, 'manifest.json'), 'utf8')) as Record<string, { path: string }>;
-  return join(DATA, m[name]!.path);
-}
+before(startBrowser);
+after(stopBrowser);
 
 test('HF cache: grid, token chips styled by mask, jump, search and histogram', { skip, timeout: 60_000 }, async () => {
   const { page, session, violations, dialogs } = await panel(manifestPath('alpaca_tok'));
@@ -146,8 +54,13 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   const want = rows.flatMap((r, i) =>
     (['input_ids', 'labels'] as const).filter((c) => has(r[c])).map((c) => `row ${i}${c}`),
   );
-  const got = await page.locator('#search-results .result').evaluateAll((items) => items.map((n) => n.textContent));
+  const got = await page
+    .locator('#search-results .result')
+    .evaluateAll((items) => items.map((n) => `${n.children[0]!.textContent}${n.children[1]!.textContent}`));
   assert.deepEqual(got, want);
+  // Each result has a snippet with the matched run highlighted (a text-only <mark>).
+  const marks = await page.locator('#search-results .result .snippet mark').allInnerTexts();
+  assert.deepEqual(marks, want.map(() => '40 268 330'));
   assert.equal(
     await page.locator('#search-status').innerText(),
     `${want.length} match${want.length === 1 ? '' : 'es'}`,

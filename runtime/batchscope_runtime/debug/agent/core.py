@@ -18,7 +18,7 @@ import time
 
 from .. import values, wire
 from ..conn import Conn
-from . import stack_dump
+from . import hang_inspect, stack_dump
 from .batch_context import STAGE_CODE
 from .config import Config
 from .hang_timer import HangTimer
@@ -118,6 +118,7 @@ class Agent:
         self.epoch = 0
         self.thread_id = wire.thread_id_for_worker(self.loader_id, self.worker_id) if info is not None else 1
         self.stage_ident = threading.get_ident()
+        self.stage_native = getattr(threading, "get_native_id", lambda: None)()
 
     # ---------- connection
     def connect(self, wait_go=False):
@@ -140,8 +141,10 @@ class Agent:
             "loader": self.loader_id,
             "worker": self.worker_id,
             "hangFile": self.hangs.path,
+            "dumpSignal": self.hangs.dump_signal,
             "stateFile": self.state.path if self.state else None,
             "ident": self.stage_ident,
+            "nativeTid": self.stage_native,
             "name": self.thread_name(),
         }
         try:
@@ -278,8 +281,14 @@ class Agent:
             threading.Thread(
                 target=self.worker_exits.answer_probe, args=(msg,), name="batchscope-probe", daemon=True
             ).start()
+        elif kind == "inspectHang":
+            hang_inspect.inspect(self, msg)
         elif kind == "dump":
             self.send({"type": "result", "id": msg.get("id"), "success": True, "body": stack_dump.dump(self)})
+        elif kind == "record":  # the adapter's recordBatches (batchscope_runtime/record/links.py)
+            from ...record.links import on_request
+
+            on_request(self, msg)
 
     # ---------- per-batch bookkeeping (hot path: no send, no syscall)
     def begin(self, ctx):

@@ -11,6 +11,7 @@ dump against the state file before it reports a hang (controller/hang_watch.py).
 import atexit
 import faulthandler
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -25,6 +26,7 @@ class HangTimer:
         self.wake = threading.Event()
         self.exiting = False
         self.exit_hooked = False
+        self.dump_signal = None
 
     def open_file(self, pid):
         try:
@@ -36,6 +38,26 @@ class HangTimer:
             self.path = path
         except OSError:
             self.fobj, self.path = None, None
+        self.dump_signal = self._register_signal()
+
+    def _register_signal(self):
+        """Let the controller ask for a dump with a signal (returns its number, or None).
+
+        The timer thread below needs the GIL to arm faulthandler, so a thread that holds the GIL
+        from the start of a batch (a regex backtracking in C, a C extension's loop) never gets a
+        dump. faulthandler's signal handler is C and needs no GIL: the controller sends it when the
+        state file says a batch has run past hangTimeout with no dump. Only where the signal is
+        unused (its default action would kill the process): a job's own SIGUSR2 handler wins."""
+        sig = getattr(signal, "SIGUSR2", None)
+        if sig is None or self.fobj is None or not hasattr(faulthandler, "register"):
+            return None
+        try:
+            if signal.getsignal(sig) not in (signal.SIG_DFL, None):
+                return None
+            faulthandler.register(sig, file=self.fobj, all_threads=True, chain=False)
+        except (ValueError, RuntimeError, OSError):
+            return None
+        return int(sig)
 
     def update(self):
         """Start the timer thread when the `hang` filter is on; wake it so it sees a new config."""
@@ -56,6 +78,11 @@ class HangTimer:
         # active exception") in about half the runs.
         self.exiting = True
         self.wake.set()
+        if self.dump_signal is not None and self.agent.pid == os.getpid():
+            try:
+                faulthandler.unregister(self.dump_signal)
+            except (ValueError, RuntimeError, OSError):
+                pass
         t = self.thread
         if t is not None and t is not threading.current_thread() and self.agent.pid == os.getpid():
             t.join(2.0)

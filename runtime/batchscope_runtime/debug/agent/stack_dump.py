@@ -3,6 +3,8 @@
 import sys
 import threading
 
+from .. import procinfo
+
 
 def frames_of(frame, limit=60):
     """[{name, path, line}] from `frame` outwards, most recent first."""
@@ -15,18 +17,31 @@ def frames_of(frame, limit=60):
 
 
 def dump(agent):
-    """Every thread of this process but the caller, tagged with the batch and stage it works on."""
+    """Every thread of this process but the debugger's own, tagged with the batch and stage it
+    works on and (Linux) the system call it is blocked in, like `py-spy dump`; nothing is paused."""
     me = threading.get_ident()
     threads = []
-    names = {t.ident: t.name for t in threading.enumerate()}
+    live = {t.ident: t for t in threading.enumerate()}
     for ident, frame in sys._current_frames().items():
-        if ident == me:
+        t = live.get(ident)
+        name = t.name if t is not None else "thread %x" % ident
+        if ident == me or name.startswith("batchscope"):
             continue
         ctx = agent.current.get(ident)
-        entry = {"name": names.get(ident, "thread %x" % ident), "frames": frames_of(frame)}
+        entry = {"name": name, "frames": frames_of(frame)}
+        nid = getattr(t, "native_id", None)
+        if nid is not None:
+            entry["nativeId"] = nid
+            state = procinfo.state_text(procinfo.blocked_in(agent.pid, nid))
+            if state:
+                entry["state"] = state
         if ctx is not None:
             entry.update({"threadId": ctx.tid, "stage": ctx.stage, "batch": ctx.batch_ref()})
         elif ident == threading.main_thread().ident:
             entry["threadId"] = agent.thread_id
         threads.append(entry)
-    return {"pid": agent.pid, "role": agent.kind, "threads": threads}
+    out = {"pid": agent.pid, "role": agent.kind, "threads": threads}
+    if agent.kind == "worker":
+        out["name"] = agent.thread_name()
+        out["threadId"] = agent.thread_id
+    return out

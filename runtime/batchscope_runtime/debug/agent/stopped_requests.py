@@ -7,6 +7,7 @@ the stage's live objects in the process and thread that hold them.
 
 import os
 import traceback
+from collections.abc import Mapping
 
 from .. import values, wire
 from .batch_context import user_globals
@@ -76,12 +77,8 @@ def evaluate(agent, st, args):
         exec(compile(expr, "<evaluate>", "exec"), g, lv)  # statements in the REPL (assignments) run too
         return {"result": "", "variablesReference": 0}
     value = eval(code, g, lv)
-    v = _vars(agent, st).var("result", value, lv.get("batch") if isinstance(lv.get("batch"), dict) else None)
-    out = {"result": v["value"], "type": v.get("type"), "variablesReference": v["variablesReference"]}
-    for k in ("indexedVariables", "namedVariables"):
-        if k in v:
-            out[k] = v[k]
-    return out
+    v = _vars(agent, st).var("result", value, lv.get("batch") if isinstance(lv.get("batch"), Mapping) else None)
+    return values.evaluate_result(v, value, args.get("context"))
 
 
 def exception_info(agent, st, args):

@@ -70,7 +70,9 @@ class Stops:
             self.stop("pause", stage, ctx, description="paused at %s · batch %s" % (stage, ctx.index))
             return
         step = cfg.steps.get(ctx.key) if cfg.steps else None
-        if step is not None and step_matches(step, stage):
+        if (step is not None and step_matches(step, stage)) or (
+            step is None and cfg.steps and stage != "sample" and _next_batch(cfg.steps, ctx)
+        ):
             self._passed(bps, ctx)
             self.stop("step", stage, ctx)
             return
@@ -171,6 +173,9 @@ class Stops:
         st = StopState(tid, stage, ctx, ctx.locals(stage), frames, exc, reason)
         st.text = text
         st.description = description
+        prev = self.active.get(tid)
+        if prev is not None:  # a hang stop of this thread (served elsewhere) ends: the thread moved on
+            prev.q.put({"type": "resume"})
         self.active[tid] = st
         body = {
             "reason": reason,
@@ -205,6 +210,14 @@ class Stops:
                 a.busy = (ctx, now)
                 if a.state is not None:
                     a.state.write(STAGE_CODE.get(ctx.stage or "fetch", 2), ctx, now, a.rss)
+
+
+def _next_batch(steps, ctx):
+    """A Step Over from a batch's last stage (train_step) stops at any later batch of that loader."""
+    nb = steps.get("%s/next" % ctx.loader_id)
+    if nb is None or not isinstance(ctx.index, int) or ctx.index < 0:
+        return False
+    return [ctx.epoch, ctx.index] > list(nb.get("after") or ())
 
 
 def stage_frames(stage, ctx):

@@ -7,11 +7,12 @@ when it goes, everything it armed is cleared and every stopped thread resumes (d
 
 import os
 import threading
+import time
 
-from .. import wire
+from .. import procinfo, wire
 from . import local_vars
 from .process_tree import kill_tree
-from .stops import resume_thread
+from .stops import release, resume_thread
 
 
 class AdapterPeer:
@@ -177,6 +178,18 @@ class AdapterPeer:
             batches = list(self.ctl.ring)[-n:]
         self.respond(req, {"batches": batches})
 
+    def rq_recordBatches(self, req, args):
+        """Start ({batches, maxMB, path, loader}) or stop ({stop: true}) the batch recorder in the main process."""
+        ctl = self.ctl
+        a = ctl.main_agent()
+        if a is None:
+            self.respond(req, error="batchscope: the program's main process is not connected yet")
+            return
+        cid = ctl.calls.new(("request", self, req))
+        if not a.conn.send({"type": "record", "id": cid, "arguments": args}):
+            ctl.calls.pop(cid)
+            self.respond(req, error="batchscope: the program's main process is gone")
+
     def rq_dumpStacks(self, req, args):
         ctl = self.ctl
         with ctl.lock:
@@ -207,7 +220,22 @@ class AdapterPeer:
                 answered = {r.get("pid") for r in results}
                 for a in agents:  # a process stuck in C with the GIL held cannot answer: say so
                     if a.pid not in answered:
-                        results.append({"pid": a.pid, "role": a.kind, "threads": [], "error": "no answer within 3 s"})
+                        r = {"pid": a.pid, "role": a.kind, "threads": [], "error": "no answer within 3 s"}
+                        state = procinfo.state_text(procinfo.blocked_in(a.pid, a.native_tid)) if a.native_tid else None
+                        if state:
+                            r["state"] = state
+                        results.append(r)
+                by_pid = {a.pid: a for a in agents}
+            for r in results:  # the stage and age of the batch in flight, from the agent's state file
+                a = by_pid.get(r.get("pid"))
+                cur = a.current() if a is not None else {}
+                if cur.get("busy") and cur.get("start"):
+                    r["inFlight"] = {
+                        "stage": cur.get("stage"),
+                        "batch": cur.get("batch"),
+                        "indices": cur.get("indices"),
+                        "seconds": round(time.monotonic() - cur["start"], 1),
+                    }
             self.respond(
                 req, {"processes": sorted(results, key=lambda r: (r.get("role") != "main", r.get("pid") or 0))}
             )
@@ -223,12 +251,17 @@ class AdapterPeer:
             targets = (
                 [ctl.threads[tid]] if single and tid in ctl.threads else [t for t in ctl.threads.values() if t.stop]
             )
-            for t in targets:
-                resume_thread(ctl, t)
+            stops = [(t, t.stop) for t in targets if t.stop is not None]
+            for t, _ in stops:
+                t.stop = None
+                # Under the lock, like every `stopped` (stops.py): per thread, events go out in the
+                # order the state changed, and the thread runs (release) only after its `continued`.
+                ctl.emit("continued", {"threadId": t.tid, "allThreadsContinued": False})
         ctl.broadcast_config()
         self.respond(req, {"allThreadsContinued": not single})
-        for t in targets:
-            ctl.emit("continued", {"threadId": t.tid, "allThreadsContinued": False})
+        with ctl.lock:
+            for t, stop in stops:
+                release(ctl, t, stop)
 
     def _step(self, req, args, kind):
         ctl = self.ctl
@@ -240,17 +273,22 @@ class AdapterPeer:
         batch = body.get("batch") or {}
         with ctl.lock:
             if "loaderId" in batch and batch.get("index", -1) >= 0:
-                key = "%s/%s/%s" % (batch["loaderId"], batch["epoch"], batch["index"])
-                ctl.breakpoints.steps[key] = {"kind": kind, "from": body.get("stage")}
+                if kind == "next" and body.get("stage") == "train_step":
+                    # The batch's last stage: Step Over goes on to the next batch of this loader
+                    # (its next stage, whichever thread runs it; agent/stops.py).
+                    key = "%s/next" % batch["loaderId"]
+                    ctl.breakpoints.steps[key] = {"kind": "nextBatch", "after": [batch["epoch"], batch["index"]]}
+                else:
+                    key = "%s/%s/%s" % (batch["loaderId"], batch["epoch"], batch["index"])
+                    ctl.breakpoints.steps[key] = {"kind": kind, "from": body.get("stage")}
             stop, t.stop = t.stop, None
+            if stop is not None:  # `continued` before the thread runs: the step's `stopped` must not overtake it
+                ctl.emit("continued", {"threadId": t.tid, "allThreadsContinued": False})
         # The step target must reach every agent before the thread resumes (same connection: ordered).
         ctl.broadcast_config()
-        t.stop = stop
-        with ctl.lock:
-            resume_thread(ctl, t)
-        ctl.broadcast_config()
         self.respond(req, {})
-        ctl.emit("continued", {"threadId": t.tid, "allThreadsContinued": False})
+        with ctl.lock:
+            release(ctl, t, stop)
 
     def rq_next(self, req, args):
         self._step(req, args, "next")

@@ -62,7 +62,7 @@ class Calls:
                 adapter.respond(req, msg.get("body") or {})
             else:
                 adapter.respond(req, error=msg.get("message") or "failed")
-        elif entry and entry[0] in ("dump", "probe"):
+        elif entry and entry[0] in ("dump", "probe", "inspect"):
             entry[1](msg.get("body"))
 
 
@@ -79,6 +79,9 @@ class AgentPeer:
         self.hang_file = hello.get("hangFile")
         self.state_file = hello.get("stateFile")  # wire.StateFile: the agent's batch in flight
         self.stage_ident = hello.get("ident")
+        self.native_tid = hello.get("nativeTid")
+        self.dump_signal = hello.get("dumpSignal")  # asks its faulthandler for a dump (hang_watch.py)
+        self.signalled = None  # batch start a dump was asked for by signal
         self.name = hello.get("name")
         self.pending_hang = None  # (batch start, dump text) of a dump that fired before hangTimeout
         self.hang_reported = None  # batch start of the last hang reported
@@ -180,6 +183,8 @@ class AgentPeer:
                 ctl.worker_deaths.record(msg["workers"])
         elif kind == "output":
             ctl.emit("output", {"category": msg.get("category", "console"), "output": msg.get("output", "")})
+        elif kind == "recording":  # the batch recorder's progress (batchscope_runtime/record)
+            ctl.emit("recording", msg.get("body") or {})
         return False
 
     def _state(self, msg):

@@ -8,10 +8,31 @@ flight since when; a hang is reported only when that very batch has really run t
 
 import os
 import re
+import sysconfig
 import threading
 import time
 
-from .stops import local_stop
+from .. import procinfo
+from .stops import inspected_stop, local_stop
+
+SIGNAL_GRACE_S = 1.0  # the timer's own dump normally arrives within a tick of hangTimeout
+INSPECT_WAIT_S = 2.0  # a process whose stuck thread holds the GIL cannot answer: fall back sooner
+
+_LIB_DIRS = tuple(
+    os.path.realpath(p) + os.sep
+    for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    if p
+)
+
+
+def _is_user(path):
+    """Not the standard library, an installed package or this debugger (their frames are dimmed)."""
+    return (
+        bool(path)
+        and not path.startswith("<")
+        and "batchscope_runtime" not in path
+        and not os.path.realpath(path).startswith(_LIB_DIRS)
+    )
 
 
 def parse_faulthandler(text, ident):
@@ -69,6 +90,7 @@ class HangWatch:
         except OSError:
             return
         if text is None and a.pending_hang is None:
+            self._ask_for_dump(a)
             return
         cur = a.current()
         start = cur.get("start")
@@ -87,22 +109,81 @@ class HangWatch:
         a.pending_hang = None
         self._report(a, text, cur)
 
+    def _ask_for_dump(self, a):
+        """A batch past hangTimeout (+ SIGNAL_GRACE_S) with no dump: its timer thread never got the
+        GIL to arm faulthandler. Ask the process's C-level faulthandler handler by signal, once."""
+        ctl = self.ctl
+        if not a.dump_signal or a.pid is None or ctl.adapter is None or "hang" not in ctl.breakpoints.filters:
+            return
+        cur = a.current()
+        start = cur.get("start")
+        if not cur.get("busy") or start is None or a.signalled == start or a.hang_reported == start:
+            return
+        if time.monotonic() - start < ctl.hang_timeout + SIGNAL_GRACE_S:
+            return
+        a.signalled = start
+        try:
+            os.kill(a.pid, a.dump_signal)
+        except OSError:
+            pass
+
+    def _inspect(self, a, tid, cur):
+        """Ask the stuck process's agent to snapshot the stuck thread (frames, locals, syscall) and
+        serve the stop itself; the stop's body, or None when it does not answer in time."""
+        ctl = self.ctl
+        box = {}
+        done = threading.Event()
+
+        def answered(body):
+            box["body"] = body
+            done.set()
+
+        cid = ctl.calls.new(("inspect", answered))
+        msg = {
+            "type": "inspectHang",
+            "id": cid,
+            "threadId": tid,
+            "stage": cur.get("stage"),
+            "hangTimeout": ctl.hang_timeout,
+        }
+        if not a.conn.send(msg) or not done.wait(INSPECT_WAIT_S):
+            if ctl.calls.pop(cid) is None and done.wait(0.5):  # answered just now
+                return box.get("body")
+            return None
+        return box.get("body")
+
     def _report(self, a, text, cur):
         ctl = self.ctl
         tid = a.thread_id if a.kind == "worker" else 1
         t = ctl.threads.get(tid)
         if t is not None and t.stop is not None:
             return  # paused by the user: never a hang
+        body = self._inspect(a, tid, cur)
+        if body is not None:
+            inspected_stop(ctl, a, body)
+            return
+        # The agent did not answer (its stuck thread holds the GIL, or it is gone): what the
+        # faulthandler dump and /proc say, served by the controller.
         frames = [
             {"name": f["name"], "path": f["path"], "line": f["line"]} for f in parse_faulthandler(text, a.stage_ident)
         ]
-        stuck = next((f for f in frames if "/torch/" not in f["path"] and "batchscope_runtime" not in f["path"]), None)
+        for f in frames:
+            if not _is_user(f["path"]):
+                f["hint"] = "subtle"
+        # The innermost frame in the user's code (the stdlib `re.match` it called is not the news).
+        stuck = next((f for f in frames if "hint" not in f), None) or next(
+            (f for f in frames if "/torch/" not in f["path"] and "batchscope_runtime" not in f["path"]), None
+        )
         stage = cur.get("stage") or "fetch"
         batch = cur.get("batch") or {}
         hang_timeout = ctl.hang_timeout
         desc = "%s of batch %s stuck for over %gs" % (stage, batch.get("index"), hang_timeout)
         if stuck:
             desc += " at %s:%d in %s" % (os.path.basename(stuck["path"]), stuck["line"], stuck["name"])
+        blocked = procinfo.blocked_in(a.pid, a.native_tid) if a.native_tid else None
+        state = procinfo.state_text(blocked)
+        if state:
+            desc += "; %s" % state
         label = [{"name": "%s · batch %s (hang > %gs)" % (stage, batch.get("index"), hang_timeout), "hint": "label"}]
         info = {
             "pid": a.pid,
@@ -112,6 +193,8 @@ class HangWatch:
             "hang_timeout_s": hang_timeout,
             "faulthandler": text[-4000:],
         }
+        if blocked:
+            info["blocked_in"] = blocked
         exc = {
             "exceptionId": "hang",
             "description": desc,

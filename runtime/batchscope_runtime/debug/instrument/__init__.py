@@ -6,13 +6,14 @@
     proxies/           one proxy per loader input (sampler, dataset, iterable, collate, worker_init)
     tags.py            index lists tagged with their batch; batch_begin.py: a batch begins in the fetching process
     stage_context.py   the to_device/train_step stages behind hooks.stage()
+    trainer_hooks.py   automatic to_device/train_step stages for HF Trainer (TRL) and accelerate
     loaders.py, sources.py, thread_state.py   loader ids and names, user source locations, per-thread state
 
 `install()` patches torch and registers the stage context into hooks; `uninstall()` reverts both.
 """
 
 from .. import hooks
-from . import patches
+from . import patches, trainer_hooks
 from .loaders import name_loader
 from .stage_context import enter_stage
 
@@ -29,4 +30,5 @@ def install():
 
 def uninstall():
     patches.uninstall()
+    trainer_hooks.unpatch()
     hooks.unregister()

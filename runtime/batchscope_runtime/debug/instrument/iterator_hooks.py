@@ -11,6 +11,7 @@ import time
 import weakref
 
 from .. import agent as agent_mod
+from . import trainer_hooks
 from .loader_setup import instrument_loader
 from .loaders import index_sampler, known_name
 from .thread_state import tls
@@ -26,6 +27,7 @@ def wrap_init(orig_init):
         orig_init(self, loader, *args, **kwargs)
         if lid is None:
             return
+        trainer_hooks.maybe_patch()  # Trainer / accelerate stages, once those libraries are loaded
         a = agent_mod.get()
         if a is None:
             return
@@ -56,7 +58,9 @@ def wrap_next(orig_next):
             data = orig_next(self)
         finally:
             a.loaders.waiting = None
-        tls.main_batch = (lid, name, epoch, n, data, total)
+        entry = tls.main_batch = (lid, name, epoch, n, data, total)
+        if trainer_hooks._originals and a.cfg.attached:  # only under Trainer/accelerate: a batch ahead
+            trainer_hooks.note_handed(entry, data)
         a.progress(name, epoch, n, total)
         return data
 

@@ -12,6 +12,7 @@ import time
 from .. import agent as agent_mod
 from ..agent.batch_context import BatchCtx
 from .thread_state import tls
+from .trainer_hooks import batch_of
 
 
 class StageCM:
@@ -26,8 +27,11 @@ class StageCM:
     def __enter__(self):
         a = agent_mod.get()
         if a is not None and a.cfg.armed:
-            mb = getattr(tls, "main_batch", None)
             info = self.info
+            # The batch the iterator handed out with this very tensor (accelerate runs a batch
+            # ahead, so the last one handed out may be the next batch), else the last one.
+            b = info.get("batch")
+            mb = (batch_of(b) if b is not None else None) or getattr(tls, "main_batch", None)
             # The batch's identity is the one the DataLoader iterator last handed out, so steps and
             # conditions line up with the worker stages; the caller's own counter (a global
             # micro-step, say) stays visible as `info_batch_index`.
@@ -35,16 +39,22 @@ class StageCM:
                 (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, info.get("batch_index", -1))
             )
             ctx = BatchCtx(lid, lname, epoch, n, None, None, 1)
-            b = info.get("batch")
             ctx.batch = b if b is not None else (mb[4] if mb else None)
-            extra = {("info_batch_index" if k == "batch_index" else k): v for k, v in info.items() if k != "batch"}
+            extra = {
+                ("info_batch_index" if k == "batch_index" else k): v
+                for k, v in info.items()
+                if k != "batch" and not k.startswith("_")
+            }
             if extra:
                 ctx.extra = extra
-            caller = sys._getframe(2)
-            ctx.sources = {
-                self.name: (os.path.abspath(caller.f_code.co_filename), caller.f_lineno),
-                "module": caller.f_globals.get("__name__"),
-            }
+            src = info.get("_source")  # set by the automatic stages (trainer_hooks.py): the user's code
+            if src is None:
+                caller = sys._getframe(2)
+                src = (os.path.abspath(caller.f_code.co_filename), caller.f_lineno)
+                module = caller.f_globals.get("__name__")
+            else:
+                module = info.get("_module")
+            ctx.sources = {self.name: src, "module": module}
             a.stops.boundary(self.name, ctx)
         self.t = time.perf_counter()
         return self

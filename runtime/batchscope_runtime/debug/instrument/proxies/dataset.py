@@ -93,6 +93,13 @@ class MapDatasetProxy(Proxy):
             own = getattr(inner, "__getitems__", None)
             if own is not None:
                 data = own(list(list.__iter__(indices)))
+                cfg = a.cfg
+                if (
+                    cfg.armed
+                    and isinstance(data, (list, tuple))
+                    and (cfg.steps or cfg.pauses or "sample" in cfg.by_stage)
+                ):
+                    _sample_stops(a, ctx, indices, data)
             else:
                 data = []
                 armed = a.cfg.armed
@@ -118,6 +125,20 @@ class MapDatasetProxy(Proxy):
         ctx.sample_pos = None
         tls.ctx = ctx
         return data
+
+
+def _sample_stops(a, ctx, indices, data):
+    """The `sample` stage for a dataset that reads a whole batch in its own `__getitems__` (Hugging
+    Face `datasets` does): the samples exist only once it returns, so each stop comes after the
+    read, holding its sample, as for an IterableDataset."""
+    idx = list(list.__iter__(indices))
+    ctx.samples = data
+    for pos, sample in enumerate(data):
+        ctx.sample_pos = (pos, idx[pos] if pos < len(idx) else None)
+        ctx.sample = sample
+        a.stops.boundary("sample", ctx)
+        if not a.cfg.armed:
+            break
 
 
 def _fetch_plain(inner, indices):

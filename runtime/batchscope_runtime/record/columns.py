@@ -1,0 +1,226 @@
+"""One collated batch → one Arrow record batch with a row per sample.
+
+The main thread only snapshots the batch (`snapshot`: each tensor cloned to CPU, so a model that
+edits its inputs in place cannot change what was recorded); the writer thread turns the snapshot
+into columns (`to_record_batch`). Layout, one row per sample of the batch:
+
+    batch, epoch, row, worker, loader, sample_index   where the row came from
+    <field> ...                                        each per-row field of the batch as the model got it
+
+A tensor field whose first dimension is the batch size becomes a per-row column (1-D: a scalar per
+row; 2-D: a list per row, padding included; N-D: nested lists). Dict batches (BatchEncoding too)
+keep their keys, nested dicts join keys with "."; tuple/list batches name fields "0", "1", …; a
+bare tensor is "tensor". A 0-d tensor or a plain number/string is repeated on every row. Anything
+else (a tensor not shaped per row, an object) is left out and named in `skipped`.
+"""
+
+import numpy as np
+
+META_COLUMNS = ("batch", "epoch", "row", "worker", "loader", "sample_index")
+
+
+def _is_tensor(x):
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach") and hasattr(x, "shape")
+
+
+def _flatten(batch, prefix, out):
+    if isinstance(batch, dict) or (hasattr(batch, "keys") and hasattr(batch, "__getitem__") and hasattr(batch, "data")):
+        # dict, or transformers.BatchEncoding (a UserDict whose items are the fields)
+        items = batch.items()
+        for k, v in items:
+            _flatten(v, "%s%s" % (prefix, k) if not prefix else "%s.%s" % (prefix, k), out)
+        return
+    if isinstance(batch, (tuple, list)) and batch and not isinstance(batch[0], (int, float, str, bool)):
+        names = getattr(batch, "_fields", None)  # namedtuple: its field names
+        for i, v in enumerate(batch):
+            key = names[i] if names else str(i)
+            _flatten(v, key if not prefix else "%s.%s" % (prefix, key), out)
+        return
+    out.append((prefix or "tensor", batch))
+
+
+def snapshot(batch):
+    """[(name, value)] with every tensor detached, on the CPU and cloned. Cheap: one copy per tensor."""
+    fields = []
+    _flatten(batch, "", fields)
+    snap = []
+    for name, v in fields:
+        if _is_tensor(v):
+            t = v.detach()
+            t = t.to("cpu", copy=True) if t.device.type != "cpu" else t.clone()
+            snap.append((name, t))
+        elif isinstance(v, (int, float, str, bool, np.ndarray)) or v is None:
+            snap.append((name, v.copy() if isinstance(v, np.ndarray) else v))
+        elif isinstance(v, (list, tuple)):
+            snap.append((name, list(v)))
+        else:
+            snap.append((name, v))
+    return snap
+
+
+def _numpy(t):
+    import torch
+
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.float()  # Arrow readers (ours too) handle float32 everywhere; bf16 has no numpy type
+    return t.numpy()
+
+
+def batch_size_of(snap):
+    """Rows in the batch: the first dim of input_ids, else of the first tensor with one."""
+    sizes = [(n, v.shape[0]) for n, v in snap if hasattr(v, "shape") and len(v.shape) >= 1]
+    for n, s in sizes:
+        if n == "input_ids" or n.endswith(".input_ids"):
+            return int(s)
+    if sizes:
+        return int(sizes[0][1])
+    lists = [len(v) for _n, v in snap if isinstance(v, list)]
+    return lists[0] if lists else 1
+
+
+def _nested(pa, arr):
+    """A numpy array [B, d1, …] → an Arrow array of B rows (lists of lists for ndim > 2)."""
+    if arr.ndim == 1:
+        return pa.array(arr)
+    inner = _nested(pa, arr.reshape((arr.shape[0] * arr.shape[1],) + arr.shape[2:]))
+    step = arr.shape[1]
+    offsets = pa.array(np.arange(0, arr.shape[0] * step + 1, step, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, inner)
+
+
+def field_arrays(pa, snap, rows):
+    """[(name, arrow array of `rows` rows)] and the names left out (see the module docstring)."""
+    out, skipped = [], []
+    for name, v in snap:
+        if name in META_COLUMNS:
+            name = "field." + name  # never shadow the provenance columns
+        try:
+            if _is_tensor(v):
+                if v.dim() == 0:
+                    out.append((name, pa.array(np.repeat(_numpy(v).reshape(1), rows))))
+                elif v.shape[0] == rows:
+                    out.append((name, _nested(pa, np.ascontiguousarray(_numpy(v)))))
+                else:
+                    skipped.append(name)
+            elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == rows:
+                out.append((name, _nested(pa, np.ascontiguousarray(v))))
+            elif isinstance(v, list) and len(v) == rows:
+                out.append((name, pa.array([x.tolist() if hasattr(x, "tolist") else x for x in v])))
+            elif isinstance(v, (int, float, str, bool)):
+                out.append((name, pa.array([v] * rows)))
+            else:
+                skipped.append(name)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            skipped.append(name)
+    return out, skipped
+
+
+def plain_indices(raw):
+    """The sampler's item for this batch as plain ints: a list for a batch, [i] for one sample
+    (batch_size=None), None when unknown (an IterableDataset). Never iterates a list subclass through
+    its own __iter__ (the debugger's tagged index lists begin a batch when iterated)."""
+    if isinstance(raw, list):
+        try:
+            return [int(i) for i in list.__iter__(raw)], False
+        except (TypeError, ValueError):
+            return None, False
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return [int(raw)], True
+    return None, False
+
+
+def _as_one_row(snap):
+    """batch_size=None: the batch is one sample, so every value becomes that single row."""
+    out = []
+    for name, v in snap:
+        if _is_tensor(v):
+            out.append((name, v.unsqueeze(0)))
+        elif isinstance(v, np.ndarray):
+            out.append((name, v[None]))
+        elif isinstance(v, list):
+            out.append((name, [v]))
+        else:
+            out.append((name, v))
+    return out
+
+
+def to_record_batch(pa, item):
+    """item: (snap, meta) with meta = (batch, epoch, worker, loader, raw indices). Returns (record batch, skipped)."""
+    snap, (batch, epoch, worker, loader, raw) = item
+    indices, single = plain_indices(raw)
+    if single:
+        snap = _as_one_row(snap)
+    rows = batch_size_of(snap)
+    if indices is not None and len(indices) != rows:
+        indices = None  # a sampler whose items do not map to rows (a packed or custom sampler)
+    meta = [
+        ("batch", pa.array(np.full(rows, batch, dtype=np.int64))),
+        ("epoch", pa.array(np.full(rows, epoch, dtype=np.int64))),
+        ("row", pa.array(np.arange(rows, dtype=np.int32))),
+        ("worker", pa.array([worker] * rows, type=pa.int32())),
+        ("loader", pa.array([loader] * rows, type=pa.string())),
+        ("sample_index", pa.array(indices if indices is not None else [None] * rows, type=pa.int64())),
+    ]
+    fields, skipped = field_arrays(pa, snap, rows)
+    cols = meta + fields
+    return pa.RecordBatch.from_arrays([c for _n, c in cols], names=[n for n, _c in cols]), skipped
+
+
+def group_record_batch(pa, items):
+    """Several queued batches as one record batch, or None when they do not share one simple layout.
+
+    The writer thread takes what has queued up in one go: per-call costs of pyarrow are paid once per
+    group instead of once per batch, which is what keeps the recording cheap when it falls behind.
+    Fast path only: the same field names in every batch, every field a 1-D or 2-D tensor per row with
+    one dtype (padded widths may differ between batches).
+    """
+    names = [n for n, _v in items[0][0]]
+    fields = {n: [] for n in names}
+    rows_list, batch_ids, epochs, workers, loaders, index_rows = [], [], [], [], [], []
+    for snap, (batch, epoch, worker, loader, raw) in items:
+        if [n for n, _v in snap] != names:
+            return None
+        indices, single = plain_indices(raw)
+        if single:
+            return None
+        rows = batch_size_of(snap)
+        for n, v in snap:
+            if not _is_tensor(v) or v.dim() not in (1, 2) or v.shape[0] != rows:
+                return None
+            fields[n].append(_numpy(v))
+        rows_list.append(rows)
+        batch_ids.append(batch)
+        epochs.append(epoch)
+        workers.append(worker)
+        loaders.append(loader)
+        index_rows.extend(indices if indices is not None and len(indices) == rows else [None] * rows)
+    counts = np.asarray(rows_list)
+    total = int(counts.sum())
+    if any(w is None for w in workers):
+        worker_arr = pa.array([w for w, r in zip(workers, rows_list) for _ in range(r)], type=pa.int32())
+    else:
+        worker_arr = pa.array(np.repeat(np.asarray(workers, dtype=np.int32), counts))
+    cols = [
+        ("batch", pa.array(np.repeat(np.asarray(batch_ids, dtype=np.int64), counts))),
+        ("epoch", pa.array(np.repeat(np.asarray(epochs, dtype=np.int64), counts))),
+        ("row", pa.array(np.concatenate([np.arange(r, dtype=np.int32) for r in rows_list]))),
+        ("worker", worker_arr),
+        ("loader", pa.array([lo for lo, r in zip(loaders, rows_list) for _ in range(r)], type=pa.string())),
+        ("sample_index", pa.array(index_rows, type=pa.int64())),
+    ]
+    for n in names:
+        arrs = fields[n]
+        if len({(a.ndim, a.dtype) for a in arrs}) != 1:
+            return None
+        name = "field." + n if n in META_COLUMNS else n
+        if arrs[0].ndim == 1:
+            cols.append((name, pa.array(np.concatenate(arrs))))
+            continue
+        widths = np.repeat(np.asarray([a.shape[1] for a in arrs], dtype=np.int64), counts)
+        offsets = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(widths, out=offsets[1:])
+        if offsets[-1] >= 2**31:
+            return None
+        values = pa.array(np.concatenate([np.ascontiguousarray(a).reshape(-1) for a in arrs]))
+        cols.append((name, pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)))
+    return pa.RecordBatch.from_arrays([c for _n, c in cols], names=[n for n, _c in cols])

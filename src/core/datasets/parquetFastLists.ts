@@ -1,0 +1,247 @@
+// The decoder's fast path for the columns that make up a tokenized dataset: lists of signed integers
+// (input_ids list<int32>, labels list<int64>, attention_mask list<int8>). hyparquet builds a JS array per
+// row and a plain Array per page of levels: 500 rows of ~1,000 tokens took 1.7 s of the first page on a
+// loaded 2-core machine (bench/data/parquet_ours.ts, --cpu-prof: assembleLists, readDefinitionLevels).
+// Here levels and values go into typed arrays and straight into the packed column (parquetPacked.ts),
+// the form the page cache and the stats scan use anyway.
+//
+// Strict where parquet-cpp is: every page must hold as many levels as its header says, values must be
+// there for every defined level, dictionary indexes must be in range, a column chunk must reach the rows
+// its row group claims. Every allocation is sized by a page header checked against the bytes at hand,
+// and every run is clipped to its page, so a corrupt page cannot grow memory without bound.
+// What this does not cover returns null and the column goes to hyparquet: null list elements, values
+// beyond 2^53, encodings other than PLAIN / dictionary, other shapes of column.
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { snappyUncompress } from 'hyparquet/src/snappy.js';
+import { readOffsetIndex, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { PREFIX_SHORT } from './parquetPrefix';
+import type { PackedColumn } from './parquetPacked';
+import type { BytePiece } from './parquetDecode';
+import {
+  HOST_BOUNDS,
+  UNSUPPORTED,
+  Values,
+  WORKER_BOUNDS,
+  dataPage,
+  dictionaryOf,
+  readDictionary,
+  type Codec,
+  type Ints,
+  type PageBounds,
+  type PageCtx,
+  type Shape,
+  type Slice,
+} from './parquetFastPages';
+
+export interface FastListRequest {
+  metadata: FileMetaData;
+  rowStart: number;
+  rowEnd: number;
+  /** Column chunks cut after the pages that hold the rows (parquetPrefix.ts): a short chunk is PREFIX_SHORT. */
+  prefix?: boolean;
+  /** Read only the pages of the rows through the chunk's OffsetIndex (parquetPages.ts). */
+  useOffsetIndex?: boolean;
+}
+
+/**
+ * Decodes one column chunk's pages from `pos` (the chunk start, or the first page the offset index names
+ * for rowStart, with `row` = its first row − 1) and packs rows [rowStart, rowEnd). Returns null when the
+ * column needs hyparquet.
+ */
+export async function fastListColumn(
+  req: FastListRequest,
+  name: string,
+  slice: Slice,
+  compressors: Record<string, Codec | undefined>,
+  size: { bytes: number },
+  bounds: PageBounds = WORKER_BOUNDS,
+): Promise<PackedColumn | null> {
+  const shape = listShape(req.metadata.schema, name);
+  const rg = req.metadata.row_groups[0];
+  const chunk = shape && rg?.columns.find((c) => c.meta_data?.path_in_schema.join('.') === shape.path);
+  const md = chunk?.meta_data;
+  if (!shape || !chunk || !md) return null;
+  const chunkStart = Number(md.dictionary_page_offset || md.data_page_offset);
+  const chunkEnd = chunkStart + Number(md.total_compressed_size);
+  const groupRows = Number(rg.num_rows);
+  const { rowStart, rowEnd } = req;
+  const ctx: PageCtx = { shape, codec: md.codec, compressors, bounds };
+  let dict: Ints | undefined;
+  // Where to start, and the row before the first level read.
+  let pos = chunkStart;
+  let row = -1;
+  let stopAt = chunkEnd;
+  /** Row the data ends at when it ends (offset-index reads end on a page boundary). */
+  let lastRowEnd = groupRows;
+  if (req.useOffsetIndex && chunk.offset_index_offset && chunk.offset_index_length) {
+    const at = Number(chunk.offset_index_offset);
+    const buf = await slice(at, at + Number(chunk.offset_index_length));
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const pages = readOffsetIndex({ view, offset: 0 }).page_locations;
+    let from = -1;
+    for (let i = 0; i < pages.length; i++) {
+      const pStart = Number(pages[i].first_row_index);
+      const pEnd = i + 1 < pages.length ? Number(pages[i + 1].first_row_index) : groupRows;
+      if (pEnd > rowStart && pStart < rowEnd) {
+        if (from < 0) {
+          from = i;
+          row = pStart - 1;
+          pos = Number(pages[i].offset);
+        }
+        stopAt = Number(pages[i].offset) + pages[i].compressed_page_size;
+        lastRowEnd = pEnd;
+      }
+    }
+    if (from < 0) throw new Error(`offset index of "${shape.path}" has no page for rows ${rowStart}..${rowEnd}`);
+    if (chunkStart < Number(pages[0].offset))
+      dict = await readDictionary(ctx, slice, chunkStart, Number(pages[0].offset));
+  }
+  const want = rowEnd - rowStart;
+  const offsets = new Int32Array(want + 1);
+  const valid = new Uint8Array(want);
+  let nullRows = 0;
+  const values = new Values(shape.physical === 'INT32');
+  let levelsSeen = 0;
+  const totalLevels = Number(md.num_values);
+  let finished = false;
+  const bytes = await slice(pos, stopAt);
+  const base = pos;
+  while (!finished && pos < stopAt) {
+    const reader = { view: new DataView(bytes.buffer, bytes.byteOffset + (pos - base)), offset: 0 };
+    let header;
+    try {
+      header = parquetHeader(reader);
+    } catch {
+      if (req.prefix) throw new Error(PREFIX_SHORT);
+      throw new Error(`unreadable page header at byte ${pos}`);
+    }
+    const dataAt = pos + reader.offset;
+    const next = dataAt + header.compressed_page_size;
+    if (!(header.compressed_page_size >= 0 && next <= stopAt)) {
+      if (req.prefix) throw new Error(PREFIX_SHORT);
+      throw new Error(`page at byte ${pos} runs past its column chunk`);
+    }
+    const raw = bytes.subarray(dataAt - base, next - base);
+    if (header.type === 'DICTIONARY_PAGE') {
+      dict = dictionaryOf(ctx, raw, header, pos);
+    } else if (header.type === 'DATA_PAGE' || header.type === 'DATA_PAGE_V2') {
+      // Levels up to where row rowEnd begins (the rest of the page is not decoded).
+      const page = dataPage(ctx, raw, header, pos, dict, rowStart - row, rowEnd - row);
+      if (page === UNSUPPORTED) return null;
+      const { rep, def, vals, limit, skipRows } = page;
+      if (skipRows >= 0) {
+        row += skipRows;
+        levelsSeen += limit;
+        pos = next;
+        if (levelsSeen >= totalLevels && !req.useOffsetIndex) break;
+        continue;
+      }
+      const { listDef, repDef, maxDef } = shape;
+      let v = 0;
+      let k = row - rowStart; // output row of the current row
+      let vFrom = k >= 0 ? 0 : -1; // first value of this page that is output
+      for (let i = 0; i < limit; i++) {
+        const d = def[i];
+        if (rep[i] === 0) {
+          row++;
+          k = row - rowStart;
+          if (k >= 0) {
+            if (vFrom < 0) vFrom = v;
+            offsets[k] = values.n + v - vFrom;
+            if (d < listDef) nullRows++;
+            else valid[k] = 1;
+          }
+        } else if (row < 0 || d < repDef) throw new Error(`page at byte ${pos}: a list continues past its row`);
+        if (d === maxDef) v++;
+        else if (d >= repDef) return null; // a null element: hyparquet gives the cells
+      }
+      if (vFrom >= 0) values.append(vals, vFrom, v);
+      if (limit < rep.length) finished = true;
+      levelsSeen += limit;
+    } // index pages and unknown page types carry no rows
+    pos = next;
+    if (levelsSeen >= totalLevels && !req.useOffsetIndex) break; // parquet-cpp stops at the chunk's value count
+  }
+  // The last row read is whole when the next row began, or the data ended where its rows end.
+  const whole = finished || (req.useOffsetIndex ? row + 1 === lastRowEnd : levelsSeen === totalLevels);
+  if (!whole || row + 1 < Math.min(rowEnd, lastRowEnd)) {
+    if (req.prefix && pos >= stopAt) throw new Error(PREFIX_SHORT);
+    throw new Error(
+      `column "${shape.path}" holds ${Math.max(0, row + 1)} rows${whole ? '' : ' (the last cut off)'}, ` +
+        `its row group ${groupRows}`,
+    );
+  }
+  if (!finished && !req.useOffsetIndex && row + 1 !== groupRows)
+    throw new Error(`column "${shape.path}" holds ${row + 1} rows, its row group ${groupRows}`);
+  offsets[want] = values.n;
+  if (nullRows === want) return { kind: 'cells', cells: new Array(want).fill(null) };
+  const out = values.done();
+  size.bytes += offsets.byteLength + out.byteLength + (nullRows ? valid.byteLength : 0);
+  return { kind: 'ints', offsets, values: out, valid: nullRows ? valid : undefined };
+}
+
+/** Runs fastListColumn, turning "not covered" into null. */
+export async function tryFastListColumn(...args: Parameters<typeof fastListColumn>): Promise<PackedColumn | null> {
+  try {
+    return await fastListColumn(...args);
+  } catch (err) {
+    if (err === UNSUPPORTED) return null;
+    throw err;
+  }
+}
+
+/** Top-level column names of the (flattened) schema: each node is listed before its children. */
+export function topLevelNames(schema: SchemaElement[]): string[] {
+  const names: string[] = [];
+  let i = 1;
+  const skip = (): void => {
+    const el = schema[i++];
+    for (let k = 0; k < (el?.num_children ?? 0) && i < schema.length; k++) skip();
+  };
+  for (let k = 0; k < (schema[0]?.num_children ?? 0) && i < schema.length; k++) {
+    names.push(schema[i].name);
+    skip();
+  }
+  return names;
+}
+
+/** Codecs decoded in the extension host: linear-time decoders writing into a buffer of the page's size. */
+const HOST_CODECS: Record<string, Codec | undefined> = {
+  SNAPPY: (input, outputLength) => {
+    const out = new Uint8Array(outputLength);
+    snappyUncompress(input, out);
+    return out;
+  },
+};
+
+/** Whether column `name` of the row group can be decoded in the extension host (see decodeListsLocally). */
+export function locallyDecodable(meta: FileMetaData, name: string, g: number): boolean {
+  const shape = listShape(meta.schema, name);
+  const md = shape && meta.row_groups[g]?.columns.find((c) => c.meta_data?.path_in_schema.join('.') === shape.path);
+  return Boolean(md?.meta_data && (md.meta_data.codec === 'UNCOMPRESSED' || HOST_CODECS[md.meta_data.codec]));
+}
+
+/**
+ * The integer-list columns of a page window, decoded in the extension host: no process start, no copy of
+ * the column bytes to it and back. Safe there because every loop is bounded by a page header checked
+ * against HOST_BOUNDS, and the codecs are linear-time (snappy, none); whatever is not covered (another
+ * codec, a bigger page, another shape of column) is left for the decoder process, a corrupt page is an
+ * error. Returns the columns decoded.
+ */
+export async function decodeListsLocally(
+  req: FastListRequest & { pieces: BytePiece[] },
+  names: string[],
+  size: { bytes: number },
+): Promise<Record<string, PackedColumn>> {
+  const slice: Slice = async (a, b) => {
+    for (const p of req.pieces)
+      if (a >= p.offset && b <= p.offset + p.bytes.length) return p.bytes.subarray(a - p.offset, b - p.offset);
+    throw UNSUPPORTED; // bytes outside the pieces read: the decoder process reports it
+  };
+  const out: Record<string, PackedColumn> = {};
+  for (const name of names) {
+    const col = await tryFastListColumn(req, name, slice, HOST_CODECS, size, HOST_BOUNDS);
+    if (col) out[name] = col;
+  }
+  return out;
+}

@@ -1,0 +1,314 @@
+// Page-level decoding for parquetFastLists.ts: RLE / bit-packed levels and dictionary indexes, PLAIN
+// integer values, dictionary and data pages (v1 and v2) of one integer-list column chunk, into typed
+// arrays. Every allocation is sized by a page header checked against PageBounds first, and every run is
+// clipped to its page, so a corrupt page cannot grow memory without bound or loop forever.
+import { parquetHeader } from 'hyparquet/src/column.js';
+
+export type Codec = (input: Uint8Array, outputLength: number) => Uint8Array;
+export type Slice = (start: number, end: number) => Promise<Uint8Array>;
+
+/** Why the fast path stepped aside (the column is decoded by hyparquet, or in the decoder process). */
+export const UNSUPPORTED = Symbol('unsupported');
+
+/**
+ * Page bounds. In the decoder process: what a page can hold at most (a 1 MB page of 1-bit RLE levels
+ * holds 8M; more is a corrupt header), memory there is bounded anyway. In the extension host (pages of
+ * the rows on screen, see decodeListsLocally): what pyarrow writes with room to spare (1 MB pages of
+ * ~260,000 token ids); a bigger page is decoded in the decoder process instead.
+ */
+export interface PageBounds {
+  maxLevels: number;
+  maxPageBytes: number;
+  /** Over the bounds: step aside (in the host) rather than fail (in the decoder process). */
+  stepAside: boolean;
+}
+export const WORKER_BOUNDS: PageBounds = { maxLevels: 1 << 26, maxPageBytes: 2 ** 31 - 1, stepAside: false };
+export const HOST_BOUNDS: PageBounds = { maxLevels: 1 << 22, maxPageBytes: 1 << 25, stepAside: true };
+
+export interface Shape {
+  path: string;
+  physical: 'INT32' | 'INT64';
+  /** Definition level of a present (possibly empty) list, of a list with an element, of a value. */
+  listDef: number;
+  repDef: number;
+  maxDef: number;
+}
+
+export const bitWidth = (max: number): number => (max === 0 ? 0 : 32 - Math.clz32(max));
+
+/**
+ * RLE / bit-packed hybrid: `n` values of `width` bits from b[pos, end) into out. Returns the position
+ * after the last run read. Runs longer than needed are clipped (parquet-cpp reads the same way).
+ */
+export function hybrid(
+  b: Uint8Array,
+  pos: number,
+  end: number,
+  width: number,
+  out: Int32Array | Uint8Array,
+  n: number,
+  /** Repetition levels: stop after the run holding the `zeros`-th 0 (rows past it are not needed). */
+  zeros = Infinity,
+) {
+  let seen = 0;
+  let zerosSeen = 0;
+  const bytesPerValue = (width + 7) >> 3;
+  while (seen < n) {
+    if (zerosSeen >= zeros) return pos;
+    const runStart = seen;
+    let h = 0;
+    let mul = 1;
+    let byte;
+    do {
+      if (pos >= end) throw new Error('level or index data ends early');
+      byte = b[pos++];
+      h += (byte & 0x7f) * mul;
+      mul *= 128;
+    } while (byte & 0x80 && mul < 2 ** 35);
+    if (h % 2 === 1) {
+      const groups = Math.floor(h / 2);
+      const take = Math.min(groups * 8, n - seen);
+      const runEnd = pos + groups * width;
+      // The whole run must be there, as parquet-cpp's decoder requires (a corrupt run header claims more).
+      if (runEnd > end) throw new Error('bit-packed run ends early');
+      if (width <= 24) {
+        const mask = (1 << width) - 1;
+        let buf = 0;
+        let bits = 0;
+        for (let k = 0; k < take; k++) {
+          while (bits < width) {
+            buf |= b[pos++] << bits;
+            bits += 8;
+          }
+          out[seen++] = buf & mask;
+          buf >>>= width;
+          bits -= width;
+        }
+      } else {
+        let buf = 0;
+        let bits = 0;
+        const unit = 2 ** width;
+        for (let k = 0; k < take; k++) {
+          while (bits < width) {
+            buf += b[pos++] * 2 ** bits;
+            bits += 8;
+          }
+          out[seen++] = buf % unit;
+          buf = Math.floor(buf / unit);
+          bits -= width;
+        }
+      }
+      pos = runEnd;
+    } else {
+      const count = Math.min(Math.floor(h / 2), n - seen);
+      if (pos + bytesPerValue > end) throw new Error('RLE run ends early');
+      let v = 0;
+      for (let k = 0; k < bytesPerValue; k++) v += b[pos++] * 2 ** (8 * k);
+      out.fill(v, seen, seen + count);
+      seen += count;
+      if (count === 0 && pos >= end) throw new Error('level or index data ends early');
+    }
+    if (zeros !== Infinity) for (let i = runStart; i < seen; i++) if (out[i] === 0) zerosSeen++;
+  }
+  return pos;
+}
+
+export type Ints = Int32Array | Float64Array;
+
+/** Growable output of one column's values: int32 leaves as Int32Array, int64 leaves as Float64Array. */
+export class Values {
+  buf: Ints;
+  n = 0;
+  constructor(int32: boolean) {
+    this.buf = int32 ? new Int32Array(1 << 16) : new Float64Array(1 << 16);
+  }
+  append(src: Ints, from: number, to: number): void {
+    const len = to - from;
+    if (this.n + len > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < this.n + len) cap *= 2;
+      const grown = this.buf instanceof Int32Array ? new Int32Array(cap) : new Float64Array(cap);
+      grown.set(this.buf.subarray(0, this.n));
+      this.buf = grown;
+    }
+    this.buf.set(src.subarray(from, to), this.n);
+    this.n += len;
+  }
+  /** The values, as Int32Array when every one fits (what parquetPacked.packColumn gives). */
+  done(): Ints {
+    const out = this.buf.subarray(0, this.n);
+    if (out instanceof Int32Array) return out.slice();
+    for (let i = 0; i < out.length; i++) if ((out[i] | 0) !== out[i]) return out.slice();
+    return Int32Array.from(out);
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Plain-encoded values of a page or dictionary: count × 4 or 8 bytes; int64 as numbers where exact. */
+export function plainValues(b: Uint8Array, pos: number, end: number, count: number, physical: Shape['physical']) {
+  const size = physical === 'INT32' ? 4 : 8;
+  if (pos + count * size > end) throw new Error(`page holds fewer values than its levels say (${count})`);
+  const start = b.byteOffset + pos;
+  if (!LITTLE_ENDIAN) return UNSUPPORTED;
+  // One memcpy into an aligned buffer, then typed reads.
+  const words = new Int32Array(b.buffer.slice(start, start + count * size));
+  if (size === 4) return words;
+  const out = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    const hi = words[2 * k + 1];
+    if (hi > 0x1fffff || hi < -0x200000) return UNSUPPORTED; // beyond 2^53: hyparquet keeps the bigint
+    out[k] = hi * 4294967296 + (words[2 * k] >>> 0);
+  }
+  return out;
+}
+
+export interface PageCtx {
+  shape: Shape;
+  codec: string;
+  compressors: Record<string, Codec | undefined>;
+  bounds: PageBounds;
+}
+
+/** Checks a page's claimed sizes against the bounds before anything is allocated for it. */
+export function bounded(ctx: PageCtx, at: number, levels: number, bytes: number): void {
+  const { maxLevels, maxPageBytes, stepAside } = ctx.bounds;
+  if (levels >= 0 && levels <= maxLevels && bytes >= 0 && bytes <= maxPageBytes) return;
+  if (stepAside) throw UNSUPPORTED;
+  throw new Error(`page at byte ${at} claims ${levels} values in ${bytes} bytes`);
+}
+
+export function decompress(ctx: PageCtx, bytes: Uint8Array, size: number, at: number): Uint8Array {
+  if (ctx.codec === 'UNCOMPRESSED') {
+    if (bytes.length !== size) throw new Error(`page at byte ${at}: ${bytes.length} bytes, its header says ${size}`);
+    return bytes;
+  }
+  const codec = ctx.compressors[ctx.codec];
+  if (!codec) throw UNSUPPORTED;
+  return codec(bytes, size);
+}
+
+export type Header = ReturnType<typeof parquetHeader>;
+
+export async function readDictionary(ctx: PageCtx, slice: Slice, at: number, end: number): Promise<Ints> {
+  const bytes = await slice(at, end);
+  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+  const header = parquetHeader(reader);
+  if (header.type !== 'DICTIONARY_PAGE') throw new Error(`no dictionary page at byte ${at}`);
+  const raw = bytes.subarray(reader.offset, reader.offset + header.compressed_page_size);
+  if (raw.length !== header.compressed_page_size) throw new Error(`dictionary page at byte ${at} ends early`);
+  return dictionaryOf(ctx, raw, header, at);
+}
+
+export function dictionaryOf(ctx: PageCtx, raw: Uint8Array, header: Header, at: number): Ints {
+  const h = header.dictionary_page_header;
+  if (!h || (h.encoding !== 'PLAIN' && h.encoding !== 'PLAIN_DICTIONARY')) throw UNSUPPORTED;
+  const n = h.num_values;
+  bounded(ctx, at, n, header.uncompressed_page_size);
+  const page = decompress(ctx, raw, header.uncompressed_page_size, at);
+  if (!(n >= 0 && n * (ctx.shape.physical === 'INT32' ? 4 : 8) <= page.length))
+    throw new Error(`dictionary page at byte ${at} claims ${n} values`);
+  const vals = plainValues(page, 0, page.length, n, ctx.shape.physical);
+  if (vals === UNSUPPORTED) throw UNSUPPORTED;
+  return vals;
+}
+
+/**
+ * One data page's levels and the values of its defined levels, decoded only up to `limit`: the level
+ * where the `rowsLeft`-th row of the page begins (the first row past the window), or the page's end.
+ */
+export function dataPage(
+  ctx: PageCtx,
+  raw: Uint8Array,
+  header: Header,
+  at: number,
+  dict: Ints | undefined,
+  rowsBefore: number,
+  rowsLeft: number,
+) {
+  const v1 = header.data_page_header;
+  const v2 = header.data_page_header_v2;
+  const n = Number(v1?.num_values ?? v2?.num_values);
+  bounded(ctx, at, n, header.uncompressed_page_size);
+  const { shape } = ctx;
+  const rep = new Uint8Array(n);
+  let b: Uint8Array;
+  let pos: number;
+  let defAt: number;
+  let defEnd: number;
+  if (v1) {
+    if (v1.repetition_level_encoding !== 'RLE' || v1.definition_level_encoding !== 'RLE') return UNSUPPORTED;
+    b = decompress(ctx, raw, header.uncompressed_page_size, at);
+    const section = (from: number): number => {
+      if (from + 4 > b.length) throw new Error(`page at byte ${at}: levels end early`);
+      const len = new DataView(b.buffer, b.byteOffset + from, 4).getUint32(0, true);
+      if (from + 4 + len > b.length) throw new Error(`page at byte ${at}: levels run past the page`);
+      return from + 4 + len;
+    };
+    const repEnd = section(0);
+    hybrid(b, 4, repEnd, 1, rep, n, rowsLeft);
+    defAt = repEnd + 4;
+    defEnd = section(repEnd);
+    pos = defEnd;
+  } else {
+    const repLen = v2!.repetition_levels_byte_length;
+    const defLen = v2!.definition_levels_byte_length;
+    if (!(repLen >= 0 && defLen >= 0 && repLen + defLen <= raw.length))
+      throw new Error(`page at byte ${at}: level lengths run past the page`);
+    hybrid(raw, 0, repLen, 1, rep, n, rowsLeft);
+    const body = raw.subarray(repLen + defLen);
+    const bodySize = header.uncompressed_page_size - repLen - defLen;
+    const values = v2!.is_compressed === false ? body : decompress(ctx, body, bodySize, at);
+    if (values.length !== bodySize)
+      throw new Error(`page at byte ${at}: values are ${values.length} bytes, header says ${bodySize}`);
+    // Levels and values in one buffer, so both paths below read alike.
+    b = new Uint8Array(defLen + values.length);
+    b.set(raw.subarray(repLen, repLen + defLen));
+    b.set(values, defLen);
+    defAt = 0;
+    defEnd = defLen;
+    pos = defLen;
+  }
+  let limit = n;
+  let rows = 0;
+  for (let i = 0; i < n; i++) {
+    if (rep[i] === 0 && ++rows === rowsLeft) {
+      limit = i;
+      rows--;
+      break;
+    }
+  }
+  // Every row this page starts lies before the window: only its row count matters.
+  if (rows < rowsBefore) return { rep, def: rep, vals: new Int32Array(0), limit, skipRows: rows };
+  const def = new Uint8Array(limit);
+  hybrid(b, defAt, defEnd, bitWidth(shape.maxDef), def, limit);
+  let count = 0;
+  const maxDef = shape.maxDef;
+  for (let i = 0; i < limit; i++) {
+    const d = def[i];
+    if (d > maxDef) throw new Error(`page at byte ${at}: definition level ${d} out of range`);
+    if (d === maxDef) count++;
+  }
+  const enc = v1?.encoding ?? v2!.encoding;
+  let vals: Ints | typeof UNSUPPORTED;
+  if (enc === 'PLAIN') vals = plainValues(b, pos, b.length, count, shape.physical);
+  else if (enc === 'PLAIN_DICTIONARY' || enc === 'RLE_DICTIONARY') {
+    if (!dict) throw new Error(`page at byte ${at} uses a dictionary the column chunk lacks`);
+    if (count && pos >= b.length) throw new Error(`page at byte ${at}: dictionary indexes missing`);
+    const width = count ? b[pos] : 0;
+    if (width > 32) throw new Error(`page at byte ${at}: dictionary index width ${width}`);
+    const idx = new Int32Array(count);
+    if (count) hybrid(b, pos + 1, b.length, width, idx, count);
+    const out = dict instanceof Int32Array ? new Int32Array(count) : new Float64Array(count);
+    const size = dict.length;
+    for (let i = 0; i < count; i++) {
+      const j = idx[i];
+      if (j < 0 || j >= size) throw new Error(`page at byte ${at}: dictionary index ${j} out of range`);
+      out[i] = dict[j];
+    }
+    vals = out;
+  } else return UNSUPPORTED;
+  if (vals === UNSUPPORTED) return UNSUPPORTED;
+  return { rep, def, vals, limit, skipRows: -1 };
+}
+
