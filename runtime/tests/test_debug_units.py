@@ -386,12 +386,16 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
     monkeypatch.setenv("BATCHSCOPE_SECRET", "k")
     c = None
     try:
-        assert agent_core.start_main() is not None
+        a = agent_core.start_main()
+        assert a is not None
         c = Client(ctl.port, "k")
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}, {"name": "collate"}])
         c.request("setExceptionBreakpoints", filters=["fetch_error"])
         c.request("configurationDone")
-        time.sleep(0.3)  # the config reaches the agent's receiver thread
+        deadline = time.monotonic() + 60  # the config reaches the agent's receiver thread (no fixed sleep: CPU load)
+        while not ({"fetch", "collate"} <= set(a.cfg.by_stage) and "fetch_error" in a.cfg.filters):
+            assert time.monotonic() < deadline, "the agent never received the breakpoints"
+            time.sleep(0.02)
         train_loader = DataLoader(RowDataset(16, raise_at=9), batch_size=4, collate_fn=PadCollate())
         lid = instrument_loader(train_loader)
         ds, collate = train_loader.dataset, train_loader.collate_fn

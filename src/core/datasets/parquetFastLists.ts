@@ -43,6 +43,51 @@ export interface FastListRequest {
   useOffsetIndex?: boolean;
 }
 
+const isSignedInt = (el: SchemaElement): boolean => {
+  const lt = el.logical_type as { type?: string; isSigned?: boolean; unit?: string } | undefined;
+  if (el.type === 'INT64' && lt?.type === 'TIMESTAMP' && lt.unit === 'NANOS' && !el.converted_type) {
+    return true; // parquetSpecs.withPhysicalLeaves' marker of a plain int64 leaf (a real timestamp has a spec)
+  }
+  if (lt) return lt.type === 'INTEGER' && lt.isSigned !== false;
+  const ct = el.converted_type;
+  return !ct || ct === 'INT_8' || ct === 'INT_16' || ct === 'INT_32' || ct === 'INT_64';
+};
+
+/** The three-level LIST of a signed integer leaf that pyarrow writes, or null. */
+function listShape(schema: SchemaElement[], name: string): Shape | null {
+  let i = 1;
+  const end = (k: number): number => {
+    let j = k + 1;
+    for (let c = 0; c < (schema[k].num_children ?? 0); c++) j = end(j);
+    return j;
+  };
+  for (let c = 0; c < (schema[0]?.num_children ?? 0) && i < schema.length; c++) {
+    if (schema[i].name !== name) {
+      i = end(i);
+      continue;
+    }
+    const top = schema[i];
+    const rep = schema[i + 1];
+    const leaf = schema[i + 2];
+    const isList =
+      top.converted_type === 'LIST' || (top.logical_type as { type?: string } | undefined)?.type === 'LIST';
+    if (!isList || top.num_children !== 1 || !rep || rep.repetition_type !== 'REPEATED') return null;
+    if (rep.num_children !== 1 || !leaf || leaf.num_children) return null;
+    if (leaf.repetition_type === 'REPEATED' || top.repetition_type === 'REPEATED') return null;
+    if ((leaf.type !== 'INT32' && leaf.type !== 'INT64') || !isSignedInt(leaf)) return null;
+    const listDef = top.repetition_type === 'OPTIONAL' ? 1 : 0;
+    const repDef = listDef + 1;
+    return {
+      path: [top.name, rep.name, leaf.name].join('.'),
+      physical: leaf.type,
+      listDef,
+      repDef,
+      maxDef: repDef + (leaf.repetition_type === 'OPTIONAL' ? 1 : 0),
+    };
+  }
+  return null;
+}
+
 /**
  * Decodes one column chunk's pages from `pos` (the chunk start, or the first page the offset index names
  * for rowStart, with `row` = its first row − 1) and packs rows [rowStart, rowEnd). Returns null when the

@@ -311,4 +311,3 @@ export function dataPage(
   if (vals === UNSUPPORTED) return UNSUPPORTED;
   return { rep, def, vals, limit, skipRows: -1 };
 }
-
