@@ -47,7 +47,7 @@ def test_break_at_collate_on_batch_3_inspect_step_and_no_hang_or_timeout_while_p
         assert st["reason"] == "function breakpoint" and st["stage"] == "collate"
         assert st["batch"]["index"] == 3 and st["batch"]["loader"] == "train_loader"
         assert st["threadId"] == 101  # batch 3 → worker 1 (round robin) → 100·(0+1)+1
-        deadline = time.monotonic() + 15  # on a loaded machine worker 0 may connect after worker 1 stopped
+        deadline = time.monotonic() + 60  # on a loaded machine worker 0 may connect after worker 1 stopped
         while True:
             threads = {t["id"]: t["name"] for t in c.request("threads")["threads"]}
             if {1, 100, 101} <= set(threads) or time.monotonic() > deadline:
@@ -271,7 +271,7 @@ def test_iterable_dataset_uneven_shards_and_two_loaders():
         c.request("continue", threadId=101)
         st = c.stopped()
         assert st["batch"]["loader"] == "val_loader" and st["threadId"] == 201  # loader 1, worker 1
-        deadline = time.monotonic() + 15  # on a loaded machine worker 0 may connect after worker 1 stopped
+        deadline = time.monotonic() + 60  # on a loaded machine worker 0 may connect after worker 1 stopped
         while True:
             threads = {t["id"] for t in c.request("threads")["threads"]}
             if {200, 201} <= threads or time.monotonic() > deadline:
@@ -504,8 +504,8 @@ def test_terminate_kills_what_the_program_started(tmp_path):
             time.sleep(0.1)
         child = int(pidfile.read_text())
         c.request("terminate")
-        assert c.wait_event("exited", timeout=20)["signal"] == "SIGTERM"
-        deadline = time.monotonic() + 10
+        assert c.wait_event("exited", timeout=60)["signal"] == "SIGTERM"
+        deadline = time.monotonic() + 60
         while True:
             try:
                 os.kill(child, 0)

@@ -411,16 +411,16 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
 
         t = threading.Thread(target=fetch, args=(1, [4, 5, 6, 7]))
         t.start()
-        st = c.stopped(timeout=10)
+        st = c.stopped(timeout=60)
         assert (st["stage"], st["batch"]["index"], st["threadId"]) == ("fetch", 1, 1)
         frames = c.request("stackTrace", threadId=1)["stackFrames"]
         assert frames[0]["source"]["path"].endswith("debug_data.py")  # the user's __getitem__
         c.request("stepIn", threadId=1)
-        st = c.stopped(timeout=10)
+        st = c.stopped(timeout=60)
         frames, v = c.top_scope_vars(1)
         assert st["stage"] == "sample" and v["index"]["value"] == "4"
         c.request("continue", threadId=1)
-        st = c.stopped(timeout=10)
+        st = c.stopped(timeout=60)
         assert st["stage"] == "collate"
         frames, v = c.top_scope_vars(1)
         assert v["samples"]["indexedVariables"] == 4
@@ -431,7 +431,7 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
         c.request("setFunctionBreakpoints", breakpoints=[])
         t = threading.Thread(target=fetch, args=(2, [8, 9, 10, 11]))
         t.start()
-        st = c.stopped(timeout=10)
+        st = c.stopped(timeout=60)
         assert st["text"] == "fetch_error" and st["batch"]["index"] == 2
         info = c.request("exceptionInfo", threadId=1)
         assert info["details"]["typeName"] == "ValueError" and "bad row 9" in info["details"]["message"]
