@@ -2,7 +2,7 @@
 // reads it) and `cat FILE > /dev/null`, same run. Prints a markdown table. Targets: first page <= 50 ms,
 // jump <= 20 ms, peak RSS <= 150 MB, scan >= 25% of cat's throughput.
 // Env: BENCH_GB (default 2.1), BENCH_PYTHON (default .venv/bin/python).
-// `--parquet`: the Parquet table instead (see parquetTable; BENCH_PQ_GB, default 2).
+// `--parquet`: the Parquet table instead (see parquetTable; BENCH_PQ_GB, default 5: a 2.1 GiB file).
 // `--big N` (e.g. `npm run bench:data -- --big 10`): an N GB stream (generated once into bench/.data/, kept;
 // delete it when done), first page / jump / peak RSS only — no full scan, no pyarrow — for the
 // "a 10 GB file opens and jumps under 150 MB RSS" claim.
@@ -29,11 +29,12 @@ function run(cmd: string, args: string[]): string {
 
 /**
  * `--parquet`: the Parquet table. A tokenized file like the Hub's (5,000-row row groups; BENCH_PQ_GB,
- * default 2), with and without an OffsetIndex; first page and a random jump, ours vs pyarrow, each in a
+ * default 5), with and without an OffsetIndex; first page and a random jump, ours vs pyarrow, each in a
  * fresh process (whole-process wall time and in-process time), and the peak RSS of the process tree.
  */
 function parquetTable() {
-  const gb = process.env.BENCH_PQ_GB ?? '2';
+  // GB of raw token values (12 bytes a token); snappy makes 5 into a 2.1 GiB file of 75 row groups.
+  const gb = process.env.BENCH_PQ_GB ?? '5';
   mkdirSync(dataDir, { recursive: true });
   const ours = join(dataDir, 'parquet_ours.cjs');
   buildSync({

@@ -50,3 +50,35 @@ def test_a_trl_sft_trainer_script_reports_through_the_injected_callback(tmp_path
     assert all(e["loss"] is not None and e["tokens_per_s"] > 0 for e in events if e["type"] == "step")
     assert [e["step"] for e in events if e["type"] == "checkpoint"] == [2, 4]
     assert events[-1]["type"] == "finished" and events[-1]["reason"] == "completed"
+    # Ground truth: TRL's own record of the run (trainer_state.json of the last checkpoint).
+    state = json.loads((tmp_path / "out" / "checkpoint-4" / "trainer_state.json").read_text())
+    theirs = {h["step"]: h["loss"] for h in state["log_history"] if "loss" in h}
+    ours = {e["step"]: e["loss"] for e in events if e["type"] == "step"}
+    assert sorted(theirs) == [1, 2, 3, 4] and all(abs(ours[s] - theirs[s]) < 1e-6 for s in theirs), (ours, theirs)
+
+
+LOOP_WITHOUT_LOG = """
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.manual_seed(0)
+x, y = torch.randn(20, 4), torch.randn(20, 1)
+model = torch.nn.Linear(4, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+for epoch in range(2):
+    for xb, yb in DataLoader(TensorDataset(x, y), batch_size=8):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(xb), yb).backward()
+        opt.step()
+"""
+
+
+def test_a_hand_written_loop_without_log_calls_run_as_a_module_reports_one_step_per_batch(tmp_path):
+    (tmp_path / "plain_loop.py").write_text(LOOP_WITHOUT_LOG)
+    events = run_script("-m", "plain_loop", cwd=tmp_path)
+    assert events[0]["type"] == "launch" and events[0]["engine"] == "script"
+    steps = [e for e in events if e["type"] == "step"]
+    # 20 samples in batches of 8: 3 batches an epoch, 2 epochs; no loss is known without log().
+    assert [e["step"] for e in steps] == [1, 2, 3, 4, 5, 6]
+    assert all(e["loss"] is None and e["data_wait_ms"] >= 0 for e in steps)
+    assert events[-1]["type"] == "finished" and events[-1]["step"] == 6

@@ -69,7 +69,7 @@ try {
   const devws = join(run, 'devws');
   mkdirSync(join(devws, '.devcontainer'), { recursive: true });
   copyFileSync(
-    process.env.BATCHSCOPE_E2E_VSIX ?? join(repo, 'dist-vsix/batchscope.vsix'),
+    process.env.BATCHSCOPE_E2E_VSIX || join(repo, 'dist-vsix/batchscope.vsix'),
     join(devws, '.devcontainer/batchscope.vsix'),
   );
   const dev = bringUp({

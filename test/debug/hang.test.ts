@@ -143,6 +143,10 @@ test('hang while holding the GIL (a regex in C): served from faulthandler and /p
     assert.notEqual(user.presentationHint, 'subtle');
     assert.equal(frames[0].presentationHint, 'subtle', 'the re module frame above it is dimmed');
     await assert.rejects(s.dc.evaluateRequest({ expression: 'i', frameId: user.id, context: 'repl' }), /stuck or gone/);
+    // faulthandler lists its signal handler's thread first; the stuck thread's block is moved up.
+    const info = await s.dc.exceptionInfoRequest({ threadId: 101 });
+    const first = (info.body.details?.stackTrace ?? '').split('\n\n')[0];
+    assert.match(first, new RegExp(`loader\\.py", line ${line} in __getitem__`));
     const dump = ((await s.dc.customRequest('showAllStacks')) as DebugProtocol.Response).body as { text: string };
     assert.match(dump.text, /no answer within 3 s; its main thread: running on a CPU/);
   } finally {

@@ -3,7 +3,7 @@
 // padding; and the adapter's two ways in: launch.json `record` and the `recordBatches` request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +13,7 @@ import { computeStats } from '../../src/core/datasets/stats';
 import type { Row } from '../../src/core/datasets/types';
 import { normalize } from '../data/fixtures';
 import { ConfigError, recordOf } from '../../src/dap/launchConfig';
-import { close, configure, launchArgs, openSession, PYTHON, RUNTIME } from './harness';
+import { close, configure, launchArgs, openSession, PROGRAM, PYTHON, RUNTIME } from './harness';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'batchscope-record-'));
 
@@ -160,10 +160,11 @@ test('recordBatches request while the job runs: the next 3 batches, then a done 
   const s = await openSession();
   const rec = recordingEvents(s.dc);
   try {
-    await configure(s, s.dc.launchRequest(launchArgs(['--n', '400', '--step-delay', '0.02'])));
+    await configure(s, s.dc.launchRequest(launchArgs(['--n', '4000', '--step-delay', '0.02'])));
     // The program's main process connects once it has started: until then the request says so.
     let bad = '';
-    for (let i = 0; i < 100; i++) {
+    // (importing torch can take a while on a loaded machine: poll for up to 2 minutes)
+    for (const end = Date.now() + 120_000; Date.now() < end;) {
       bad = await s.dc.customRequest('recordBatches', { batches: 0 }).then(
         () => '',
         (e: Error) => e.message,
@@ -202,4 +203,81 @@ test('launch.json `record`: the forms it takes and the errors it gives', () => {
   assert.throws(() => recordOf({ record: { maxMB: -1 } }), /record.maxMB/);
   assert.throws(() => recordOf({ record: 2.5 }), /number of batches >= 1/);
   assert.throws(() => recordOf({ record: 'all' as never }), /must be a number of batches or/);
+});
+
+test('a program that ends before the batch count: the recording ends with it and says so', async () => {
+  const file = path.join(TMP, 'short.arrow');
+  const s = await openSession();
+  const rec = recordingEvents(s.dc);
+  try {
+    await configure(s, s.dc.launchRequest(launchArgs(['--n', '24'], { record: { batches: 100, path: file } })));
+    const last = await rec.done;
+    assert.equal(last.batches, 6);
+    assert.equal(last.reason, 'stopped');
+    await s.ev.next('terminated', 60_000);
+  } finally {
+    await close(s);
+  }
+  const { rows } = await readAll(file);
+  assert.equal(rows.length, 24);
+});
+
+test('attach with `record` in the attach config: a running job (2 workers) records its next 5 batches', async () => {
+  const file = path.join(TMP, 'attach.arrow');
+  const sessionFile = path.join(TMP, 'attach-session.json');
+  const job = spawn(PYTHON, [PROGRAM, '--n', '2000', '--workers', '2', '--step-delay', '0.01'], {
+    env: {
+      ...process.env,
+      PYTHONPATH: RUNTIME,
+      BATCHSCOPE_LISTEN: '127.0.0.1:0',
+      BATCHSCOPE_SESSION_FILE: sessionFile,
+      BATCHSCOPE_SECRET: 'record-secret',
+    },
+    stdio: 'ignore',
+  });
+  try {
+    let sess: { port: number; secret: string } | undefined;
+    for (let i = 0; i < 600 && !sess; i++) {
+      try {
+        sess = JSON.parse(fs.readFileSync(sessionFile, 'utf8'));
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(sess, 'the job wrote its session file');
+    const s = await openSession();
+    const rec = recordingEvents(s.dc);
+    try {
+      await configure(
+        s,
+        s.dc.attachRequest({
+          port: sess.port,
+          secret: sess.secret,
+          record: { batches: 5, path: file },
+        } as DebugProtocol.AttachRequestArguments),
+      );
+      const last = await rec.done;
+      assert.equal(last.batches, 5);
+      assert.equal(last.reason, 'batches');
+      await s.dc.disconnectRequest({ terminateDebuggee: false });
+    } finally {
+      await s.dc.stop();
+    }
+  } finally {
+    job.kill('SIGKILL');
+  }
+  const { rows } = await readAll(file);
+  assert.equal(rows.length, 20);
+  const batches = [...new Set(rows.map((r) => Number(r.values.batch)))];
+  assert.deepEqual(
+    batches,
+    [0, 1, 2, 3, 4].map((k) => batches[0] + k),
+  ); // from the next batch on, none skipped
+  // Batches already handed to the workers when the recording began (at most prefetch_factor × workers = 4)
+  // have no sample indices; from then on every row names its sample.
+  for (const r of rows) {
+    if (r.values.sample_index === null) assert.ok(Number(r.values.batch) < batches[0] + 4, `batch ${r.values.batch}`);
+    else assert.deepEqual(normalize(r.values.sample_index), normalize(r.values.index));
+  }
+  assert.ok(rows.some((r) => r.values.sample_index !== null)); // the 5th batch was sent after the start;
 });

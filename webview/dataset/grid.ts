@@ -72,8 +72,16 @@ export class VirtualGrid {
       sortKey: /list|string|binary|struct/.test(c.type) ? `len(${c.name})` : c.name,
     }));
     // Tokenized data: the real length and the trained tokens of every row, sortable like columns.
-    if (tokenized) this.gridCols.push({ key: 'tokens', label: 'tokens', type: 'length', computed: true, sortKey: 'tokens' });
-    if (labelled) this.gridCols.push({ key: 'trained', label: 'trained', type: 'labels ≠ −100', computed: true, sortKey: 'trained' });
+    if (tokenized)
+      this.gridCols.push({ key: 'tokens', label: 'tokens', type: 'length', computed: true, sortKey: 'tokens' });
+    if (labelled)
+      this.gridCols.push({
+        key: 'trained',
+        label: 'trained',
+        type: 'labels ≠ −100',
+        computed: true,
+        sortKey: 'trained',
+      });
     for (const c of this.gridCols)
       if (!this.widths.has(c.key)) this.widths.set(c.key, c.computed ? 96 : c.role === 'input_ids' ? 320 : 180);
     this.setView(undefined, numRows);
@@ -117,17 +125,23 @@ export class VirtualGrid {
     this.header.append(el('div', 'rownum', '#'));
     for (const c of this.gridCols) {
       this.header.append(
-        renderHeaderCell(c, this.summaries.get(c.key), this.sort, {
-          sort: (spec) => this.cb.sort(spec),
-          resized: (key, w) => {
-            this.widths.set(key, w);
-            const t = this.template();
-            this.header.style.gridTemplateColumns = t;
-            this.body.style.setProperty('--grid-columns', t);
-            const sum = ROWNUM_W + FLAGS_W + this.gridCols.reduce((n, g) => n + this.widths.get(g.key)!, 0);
-            this.spacer.style.width = this.header.style.width = `${sum}px`;
+        renderHeaderCell(
+          c,
+          this.summaries.get(c.key),
+          this.sort,
+          {
+            sort: (spec) => this.cb.sort(spec),
+            resized: (key, w) => {
+              this.widths.set(key, w);
+              const t = this.template();
+              this.header.style.gridTemplateColumns = t;
+              this.body.style.setProperty('--grid-columns', t);
+              const sum = ROWNUM_W + FLAGS_W + this.gridCols.reduce((n, g) => n + this.widths.get(g.key)!, 0);
+              this.spacer.style.width = this.header.style.width = `${sum}px`;
+            },
           },
-        }, () => this.widths.get(c.key)!),
+          () => this.widths.get(c.key)!,
+        ),
       );
     }
     this.header.append(el('div', 'flags', 'flags'));

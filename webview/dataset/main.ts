@@ -18,6 +18,7 @@
 //                              (data-sort = asc | desc), `.resize` on their right edge resizes;
 //                              `.colstats` / `.colhist .hbar` summarise the column. In a view, rows carry
 //                              data-row = their row number and data-pos = their position.
+//   #colstats-status           "Summarising columns… N%" while the header summaries are computed
 //   Ctrl/Cmd+C on the grid     copies the selected row as JSON (the `rows --json` form); #copy-status says so
 //   #search-input, #search-button, #search-cancel, #search-progress, #search-results
 //                              plain text = case-insensitive substring over text columns;
@@ -49,7 +50,6 @@ import type { ReadError } from '../../src/core/datasets/types';
 import type {
   DatasetFromWebview,
   DatasetRowDetail,
-  DatasetSearchHit,
   DatasetSortSpec,
   DatasetTemplateCompare,
   DatasetToWebview,
@@ -59,13 +59,11 @@ import { byId, clear, describeError, el } from './dom';
 import { VirtualGrid } from './grid';
 import { renderDetail } from './detail';
 import { renderStats } from './stats';
+import { SearchList } from './search';
 
 declare function acquireVsCodeApi(): { postMessage(msg: unknown): void };
 const vscode = acquireVsCodeApi();
 const post = (msg: DatasetFromWebview): void => vscode.postMessage(msg);
-
-/** Results beyond this are counted but not listed: a list of a million rows helps nobody. */
-const MAX_LISTED_HITS = 1000;
 
 type Field = HTMLElement & { value: string };
 type Progress = HTMLElement & { value?: number; max: number; indeterminate: boolean };
@@ -83,7 +81,9 @@ function layout(): void {
   const tok = el('span', 'tokenizer');
   tok.id = 'tokenizer';
   const tokButton = button('tokenizer-button', 'Select tokenizer…', true);
-  header.append(title, rowCount, meta, tok, tokButton);
+  const colStatus = el('span', 'meta');
+  colStatus.id = 'colstats-status';
+  header.append(title, rowCount, meta, colStatus, tok, tokButton);
 
   const errors = el('div', 'errors hidden');
   errors.id = 'errors';
@@ -210,8 +210,6 @@ function idSpan(id: string, text: string): HTMLElement {
 layout();
 
 let numRows = 0;
-let searchId = 0;
-let hitCount = 0;
 let focusColumn: string | undefined;
 let lastDetail: DatasetRowDetail | undefined;
 let queryId = 0;
@@ -332,48 +330,6 @@ function doJump(): void {
   goToRow(n);
 }
 
-function startSearch(): void {
-  const query = (byId<Field>('search-input').value ?? '').trim();
-  if (!query) return;
-  hitCount = 0;
-  clear(byId('search-results'));
-  show('search-results', true);
-  byId('search-status').textContent = 'Searching…';
-  const p = byId<Progress>('search-progress');
-  p.value = 0;
-  show('search-progress', true);
-  byId('search-cancel').removeAttribute('disabled');
-  post({ type: 'dataset/search', query });
-}
-
-function addHits(hits: DatasetSearchHit[]): void {
-  const list = byId('search-results');
-  for (const h of hits) {
-    hitCount++;
-    if (hitCount > MAX_LISTED_HITS) continue;
-    const item = el('div', 'result');
-    item.dataset.row = String(h.row);
-    item.append(el('span', 'result-row', `row ${h.row}`), el('span', 'result-col', h.column));
-    if (h.snippet) item.append(snippetEl(h.snippet));
-    item.tabIndex = 0;
-    list.append(item);
-  }
-  byId('search-status').textContent = `${hitCount} match${hitCount === 1 ? '' : 'es'}…`;
-}
-
-/** The text around a match, the match in a `mark`: built from text nodes only, never parsed as HTML. */
-function snippetEl(s: NonNullable<DatasetSearchHit['snippet']>): HTMLElement {
-  const box = el('span', 'snippet');
-  const show = (t: string) => t.replace(/\r?\n/g, '↵');
-  box.append(
-    document.createTextNode((s.before ? '…' : '') + show(s.text.slice(0, s.start))),
-    el('mark', undefined, show(s.text.slice(s.start, s.start + s.length))),
-    document.createTextNode(show(s.text.slice(s.start + s.length)) + (s.after ? '…' : '')),
-  );
-  box.title = s.text;
-  return box;
-}
-
 function startStats(): void {
   const raw = Number((byId<Field>('cutoff-input').value ?? '').trim());
   if (!Number.isInteger(raw) || raw <= 0) {
@@ -397,8 +353,9 @@ function onKeyEnter(id: string, action: () => void): void {
 
 byId('jump-button').addEventListener('click', doJump);
 onKeyEnter('jump-input', doJump);
-byId('search-button').addEventListener('click', startSearch);
-onKeyEnter('search-input', startSearch);
+const search = new SearchList(post);
+byId('search-button').addEventListener('click', () => search.start());
+onKeyEnter('search-input', () => search.start());
 byId('search-cancel').addEventListener('click', () => post({ type: 'dataset/cancelSearch' }));
 byId('search-results').addEventListener('click', (ev) => {
   const item = (ev.target as HTMLElement).closest<HTMLElement>('.result');
@@ -449,8 +406,12 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       grid.setSummaries(msg.columns);
       break;
     case 'dataset/columnStatsProgress':
+      byId('colstats-status').textContent =
+        `Summarising columns… ${Math.floor((100 * msg.done) / Math.max(1, msg.total))}%`;
+      break;
     case 'dataset/columnStatsDone':
-      break; // headers show "…" until the summaries come
+      byId('colstats-status').textContent = msg.error ? `Column summaries failed: ${msg.error}` : '';
+      break;
     case 'dataset/queryProgress': {
       if (msg.queryId < queryId) break;
       queryId = msg.queryId;
@@ -474,9 +435,7 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       grid.setView(active ? msg.queryId : undefined, active ? msg.count : numRows, msg.sort);
       status.dataset.count = String(msg.count);
       const by = msg.sort ? `sorted by ${msg.sort.key} ${msg.sort.desc ? '↓' : '↑'}` : '';
-      status.textContent = msg.filter.trim()
-        ? `${msg.count} of ${numRows} rows match${by ? `, ${by}` : ''}`
-        : by;
+      status.textContent = msg.filter.trim() ? `${msg.count} of ${numRows} rows match${by ? `, ${by}` : ''}` : by;
       break;
     }
     case 'dataset/located':
@@ -509,37 +468,20 @@ window.addEventListener('message', (ev: MessageEvent<DatasetToWebview>) => {
       break;
     case 'dataset/tokenizer':
       setTokenizer(msg.tokenizer);
+      // Flags (no EOS, two BOS) depend on the tokenizer: a filtered / sorted view is worked out again.
+      if (
+        grid.viewId !== undefined &&
+        (/\bflags?\b/.test(byId<Field>('filter-input').value ?? '') || sort?.key === 'flags')
+      )
+        runQuery();
       grid.refresh();
       if (grid.selectedRow >= 0) post({ type: 'dataset/selectRow', index: grid.selectedRow });
       break;
-    case 'dataset/searchProgress': {
-      if (msg.searchId < searchId) break;
-      searchId = msg.searchId;
-      const p = byId<Progress>('search-progress');
-      p.max = Math.max(1, msg.total);
-      p.value = msg.done;
-      break;
-    }
+    case 'dataset/searchProgress':
     case 'dataset/searchHits':
-      if (msg.searchId < searchId) break;
-      searchId = msg.searchId;
-      addHits(msg.hits);
+    case 'dataset/searchDone':
+      search.onMessage(msg);
       break;
-    case 'dataset/searchDone': {
-      if (msg.searchId < searchId) break;
-      show('search-progress', false);
-      byId('search-cancel').setAttribute('disabled', '');
-      const listed = msg.count > MAX_LISTED_HITS ? ` (first ${MAX_LISTED_HITS} listed)` : '';
-      const state = msg.error
-        ? `Search failed: ${msg.error}`
-        : msg.cancelled
-          ? `Cancelled after ${msg.count} matches`
-          : `${msg.count} match${msg.count === 1 ? '' : 'es'}${listed}`;
-      byId('search-status').textContent = state;
-      if (!msg.error && !msg.cancelled && msg.count === 0)
-        byId('search-results').append(el('div', 'note', 'No matches.'));
-      break;
-    }
     case 'dataset/statsProgress': {
       const p = byId<Progress>('stats-progress');
       p.max = Math.max(1, msg.total);

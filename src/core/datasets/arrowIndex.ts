@@ -2,9 +2,10 @@
 // HF `datasets` writes the IPC *stream* format (no footer), so we walk the message framing ourselves:
 //   [0xFFFFFFFF] int32 metadataLength, flatbuffer Message (padded), body of Message.bodyLength bytes.
 // The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
-import { Message, MessageHeader, RecordBatchReader, type Schema } from 'apache-arrow';
+import { Message, MessageHeader, RecordBatchReader, type Field, type Schema } from 'apache-arrow';
 import { checkMessageMetadata, type MessageInfo } from './arrowFlatbuf';
 import { checkFileFooter } from './arrowFooter';
+import { dropUnusedValidity } from './arrowValidate';
 import type { ByteSource } from './byteSource';
 import { DatasetOpenError, errorMessage, throwIfAborted } from './errors';
 import type { ReadError } from './types';
@@ -254,6 +255,8 @@ export async function readBatchStream(
   index: IpcIndex,
   msgs: IpcMessage[],
   scratch?: { buf: Uint8Array },
+  /** The schema's fields: validity buffers pyarrow would not read are dropped (see dropUnusedValidity). */
+  fields?: Field[],
 ): Promise<Uint8Array> {
   const parts = [index.schema, ...index.dictionaries, ...msgs];
   let total = 8;
@@ -270,6 +273,7 @@ export async function readBatchStream(
     const len = m.metaLength + (m === index.schema ? 0 : m.bodyLength);
     const got = await src.readInto(out, at, m.metaOffset, len);
     if (got !== len) throw new Error(`short read at byte ${m.metaOffset}`);
+    if (fields && m.type === MessageHeader.RecordBatch) dropUnusedValidity(out.subarray(at, at + m.metaLength), fields);
     at += len;
   }
   dv.setUint32(at, 0xffffffff, true);

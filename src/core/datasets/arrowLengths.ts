@@ -10,7 +10,7 @@ import type { ByteSource } from './byteSource';
 import { throwIfAborted } from './errors';
 
 /** Buffers one field (and its children) takes in a record batch body, in IPC order. */
-function bufferCount(t: DataType): number | undefined {
+export function bufferCount(t: DataType): number | undefined {
   switch (t.typeId) {
     case Type.Null:
       return 0;

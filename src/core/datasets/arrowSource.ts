@@ -135,7 +135,7 @@ export class ArrowSource implements ScannableSource {
     const msg = this.index.batches[bi];
     try {
       const scratch = { buf: this.bufferPool.pop() ?? new Uint8Array(0) };
-      const { batch } = decodeStream(await readBatchStream(this.src, this.index, [msg], scratch));
+      const { batch } = decodeStream(await readBatchStream(this.src, this.index, [msg], scratch, this.schema.fields));
       if (batch) this.batchBuffers.set(batch, scratch.buf);
       if (!batch) throw new Error('record batch did not decode');
       if (batch.numRows !== msg.rows)
@@ -195,7 +195,8 @@ export class ArrowSource implements ScannableSource {
       try {
         // No cache on purpose: a scan touches every batch once and must not evict the page the user is looking at.
         batch =
-          this.batchCache.get(bi) ?? decodeStream(await readBatchStream(this.src, this.index, [msg], scratch)).batch;
+          this.batchCache.get(bi) ??
+          decodeStream(await readBatchStream(this.src, this.index, [msg], scratch, this.schema.fields)).batch;
         if (!batch) throw new Error('record batch did not decode');
       } catch (err) {
         if (!this.badBatches.has(bi)) this.markBad(bi, msg.offset, err);

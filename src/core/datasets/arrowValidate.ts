@@ -3,7 +3,11 @@
 // Also what pyarrow's full validation checks on values: UTF-8 of strings, dictionary indexes in range,
 // null counts that match the validity bitmap.
 import { isUtf8 } from 'node:buffer';
-import { Type, type Data, type RecordBatch } from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
+import { Type, type Data, type Field, type RecordBatch } from 'apache-arrow';
+import { Message as FbMessage } from 'apache-arrow/fb/message';
+import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { bufferCount } from './arrowLengths';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -138,4 +142,41 @@ export function validateBatch(batch: RecordBatch): void {
     if (d.length < batch.numRows) throw new Error(`column ${f.name}: ${d.length} values for ${batch.numRows} rows`);
     validateData(d, f.name);
   });
+}
+
+/**
+ * pyarrow never reads the validity buffer of a column whose null count is 0 (it is allowed to be absent),
+ * so a damaged (offset, length) there does not stop it; apache-arrow still converts both to numbers and
+ * fails on an impossible length. In a record batch's metadata (`meta`, the flatbuffer Message, patched in
+ * place) those buffers are set to (0, 0), as a writer omitting them would. Fields map to field nodes in
+ * depth-first order and each takes its own buffers in order, the validity bitmap first.
+ * Layouts this does not know (unions, views) leave the metadata as it is.
+ */
+export function dropUnusedValidity(meta: Uint8Array, fields: Field[]): void {
+  const bb = new ByteBuffer(meta);
+  const rb = FbMessage.getRootAsMessage(bb).header(new FbRecordBatch()) as FbRecordBatch | null;
+  if (!rb) return;
+  const zero: number[] = [];
+  let node = 0;
+  let buffer = 0;
+  const walk = (f: Field): boolean => {
+    const total = bufferCount(f.type);
+    if (total === undefined) return false;
+    const children = (f.type.children ?? []) as Field[];
+    let own = total;
+    for (const c of children) own -= bufferCount(c.type) ?? 0;
+    const n = rb.nodes(node++);
+    if (!n) return false;
+    if (own > 0 && f.type.typeId !== Type.Null && Number(n.nullCount()) === 0) zero.push(buffer);
+    buffer += own;
+    return children.every(walk);
+  };
+  if (!fields.every(walk) || node !== rb.nodesLength() || buffer !== rb.buffersLength()) return;
+  for (const i of zero) {
+    const b = rb.buffers(i);
+    if (!b) return;
+    const at = (b as unknown as { bb_pos: number }).bb_pos;
+    bb.writeInt64(at, BigInt(0));
+    bb.writeInt64(at + 8, BigInt(0));
+  }
 }

@@ -33,6 +33,9 @@ import {
   type Slice,
 } from './parquetFastPages';
 
+/** Bytes fetched at once while walking a chunk's pages (pyarrow's pages are ~1 MB). */
+const READ_AHEAD = 2 ** 20;
+
 export interface FastListRequest {
   metadata: FileMetaData;
   rowStart: number;
@@ -149,23 +152,39 @@ export async function fastListColumn(
   let levelsSeen = 0;
   const totalLevels = Number(md.num_values);
   let finished = false;
-  const bytes = await slice(pos, stopAt);
-  const base = pos;
+  // Bytes are fetched as the pages are reached: decoding stops at the window's last row, so the rest of
+  // the chunk is never read (a first page reads a page or two per column, not the 10+ MB chunk).
+  let bytes: Uint8Array = new Uint8Array(0);
+  let base = pos;
+  const have = async (a: number, b: number): Promise<void> => {
+    if (a >= base && b <= base + bytes.length) return;
+    bytes = await slice(a, Math.min(stopAt, Math.max(b, a + READ_AHEAD)));
+    base = a;
+  };
   while (!finished && pos < stopAt) {
-    const reader = { view: new DataView(bytes.buffer, bytes.byteOffset + (pos - base)), offset: 0 };
     let header;
-    try {
-      header = parquetHeader(reader);
-    } catch {
-      if (req.prefix) throw new Error(PREFIX_SHORT);
-      throw new Error(`unreadable page header at byte ${pos}`);
+    let headerLen = 0;
+    for (let want = 1024; ; want *= 8) {
+      await have(pos, Math.min(stopAt, pos + want));
+      const reader = { view: new DataView(bytes.buffer, bytes.byteOffset + (pos - base)), offset: 0 };
+      try {
+        header = parquetHeader(reader);
+        headerLen = reader.offset;
+        break;
+      } catch {
+        // a header with long statistics: read more, unless the chunk (or its cut) ends here
+        if (pos + want < stopAt && want < 2 ** 24) continue;
+        if (req.prefix) throw new Error(PREFIX_SHORT);
+        throw new Error(`unreadable page header at byte ${pos}`);
+      }
     }
-    const dataAt = pos + reader.offset;
+    const dataAt = pos + headerLen;
     const next = dataAt + header.compressed_page_size;
     if (!(header.compressed_page_size >= 0 && next <= stopAt)) {
       if (req.prefix) throw new Error(PREFIX_SHORT);
       throw new Error(`page at byte ${pos} runs past its column chunk`);
     }
+    await have(pos, next);
     const raw = bytes.subarray(dataAt - base, next - base);
     if (header.type === 'DICTIONARY_PAGE') {
       dict = dictionaryOf(ctx, raw, header, pos);
@@ -274,12 +293,19 @@ export function locallyDecodable(meta: FileMetaData, name: string, g: number): b
  * error. Returns the columns decoded.
  */
 export async function decodeListsLocally(
-  req: FastListRequest & { pieces: BytePiece[] },
+  req: FastListRequest & { pieces?: BytePiece[]; read?: (offset: number, length: number) => Promise<Uint8Array> },
   names: string[],
   size: { bytes: number },
 ): Promise<Record<string, PackedColumn>> {
   const slice: Slice = async (a, b) => {
-    for (const p of req.pieces)
+    // Straight from the file (no cut chunks needed: decoding stops at the window's rows) …
+    if (req.read) {
+      const got = await req.read(a, b - a);
+      if (got.length !== b - a) throw new Error(`short read at byte ${a}`);
+      return got;
+    }
+    // … or from the byte ranges already read for the decoder process.
+    for (const p of req.pieces ?? [])
       if (a >= p.offset && b <= p.offset + p.bytes.length) return p.bytes.subarray(a - p.offset, b - p.offset);
     throw UNSUPPORTED; // bytes outside the pieces read: the decoder process reports it
   };

@@ -1,4 +1,7 @@
-// DatasetSource over Parquet through hyparquet: the footer once, then only the row ranges a page needs.
+// DatasetSource over Parquet: the footer once, then only the row ranges a page needs. Integer-list
+// columns (a tokenized dataset) of the rows on screen decode in this process through bounded typed-array
+// code (parquetFastLists.ts), page by page until the last row needed, or through the OffsetIndex when the
+// file has one; everything else, and whole-group scans, in the decoder process (parquetWorkerClient.ts).
 import { parquetMetadataAsync, parquetSchema, type FileMetaData } from 'hyparquet';
 import { arrowTypeName } from './arrowValues';
 import { arrowSchemaTypes, parquetTypeName } from './parquetTypes';
@@ -274,6 +277,16 @@ export class ParquetSource implements ScannableSource {
     this.checkGroup(g);
     const rg = this.meta.row_groups[g];
     const rows = Math.max(1, Number(rg.num_rows));
+    // The rows on screen of a file of token lists without an OffsetIndex: decoded here, reading the
+    // chunks straight from the file page by page until the window's last row (no cut to estimate).
+    if (inHost && !this.indexed(g, columns) && this.hostDecodes(g)) {
+      const size = { bytes: 0 };
+      const names = columns ?? this.columns.map((c) => c.name);
+      const metadata = { ...this.decodeMeta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
+      const read = (offset: number, length: number) => this.src.read(offset, length);
+      const local = await decodeListsLocally({ metadata, rowStart, rowEnd, read }, names, size);
+      if (names.every((n) => local[n])) return { numRows: rowEnd - rowStart, columns: local, approxBytes: size.bytes };
+    }
     // No OffsetIndex: cut the chunks after the pages that hold the rows (big groups only), and fall
     // back to whole chunks when the cut turns out short.
     if (
@@ -372,7 +385,13 @@ export class ParquetSource implements ScannableSource {
     // never hold up the extension host.
     const size = { bytes: 0 };
     const names = columns ?? this.columns.map((c) => c.name);
-    const local = inHost ? await decodeListsLocally(req, names.filter((n) => !this.specs[n]), size) : {};
+    const local = inHost
+      ? await decodeListsLocally(
+          req,
+          names.filter((n) => !this.specs[n]),
+          size,
+        )
+      : {};
     const rest = names.filter((n) => !local[n]);
     if (!rest.length) return { numRows: rowEnd - rowStart, columns: local, approxBytes: size.bytes };
     // Bound by what the window decodes: its share of the group's uncompressed bytes.
@@ -435,7 +454,8 @@ export class ParquetSource implements ScannableSource {
         if (this.badGroups.has(g)) throw new Error(this.badGroups.get(g));
         // A page already decoded covering the whole group is reused; the scan itself caches nothing, so
         // it never evicts the page the user is looking at.
-        const cached = this.windowRows(g) >= rowEnd - rowStart ? this.groupCache.get(`${g}:${rowStart}:${rowEnd}`) : undefined;
+        const cached =
+          this.windowRows(g) >= rowEnd - rowStart ? this.groupCache.get(`${g}:${rowStart}:${rowEnd}`) : undefined;
         cells = cached
           ? cached.columns
           : wanted.length

@@ -1,4 +1,7 @@
 // Runs Parquet row-group decodes in one reused child process with a heap bound and a time bound.
+// (The integer-list columns of the rows on screen decode in the host instead, through code whose every
+// allocation and loop is bounded by checked page headers: parquetFastLists.decodeListsLocally. Only
+// hyparquet, which trusts run lengths, needs this process.)
 // A decode that runs out of its heap or its time ends only that process; the caller gets a
 // ParquetDecodeError and the next decode starts a fresh process.
 //
@@ -88,8 +91,14 @@ export function parquetWorkerPath(): string {
 
 function bundleFromSource(entry: string): string {
   const key = createHash('sha1');
-  const sources = ['parquetWorker.ts', 'parquetDecode.ts', 'parquetFastLists.ts', 'parquetPrefix.ts', 'parquetPacked.ts'];
-  for (const f of [...sources, 'valueForms.ts', 'parquetSpecs.ts']) {
+  const sources = [
+    'parquetWorker.ts',
+    'parquetDecode.ts',
+    'parquetFastLists.ts',
+    'parquetFastPages.ts',
+    'parquetPrefix.ts',
+  ];
+  for (const f of [...sources, 'parquetPacked.ts', 'valueForms.ts', 'parquetSpecs.ts']) {
     const p = join(__dirname, f);
     key.update(`${f}:${existsSync(p) ? statSync(p).mtimeMs : 0};`);
   }

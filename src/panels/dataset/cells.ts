@@ -200,7 +200,11 @@ export function flagRules(special: SpecialIds = {}): FlagRules {
 }
 
 /** Length, trained tokens and flags of one row (src/core/datasets/queryFlags.ts: the same rule as filters and stats). */
-export function rowFacts(values: Record<string, CellValue>, cols: TokenColumns, special: SpecialIds = {}): RowTokenFacts {
+export function rowFacts(
+  values: Record<string, CellValue>,
+  cols: TokenColumns,
+  special: SpecialIds = {},
+): RowTokenFacts {
   const ids = cols.inputIds ? intList(values[cols.inputIds]) : null;
   const labels = cols.labels ? intList(values[cols.labels]) : null;
   const mask = cols.attentionMask ? intList(values[cols.attentionMask]) : null;

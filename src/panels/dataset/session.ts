@@ -15,7 +15,16 @@ import { stringifyCells } from '../../core/datasets/jsonOut';
 
 /** Rows up to this size carry their JSON for "Copy row / cell as JSON". */
 const COPY_JSON_CHARS = 2_000_000;
-import { cellText, flagRules, imageCell, imagePreview, intList, rowFacts, tokenColumns, type TokenColumns } from './cells';
+import {
+  cellText,
+  flagRules,
+  imageCell,
+  imagePreview,
+  intList,
+  rowFacts,
+  tokenColumns,
+  type TokenColumns,
+} from './cells';
 import { flagTexts } from '../../core/datasets/queryFlags';
 import { DatasetViews } from './views';
 import type { ColumnSummary } from '../../core/datasets/columnStats';
@@ -126,7 +135,12 @@ export class DatasetSession {
           this.views.cancel();
           return;
         case 'dataset/locate':
-          this.post({ type: 'dataset/located', view: msg.view, row: msg.row, position: this.views.locate(msg.view, msg.row) });
+          this.post({
+            type: 'dataset/located',
+            view: msg.view,
+            row: msg.row,
+            position: this.views.locate(msg.view, msg.row),
+          });
           return;
         case 'dataset/selectRow':
           return await this.sendRow(msg.index);
@@ -283,7 +297,9 @@ export class DatasetSession {
       }),
     );
     const gridRows = rows.map((r, i) =>
-      r ? this.gridRow(r, src.columns) : { index: at.rows[i]!, cells: {}, flags: [], error: { file: src.path, message: 'row not read' } },
+      r
+        ? this.gridRow(r, src.columns)
+        : { index: at.rows[i]!, cells: {}, flags: [], error: { file: src.path, message: 'row not read' } },
     );
     const errors = src.errors.length !== this.errorsSent ? this.errorList() : [];
     this.errorsSent = src.errors.length;

@@ -223,11 +223,20 @@ test('search finds text and token-id runs, reports progress, and rejects a bad q
     {
       row: 0,
       column: 'input_ids',
-      snippet: { text: `${head} ${run} ${tail}`, start: head.length + 1, length: run.length, before: false, after: truth.ids.length > 12 },
+      snippet: {
+        text: `${head} ${run} ${tail}`,
+        start: head.length + 1,
+        length: run.length,
+        before: false,
+        after: truth.ids.length > 12,
+      },
     },
   ]);
   const textHit = hits.find((h) => h.row === 4)!;
-  assert.equal(textHit.snippet!.text.slice(textHit.snippet!.start, textHit.snippet!.start + textHit.snippet!.length), 'Paris');
+  assert.equal(
+    textHit.snippet!.text.slice(textHit.snippet!.start, textHit.snippet!.start + textHit.snippet!.length),
+    'Paris',
+  );
 
   await s.send({ type: 'dataset/search', query: 'ids: 1 two' });
   assert.match(s.last('dataset/searchDone')!.error ?? '', /"two" is not a token id/);

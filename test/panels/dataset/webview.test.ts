@@ -60,7 +60,10 @@ test('HF cache: grid, token chips styled by mask, jump, search and histogram', {
   assert.deepEqual(got, want);
   // Each result has a snippet with the matched run highlighted (a text-only <mark>).
   const marks = await page.locator('#search-results .result .snippet mark').allInnerTexts();
-  assert.deepEqual(marks, want.map(() => '40 268 330'));
+  assert.deepEqual(
+    marks,
+    want.map(() => '40 268 330'),
+  );
   assert.equal(
     await page.locator('#search-status').innerText(),
     `${want.length} match${want.length === 1 ? '' : 'es'}`,

@@ -14,6 +14,7 @@ class Config:
 
     def __init__(self, msg=None):
         msg = msg or {}
+        self.version = int(msg.get("version") or 0)
         self.attached = bool(msg.get("attached"))
         self.go = bool(msg.get("go", True))
         self.filters = msg.get("filters") or {}

@@ -245,6 +245,8 @@ class Agent:
         kind = msg.get("type")
         if kind == "config":
             old = self.cfg
+            if msg.get("version", 0) < old.version:
+                return  # overtaken by a newer config (see controller.core.Controller.config)
             self.cfg = Config(msg)
             self.cfg_event.set()
             if old.attached != self.cfg.attached:

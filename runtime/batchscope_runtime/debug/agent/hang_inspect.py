@@ -21,6 +21,7 @@ from .stack_dump import frames_of
 
 EVAL_TIMEOUT_S = 5.0
 MAX_FRAMES = 98  # frame ids are threadId·100 + depth, and depth 99 is the adapter's label
+STUCK_FRAMES = 80
 
 
 def _is_user(path):
@@ -86,7 +87,9 @@ class HangInspect:
         if self.blocked:
             self.info["blocked_in"] = self.blocked
         stuck = None
-        for frame in self._walk(top):
+        for n, frame in enumerate(self._walk(top)):
+            if n == STUCK_FRAMES:  # deep recursion: keep room for the label and the other threads
+                break
             entry = _frame_entry(frame)
             if stuck is None and "hint" not in entry:
                 stuck = entry

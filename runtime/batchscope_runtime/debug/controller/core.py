@@ -44,6 +44,7 @@ class Controller:
         self.breakpoints = Breakpoints()
         self.go = not wait
         self.ring = collections.deque(maxlen=256)
+        self.config_version = 0
         self.calls = Calls(self)
         self.local_vars = LocalVars(self.lock)
         self.hangs = HangWatch(self)
@@ -131,10 +132,14 @@ class Controller:
             a.send({"type": "event", "event": event, "body": body})
 
     def config(self):
-        """The config message every agent holds (under self.lock)."""
+        """The config message every agent holds (under self.lock). Numbered: broadcast_config sends
+        outside the lock, so two broadcasts may reach an agent in the other order, and an agent
+        keeps the newest (a stale one could revive a step that already stopped)."""
         bps = self.breakpoints
+        self.config_version += 1
         return {
             "type": "config",
+            "version": self.config_version,
             "attached": self.adapter is not None,
             "go": self.go,
             "bps": bps.for_agents(),

@@ -54,6 +54,14 @@ def parse_faulthandler(text, ident):
     return frames
 
 
+def stuck_first(text, ident):
+    """The dump with the block of thread `ident` moved to the front (faulthandler lists the thread
+    that fired first, which is its watchdog's or a signal handler's, not the stuck one)."""
+    blocks = [b.strip("\n") for b in re.split(r"\n(?=(?:Current thread|Thread) 0x)", "\n" + text) if b.strip()]
+    mine = [b for b in blocks if re.match(r"(?:Current thread|Thread) 0x0*%x\b" % ident, b)] if ident else []
+    return "\n\n".join(mine + [b for b in blocks if b not in mine]) if mine else text
+
+
 class HangWatch:
     def __init__(self, ctl):
         self.ctl = ctl
@@ -203,7 +211,7 @@ class HangWatch:
                 "message": desc,
                 "typeName": "Hang",
                 "fullTypeName": "batchscope.Hang",
-                "stackTrace": text[-8000:],
+                "stackTrace": stuck_first(text, a.stage_ident)[:8000],
             },
         }
         local_stop(
