@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Every check: lint (eslint, prettier, ruff), then the test lanes — TypeScript (node --test), Python
-# (pytest, on torch 2.x and on torch 1.13) and end-to-end (code-server + Chromium). Each lane writes a
+# (pytest, on torch 2.x and on torch 1.13), end-to-end (code-server + Chromium) and the container lane
+# (the VSIX in a podman container, scripts/test-container.sh). Each lane writes a
 # JUnit XML report to test-output/; scripts/junit-totals.mjs sums them into the closing line
 # "tests: N passed, N failed, N skipped". Lint runs first but does not stop the lanes: its failure
 # fails the run at the end. A lane that crashes without writing its report fails the run too.
 # Env: BATCHSCOPE_SKIP_TORCH113=1 skips the torch 1.13 lane (it needs Debian 12 and root for apt-get);
-#      BATCHSCOPE_SKIP_E2E=1 skips the end-to-end lane.
+#      BATCHSCOPE_SKIP_E2E=1 skips the end-to-end lane; BATCHSCOPE_SKIP_CONTAINER=1 the container lane.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -41,9 +42,15 @@ if [ "${BATCHSCOPE_SKIP_TORCH113:-}" != 1 ]; then  # the runtime on Debian's tor
   lane py-torch113 'bash scripts/test-torch113.sh --junitxml=test-output/py-torch113.junit.xml' \
     test-output/py-torch113.junit.xml
 fi
+rm -f dist-vsix/batchscope.vsix  # whatever VSIX is there after the e2e lane was packaged by this run
 if [ "${BATCHSCOPE_SKIP_E2E:-}" != 1 ]; then
   lane e2e 'node scripts/e2e.mjs' test-output/e2e.junit.xml
 fi
+# The VSIX inside a podman container (docs/devcontainer.json), UI in Chromium outside; it reuses the
+# e2e lane's VSIX, builds or loads its cached image, and records a skip where podman cannot run.
+vsix=""
+[ -f dist-vsix/batchscope.vsix ] && vsix="$PWD/dist-vsix/batchscope.vsix"
+lane container "BATCHSCOPE_E2E_VSIX='$vsix' bash scripts/test-container.sh" test-output/container.junit.xml
 
 echo "== Totals (from the JUnit reports)"
 node scripts/junit-totals.mjs "${lanes[@]}" "${extra[@]}"
