@@ -6,8 +6,12 @@
 //    report CPU time per batch (program + its workers), which other jobs' load barely moves.
 // 2. bench/debug/overhead.py: CPU µs per batch of the instrumentation itself (a loader that does no
 //    work, plain vs instrumented and attached, alternating in one process).
-// 3. DAP round trip of `next`: from sending the request to the `stopped` event. Target: ≤ 30 ms median.
-// Env: BATCHSCOPE_TEST_PYTHON (interpreter), BENCH_REPS (default 7), BENCH_BATCHES (default 400).
+// 3. bench/debug/record.py: what the batch recorder costs a training-like loop (4 workers, a 20 ms
+//    simulated step), without and with recording, alternating in one process. Target: ≤ 5 % wall.
+// 4. DAP round trip of `next`: from sending the request to the `stopped` event. Target: ≤ 30 ms median.
+// Env: BATCHSCOPE_TEST_PYTHON (interpreter), BENCH_REPS (default 7), BENCH_BATCHES (default 400),
+//      BENCH_RECORD_REPS (default 3), BENCH_RECORD_BATCHES (default 150), BENCH_ONLY (a comma list of
+//      throughput, overhead, record, next: run only those parts).
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -19,6 +23,13 @@ import { ControllerClient, type ControllerEvent } from '../src/runtime/debugClie
 const SCRIPT = path.join(REPO, 'bench', 'debug', 'throughput.py');
 const REPS = Number(process.env.BENCH_REPS ?? 7);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
+const RECORD_REPS = Number(process.env.BENCH_RECORD_REPS ?? 3);
+const RECORD_BATCHES = Number(process.env.BENCH_RECORD_BATCHES ?? 150);
+/** record.py starts no new rep after this (it reports the reps done); past the hard limit it is ended. */
+const RECORD_BUDGET_S = 90;
+const RECORD_LIMIT_MS = 180_000;
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const part = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 
 interface Result {
   batches_per_s: number;
@@ -162,11 +173,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
-async function main(): Promise<void> {
-  const cpu = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  console.log(
-    `DataLoader debugger benchmark · ${cpu} cores · ${BATCHES} batches of 16 × ≤512 tokens · median of ${REPS} alternating runs\n`,
-  );
+async function throughputPart(): Promise<void> {
   const rows: string[][] = [];
   const cpuRows: string[][] = [];
   for (const workers of [0, 4]) {
@@ -215,7 +222,10 @@ async function main(): Promise<void> {
   );
   console.log('');
   table(['CPU per batch (ms, program + workers)', 'plain', 'under debugger', 'cost', 'µs per batch'], cpuRows);
+  console.log('');
+}
 
+function overheadPart(): void {
   const hot = JSON.parse(
     execFileSync(PYTHON, [path.join(REPO, 'bench', 'debug', 'overhead.py')], {
       env: { ...process.env, PYTHONWARNINGS: 'ignore' },
@@ -225,7 +235,6 @@ async function main(): Promise<void> {
       .split('\n')
       .pop()!,
   );
-  console.log('');
   table(
     ['instrumentation alone (CPU µs per batch of 16, no-op loader)', 'plain', 'instrumented + attached', 'added'],
     [
@@ -237,7 +246,10 @@ async function main(): Promise<void> {
       ],
     ],
   );
+  console.log('');
+}
 
+async function nextPart(): Promise<void> {
   const rtt = await nextRoundTrip(60);
   const direct = await nextRoundTripDirect(60);
   const row = (name: string, xs: number[]) => [
@@ -247,11 +259,105 @@ async function main(): Promise<void> {
     Math.max(...xs).toFixed(1),
     String(xs.length),
   ];
-  console.log('');
   table(
     ['`next` → `stopped`, num_workers=0', 'median ms', 'p90 ms', 'max ms', 'n'],
     [row('DAP client → adapter → runtime', rtt), row('controller protocol directly', direct)],
   );
+  console.log('');
+}
+
+/** bench/debug/record.py's JSON line (see its docstring). */
+interface RecordResult {
+  workers: number;
+  batches: number;
+  reps: number;
+  step_ms: number;
+  plain_ms_per_batch: number;
+  recording_ms_per_batch: number;
+  paired_ratio_median: number;
+  plain_ms_range: [number, number];
+  recording_ms_range: [number, number];
+  plain_cpu_us_per_batch: number;
+  recording_cpu_us_per_batch: number;
+  mb_per_batch: number;
+}
+
+/** The batch recorder's cost: the same loop without and with recording, alternating in one process. */
+function recordPart(): void {
+  const args = [
+    '--batches',
+    String(RECORD_BATCHES),
+    '--reps',
+    String(RECORD_REPS),
+    '--budget-s',
+    String(RECORD_BUDGET_S),
+  ];
+  let out: string;
+  try {
+    out = execFileSync(PYTHON, [path.join(REPO, 'bench', 'debug', 'record.py'), ...args], {
+      env: { ...process.env, PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: '1' },
+      encoding: 'utf8',
+      timeout: RECORD_LIMIT_MS,
+      killSignal: 'SIGKILL',
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { signal?: string; stderr?: string };
+    const why =
+      e.signal === 'SIGKILL'
+        ? `did not finish within ${RECORD_LIMIT_MS / 1000} s (lower BENCH_RECORD_BATCHES / BENCH_RECORD_REPS)`
+        : `failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-3).join(' ')}`;
+    console.log(`recording cost: bench/debug/record.py ${why}\n`);
+    return;
+  }
+  const r = JSON.parse(out.trim().split('\n').pop()!) as RecordResult;
+  const ratio = (a: number, b: number) => (b / a).toFixed(3);
+  const cost = (a: number, b: number) => `${(100 * (b / a - 1)).toFixed(1)} %`;
+  const range = (x: [number, number]) => `${x[0].toFixed(1)}–${x[1].toFixed(1)}`;
+  table(
+    [
+      `recording (num_workers=${r.workers}, ${r.step_ms} ms step, ${r.batches} batches × ${r.reps} alternating reps)`,
+      'without',
+      'recording',
+      'ratio',
+      'cost',
+    ],
+    [
+      [
+        'wall ms per batch (median)',
+        r.plain_ms_per_batch.toFixed(2),
+        r.recording_ms_per_batch.toFixed(2),
+        ratio(r.plain_ms_per_batch, r.recording_ms_per_batch),
+        cost(r.plain_ms_per_batch, r.recording_ms_per_batch),
+      ],
+      [
+        'wall, median of the per-rep ratios',
+        '',
+        '',
+        r.paired_ratio_median.toFixed(3),
+        `${(100 * (r.paired_ratio_median - 1)).toFixed(1)} %`,
+      ],
+      ['wall ms per batch (min–max)', range(r.plain_ms_range), range(r.recording_ms_range), '', ''],
+      [
+        'CPU µs per batch, training process',
+        r.plain_cpu_us_per_batch.toFixed(0),
+        r.recording_cpu_us_per_batch.toFixed(0),
+        ratio(r.plain_cpu_us_per_batch, r.recording_cpu_us_per_batch),
+        `+${(r.recording_cpu_us_per_batch - r.plain_cpu_us_per_batch).toFixed(0)} µs`,
+      ],
+    ],
+  );
+  console.log(`(${r.mb_per_batch} MB written per batch)\n`);
+}
+
+async function main(): Promise<void> {
+  const cpu = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  console.log(
+    `DataLoader debugger benchmark · ${cpu} cores · ${BATCHES} batches of 16 × ≤512 tokens · median of ${REPS} alternating runs\n`,
+  );
+  if (part('throughput')) await throughputPart();
+  if (part('overhead')) overheadPart();
+  if (part('record')) recordPart();
+  if (part('next')) await nextPart();
 }
 
 function table(head: string[], rows: string[][]): void {

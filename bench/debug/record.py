@@ -2,10 +2,12 @@
 a DataLoader with realistic per-sample work (bench/debug/throughput.py: 16 × ≤512 tokens, padded),
 4 workers, and a simulated train step, iterated without and with recording, alternating.
 
-    python bench/debug/record.py [--workers 4] [--batches 300] [--reps 5] [--step-ms 20]
+    python bench/debug/record.py [--workers 4] [--batches 300] [--reps 5] [--step-ms 20] [--budget-s 0]
 
-Prints one JSON line: wall ms per batch (medians) without and with recording, the overhead in %,
-the CPU µs per batch this process spends (main thread + writer thread), and MB written per batch.
+Prints one JSON line: wall ms per batch (medians, and min–max) without and with recording, the overhead
+in %, the median of the per-rep ratios (each rep's pair ran back to back), the CPU µs per batch this
+process spends (main thread + writer thread), and MB written per batch. `npm run bench:debug` runs it
+(shorter: BENCH_RECORD_BATCHES, BENCH_RECORD_REPS) and prints the table.
 """
 
 import argparse
@@ -60,6 +62,7 @@ def main():
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--step-ms", type=float, default=20.0)
+    p.add_argument("--budget-s", type=float, default=0, help="start no new rep after this many seconds (0: no limit)")
     a = p.parse_args()
     torch.set_num_threads(1)
     loader = DataLoader(
@@ -71,14 +74,18 @@ def main():
     )
     tmp = tempfile.mkdtemp(prefix="batchscope-record-bench-")
     plain, rec = [], []
+    t_start = time.monotonic()
     for r in range(a.reps):  # alternating, so load changes on the shared machine hit both alike
         plain.append(run(loader, a.batches, a.warmup, a.step_ms, None))
         rec.append(run(loader, a.batches, a.warmup, a.step_ms, os.path.join(tmp, "r%d.arrow" % r)))
+        # A loaded machine can stretch a rep several-fold: stop at whole pairs rather than overrun.
+        if a.budget_s and time.monotonic() - t_start > a.budget_s:
+            break
     med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
     out = {
         "workers": a.workers,
         "batches": a.batches,
-        "reps": a.reps,
+        "reps": len(plain),
         "step_ms": a.step_ms,
         "plain_ms_per_batch": round(med(plain, "ms"), 3),
         "recording_ms_per_batch": round(med(rec, "ms"), 3),
@@ -86,6 +93,10 @@ def main():
         "plain_cpu_us_per_batch": round(med(plain, "cpu_us"), 1),
         "recording_cpu_us_per_batch": round(med(rec, "cpu_us"), 1),
         "recording_cpu_cost_us_per_batch": round(med(rec, "cpu_us") - med(plain, "cpu_us"), 1),
+        # Each rep's pair ran back to back: the median of their ratios shrugs off a load swing between reps.
+        "paired_ratio_median": round(statistics.median(r["ms"] / q["ms"] for q, r in zip(plain, rec)), 4),
+        "plain_ms_range": [round(min(x["ms"] for x in plain), 3), round(max(x["ms"] for x in plain), 3)],
+        "recording_ms_range": [round(min(x["ms"] for x in rec), 3), round(max(x["ms"] for x in rec), 3)],
         "mb_per_batch": round(med(rec, "mb_per_batch"), 4),
         "cores": os.cpu_count(),
     }

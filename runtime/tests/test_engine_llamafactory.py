@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -51,8 +52,16 @@ def _prepare(tmp_path, kind, out):
     return path
 
 
-def _start(cmd, cwd, **env):
-    return subprocess.Popen(cmd, cwd=cwd, env=_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start(cmd, cwd, group=False, **env):
+    return subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=group,
+    )
 
 
 def _finish(proc, timeout=900):
@@ -111,9 +120,10 @@ class _DebugJob:
     def __init__(self, cwd, config):
         self.secret = secrets.token_hex(8)
         cmd = [str(LF_PY), "-m", "batchscope_runtime", "debug", "--port", "0", "--linger", "5", "--config", config]
-        self.proc = _start(cmd, cwd, BATCHSCOPE_SECRET=self.secret, PYTHONUNBUFFERED="1")
+        # Its own process group, so that a failing test takes the run (the launcher's child) down with it.
+        self.proc = _start(cmd, cwd, group=True, BATCHSCOPE_SECRET=self.secret, PYTHONUNBUFFERED="1")
         first = self.proc.stdout.readline()
-        assert json.loads(first)["type"] == "listening", first + self.proc.stderr.read()[-2000:]
+        assert first.startswith('{"type": "listening"'), first + self.proc.stderr.read()[-2000:]
         self.port = json.loads(first)["port"]
         self.lines, self.stderr = [], []
         for stream, out in ((self.proc.stdout, self.lines), (self.proc.stderr, self.stderr)):
@@ -123,9 +133,14 @@ class _DebugJob:
         try:
             return self.proc.wait(timeout)
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
+            self.kill()
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
 
 
 def _hash_expr(expr):
@@ -176,6 +191,10 @@ def test_the_debugger_stops_at_collate_inside_a_llamafactory_run_on_its_own_samp
         assert batch["input_ids"]["value"].startswith("Tensor[2, ") and "labels" in batch
         c.request("continue", threadId=tid)
         assert c.wait_event("exited", timeout=300)["exitCode"] == 0
+    except BaseException:
+        job.kill()  # a run paused at a breakpoint would outlive the test
+        preview.kill()
+        raise
     finally:
         c.close()
     assert job.wait() == 0, "".join(job.stderr)[-4000:]

@@ -38,9 +38,6 @@ function checkError(name: string, e: ReadError | DatasetOpenError): void {
  * shows up as a passing TODO). Everything else must pass.
  */
 const KNOWN_GAPS: Record<string, string> = {
-  file_zero374x64:
-    'zeroed schema message inside an IPC file: pyarrow takes the schema from the footer, we from the stream',
-  file_zero15900x64: 'damaged schema in the IPC file footer: the footer schema is not decoded, only its block list',
   pq_v2_zero228x64: 'zstd corruption that libzstd detects, fzstd decodes to a page of the right size',
   pq_v2_zero6280x64: 'zstd corruption that libzstd detects, fzstd decodes to a page of the right size',
   pq_v2_flip5540: 'fzstd rejects a zstd frame with a flipped byte that libzstd accepts',

@@ -55,10 +55,11 @@ class Order {
     });
   }
 
-  async next(ms = 30_000): Promise<{ threadId: number; reason: string } | undefined> {
+  async next(ms = 90_000): Promise<{ threadId: number; reason: string } | undefined> {
+    // Generous: the first stop waits for torch to import and the workers to start on a loaded machine.
     const end = Date.now() + ms;
     while (!this.queue.length && !this.terminated) {
-      if (Date.now() > end) throw new Error('no stop within 30 s');
+      if (Date.now() > end) throw new Error(`no stop within ${ms / 1000} s (${this.events} events so far)`);
       await new Promise<void>((r) => {
         this.wake = r;
         setTimeout(r, 1000).unref();

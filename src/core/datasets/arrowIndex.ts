@@ -4,6 +4,7 @@
 // The IPC *file* format is the same stream between an "ARROW1\0\0" magic and a footer, so one walk serves both.
 import { Message, MessageHeader, RecordBatchReader, type Field, type Schema } from 'apache-arrow';
 import { checkMessageMetadata, type MessageInfo } from './arrowFlatbuf';
+import { Footer as FileFooter } from 'apache-arrow/ipc/metadata/file';
 import { checkFileFooter } from './arrowFooter';
 import { dropUnusedValidity } from './arrowValidate';
 import type { ByteSource } from './byteSource';
@@ -32,6 +33,11 @@ export interface IpcIndex {
   rowStarts: number[];
   /** Where the walk stopped and why, when it did not end at a clean end-of-stream marker. */
   errors: ReadError[];
+  /**
+   * IPC files whose footer schema differs from the schema message in the stream: the footer's, as a
+   * message's flatbuffer in base64 (pyarrow reads files through the footer; base64 keeps the index JSON).
+   */
+  footerSchema?: string;
 }
 
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -213,11 +219,17 @@ export async function buildIpcIndex(
     pos = bodyOffset + bodyLength;
     lastBody = bodyLength;
   }
+  let footerSchema: string | undefined;
   if (!errors.length && fileFormat) {
     const { keep, error } = await checkFileFooter(src, batches, dictionaries, eosEnd >= 0 ? eosEnd : pos);
     if (error) errors.push(error);
     batches.length = keep;
     rowStarts.length = keep + 1;
+    if (!error && schema) {
+      const got = await schemaFromFooter(src, schema);
+      if (typeof got === 'string') footerSchema = got;
+      else if (got) errors.push(got);
+    }
   } else if (!errors.length && eosEnd < 0) {
     errors.push({
       file,
@@ -231,7 +243,7 @@ export async function buildIpcIndex(
       message: `${src.size - eosEnd} bytes after the end-of-stream marker (damaged or truncated stream?)`,
     });
   }
-  return { fileFormat, schema: schema!, dictionaries, batches, rowStarts, errors };
+  return { fileFormat, schema: schema!, dictionaries, batches, rowStarts, errors, footerSchema };
 }
 
 /** The batch holding `row` (binary search over rowStarts). */
@@ -258,9 +270,11 @@ export async function readBatchStream(
   /** The schema's fields: validity buffers pyarrow would not read are dropped (see dropUnusedValidity). */
   fields?: Field[],
 ): Promise<Uint8Array> {
+  const footerSchema = index.footerSchema ? Buffer.from(index.footerSchema, 'base64') : undefined;
   const parts = [index.schema, ...index.dictionaries, ...msgs];
+  const metaLength = (m: IpcMessage) => (m === index.schema && footerSchema ? footerSchema.length : m.metaLength);
   let total = 8;
-  for (const m of parts) total += 8 + m.metaLength + (m === index.schema ? 0 : m.bodyLength);
+  for (const m of parts) total += 8 + metaLength(m) + (m === index.schema ? 0 : m.bodyLength);
   // A scan reuses one buffer for every batch (the decoded batch is dropped before the next read).
   if (scratch && scratch.buf.length < total) scratch.buf = new Uint8Array(Math.ceil(total * 1.25));
   const out = scratch ? scratch.buf.subarray(0, total) : new Uint8Array(total);
@@ -268,8 +282,13 @@ export async function readBatchStream(
   let at = 0;
   for (const m of parts) {
     dv.setUint32(at, 0xffffffff, true);
-    dv.setInt32(at + 4, m.metaLength, true);
+    dv.setInt32(at + 4, metaLength(m), true);
     at += 8;
+    if (m === index.schema && footerSchema) {
+      out.set(footerSchema, at);
+      at += footerSchema.length;
+      continue;
+    }
     const len = m.metaLength + (m === index.schema ? 0 : m.bodyLength);
     const got = await src.readInto(out, at, m.metaOffset, len);
     if (got !== len) throw new Error(`short read at byte ${m.metaOffset}`);
@@ -304,4 +323,44 @@ export function decodeSchemaMessage(raw: Uint8Array): Schema {
   reader.open();
   if (!reader.schema) throw new Error('no schema');
   return reader.schema;
+}
+
+/** A schema as pyarrow compares what it reads: field names, types, nullability and metadata. */
+function schemaKey(schema: Schema): string {
+  const meta = (m: Map<string, string>) => JSON.stringify([...m].sort());
+  const field = (f: Field): string =>
+    `${f.name}:${String(f.type)}:${f.nullable}:${meta(f.metadata)}[${((f.type.children ?? []) as Field[]).map(field).join(',')}]`;
+  return `${schema.fields.map(field).join(';')}|${meta(schema.metadata)}`;
+}
+
+/**
+ * The footer's schema of an IPC file when it differs from the stream's schema message (pyarrow reads
+ * files through the footer, so a damaged schema message in the stream does not stop it, and a damaged
+ * footer schema does): its message flatbuffer in base64, undefined when the two agree, or the error
+ * when the footer's schema does not decode.
+ */
+async function schemaFromFooter(src: ByteSource, streamSchema: IpcMessage): Promise<string | ReadError | undefined> {
+  const tail = await src.read(src.size - 10, 10);
+  const len = new DataView(tail.buffer, tail.byteOffset, 4).getInt32(0, true);
+  const start = src.size - 10 - len;
+  let footer: Schema;
+  try {
+    footer = FileFooter.decode(await src.read(start, len)).schema;
+    Message.encode(Message.from(footer)); // encodable, or the error below
+  } catch (err) {
+    return {
+      file: src.name,
+      byteOffset: start,
+      message: `corrupt schema in the Arrow file footer: ${errorMessage(err)}`,
+    };
+  }
+  let stream: Schema | undefined;
+  try {
+    const msg = Message.decode(await src.read(streamSchema.metaOffset, streamSchema.metaLength));
+    stream = msg.isSchema() ? msg.header() : undefined;
+  } catch {
+    stream = undefined;
+  }
+  if (stream && schemaKey(stream) === schemaKey(footer)) return undefined;
+  return Buffer.from(Message.encode(Message.from(footer))).toString('base64');
 }

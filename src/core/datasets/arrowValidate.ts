@@ -139,7 +139,8 @@ export function validateBatch(batch: RecordBatch): void {
   batch.schema.fields.forEach((f, k) => {
     const d = batch.data.children[k];
     if (!d) throw new Error(`column ${f.name}: missing`);
-    if (d.length < batch.numRows) throw new Error(`column ${f.name}: ${d.length} values for ${batch.numRows} rows`);
+    // pyarrow: "Array length did not match record batch length" (longer columns too).
+    if (d.length !== batch.numRows) throw new Error(`column ${f.name}: ${d.length} values for ${batch.numRows} rows`);
     validateData(d, f.name);
   });
 }
@@ -150,7 +151,9 @@ export function validateBatch(batch: RecordBatch): void {
  * fails on an impossible length. In a record batch's metadata (`meta`, the flatbuffer Message, patched in
  * place) those buffers are set to (0, 0), as a writer omitting them would. Fields map to field nodes in
  * depth-first order and each takes its own buffers in order, the validity bitmap first.
- * Layouts this does not know (unions, views) leave the metadata as it is.
+ * Also throws when a top-level column's length is not the batch's (pyarrow: "Array length did not match
+ * record batch length"; apache-arrow would pad it with nulls). Layouts this does not know (unions,
+ * views) leave the metadata as it is.
  */
 export function dropUnusedValidity(meta: Uint8Array, fields: Field[]): void {
   const bb = new ByteBuffer(meta);
@@ -159,7 +162,9 @@ export function dropUnusedValidity(meta: Uint8Array, fields: Field[]): void {
   const zero: number[] = [];
   let node = 0;
   let buffer = 0;
-  const walk = (f: Field): boolean => {
+  let mismatch: string | undefined;
+  const rows = Number(rb.length());
+  const walk = (f: Field, top = false): boolean => {
     const total = bufferCount(f.type);
     if (total === undefined) return false;
     const children = (f.type.children ?? []) as Field[];
@@ -167,11 +172,15 @@ export function dropUnusedValidity(meta: Uint8Array, fields: Field[]): void {
     for (const c of children) own -= bufferCount(c.type) ?? 0;
     const n = rb.nodes(node++);
     if (!n) return false;
+    // apache-arrow pads a short column with nulls; pyarrow refuses the batch.
+    if (top && !mismatch && Number(n.length()) !== rows)
+      mismatch = `column ${f.name}: ${Number(n.length())} values for ${rows} rows (array length does not match the record batch's)`;
     if (own > 0 && f.type.typeId !== Type.Null && Number(n.nullCount()) === 0) zero.push(buffer);
     buffer += own;
-    return children.every(walk);
+    return children.every((c) => walk(c));
   };
-  if (!fields.every(walk) || node !== rb.nodesLength() || buffer !== rb.buffersLength()) return;
+  if (!fields.every((f) => walk(f, true)) || node !== rb.nodesLength() || buffer !== rb.buffersLength()) return;
+  if (mismatch) throw new Error(mismatch);
   for (const i of zero) {
     const b = rb.buffers(i);
     if (!b) return;

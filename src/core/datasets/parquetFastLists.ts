@@ -44,6 +44,15 @@ export interface FastListRequest {
   prefix?: boolean;
   /** Read only the pages of the rows through the chunk's OffsetIndex (parquetPages.ts). */
   useOffsetIndex?: boolean;
+  /** Pages met so far in this row group's chunks, by column path (a page index learned on the way). */
+  pageMarks?: Map<string, ChunkMarks>;
+}
+
+/** Where data pages that begin a row start, as met while walking a chunk without an OffsetIndex. */
+export interface ChunkMarks {
+  /** End of the dictionary page at the chunk's start (0: none met). */
+  dictEnd: number;
+  pages: { offset: number; firstRow: number; levelsBefore: number }[];
 }
 
 const isSignedInt = (el: SchemaElement): boolean => {
@@ -151,6 +160,21 @@ export async function fastListColumn(
   const values = new Values(shape.physical === 'INT32');
   let levelsSeen = 0;
   const totalLevels = Number(md.num_values);
+  // Without an OffsetIndex, a later window starts at the last page met that begins at or before its
+  // first row, instead of walking the chunk from its start again.
+  let marks: ChunkMarks | undefined;
+  if (!req.useOffsetIndex && req.pageMarks) {
+    marks = req.pageMarks.get(shape.path) ?? { dictEnd: 0, pages: [] };
+    req.pageMarks.set(shape.path, marks);
+    let best: ChunkMarks['pages'][number] | undefined;
+    for (const m of marks.pages) if (m.firstRow <= rowStart && (!best || m.firstRow > best.firstRow)) best = m;
+    if (best && best.offset < stopAt) {
+      if (marks.dictEnd) dict = await readDictionary(ctx, slice, chunkStart, marks.dictEnd);
+      pos = best.offset;
+      row = best.firstRow - 1;
+      levelsSeen = best.levelsBefore;
+    }
+  }
   let finished = false;
   // Bytes are fetched as the pages are reached: decoding stops at the window's last row, so the rest of
   // the chunk is never read (a first page reads a page or two per column, not the 10+ MB chunk).
@@ -188,11 +212,14 @@ export async function fastListColumn(
     const raw = bytes.subarray(dataAt - base, next - base);
     if (header.type === 'DICTIONARY_PAGE') {
       dict = dictionaryOf(ctx, raw, header, pos);
+      if (marks && pos === chunkStart) marks.dictEnd = next;
     } else if (header.type === 'DATA_PAGE' || header.type === 'DATA_PAGE_V2') {
       // Levels up to where row rowEnd begins (the rest of the page is not decoded).
       const page = dataPage(ctx, raw, header, pos, dict, rowStart - row, rowEnd - row);
       if (page === UNSUPPORTED) return null;
       const { rep, def, vals, limit, skipRows } = page;
+      if (marks && rep.length && rep[0] === 0 && !marks.pages.some((m) => m.offset === pos))
+        marks.pages.push({ offset: pos, firstRow: row + 1, levelsBefore: levelsSeen });
       if (skipRows >= 0) {
         row += skipRows;
         levelsSeen += limit;

@@ -16,7 +16,7 @@ import { nodeSpec, withPhysicalLeaves } from './parquetSpecs';
 import { RowsSplitAcrossPages, hasOffsetIndex, pageRanges, type PageIndexCache } from './parquetPages';
 // Not from parquetDecode: that would pull the decoder's codecs (hyparquet-compressors) into every bundle.
 import { PREFIX_SHORT, prefixLengths } from './parquetPrefix';
-import { decodeListsLocally, locallyDecodable } from './parquetFastLists';
+import { decodeListsLocally, locallyDecodable, type ChunkMarks } from './parquetFastLists';
 import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
 import { specOfArrowType } from './arrowValues';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
@@ -79,6 +79,8 @@ export class ParquetSource implements ScannableSource {
   private readonly specs: Record<string, ValueSpec> = {};
   private readonly decodeMeta: FileMetaData;
   private readonly pageIndex: PageIndexCache = new Map();
+  /** Data pages met in groups without an OffsetIndex (a few dozen numbers per column chunk). */
+  private readonly pageMarks = new Map<number, Map<string, ChunkMarks>>();
   /** Groups whose OffsetIndex cannot be used (pages split rows): read as if they had none. */
   private readonly unindexed = new Set<number>();
 
@@ -284,7 +286,9 @@ export class ParquetSource implements ScannableSource {
       const names = columns ?? this.columns.map((c) => c.name);
       const metadata = { ...this.decodeMeta, num_rows: rg.num_rows, row_groups: [rg], key_value_metadata: undefined };
       const read = (offset: number, length: number) => this.src.read(offset, length);
-      const local = await decodeListsLocally({ metadata, rowStart, rowEnd, read }, names, size);
+      let pageMarks = this.pageMarks.get(g);
+      if (!pageMarks) this.pageMarks.set(g, (pageMarks = new Map()));
+      const local = await decodeListsLocally({ metadata, rowStart, rowEnd, read, pageMarks }, names, size);
       if (names.every((n) => local[n])) return { numRows: rowEnd - rowStart, columns: local, approxBytes: size.bytes };
     }
     // No OffsetIndex: cut the chunks after the pages that hold the rows (big groups only), and fall
