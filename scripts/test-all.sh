@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check: lint (eslint, prettier, ruff), then the test lanes — TypeScript (node --test), Python
-# (pytest, on torch 2.x and on torch 1.13), end-to-end (code-server + Chromium) and the container lane
+# (pytest, on torch 2.x, in the LLaMA-Factory overlay venv and on torch 1.13), end-to-end (code-server + Chromium) and the container lane
 # (the VSIX in a podman container, scripts/test-container.sh). Each lane writes a
 # JUnit XML report to test-output/; scripts/junit-totals.mjs sums them into the closing line
 # "tests: N passed, N failed, N skipped". Lint runs first but does not stop the lanes: its failure
