@@ -351,8 +351,11 @@ function recordPart(): void {
 
 async function main(): Promise<void> {
   const cpu = execFileSync('nproc', { encoding: 'utf8' }).trim();
+  const load = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ')[0];
   console.log(
-    `DataLoader debugger benchmark · ${cpu} cores · ${BATCHES} batches of 16 × ≤512 tokens · median of ${REPS} alternating runs\n`,
+    `DataLoader debugger benchmark · ${cpu} cores · load ${load}` +
+      (part('throughput') ? ` · ${BATCHES} batches of 16 × ≤512 tokens · median of ${REPS} alternating runs` : '') +
+      '\n',
   );
   if (part('throughput')) await throughputPart();
   if (part('overhead')) overheadPart();
