@@ -121,7 +121,7 @@ test('case 9: attach after 200 steps, stop once, detach: the job runs to its end
         functionBreakpoints: [{ name: 'train_step' }],
       },
     );
-    const stop = (await s.ev.next('stopped', 20_000)).body as Stopped;
+    const stop = (await s.ev.next('stopped', 120_000)).body as Stopped;
     assert.equal(stop.stage, 'train_step');
     assert.ok(stop.batch!.index >= 200, `attached late: batch ${stop.batch!.index}`);
     const { frames, scopes } = await topScopes(s.dc, 1);
@@ -265,7 +265,7 @@ test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode,
         functionBreakpoints: [{ name: 'fetch', hitCondition: '1' }],
       },
     );
-    const stop = (await s.ev.next('stopped', 20_000)).body as Stopped;
+    const stop = (await s.ev.next('stopped', 120_000)).body as Stopped;
     assert.equal(stop.stage, 'fetch');
     const threads = (await s.dc.threadsRequest()).body.threads;
     assert.ok(

@@ -92,7 +92,7 @@ test('case 4: a worker killed by SIGKILL stops as `worker_died`; the adapter sur
     await s.dc.continueRequest({ threadId: 100 });
     const exited = await s.ev.next('exited', 60_000);
     assert.notEqual(exited.body.exitCode, 0, 'torch raises in the main process');
-    await s.ev.next('terminated', 10_000);
+    await s.ev.next('terminated', 60_000);
     // The adapter is still alive and answering.
     const threads = await s.dc.threadsRequest();
     assert.ok(Array.isArray(threads.body.threads));
@@ -120,7 +120,7 @@ test("case 5: an exception with several constructor arguments in a worker's coll
     await s.dc.continueRequest({ threadId: stop.threadId! });
     const exited = await s.ev.next('exited', 60_000);
     assert.notEqual(exited.body.exitCode, 0);
-    await s.ev.next('terminated', 10_000);
+    await s.ev.next('terminated', 60_000);
   } finally {
     await close(s);
   }

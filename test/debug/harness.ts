@@ -75,7 +75,7 @@ export class Events {
   /** Next event `name` (matching `pred`), consuming it; rejects after `ms`. */
   next(
     name: string,
-    ms = 30_000,
+    ms = 120_000,
     pred: (e: DebugProtocol.Event) => boolean = () => true,
   ): Promise<DebugProtocol.Event> {
     const q = this.seen[name];
@@ -100,7 +100,7 @@ export class Events {
   }
 
   /** The first of several event kinds (one waiter, so the loser is not consumed later). */
-  async nextAny(names: string[], ms = 30_000): Promise<DebugProtocol.Event> {
+  async nextAny(names: string[], ms = 120_000): Promise<DebugProtocol.Event> {
     for (const n of names) if (this.seen[n].length) return this.seen[n].shift()!;
     return new Promise((resolve, reject) => {
       const ws = names.map((name) => ({ name, pred: () => true, resolve: (e: DebugProtocol.Event) => done(e) }));
@@ -144,7 +144,7 @@ export async function openSession(port?: number): Promise<Session> {
     undefined,
     process.env.BATCHSCOPE_TEST_ADAPTER_STDERR === '1',
   );
-  dc.defaultTimeout = 30_000;
+  dc.defaultTimeout = 120_000;
   await dc.start(port);
   const ev = new Events(dc);
   await dc.initializeRequest({
