@@ -4,6 +4,7 @@ import json
 import os
 import queue
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -123,8 +124,16 @@ class Job:
             cmd.append("--no-wait")
         cmd += ["--", str(JOB)] + [str(a) for a in args]
         env = dict(os.environ, BATCHSCOPE_SECRET=self.secret, PYTHONPATH=str(RUNTIME), PYTHONUNBUFFERED="1")
+        # Its own process group: kill() takes the program and its workers down with the launcher, so a
+        # failed test never leaves a job behind (a worker spinning in a regex ran on for 20 minutes).
         self.proc = subprocess.Popen(
-            cmd, cwd=str(FIXTURE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            cmd,
+            cwd=str(FIXTURE_DIR),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         first = self.proc.stdout.readline()
         info = json.loads(first)
@@ -159,9 +168,13 @@ class Job:
             self.kill()
 
     def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the launcher, the program and its workers
+        except (ProcessLookupError, PermissionError):
+            pass
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait()
+        self.proc.wait()
 
 
 def run_plain(args, timeout=120):

@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PYTHON, REPO, Session, UI_TIMEOUT } from './harness';
 
@@ -26,6 +26,15 @@ const LAUNCH = {
       program: '${workspaceFolder}/loader_job.py',
       args: ['--workers', '2', '--size', '24', '--batch-size', String(BATCH_SIZE)],
       record: { batches: BATCHES, path: '${workspaceFolder}/batches.arrow' },
+    },
+    {
+      // No `record`: the command starts one mid-run. Slow steps (0 workers, 16 batches × 1.5 s) keep the
+      // job running while the palette and the input box are worked.
+      type: 'batchscope',
+      request: 'launch',
+      name: 'Record by command',
+      program: '${workspaceFolder}/loader_job.py',
+      args: ['--workers', '0', '--size', '64', '--batch-size', String(BATCH_SIZE), '--step-sleep', '1.5'],
     },
   ],
 };
@@ -236,5 +245,47 @@ test(
     );
     await s.screenshot('tokens');
     assert.equal(s.dialogs.length, 0);
+  },
+);
+
+test(
+  'the Record Batches command during a run: status bar count, then the recording of the next 3 batches',
+  { timeout: 300_000 },
+  async () => {
+    await s.command('Debug: Select and Start Debugging');
+    await s.pick('Record by command');
+    await s.page.locator('.debug-toolbar').waitFor({ timeout: UI_TIMEOUT });
+    // The job prints one line per batch: wait for the first, so the recording starts mid-run.
+    await s.command('Batchscope: Record Batches');
+    const input = s.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: UI_TIMEOUT });
+    await input.fill('3');
+    await input.press('Enter');
+    // The status bar counts the recording while it runs (its start is shown at once, from the reply).
+    const status = s.page.locator('.statusbar-item', { hasText: 'Recording batches' }).first();
+    await status.waitFor({ timeout: UI_TIMEOUT });
+    assert.match(await status.innerText(), /Recording batches \d+\/3 · \d+\.\d MB/);
+    await s.screenshot('status-bar', s.page.locator('.statusbar'));
+    const toast = s.page
+      .locator('.notifications-toasts .notification-toast', { hasText: 'Recorded 3 batches' })
+      .first();
+    await toast.waitFor({ timeout: 180_000 });
+    await s.command('Debug: Stop');
+    await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+
+    // The file the command named, next to the program: 3 whole consecutive batches, every sample named.
+    const files = readdirSync(s.workspace).filter((f) => /^batchscope-batches-.*\.arrow$/.test(f));
+    assert.equal(files.length, 1, `one recording from the command: ${files.join(', ')}`);
+    assert.match(await toast.innerText().catch(() => files[0]), new RegExp(files[0].replace(/\./g, '\\.')));
+    const rows = truth(s.ws(files[0]));
+    assert.equal(rows.length, 3 * BATCH_SIZE, 'pyarrow reads 3 batches of 4 samples');
+    const batches = [...new Set(rows.map((r) => r.batch))];
+    assert.equal(batches.length, 3);
+    assert.deepEqual(batches, [batches[0], batches[0] + 1, batches[0] + 2], 'consecutive batches');
+    assert.deepEqual(
+      rows.map((r) => r.sample_index),
+      rows.map((r) => r.idx),
+      'num_workers=0: every row names its sample',
+    );
   },
 );
