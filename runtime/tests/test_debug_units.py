@@ -472,6 +472,25 @@ def test_ordered_hits_count_in_batch_order_whatever_the_arrival_order():
     assert isinstance(oh, OrderedHits)
 
 
+def test_ordered_hits_wait_for_a_worker_that_has_not_reported_yet():
+    # The CI flake: worker 1 reports batch 1 while worker 0's agent is still connecting. The short gap
+    # timer must not skip batch 0 then (it would stop batch 2 for `% 2`); only once every worker has
+    # reported, or after the long fallback.
+    bp = breakpoints.Breakpoints()
+    bp.set_function([{"name": "fetch", "hitCondition": "% 2"}])
+    oh = bp.ordered
+    assert oh.report(1, (0, 0, 1), True, "b1", worker=1, workers=2) == []
+    assert oh.skip_gaps(0.0, 3600.0) == []  # worker 0 has not reported: batch 0 may still come
+    assert oh.report(1, (0, 0, 0), True, "b0", worker=0, workers=2) == [("b0", False), ("b1", True)]
+    # Both workers have reported: a gap now is a lost batch, skipped by the short timer.
+    assert oh.report(1, (0, 0, 3), True, "b3", worker=1, workers=2) == []
+    assert oh.skip_gaps(0.0, 3600.0) == [("b3", False)]  # third hit
+    # Another epoch, a worker that never reports (its share ended, or it died): the long fallback.
+    assert oh.report(1, (0, 1, 1), True, "e1b1", worker=1, workers=2) == []
+    assert oh.skip_gaps(0.0, 3600.0) == []
+    assert oh.skip_gaps(0.0, 0.0) == [("e1b1", True)]  # fourth hit
+
+
 def test_unbatched_index_tags_survive_pickling():
     t = tags.tag_single(7, (0, "loader0", 0, 7, 8))
     u = pickle.loads(pickle.dumps(t))

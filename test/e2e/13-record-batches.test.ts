@@ -3,7 +3,8 @@
 // end; the "Recorded 4 batches" notification's "Open in Dataset Viewer" opens the .arrow recording in
 // the dataset panel, whose grid shows one row per sample: batch, sample index, and input_ids as decoded
 // token chips with label masks (−100 = masked) and padding (attention_mask = 0) — all equal to what
-// pyarrow and the tokenizers library read from the same file.
+// pyarrow and the tokenizers library read from the same file. Then the other way in: the command
+// Batchscope: Record Batches during a second run, its status bar count, and the file it names.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -255,28 +256,43 @@ test(
     await s.command('Debug: Select and Start Debugging');
     await s.pick('Record by command');
     await s.page.locator('.debug-toolbar').waitFor({ timeout: UI_TIMEOUT });
-    // The job prints one line per batch: wait for the first, so the recording starts mid-run.
+    // The session shows before Python has imported torch; the recorder lives in the program's main
+    // process, so wait until its loader runs (the loader's progress notification counts the batches).
+    await s.page
+      .locator('.notifications-toasts .notification-toast', { hasText: /train_loader.*batch \d+\/16/ })
+      .first()
+      .waitFor({ timeout: 180_000 });
     await s.command('Batchscope: Record Batches');
+    // The input box, not the palette that is still closing: wait for its prompt.
+    await s.page
+      .locator('.quick-input-widget .quick-input-message', { hasText: 'How many of the next batches' })
+      .waitFor({ timeout: UI_TIMEOUT });
     const input = s.page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: UI_TIMEOUT });
     await input.fill('3');
     await input.press('Enter');
     // The status bar counts the recording while it runs (its start is shown at once, from the reply).
     const status = s.page.locator('.statusbar-item', { hasText: 'Recording batches' }).first();
-    await status.waitFor({ timeout: UI_TIMEOUT });
+    await status.waitFor({ timeout: UI_TIMEOUT }).catch(async (err: Error) => {
+      const toasts = await s.page
+        .locator('.notifications-toasts')
+        .innerText()
+        .catch(() => '');
+      throw new Error(`${err.message}\nnotifications: ${toasts}`);
+    });
     assert.match(await status.innerText(), /Recording batches \d+\/3 · \d+\.\d MB/);
     await s.screenshot('status-bar', s.page.locator('.statusbar'));
     const toast = s.page
       .locator('.notifications-toasts .notification-toast', { hasText: 'Recorded 3 batches' })
       .first();
     await toast.waitFor({ timeout: 180_000 });
+    const told = await toast.innerText();
     await s.command('Debug: Stop');
     await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
 
     // The file the command named, next to the program: 3 whole consecutive batches, every sample named.
     const files = readdirSync(s.workspace).filter((f) => /^batchscope-batches-.*\.arrow$/.test(f));
     assert.equal(files.length, 1, `one recording from the command: ${files.join(', ')}`);
-    assert.match(await toast.innerText().catch(() => files[0]), new RegExp(files[0].replace(/\./g, '\\.')));
+    assert.ok(told.includes(files[0]), `the notification names ${files[0]}: ${told}`);
     const rows = truth(s.ws(files[0]));
     assert.equal(rows.length, 3 * BATCH_SIZE, 'pyarrow reads 3 batches of 4 samples');
     const batches = [...new Set(rows.map((r) => r.batch))];

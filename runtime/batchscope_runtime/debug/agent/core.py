@@ -113,6 +113,7 @@ class Agent:
             kind = "worker" if info is not None else "main"
         self.kind = kind
         self.worker_id = info.id if info is not None else None
+        self.num_workers = info.num_workers if info is not None else None
         self.loader_id = getattr(info.dataset, "_bs_loader_id", 0) if info is not None else None
         self.loader_name = getattr(info.dataset, "_bs_loader_name", "loader") if info is not None else None
         self.epoch = 0

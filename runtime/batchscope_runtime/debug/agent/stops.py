@@ -16,6 +16,10 @@ from .batch_context import STAGE_CODE, user_globals
 from .config import step_matches
 from .raise_site import failing_sample_text, raise_frame
 
+# Longest wait for the controller's answer to a hit; above ordered_hits.LONG_GAP_S (the answer comes
+# by then unless the controller is gone).
+HIT_WAIT_S = 30.0
+
 
 class StopState:
     """One stopped thread: what it stopped on, and the queue its requests and resume arrive on."""
@@ -112,7 +116,8 @@ class Stops:
         """Hit counts live in the controller (shared by every process): ask whether this hit stops.
 
         With `ctx` the controller counts it in batch-index order, so the answer may wait for
-        earlier batches (at most about a second, see controller/ordered_hits.py)."""
+        earlier batches (see controller/ordered_hits.py: longer than LONG_GAP_S only if the
+        controller is gone, and then the hit stops nothing that matters)."""
         ev = threading.Event()
         with self.id_lock:
             cid = self.next_id
@@ -123,9 +128,12 @@ class Stops:
         if ctx is not None:
             msg["key"] = [ctx.loader_id, ctx.epoch, ctx.index]
             msg["match"] = True
+            if self.agent.kind == "worker":  # lets the controller tell a late worker from a lost batch
+                msg["worker"] = self.agent.worker_id
+                msg["workers"] = self.agent.num_workers
         if not self.agent.send(msg):
             return True
-        ev.wait(5.0)
+        ev.wait(HIT_WAIT_S)
         self.pending.pop(cid, None)
         return box[1]
 

@@ -11,7 +11,7 @@ import threading
 import time
 
 from .. import wire
-from .ordered_hits import GAP_S
+from .ordered_hits import GAP_S, LONG_GAP_S
 from .stops import agent_stopped, local_stop, mark_exited, thread
 
 
@@ -124,13 +124,21 @@ class AgentPeer:
         ctl = self.ctl
         reply = (self.conn, msg["id"]) if msg.get("id") is not None else None
         with ctl.lock:
-            due = ctl.breakpoints.ordered.report(msg.get("bp"), tuple(msg["key"]), bool(msg.get("match")), reply)
+            due = ctl.breakpoints.ordered.report(
+                msg.get("bp"),
+                tuple(msg["key"]),
+                bool(msg.get("match")),
+                reply,
+                worker=msg.get("worker"),
+                workers=msg.get("workers"),
+            )
             wait = ctl.breakpoints.ordered.waiting()
         _answer(due)
         if wait:
-            t = threading.Timer(GAP_S, _skip_gaps, (ctl,))
-            t.daemon = True
-            t.start()
+            for delay in (GAP_S, LONG_GAP_S):  # the second, for a gap kept while a worker had not reported
+                t = threading.Timer(delay, _skip_gaps, (ctl,))
+                t.daemon = True
+                t.start()
 
     def _handle_error(self, msg, e):
         self.ctl.emit(
@@ -253,7 +261,7 @@ class AgentPeer:
 def _skip_gaps(ctl):
     with ctl.lock:
         # Only streams that waited about GAP_S: a wait that began since this timer was armed keeps its order.
-        due = ctl.breakpoints.ordered.skip_gaps(GAP_S * 0.9)
+        due = ctl.breakpoints.ordered.skip_gaps(GAP_S * 0.9, LONG_GAP_S * 0.9)
     _answer(due)
 
 

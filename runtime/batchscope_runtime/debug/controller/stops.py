@@ -55,21 +55,30 @@ def agent_stopped(ctl, peer, msg):
     tid = body["threadId"]
     with ctl.lock:
         t = thread(ctl, tid, msg.get("name") or "thread %d" % tid, peer.slot)
-        if ctl.adapter is None or _breakpoints_gone(ctl, body):  # nobody to show it to: let it go at once
+        stale = _breakpoints_gone(ctl, body) or (body.get("reason") == "step" and not _take_step(ctl, body))
+        if ctl.adapter is None or stale:  # nobody to show it to, or not a stop any more: let it go at once
             peer.conn.send({"type": "resume", "threadId": tid})
             return
         t.stop = {"owner": "agent", "body": body, "at": time.monotonic()}
         ctl.breakpoints.pauses.discard(tid)
-        if body.get("reason") == "step":
-            batch = body.get("batch") or {}
-            ctl.breakpoints.steps.pop(
-                "%s/%s/%s" % (batch.get("loaderId"), batch.get("epoch"), batch.get("index")), None
-            )
-            ctl.breakpoints.steps.pop("%s/next" % batch.get("loaderId"), None)
         t.status = ""
         # Under the lock: a `continue` that sees this stop emits its `continued` only after this event.
         ctl.emit("stopped", body)
     ctl.broadcast_config()
+
+
+def _take_step(ctl, body):
+    """Consume the step this stop answers; False when it was consumed already.
+
+    A step reaches the agents by config, one connection each, and a step stop makes the controller
+    drop it. Another process can still hold the old config when its thread reaches the batch's next
+    stage (the main process's batch_ready after a worker's step stop at collate), and report the same
+    step again: seen once in 1,000 Step Over cycles. Only the controller knows it is spent."""
+    batch = body.get("batch") or {}
+    key = "%s/%s/%s" % (batch.get("loaderId"), batch.get("epoch"), batch.get("index"))
+    this_batch = ctl.breakpoints.steps.pop(key, None)
+    next_batch = ctl.breakpoints.steps.pop("%s/next" % batch.get("loaderId"), None)
+    return this_batch is not None or next_batch is not None
 
 
 def _breakpoints_gone(ctl, body):
