@@ -181,14 +181,16 @@ class AdapterPeer:
     def rq_recordBatches(self, req, args):
         """Start ({batches, maxMB, path, loader}) or stop ({stop: true}) the batch recorder in the main process."""
         ctl = self.ctl
-        a = ctl.main_agent()
+        with ctl.lock:
+            a = ctl.main_agent()
+            if a is None and not ctl.main_gone.is_set():
+                # Still importing torch, say: the main agent sends it on when it connects (agent_peer.py).
+                ctl.pending_records.append((self, req, args))
+                return
         if a is None:
-            self.respond(req, error="batchscope: the program's main process is not connected yet")
-            return
-        cid = ctl.calls.new(("request", self, req))
-        if not a.conn.send({"type": "record", "id": cid, "arguments": args}):
-            ctl.calls.pop(cid)
             self.respond(req, error="batchscope: the program's main process is gone")
+            return
+        send_record(ctl, a, self, req, args)
 
     def rq_dumpStacks(self, req, args):
         ctl = self.ctl
@@ -334,3 +336,11 @@ def detach(ctl):
                 resume_thread(ctl, t)
         ctl.local_vars.clear()
     ctl.broadcast_config()
+
+
+def send_record(ctl, main, adapter, req, args):
+    """Forward a recordBatches request to the main agent; its result becomes the response."""
+    cid = ctl.calls.new(("request", adapter, req))
+    if not main.conn.send({"type": "record", "id": cid, "arguments": args}):
+        ctl.calls.pop(cid)
+        adapter.respond(req, error="batchscope: the program's main process is gone")

@@ -11,6 +11,7 @@ import threading
 import time
 
 from .. import wire
+from .adapter_peer import send_record
 from .ordered_hits import GAP_S, LONG_GAP_S
 from .stops import agent_stopped, local_stop, mark_exited, thread
 
@@ -111,6 +112,11 @@ class AgentPeer:
             cfg = ctl.config()
         cfg["slot"] = self.slot
         self.conn.send(cfg)
+        if self.kind == "main":
+            with ctl.lock:
+                early, ctl.pending_records = ctl.pending_records, []
+            for adapter, req, args in early:
+                send_record(ctl, self, adapter, req, args)
         try:
             self.conn.serve(self._handle, self._handle_error)
         finally:

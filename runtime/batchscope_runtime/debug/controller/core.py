@@ -51,6 +51,7 @@ class Controller:
         self.worker_deaths = WorkerDeaths(self)
         self.program_pid = None
         self.main_gone = threading.Event()
+        self.pending_records = []  # recordBatches asked before the main process connected
         self.exited_sent = False
         self.exit_error = None
         self.last_progress = 0.0
@@ -167,8 +168,11 @@ class Controller:
             if self.exited_sent:
                 return
             self.exited_sent = True
+            early, self.pending_records = self.pending_records, []
             for t in self.threads.values():
                 mark_exited(self, t)
+        for adapter, req, _ in early:  # recordBatches asked for a main process that never connected
+            adapter.respond(req, error="batchscope: the program ended before its main process connected")
         body = {"exitCode": code}
         if sig:
             body["signal"] = sig
