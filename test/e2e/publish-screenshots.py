@@ -26,7 +26,7 @@ CHOSEN = {
     "walkthrough-doctor.png": ["media/walkthrough/doctor.png"],
     "walkthrough-steps.png": ["media/screenshots/walkthrough.png"],
     "dataset-sort-filter-light-sorted.png": ["media/screenshots/dataset-sort-filter.png"],
-    "record-batches-viewer.png": ["media/screenshots/record-batches.png"],
+    "record-batches-grid.png": ["media/screenshots/record-batches.png"],
     "container/debug-variables.png": ["media/screenshots/container-debug.png"],
 }
 
