@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../../src/core/datasets/open';
 import { computeStats } from '../../src/core/datasets/stats';
-import { searchRows } from '../../src/core/datasets/search';
+import { searchWithSnippets } from '../../src/core/datasets/querySearch';
 import { loadTokenizer } from '../../src/core/tokens/tokenizer';
 import type { DatasetStats } from '../../src/core/datasets/types';
 import { DATA, TOKENIZER, fixturePath, manifest } from './fixtures';
@@ -99,10 +99,10 @@ test('stats can be cancelled', async () => {
 });
 
 test('search: text substring over text and nested message columns, token-id subsequence', async () => {
-  const hits = async (name: string, q: Parameters<typeof searchRows>[1]) => {
+  const hits = async (name: string, q: Parameters<typeof searchWithSnippets>[1]) => {
     const src = await openDataset(fixturePath(m[name]));
     const out: string[] = [];
-    await searchRows(src, q, { onMatch: (r, c) => out.push(`${r}:${c}`) });
+    await searchWithSnippets(src, q, { onMatch: (r, c) => out.push(`${r}:${c}`) });
     await src.close();
     return out;
   };

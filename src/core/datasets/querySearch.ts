@@ -1,6 +1,6 @@
 // Full-dataset search with a snippet per hit: the text around the first match in the cell (or the token
 // ids around a matched id run), and where the match sits in it, so the panel can highlight it as text.
-// Same matching as search.ts (case-insensitive substring over text columns, id subsequence over id lists).
+// Matching: a case-insensitive substring over text columns, an id subsequence over id lists.
 import { throwIfAborted } from './errors';
 import { cellColumn, isScannable, type ScanChunk } from './scan';
 import type { CellValue, DatasetSource, ProgressInfo, SearchQuery } from './types';
