@@ -113,7 +113,7 @@ class Client:
 class Job:
     """`python -m batchscope_runtime debug … -- loader_job.py ARGS` with its stdout collected."""
 
-    def __init__(self, args, hang_timeout=None, tokenizer=None, no_wait=False, linger=5):
+    def __init__(self, args, hang_timeout=None, tokenizer=None, no_wait=False, linger=5, program=JOB, cwd=FIXTURE_DIR):
         self.secret = secrets.token_hex(8)
         cmd = [PYTHON, "-m", "batchscope_runtime", "debug", "--port", "0", "--linger", str(linger)]
         if hang_timeout:
@@ -122,13 +122,13 @@ class Job:
             cmd += ["--tokenizer", str(tokenizer)]
         if no_wait:
             cmd.append("--no-wait")
-        cmd += ["--", str(JOB)] + [str(a) for a in args]
+        cmd += ["--", str(program)] + [str(a) for a in args]
         env = dict(os.environ, BATCHSCOPE_SECRET=self.secret, PYTHONPATH=str(RUNTIME), PYTHONUNBUFFERED="1")
         # Its own process group: kill() takes the program and its workers down with the launcher, so a
         # failed test never leaves a job behind (a worker spinning in a regex ran on for 20 minutes).
         self.proc = subprocess.Popen(
             cmd,
-            cwd=str(FIXTURE_DIR),
+            cwd=str(cwd),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

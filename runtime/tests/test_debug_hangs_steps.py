@@ -6,8 +6,6 @@ The adapter-level versions are test/debug/{hang,stepping,trainer}.test.ts."""
 
 import json
 import os
-import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -16,7 +14,7 @@ import time
 import pytest
 
 from conftest import REPO, RUNTIME
-from debug_client import PYTHON, Client
+from debug_client import Job
 
 sys.path.insert(0, str(RUNTIME))
 from batchscope_runtime.debug import procinfo  # noqa: E402
@@ -25,39 +23,15 @@ PROGRAMS = REPO / "test" / "debug" / "programs"
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
 
 
-class Program:
-    """`python -m batchscope_runtime debug … -- programs/<name> ARGS`, output collected."""
+class Program(Job):
+    """`python -m batchscope_runtime debug … -- programs/<name> ARGS` (debug_client.Job: its own
+    process group, so kill() takes the program and its workers along)."""
 
     def __init__(self, name, args, hang_timeout=None):
-        self.secret = secrets.token_hex(8)
-        cmd = [PYTHON, "-m", "batchscope_runtime", "debug", "--port", "0", "--linger", "5"]
-        if hang_timeout:
-            cmd += ["--hang-timeout", str(hang_timeout)]
-        cmd += ["--", str(PROGRAMS / name)] + [str(a) for a in args]
-        env = dict(os.environ, BATCHSCOPE_SECRET=self.secret, PYTHONPATH=str(RUNTIME), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            cmd, cwd=str(REPO), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        info = json.loads(self.proc.stdout.readline())
-        assert info["type"] == "listening"
-        self.port = info["port"]
-        self.lines = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    def client(self):
-        return Client(self.port, self.secret)
+        super().__init__(args, hang_timeout=hang_timeout, program=PROGRAMS / name, cwd=REPO)
 
     def output(self):
-        return "".join(self.lines)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        return "".join(self.lines + self.stderr)
 
 
 def _var_map(c, ref):
