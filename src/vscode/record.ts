@@ -5,24 +5,18 @@
 // Launch configs and training YAMLs start recordings themselves (`record: {batches: N}`).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { RecordEvent } from '../../protocol/trainEvents';
 
 const COMMAND = 'batchscope.recordBatches';
 const EVENT = 'batchscopeRecording';
 const TYPE = 'batchscope';
 
-/** The adapter's recording progress (runtime/batchscope_runtime/record/writer.py `progress`). */
-export interface RecordingProgress {
-  path: string;
-  batches: number;
-  rows?: number;
-  bytes: number;
-  limit_batches?: number;
-  limit_bytes?: number;
-  done: boolean;
-  reason?: string | null;
-  error?: string;
+/** The adapter's recording progress: the writer's `progress` (runtime/batchscope_runtime/record/writer.py),
+ * the same fields as the training `record` event, plus the batch fields left out of the file. */
+export type RecordingProgress = Omit<RecordEvent, 'type' | 'time' | 'reason'> & {
+  reason?: RecordEvent['reason'] | null;
   dropped_columns?: string[];
-}
+};
 
 const REASONS: Record<string, string> = {
   batches: 'batch limit reached',

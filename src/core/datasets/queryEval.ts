@@ -10,7 +10,7 @@ import {
   FLAG_ZERO_TRAINED,
 } from './queryFlags';
 import type { FlagRules, RowTokenFacts } from './queryFlags';
-import { codePointLength, type ScanChunk, type ScanColumn } from './scan';
+import { codePointLength, textChars, type ScanChunk, type ScanColumn } from './scan';
 import type { CellValue, ColumnInfo } from './types';
 
 export interface QueryContext {
@@ -45,22 +45,6 @@ export function columnsFor(keys: QueryKey[], ctx: QueryContext): string[] {
     } else for (const c of [ctx.inputIds, ctx.labels, ctx.attentionMask]) if (c) out.add(c);
   }
   return [...out];
-}
-
-const TURN_TEXT = ['content', 'value', 'text'];
-
-/** Code points of a cell's text: a string, or the turns' text of a conversation (not the role names). */
-export function textChars(v: CellValue | undefined): number | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return codePointLength(v);
-  let n = 0;
-  if (Array.isArray(v)) for (const x of v) n += textChars(x) ?? 0;
-  else if (typeof v === 'object' && !(v instanceof Uint8Array)) {
-    const key = TURN_TEXT.find((k) => k in v);
-    if (key) n += textChars(v[key]) ?? 0;
-    else for (const x of Object.values(v)) n += textChars(x) ?? 0;
-  }
-  return n;
 }
 
 /** Any string leaf of a value containing `needle` (lower-case); numbers and booleans as their text. */

@@ -77,3 +77,19 @@ export function cellColumn(cells: unknown[]): ScanColumn {
     cell: (r) => (cells[r] ?? null) as CellValue,
   };
 }
+
+const TURN_TEXT = ['content', 'value', 'text'];
+
+/** Code points of a cell's text: a string, or the turns' text of a conversation (not the role names). */
+export function textChars(v: CellValue | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return codePointLength(v);
+  let n = 0;
+  if (Array.isArray(v)) for (const x of v) n += textChars(x) ?? 0;
+  else if (typeof v === 'object' && !(v instanceof Uint8Array)) {
+    const key = TURN_TEXT.find((k) => k in v);
+    if (key) n += textChars(v[key]) ?? 0;
+    else for (const x of Object.values(v)) n += textChars(x) ?? 0;
+  }
+  return n;
+}

@@ -1,7 +1,7 @@
 // Whole-dataset statistics in one background pass over only the columns they need.
 import { throwIfAborted } from './errors';
 import { endsWithEos, eosRule } from './eosCheck';
-import { isScannable, cellColumn, codePointLength, type ScanChunk } from './scan';
+import { isScannable, cellColumn, textChars, type ScanChunk } from './scan';
 import type { CellValue, DatasetSource, DatasetStats, StatsOptions } from './types';
 
 const HIST_BINS = 40;
@@ -56,22 +56,6 @@ class LengthCounts {
     for (let b = lo; b <= hi; b++) out.push({ binStart: b * w, binEnd: (b + 1) * w, count: bins.get(b) ?? 0 });
     return out;
   }
-}
-
-const TURN_TEXT = ['content', 'value', 'text'];
-
-/** Code points of a conversation: the text of each turn (`content` / sharegpt `value`), not the role names. */
-function textChars(v: CellValue): number | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return codePointLength(v);
-  let n = 0;
-  if (Array.isArray(v)) for (const x of v) n += textChars(x) ?? 0;
-  else if (typeof v === 'object' && !(v instanceof Uint8Array)) {
-    const key = TURN_TEXT.find((k) => k in v);
-    if (key) n += textChars(v[key]) ?? 0;
-    else for (const x of Object.values(v)) n += textChars(x) ?? 0;
-  }
-  return n;
 }
 
 export async function computeStats(src: DatasetSource, opts: StatsOptions): Promise<DatasetStats> {
