@@ -76,7 +76,19 @@ test(
       .locator('.quick-input-widget .quick-input-title', { hasText: 'Compare base/tokenizer_config.json with' })
       .waitFor({ timeout: UI_TIMEOUT });
     const target = s.ws('finetune/tokenizer_config.json');
-    await input.fill(target);
+    // The dialog fills its box with the current folder once it has listed it, and that can land after
+    // our text (it did in CI: Enter then accepted base/). Wait for that listing, then type until the
+    // box keeps our path.
+    await s.page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'special_tokens_map.json' })
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
+    for (const end = Date.now() + UI_TIMEOUT; ;) {
+      if ((await input.inputValue()) !== target) await input.fill(target);
+      await s.page.waitForTimeout(500);
+      if ((await input.inputValue()) === target) break;
+      assert.ok(Date.now() < end, `the file dialog kept replacing ${target}`);
+    }
     await s.page
       .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'tokenizer_config.json' })
       .first()
