@@ -73,11 +73,12 @@ export async function checkCollatedBatch(s: Session, jobDir: string, container?:
   await decoded.click();
   const first = row(s, '.debug-variables', /^\s*\[0\]/);
   for (let i = 0; i < 5 && !(await first.isVisible()); i++) {
-    // A lazy variable can stay folded behind its "eye" (resolve) button: press it, then expand (→).
-    const eye = decoded.locator('.lazy-button, .codicon-eye');
-    if (await eye.count()) await eye.first().click();
-    else await decoded.click();
-    await s.page.keyboard.press('ArrowRight');
+    // A lazy variable can stay folded behind its "eye" (resolve) button: press it when it shows (it
+    // is in the DOM but hidden once resolved: clicking it then waits forever), else expand the
+    // selected row with → (a click would fold it again).
+    const eye = decoded.locator('.lazy-button, .codicon-eye').first();
+    if (await eye.isVisible()) await eye.click();
+    else await s.page.keyboard.press('ArrowRight');
     await first.waitFor({ timeout: 3000 }).catch(() => {});
   }
   const shown = await (await reveal(s, '.debug-variables', /^\s*\[0\]/)).innerText();
