@@ -4,13 +4,15 @@
 //    (median of REPS each). Target: ≤ 2 % cost.
 //    Wall-clock throughput moves by tens of percent on a shared machine, so the same runs also
 //    report CPU time per batch (program + its workers), which other jobs' load barely moves.
-// 2. bench/debug/overhead.py: CPU µs per batch of the instrumentation itself (a loader that does no
-//    work, plain vs instrumented and attached, alternating in one process).
+// 2. bench/debug/overhead.py: CPU µs per batch of the instrumentation itself (plain vs instrumented
+//    and attached, alternating in one process): a loader that does no work (the absolute cost), and
+//    throughput.py's loader (the cost in % of a real batch, CPU time, so the load barely moves it).
 // 3. bench/debug/record.py: what the batch recorder costs a training-like loop (4 workers, a 20 ms
 //    simulated step), without and with recording, alternating in one process. Target: ≤ 5 % wall.
 // 4. DAP round trip of `next`: from sending the request to the `stopped` event. Target: ≤ 30 ms median.
 // Env: BATCHSCOPE_TEST_PYTHON (interpreter), BENCH_REPS (default 7), BENCH_BATCHES (default 400),
-//      BENCH_RECORD_REPS (default 3), BENCH_RECORD_BATCHES (default 150), BENCH_ONLY (a comma list of
+//      BENCH_RECORD_REPS (default 3), BENCH_RECORD_BATCHES (default 150), BENCH_RECORD_BUDGET_S (90),
+//      BENCH_OVERHEAD_REAL_BATCHES (300), BENCH_OVERHEAD_REAL_REPS (7), BENCH_ONLY (a comma list of
 //      throughput, overhead, record, next: run only those parts).
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -26,7 +28,9 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
 const RECORD_REPS = Number(process.env.BENCH_RECORD_REPS ?? 3);
 const RECORD_BATCHES = Number(process.env.BENCH_RECORD_BATCHES ?? 150);
 /** record.py starts no new rep after this (it reports the reps done); past the hard limit it is ended. */
-const RECORD_BUDGET_S = 90;
+const RECORD_BUDGET_S = Number(process.env.BENCH_RECORD_BUDGET_S ?? 90);
+const OVERHEAD_REAL_BATCHES = Number(process.env.BENCH_OVERHEAD_REAL_BATCHES ?? 300);
+const OVERHEAD_REAL_REPS = Number(process.env.BENCH_OVERHEAD_REAL_REPS ?? 7);
 const RECORD_LIMIT_MS = 180_000;
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const part = (name: string) => ONLY.length === 0 || ONLY.includes(name);
@@ -225,28 +229,45 @@ async function throughputPart(): Promise<void> {
   console.log('');
 }
 
-function overheadPart(): void {
-  const hot = JSON.parse(
-    execFileSync(PYTHON, [path.join(REPO, 'bench', 'debug', 'overhead.py')], {
-      env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+function overheadRun(real: boolean): { plain_us: number; instrumented_us: number; overhead_us: number; filters: string[] } {
+  const args = [path.join(REPO, 'bench', 'debug', 'overhead.py')];
+  if (real) args.push('--real', '--batches', String(OVERHEAD_REAL_BATCHES), '--reps', String(OVERHEAD_REAL_REPS));
+  return JSON.parse(
+    execFileSync(PYTHON, args, {
+      env: { ...process.env, PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: '1' },
       encoding: 'utf8',
     })
       .trim()
       .split('\n')
       .pop()!,
   );
+}
+
+function overheadPart(): void {
+  const hot = overheadRun(false);
+  const real = overheadRun(true);
   table(
-    ['instrumentation alone (CPU µs per batch of 16, no-op loader)', 'plain', 'instrumented + attached', 'added'],
     [
+      "instrumentation alone: CPU µs per batch of 16 of the loop's thread, num_workers=0, attached, never stopped (median of alternating reps)",
+      'plain',
+      'instrumented + attached',
+      'added',
+    ],
+    [
+      ['no-op loader (filters ' + hot.filters.join(', ') + ')', String(hot.plain_us), String(hot.instrumented_us), String(hot.overhead_us)],
       [
-        'num_workers=0, filters ' + hot.filters.join(', '),
-        String(hot.plain_us),
-        String(hot.instrumented_us),
-        String(hot.overhead_us),
+        'throughput.py loader (16 × ≤512 tokens, ~0.3 ms a sample; the difference is within its noise)',
+        String(real.plain_us),
+        String(real.instrumented_us),
+        String(real.overhead_us),
       ],
     ],
   );
-  console.log('');
+  // The no-op loader gives the instrumentation's own cost free of the dataset's noise; in % of a real batch:
+  console.log(
+    `instrumentation cost per real batch: ${hot.overhead_us} µs of ${real.plain_us} µs = ` +
+      `${((100 * hot.overhead_us) / real.plain_us).toFixed(2)} % (target ≤ 2 %)\n`,
+  );
 }
 
 async function nextPart(): Promise<void> {
@@ -275,10 +296,16 @@ interface RecordResult {
   plain_ms_per_batch: number;
   recording_ms_per_batch: number;
   paired_ratio_median: number;
+  paired_diff_ms_median: number;
   plain_ms_range: [number, number];
   recording_ms_range: [number, number];
   plain_cpu_us_per_batch: number;
   recording_cpu_us_per_batch: number;
+  plain_main_cpu_us_per_batch: number;
+  recording_main_cpu_us_per_batch: number;
+  writer_cpu_us_per_batch: number;
+  load_before: number;
+  load_after: number;
   mb_per_batch: number;
 }
 
@@ -330,23 +357,40 @@ function recordPart(): void {
         cost(r.plain_ms_per_batch, r.recording_ms_per_batch),
       ],
       [
-        'wall, median of the per-rep ratios',
+        'wall, median of the per-rep ratios (each pair ran back to back)',
         '',
         '',
         r.paired_ratio_median.toFixed(3),
         `${(100 * (r.paired_ratio_median - 1)).toFixed(1)} %`,
       ],
+      [
+        'recording cost per batch, wall (median of the per-rep differences)',
+        '',
+        `${r.paired_diff_ms_median >= 0 ? '+' : ''}${r.paired_diff_ms_median.toFixed(2)} ms`,
+        '',
+        '',
+      ],
       ['wall ms per batch (min–max)', range(r.plain_ms_range), range(r.recording_ms_range), '', ''],
       [
-        'CPU µs per batch, training process',
+        'CPU µs per batch, training process (all threads)',
         r.plain_cpu_us_per_batch.toFixed(0),
         r.recording_cpu_us_per_batch.toFixed(0),
         ratio(r.plain_cpu_us_per_batch, r.recording_cpu_us_per_batch),
         `+${(r.recording_cpu_us_per_batch - r.plain_cpu_us_per_batch).toFixed(0)} µs`,
       ],
+      [
+        "CPU µs per batch, the loop's thread (snapshot + queue)",
+        r.plain_main_cpu_us_per_batch.toFixed(0),
+        r.recording_main_cpu_us_per_batch.toFixed(0),
+        ratio(r.plain_main_cpu_us_per_batch, r.recording_main_cpu_us_per_batch),
+        `+${(r.recording_main_cpu_us_per_batch - r.plain_main_cpu_us_per_batch).toFixed(0)} µs`,
+      ],
+      ["CPU µs per batch, the recorder's writer thread (Arrow + write)", '', r.writer_cpu_us_per_batch.toFixed(0), '', ''],
     ],
   );
-  console.log(`(${r.mb_per_batch} MB written per batch)\n`);
+  console.log(
+    `(${r.mb_per_batch} MB written per batch; load average ${r.load_before.toFixed(1)} before, ${r.load_after.toFixed(1)} after)\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -361,6 +405,8 @@ async function main(): Promise<void> {
   if (part('overhead')) overheadPart();
   if (part('record')) recordPart();
   if (part('next')) await nextPart();
+  const after = execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ');
+  console.log(`load average at the end: ${after}`);
 }
 
 function table(head: string[], rows: string[][]): void {

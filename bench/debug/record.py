@@ -6,7 +6,8 @@ a DataLoader with realistic per-sample work (bench/debug/throughput.py: 16 × �
 
 Prints one JSON line: wall ms per batch (medians, and min–max) without and with recording, the overhead
 in %, the median of the per-rep ratios (each rep's pair ran back to back), the CPU µs per batch this
-process spends (main thread + writer thread), and MB written per batch. `npm run bench:debug` runs it
+process spends (all threads; the loop's thread alone; the recorder's writer thread alone), the load
+average before and after, and MB written per batch. `npm run bench:debug` runs it
 (shorter: BENCH_RECORD_BATCHES, BENCH_RECORD_REPS) and prints the table.
 """
 
@@ -41,15 +42,17 @@ def run(loader, n, warmup, ms, path):
     it = iter(loader)
     for _ in range(warmup):
         step(next(it), ms)
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
     for _ in range(n):
         step(next(it), ms)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    out = {"ms": wall / n * 1000, "cpu_us": cpu / n * 1e6}
+    wall, cpu, main_cpu = time.perf_counter() - t0, time.process_time() - c0, time.thread_time() - m0
+    out = {"ms": wall / n * 1000, "cpu_us": cpu / n * 1e6, "main_cpu_us": main_cpu / n * 1e6}
     if rec is not None:
         p = record.stop()
         out["mb_per_batch"] = p["bytes"] / max(p["batches"], 1) / 1048576
         out["recorded"] = p["batches"]
+        # the writer thread's CPU per batch it wrote (warm-up batches included, so per batch written)
+        out["writer_cpu_us"] = rec.writer_cpu_s / max(p["batches"], 1) * 1e6
         os.remove(path)
     del it
     return out
@@ -73,6 +76,7 @@ def main():
         **({"multiprocessing_context": "fork", "prefetch_factor": 4, "persistent_workers": False} if a.workers else {}),
     )
     tmp = tempfile.mkdtemp(prefix="batchscope-record-bench-")
+    load0 = os.getloadavg()[0]
     plain, rec = [], []
     t_start = time.monotonic()
     for r in range(a.reps):  # alternating, so load changes on the shared machine hit both alike
@@ -93,8 +97,14 @@ def main():
         "plain_cpu_us_per_batch": round(med(plain, "cpu_us"), 1),
         "recording_cpu_us_per_batch": round(med(rec, "cpu_us"), 1),
         "recording_cpu_cost_us_per_batch": round(med(rec, "cpu_us") - med(plain, "cpu_us"), 1),
+        "plain_main_cpu_us_per_batch": round(med(plain, "main_cpu_us"), 1),
+        "recording_main_cpu_us_per_batch": round(med(rec, "main_cpu_us"), 1),
+        "writer_cpu_us_per_batch": round(med(rec, "writer_cpu_us"), 1),
+        "load_before": load0,
+        "load_after": os.getloadavg()[0],
         # Each rep's pair ran back to back: the median of their ratios shrugs off a load swing between reps.
         "paired_ratio_median": round(statistics.median(r["ms"] / q["ms"] for q, r in zip(plain, rec)), 4),
+        "paired_diff_ms_median": round(statistics.median(r["ms"] - q["ms"] for q, r in zip(plain, rec)), 3),
         "plain_ms_range": [round(min(x["ms"] for x in plain), 3), round(max(x["ms"] for x in plain), 3)],
         "recording_ms_range": [round(min(x["ms"] for x in rec), 3), round(max(x["ms"] for x in rec), 3)],
         "mb_per_batch": round(med(rec, "mb_per_batch"), 4),

@@ -133,7 +133,8 @@ test('stopping a launch session while spawn workers are paused leaves no process
   });
   let group = 0;
   try {
-    const stop = await stopped(s);
+    // A bound, not a timing: two spawn workers import torch before the first stop (20-40 s at load 11).
+    const stop = await stopped(s, 120_000);
     assert.ok(stop.threadId! >= 100);
     const main = (await s.dc.threadsRequest()).body.threads.find((th) => th.id === 1);
     const pid = Number(/pid (\d+)/.exec(main?.name ?? '')?.[1]);

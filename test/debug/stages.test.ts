@@ -51,7 +51,9 @@ async function collateBatch3(workerArgs: string[]): Promise<void> {
     functionBreakpoints: [{ name: 'collate', condition: 'batch_index == 3' }],
   });
   try {
-    const stop = await stopped(s);
+    // A bound, not a timing: spawn workers each import torch first, which on a loaded 2-core machine
+    // takes 20-40 s (measured at load 11; our own import in a worker is ~0.35 s of that).
+    const stop = await stopped(s, 120_000);
     assert.equal(stop.reason, 'function breakpoint');
     assert.equal(stop.stage, 'collate');
     assert.equal(stop.batch?.index, 3);

@@ -92,7 +92,7 @@ def main(argv):
 
     def terminate():
         if proc.poll() is None:
-            killers.append(kill_tree(proc.pid, 3.0, proc))
+            killers.append(kill_tree(proc.pid, 0.5, proc))
 
     ctl.terminate_hook = terminate
     # Ctrl-C / SIGTERM to the launcher go to the program; we stay to report its end.

@@ -66,6 +66,14 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
     ]
     if tokenizer:
         cmd += ["--tokenizer", tokenizer]
+    path = (
+        session_file
+        or os.environ.get("BATCHSCOPE_SESSION_FILE")
+        or os.path.join(os.path.expanduser("~"), ".cache", "batchscope", "sessions", "%d.json" % os.getpid())
+    )
+    # The controller removes the file once this process is gone: a job killed by a signal (Stop,
+    # SIGTERM, SIGKILL) runs no atexit, and the file holds the secret.
+    cmd += ["--session-file", os.path.abspath(path)]
     env = child_env(os.environ, "", secret)
     env.pop("BATCHSCOPE_CONTROLLER", None)
     # Its own session: a Ctrl-C aimed at the job must not take the controller down before it reports.
@@ -89,11 +97,6 @@ def listen(port=None, secret=None, hang_timeout=None, tokenizer=None, session_fi
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if _RUNTIME_DIR not in paths:  # spawned workers must import the instrumentation
         os.environ["PYTHONPATH"] = os.pathsep.join([_RUNTIME_DIR] + paths)
-    path = (
-        session_file
-        or os.environ.get("BATCHSCOPE_SESSION_FILE")
-        or os.path.join(os.path.expanduser("~"), ".cache", "batchscope", "sessions", "%d.json" % os.getpid())
-    )
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -177,4 +180,4 @@ def _hook_exit(a):
         previous(tp, value, tb)
 
     sys.excepthook = excepthook
-    atexit.register(lambda: a.bye())
+    atexit.register(a.at_exit)

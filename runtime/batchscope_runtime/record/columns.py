@@ -16,6 +16,8 @@ else (a tensor not shaped per row, an object) is left out and named in `skipped`
 
 import numpy as np
 
+from . import arrow_arrays as aa
+
 META_COLUMNS = ("batch", "epoch", "row", "worker", "loader", "sample_index")
 
 
@@ -81,11 +83,10 @@ def batch_size_of(snap):
 def _nested(pa, arr):
     """A numpy array [B, d1, …] → an Arrow array of B rows (lists of lists for ndim > 2)."""
     if arr.ndim == 1:
-        return pa.array(arr)
+        return aa.numeric(pa, arr)
     inner = _nested(pa, arr.reshape((arr.shape[0] * arr.shape[1],) + arr.shape[2:]))
     step = arr.shape[1]
-    offsets = pa.array(np.arange(0, arr.shape[0] * step + 1, step, dtype=np.int32))
-    return pa.ListArray.from_arrays(offsets, inner)
+    return aa.list_of(pa, np.arange(0, arr.shape[0] * step + 1, step), inner)
 
 
 def field_arrays(pa, snap, rows):
@@ -97,7 +98,7 @@ def field_arrays(pa, snap, rows):
         try:
             if _is_tensor(v):
                 if v.dim() == 0:
-                    out.append((name, pa.array(np.repeat(_numpy(v).reshape(1), rows))))
+                    out.append((name, aa.numeric(pa, np.repeat(_numpy(v).reshape(1), rows))))
                 elif v.shape[0] == rows:
                     out.append((name, _nested(pa, np.ascontiguousarray(_numpy(v)))))
                 else:
@@ -105,9 +106,9 @@ def field_arrays(pa, snap, rows):
             elif isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == rows:
                 out.append((name, _nested(pa, np.ascontiguousarray(v))))
             elif isinstance(v, list) and len(v) == rows:
-                out.append((name, pa.array([x.tolist() if hasattr(x, "tolist") else x for x in v])))
+                out.append((name, pa.array([x.tolist() if hasattr(x, "tolist") else x for x in v], from_pandas=False)))
             elif isinstance(v, (int, float, str, bool)):
-                out.append((name, pa.array([v] * rows)))
+                out.append((name, pa.array([v] * rows, from_pandas=False)))
             else:
                 skipped.append(name)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
@@ -154,12 +155,12 @@ def to_record_batch(pa, item):
     if indices is not None and len(indices) != rows:
         indices = None  # a sampler whose items do not map to rows (a packed or custom sampler)
     meta = [
-        ("batch", pa.array(np.full(rows, batch, dtype=np.int64))),
-        ("epoch", pa.array(np.full(rows, epoch, dtype=np.int64))),
-        ("row", pa.array(np.arange(rows, dtype=np.int32))),
-        ("worker", pa.array([worker] * rows, type=pa.int32())),
-        ("loader", pa.array([loader] * rows, type=pa.string())),
-        ("sample_index", pa.array(indices if indices is not None else [None] * rows, type=pa.int64())),
+        ("batch", aa.repeated(pa, pa.int64(), np.int64, batch, rows)),
+        ("epoch", aa.repeated(pa, pa.int64(), np.int64, epoch, rows)),
+        ("row", aa.numeric(pa, np.arange(rows, dtype=np.int32))),
+        ("worker", aa.repeated(pa, pa.int32(), np.int32, worker, rows)),
+        ("loader", aa.strings(pa, [loader], [rows])),
+        ("sample_index", aa.ints(pa, pa.int64(), np.int64, indices if indices is not None else [None] * rows)),
     ]
     fields, skipped = field_arrays(pa, snap, rows)
     cols = meta + fields
@@ -196,17 +197,15 @@ def group_record_batch(pa, items):
         index_rows.extend(indices if indices is not None and len(indices) == rows else [None] * rows)
     counts = np.asarray(rows_list)
     total = int(counts.sum())
-    if any(w is None for w in workers):
-        worker_arr = pa.array([w for w, r in zip(workers, rows_list) for _ in range(r)], type=pa.int32())
-    else:
-        worker_arr = pa.array(np.repeat(np.asarray(workers, dtype=np.int32), counts))
+    worker_valid = np.repeat(np.asarray([w is not None for w in workers]), counts)
+    worker_vals = np.repeat(np.asarray([-1 if w is None else w for w in workers], dtype=np.int32), counts)
     cols = [
-        ("batch", pa.array(np.repeat(np.asarray(batch_ids, dtype=np.int64), counts))),
-        ("epoch", pa.array(np.repeat(np.asarray(epochs, dtype=np.int64), counts))),
-        ("row", pa.array(np.concatenate([np.arange(r, dtype=np.int32) for r in rows_list]))),
-        ("worker", worker_arr),
-        ("loader", pa.array([lo for lo, r in zip(loaders, rows_list) for _ in range(r)], type=pa.string())),
-        ("sample_index", pa.array(index_rows, type=pa.int64())),
+        ("batch", aa.numeric(pa, np.repeat(np.asarray(batch_ids, dtype=np.int64), counts))),
+        ("epoch", aa.numeric(pa, np.repeat(np.asarray(epochs, dtype=np.int64), counts))),
+        ("row", aa.numeric(pa, np.concatenate([np.arange(r, dtype=np.int32) for r in rows_list]))),
+        ("worker", aa.with_nulls(pa, pa.int32(), worker_vals, worker_valid)),
+        ("loader", aa.strings(pa, loaders, rows_list)),
+        ("sample_index", aa.ints(pa, pa.int64(), np.int64, index_rows)),
     ]
     for n in names:
         arrs = fields[n]
@@ -214,13 +213,13 @@ def group_record_batch(pa, items):
             return None
         name = "field." + n if n in META_COLUMNS else n
         if arrs[0].ndim == 1:
-            cols.append((name, pa.array(np.concatenate(arrs))))
+            cols.append((name, aa.numeric(pa, np.concatenate(arrs))))
             continue
         widths = np.repeat(np.asarray([a.shape[1] for a in arrs], dtype=np.int64), counts)
         offsets = np.zeros(total + 1, dtype=np.int64)
         np.cumsum(widths, out=offsets[1:])
         if offsets[-1] >= 2**31:
             return None
-        values = pa.array(np.concatenate([np.ascontiguousarray(a).reshape(-1) for a in arrs]))
-        cols.append((name, pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)))
+        values = aa.numeric(pa, np.concatenate([a.reshape(-1) for a in arrs]))
+        cols.append((name, aa.list_of(pa, offsets, values)))
     return pa.RecordBatch.from_arrays([c for _n, c in cols], names=[n for n, _c in cols])

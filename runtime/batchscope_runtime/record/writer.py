@@ -2,15 +2,17 @@
 Arrow IPC stream file.
 
 The main thread (the DataLoader iterator hook) only snapshots and enqueues; converting to Arrow and
-writing happen on the writer thread, so the training loop pays one tensor copy per batch. The queue
-is bounded: if the disk cannot keep up the loop waits rather than the recording losing batches.
-The file is a plain Arrow IPC stream (what `datasets` writes), flushed after every batch, so a
-recording cut short by a crash still opens up to its last whole batch.
+writing happen on the writer thread, so the training loop pays one tensor copy per batch. The writer
+wakes every WAKE_AT batches (or FLUSH_EVERY_S) and writes what queued up as one record batch: its
+Python work and its claims on the GIL are paid per group, not per batch. The queue is bounded: if
+the disk cannot keep up the loop waits rather than the recording losing batches. The file is a
+plain Arrow IPC stream (what `datasets` writes), flushed after every write, so a recording cut
+short by a crash still opens up to its last whole group.
 """
 
+import collections
 import json
 import os
-import queue
 import sys
 import threading
 import time
@@ -18,7 +20,11 @@ import time
 from . import columns
 
 PROGRESS_EVERY_S = 0.5
-GROUP_MAX = 16  # batches written as one record batch when the writer has fallen behind
+GROUP_MAX = 16  # batches written as one record batch
+WAKE_AT = 8  # queued batches that wake the writer early
+FLUSH_EVERY_S = 0.25  # the writer's longest sleep: what a crash can lose beyond the queue
+TAKE_MAX = 64  # batches taken per round (the loop keeps putting while the writer takes)
+QUEUE_MAX = 32  # batches queued before the loop waits for the writer
 
 
 class Recorder:
@@ -41,9 +47,14 @@ class Recorder:
         self._schema = None
         self._writer = None
         self._sink = None
-        self._q = queue.Queue(maxsize=32)
+        # A deque, not a queue.Queue: append/popleft are atomic and lock-free under the GIL, and the loop's
+        # thread should not pay a Condition per batch. The bound is kept by offer() waiting on _space.
+        self._q = collections.deque()
+        self._wake = threading.Event()  # set: the writer should take what is queued now
+        self._space = threading.Event()  # set by the writer after taking: a full queue has room
         self._done = threading.Event()
         self._last_progress = 0.0
+        self.writer_cpu_s = 0.0  # CPU time of the writer thread so far (benchmarks read it)
         folder = os.path.dirname(self.path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -62,7 +73,20 @@ class Recorder:
         if self.offered >= self.opts.batches:
             self.accepting = False  # the last one: later batches are not even copied
             self._count_reached = True
-        self._q.put((columns.snapshot(batch), meta))
+        q = self._q
+        q.append((columns.snapshot(batch), meta))
+        n = len(q)
+        if n >= WAKE_AT or self._count_reached:
+            self._wake.set()
+            if n >= QUEUE_MAX:
+                self._wait_for_space()
+
+    def _wait_for_space(self):
+        """The writer is QUEUE_MAX batches behind (a slow disk): the loop waits rather than the recording losing batches."""
+        while len(self._q) >= QUEUE_MAX and not self._done.is_set():
+            self._space.clear()
+            self._wake.set()
+            self._space.wait(0.05)
 
     def stop(self, reason="stopped", wait=5.0):
         """Stop accepting batches, write what is queued, close the file. Idempotent."""
@@ -70,10 +94,8 @@ class Recorder:
         if self.reason is None:
             # The count was reached and the writer is finishing: a stop now (the program exits) is not why it ended.
             self.reason = "batches" if self._count_reached else reason
-        try:
-            self._q.put_nowait(None)
-        except queue.Full:
-            threading.Thread(target=self._q.put, args=(None,), daemon=True).start()
+        self._q.append(None)
+        self._wake.set()
         self._done.wait(wait)
 
     def internal_error(self, e):
@@ -92,23 +114,16 @@ class Recorder:
 
     # ---- writer thread
     def _run(self):
+        cpu0 = time.thread_time()
         try:
             ending = False
             while not ending:
-                item = self._q.get()
-                if item is None:
-                    break
-                group = [item]
-                while len(group) < GROUP_MAX:  # whatever queued up meanwhile goes out in one write
-                    try:
-                        nxt = self._q.get_nowait()
-                    except queue.Empty:
-                        break
-                    if nxt is None:
-                        ending = True
-                        break
-                    group.append(nxt)
-                if not self._write_group(group):
+                # Sleep until WAKE_AT batches queued up (or the bound, or stop()), at most FLUSH_EVERY_S:
+                # the loop's put() then wakes nobody, and one conversion + one write serve many batches.
+                self._wake.wait(FLUSH_EVERY_S)
+                self._wake.clear()
+                items, ending = self._take()
+                if items and not self._write_all(items):
                     self.accepting = False
                     self._drain()
                     break
@@ -122,14 +137,38 @@ class Recorder:
             self.accepting = False
             self._drain()
         finally:
+            self.writer_cpu_s = time.thread_time() - cpu0
             self._close()
 
-    def _drain(self):
-        while True:
+    def _take(self):
+        """What is queued now (at most TAKE_MAX), and whether stop() is among it."""
+        items, ending, q = [], False, self._q
+        while len(items) < TAKE_MAX:
             try:
-                self._q.get_nowait()
-            except queue.Empty:
-                return
+                nxt = q.popleft()
+            except IndexError:
+                break
+            if nxt is None:
+                ending = True
+                break
+            items.append(nxt)
+        self._space.set()
+        return items, ending
+
+    def _write_all(self, items):
+        """The first batch of the file alone (it fixes the schema), the rest in groups of GROUP_MAX."""
+        if self._schema is None:
+            if not self._write(items[0]):
+                return False
+            items = items[1:]
+        for i in range(0, len(items), GROUP_MAX):
+            if not self._write_group(items[i : i + GROUP_MAX]):
+                return False
+        return True
+
+    def _drain(self):
+        self._q.clear()
+        self._space.set()
 
     def _write_group(self, group):
         """Write the queued batches: as one record batch when they share a layout and fit under the
@@ -140,6 +179,7 @@ class Recorder:
             size = self.pa.ipc.get_record_batch_size(rb) + 16
             if self.bytes + size <= self.opts.max_bytes:
                 self._writer.write_batch(rb)
+                self._sink.flush()
                 self.batches += len(group)
                 self.rows += rb.num_rows
                 self.bytes = self._sink.tell()

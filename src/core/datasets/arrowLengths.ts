@@ -52,6 +52,27 @@ export function bufferCount(t: DataType): number | undefined {
   }
 }
 
+/** Field nodes one field (and its children) takes in a record batch, in IPC order. */
+export function nodeCount(t: DataType): number | undefined {
+  switch (t.typeId) {
+    case Type.List:
+    case Type.LargeList:
+    case Type.Map:
+    case Type.FixedSizeList:
+    case Type.Struct: {
+      let n = 1;
+      for (const f of t.children as Field[]) {
+        const c = nodeCount(f.type);
+        if (c === undefined) return undefined;
+        n += c;
+      }
+      return n;
+    }
+    default:
+      return bufferCount(t) === undefined ? undefined : 1;
+  }
+}
+
 export interface OffsetsPlan {
   /** Index of the column's offsets buffer among the batch's buffers. */
   buffer: number;

@@ -5,6 +5,7 @@ import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './ar
 import { arrowTypeName, cellAt } from './arrowValues';
 import './ipcCodecs';
 import { forEachLengths } from './arrowLengths';
+import { forEachListBatch, intListOf, type IntListBuffers, type ListBatchHandler, type ListColumnRequest } from './arrowListScan';
 import { validateBatch } from './arrowValidate';
 import type { ByteSource } from './byteSource';
 import type { IndexCache } from './indexCache';
@@ -215,6 +216,33 @@ export class ArrowSource implements ScannableSource {
       // Let cancellation and other work in the host run between batches.
       if ((bi & 7) === 7) await new Promise<void>((res) => setImmediate(res));
     }
+  }
+
+  /**
+   * List<int> columns batch by batch as raw buffers, reading only those buffers (arrowListScan.ts); a batch
+   * it cannot read that way is decoded as scan() decodes it. False when a column is not a list of ints.
+   */
+  scanLists(req: ListColumnRequest[], onBatch: ListBatchHandler, opts: ScanOptions = {}): Promise<boolean> {
+    const decode = async (bi: number) => {
+      const msg = this.index.batches[bi];
+      try {
+        const batch =
+          this.batchCache.get(bi) ??
+          decodeStream(await readBatchStream(this.src, this.index, [msg], undefined, this.schema.fields)).batch;
+        if (!batch) throw new Error('record batch did not decode');
+        const cols = new Map<string, IntListBuffers>();
+        for (const r of req) {
+          const v = batch.getChildAt(this.columns.findIndex((c) => c.name === r.name));
+          const l = v && intListOf(v.data[0]);
+          if (l) cols.set(r.name, l);
+        }
+        return cols;
+      } catch (err) {
+        if (!this.badBatches.has(bi)) this.markBad(bi, msg.offset, err);
+        return undefined;
+      }
+    };
+    return forEachListBatch(this.src, this.index, this.schema, req, onBatch, decode, opts);
   }
 
   /**

@@ -3,7 +3,8 @@
 // their value: min, mean, max and a small histogram. Lengths are counted exactly; number histograms come
 // from the first million values (min / mean / max stay exact), so memory is bounded on any file.
 import { throwIfAborted } from './errors';
-import { cellColumn, codePointLength, isScannable, type ScanChunk } from './scan';
+import type { IntListBuffers } from './arrowListScan';
+import { cellColumn, codePointLength, hasListScan, isScannable, type ScanChunk } from './scan';
 import type { CellValue, DatasetSource, ProgressInfo } from './types';
 
 export const HEADER_BINS = 12;
@@ -78,6 +79,19 @@ function histogram(acc: Acc): ColumnSummary['histogram'] {
   }));
 }
 
+/** Integer-list column types as arrowTypeName writes them. */
+const INT_LIST = /^(large_)?list<u?int(8|16|32|64)>$/;
+
+/** Row lengths (or nulls) of one batch of a list column, from its offsets and validity. */
+function addLengths(acc: Acc, rows: number, l: IntListBuffers): void {
+  const o = l.offsets;
+  for (let r = 0; r < rows; r++) {
+    acc.rows++;
+    if (l.valid && ((l.valid[r >> 3] >> (r & 7)) & 1) === 0) acc.nulls++;
+    else acc.add(o[r + 1] - o[r], 'length');
+  }
+}
+
 export async function computeColumnStats(
   src: DatasetSource,
   opts: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void } = {},
@@ -85,7 +99,7 @@ export async function computeColumnStats(
   const names = src.columns.map((c) => c.name);
   const accs = new Map(names.map((n) => [n, new Acc()]));
   const onChunk = (chunk: ScanChunk): void => {
-    for (const name of names) {
+    for (const name of rowNames) {
       const col = chunk.column(name);
       const acc = accs.get(name)!;
       if (!col) continue;
@@ -109,9 +123,25 @@ export async function computeColumnStats(
       }
     }
   };
-  if (isScannable(src)) {
-    await src.scan(names, onChunk, opts);
-  } else {
+  // Token-list columns of an Arrow file measure their lengths: their offsets (and validity) are all that
+  // is read for them, not their values (arrowListScan.ts). The other columns go through the row scan.
+  const lists = hasListScan(src) ? src.columns.filter((c) => INT_LIST.test(c.type)).map((c) => c.name) : [];
+  const rest = names.filter((n) => !lists.includes(n));
+  const listsDone =
+    lists.length > 0 &&
+    hasListScan(src) &&
+    (await src.scanLists(
+      lists.map((name) => ({ name, values: false })),
+      (_start, rows, cols) => {
+        for (const [name, l] of cols) addLengths(accs.get(name)!, rows, l);
+      },
+      // Progress comes from the row scan when there is one (this pass is the short one).
+      { signal: opts.signal, ...(rest.length ? {} : { onProgress: opts.onProgress }) },
+    ));
+  const rowNames = listsDone ? rest : names;
+  if (isScannable(src) && (rowNames.length || !listsDone)) {
+    await src.scan(rowNames, onChunk, opts);
+  } else if (!listsDone) {
     for (let off = 0; off < src.numRows; off += 1000) {
       throwIfAborted(opts.signal);
       const page = (await src.readRows(off, 1000, opts.signal)).filter((r) => !r.error);

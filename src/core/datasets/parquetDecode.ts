@@ -3,7 +3,7 @@
 // so a corrupt page can grow an array without bound. There it ends only that process.
 // No apache-arrow import here: the decoder bundle stays small and starts fast.
 import { parquetReadObjects, type FileMetaData } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { parquetCompressors as SAFE_COMPRESSORS } from './parquetCodecs';
 import { packColumn, type PackedColumn } from './parquetPacked';
 import { applySpec, type ValueSpec } from './valueForms';
 
@@ -85,29 +85,6 @@ function piecesBuffer(fileSize: number, pieces: BytePiece[]) {
     },
   };
 }
-
-/**
- * Every codec's output must be exactly the page's uncompressed size (pyarrow checks; a damaged frame
- * otherwise decodes to a shorter or longer page of garbage). And an all-null column chunk compresses
- * its empty values section to a zero-length LZ4 block (a lone token byte): nothing to decode, while
- * hyparquet's block decoder reads a match offset past its end.
- */
-function checked(name: string, codec: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined) {
-  if (!codec) return undefined;
-  return (input: Uint8Array, outputLength: number): Uint8Array => {
-    if (outputLength === 0 && (name === 'LZ4' || name === 'LZ4_RAW')) return new Uint8Array(0);
-    const out = codec(input, outputLength);
-    if (out.length !== outputLength)
-      throw new Error(`${name} page decompressed to ${out.length} bytes, the page header says ${outputLength}`);
-    return out;
-  };
-}
-const SAFE_COMPRESSORS = Object.fromEntries(
-  Object.entries(compressors).map(([name, codec]) => [
-    name,
-    checked(name, codec as (i: Uint8Array, n: number) => Uint8Array),
-  ]),
-) as typeof compressors;
 
 export async function decodeRowGroup(req: DecodeRequest): Promise<DecodeResult> {
   const file = piecesBuffer(req.fileSize, req.pieces);

@@ -12,9 +12,9 @@
 // What this does not cover returns null and the column goes to hyparquet: null list elements, values
 // beyond 2^53, encodings other than PLAIN / dictionary, other shapes of column.
 import { parquetHeader } from 'hyparquet/src/column.js';
-import { snappyUncompress } from 'hyparquet/src/snappy.js';
 import { readOffsetIndex, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { PREFIX_SHORT } from './parquetPrefix';
+import { snappyDecode } from './parquetSnappy';
 import type { PackedColumn } from './parquetPacked';
 import type { BytePiece } from './parquetDecode';
 import {
@@ -100,6 +100,64 @@ function listShape(schema: SchemaElement[], name: string): Shape | null {
   return null;
 }
 
+type DecodedPage = Exclude<ReturnType<typeof dataPage>, typeof UNSUPPORTED>;
+
+/**
+ * Packs one decoded data page's levels [0, limit) into the window's row offsets and values. `row` is the
+ * row before the page's first level. Kept out of the async fastListColumn: V8 optimizes a hot loop of a
+ * plain function mid-run (on-stack replacement), which it does not do inside an async function, and in a
+ * fresh process this loop otherwise runs unoptimized over every level of the window.
+ */
+function packPage(
+  page: DecodedPage,
+  shape: Shape,
+  row: number,
+  rowStart: number,
+  offsets: Int32Array,
+  valid: Uint8Array,
+  values: Values,
+  at: number,
+): { row: number; nullRows: number } | typeof UNSUPPORTED {
+  const { rep, def, vals, limit } = page;
+  let nullRows = 0;
+  let vFrom = row - rowStart >= 0 ? 0 : -1; // first value of this page that is output
+  let v = 0;
+  if (page.allValues) {
+    // Every level is a value (lists without empty or null entries, the common case): level i is value
+    // i, so only the row starts matter, found by a native search.
+    let i = limit ? rep.indexOf(0) : -1;
+    if (i >= limit) i = -1;
+    if (row < 0 && limit && i !== 0) throw new Error(`page at byte ${at}: a list continues past its row`);
+    for (; i >= 0 && i < limit; i = rep.indexOf(0, i + 1)) {
+      const k = ++row - rowStart;
+      if (k >= 0) {
+        if (vFrom < 0) vFrom = i;
+        offsets[k] = values.n + i - vFrom;
+        valid[k] = 1;
+      }
+    }
+    v = limit;
+  } else {
+    const { listDef, repDef, maxDef } = shape;
+    for (let i = 0; i < limit; i++) {
+      const d = def[i];
+      if (rep[i] === 0) {
+        const k = ++row - rowStart;
+        if (k >= 0) {
+          if (vFrom < 0) vFrom = v;
+          offsets[k] = values.n + v - vFrom;
+          if (d < listDef) nullRows++;
+          else valid[k] = 1;
+        }
+      } else if (row < 0 || d < repDef) throw new Error(`page at byte ${at}: a list continues past its row`);
+      if (d === maxDef) v++;
+      else if (d >= repDef) return UNSUPPORTED;
+    }
+  }
+  if (vFrom >= 0) values.append(vals, vFrom, v);
+  return { row, nullRows };
+}
+
 /**
  * Decodes one column chunk's pages from `pos` (the chunk start, or the first page the offset index names
  * for rowStart, with `row` = its first row − 1) and packs rows [rowStart, rowEnd). Returns null when the
@@ -157,7 +215,7 @@ export async function fastListColumn(
   const offsets = new Int32Array(want + 1);
   const valid = new Uint8Array(want);
   let nullRows = 0;
-  const values = new Values(shape.physical === 'INT32');
+  const values = new Values();
   let levelsSeen = 0;
   const totalLevels = Number(md.num_values);
   // Without an OffsetIndex, a later window starts at the last page met that begins at or before its
@@ -217,7 +275,7 @@ export async function fastListColumn(
       // Levels up to where row rowEnd begins (the rest of the page is not decoded).
       const page = dataPage(ctx, raw, header, pos, dict, rowStart - row, rowEnd - row);
       if (page === UNSUPPORTED) return null;
-      const { rep, def, vals, limit, skipRows } = page;
+      const { rep, limit, skipRows } = page;
       if (marks && rep.length && rep[0] === 0 && !marks.pages.some((m) => m.offset === pos))
         marks.pages.push({ offset: pos, firstRow: row + 1, levelsBefore: levelsSeen });
       if (skipRows >= 0) {
@@ -227,26 +285,10 @@ export async function fastListColumn(
         if (levelsSeen >= totalLevels && !req.useOffsetIndex) break;
         continue;
       }
-      const { listDef, repDef, maxDef } = shape;
-      let v = 0;
-      let k = row - rowStart; // output row of the current row
-      let vFrom = k >= 0 ? 0 : -1; // first value of this page that is output
-      for (let i = 0; i < limit; i++) {
-        const d = def[i];
-        if (rep[i] === 0) {
-          row++;
-          k = row - rowStart;
-          if (k >= 0) {
-            if (vFrom < 0) vFrom = v;
-            offsets[k] = values.n + v - vFrom;
-            if (d < listDef) nullRows++;
-            else valid[k] = 1;
-          }
-        } else if (row < 0 || d < repDef) throw new Error(`page at byte ${pos}: a list continues past its row`);
-        if (d === maxDef) v++;
-        else if (d >= repDef) return null; // a null element: hyparquet gives the cells
-      }
-      if (vFrom >= 0) values.append(vals, vFrom, v);
+      const packed = packPage(page, shape, row, rowStart, offsets, valid, values, pos);
+      if (packed === UNSUPPORTED) return null; // a null element: hyparquet gives the cells
+      row = packed.row;
+      nullRows += packed.nullRows;
       if (limit < rep.length) finished = true;
       levelsSeen += limit;
     } // index pages and unknown page types carry no rows
@@ -298,11 +340,7 @@ export function topLevelNames(schema: SchemaElement[]): string[] {
 
 /** Codecs decoded in the extension host: linear-time decoders writing into a buffer of the page's size. */
 const HOST_CODECS: Record<string, Codec | undefined> = {
-  SNAPPY: (input, outputLength) => {
-    const out = new Uint8Array(outputLength);
-    snappyUncompress(input, out);
-    return out;
-  },
+  SNAPPY: snappyDecode,
 };
 
 /** Whether column `name` of the row group can be decoded in the extension host (see decodeListsLocally). */

@@ -3,8 +3,16 @@
 // arrays. Every allocation is sized by a page header checked against PageBounds first, and every run is
 // clipped to its page, so a corrupt page cannot grow memory without bound or loop forever.
 import { parquetHeader } from 'hyparquet/src/column.js';
+import { snappyDecode } from './parquetSnappy';
 
 export type Codec = (input: Uint8Array, outputLength: number) => Uint8Array;
+
+/**
+ * levelsPrefix: bytes decompressed first from a v1 page. Its repetition levels are at its start (a few
+ * KB for ~1,000 rows), and a page whose rows all lie before the window needs nothing else: walking to a
+ * row deep in a column chunk without an OffsetIndex decompresses a few KB a page, not the whole page.
+ */
+export const fastPagesConfig = { levelsPrefix: 64 * 1024 }; // tests lower it to reach both paths
 export type Slice = (start: number, end: number) => Promise<Uint8Array>;
 
 /** Why the fast path stepped aside (the column is decoded by hyparquet, or in the decoder process). */
@@ -49,9 +57,13 @@ export function hybrid(
   n: number,
   /** Repetition levels: stop after the run holding the `zeros`-th 0 (rows past it are not needed). */
   zeros = Infinity,
+  /** Definition levels: count this value's occurrences and the largest value into hybridTally. */
+  tally = -1,
 ) {
   let seen = 0;
   let zerosSeen = 0;
+  let count = 0;
+  let max = 0;
   const bytesPerValue = (width + 7) >> 3;
   while (seen < n) {
     if (zerosSeen >= zeros) return pos;
@@ -84,6 +96,13 @@ export function hybrid(
           buf >>>= width;
           bits -= width;
         }
+        if (zeros !== Infinity) for (let i = runStart; i < seen; i++) if (out[i] === 0) zerosSeen++;
+        if (tally >= 0)
+          for (let i = runStart; i < seen; i++) {
+            const d = out[i];
+            if (d === tally) count++;
+            if (d > max) max = d;
+          }
       } else {
         let buf = 0;
         let bits = 0;
@@ -97,37 +116,49 @@ export function hybrid(
           buf = Math.floor(buf / unit);
           bits -= width;
         }
+        if (zeros !== Infinity || tally >= 0) throw new Error('level width over 24 bits'); // levels are ≤ 8 bits
       }
       pos = runEnd;
     } else {
-      const count = Math.min(Math.floor(h / 2), n - seen);
+      const run = Math.min(Math.floor(h / 2), n - seen);
       if (pos + bytesPerValue > end) throw new Error('RLE run ends early');
       let v = 0;
       for (let k = 0; k < bytesPerValue; k++) v += b[pos++] * 2 ** (8 * k);
-      out.fill(v, seen, seen + count);
-      seen += count;
-      if (count === 0 && pos >= end) throw new Error('level or index data ends early');
+      out.fill(v, seen, seen + run);
+      seen += run;
+      if (run === 0 && pos >= end) throw new Error('level or index data ends early');
+      // A run is one value: tallied without a pass over it (most level runs are long RLE runs).
+      if (v === 0) zerosSeen += run;
+      if (run && tally >= 0) {
+        if (v === tally) count += run;
+        if (v > max) max = v;
+      }
     }
-    if (zeros !== Infinity) for (let i = runStart; i < seen; i++) if (out[i] === 0) zerosSeen++;
   }
+  hybridTally.count = count;
+  hybridTally.max = max;
   return pos;
 }
 
+/** What the last hybrid() call with a `tally` value counted: its occurrences, and the largest value. */
+export const hybridTally = { count: 0, max: 0 };
+
 export type Ints = Int32Array | Float64Array;
 
-/** Growable output of one column's values: int32 leaves as Int32Array, int64 leaves as Float64Array. */
+/**
+ * Growable output of one column's values: Int32Array while every value fits (int64 pages of small
+ * values arrive as Int32Array, see plainValues), Float64Array from the first that does not.
+ */
 export class Values {
-  buf: Ints;
+  buf: Ints = new Int32Array(1 << 16);
   n = 0;
-  constructor(int32: boolean) {
-    this.buf = int32 ? new Int32Array(1 << 16) : new Float64Array(1 << 16);
-  }
   append(src: Ints, from: number, to: number): void {
     const len = to - from;
-    if (this.n + len > this.buf.length) {
-      let cap = this.buf.length * 2;
+    const wide = src instanceof Float64Array && this.buf instanceof Int32Array;
+    if (this.n + len > this.buf.length || wide) {
+      let cap = this.buf.length;
       while (cap < this.n + len) cap *= 2;
-      const grown = this.buf instanceof Int32Array ? new Int32Array(cap) : new Float64Array(cap);
+      const grown = wide || this.buf instanceof Float64Array ? new Float64Array(cap) : new Int32Array(cap);
       grown.set(this.buf.subarray(0, this.n));
       this.buf = grown;
     }
@@ -139,7 +170,7 @@ export class Values {
     const out = this.buf.subarray(0, this.n);
     if (out instanceof Int32Array) return out.slice();
     for (let i = 0; i < out.length; i++) if ((out[i] | 0) !== out[i]) return out.slice();
-    return Int32Array.from(out);
+    return new Int32Array(out); // a native element-wise conversion
   }
 }
 
@@ -154,8 +185,18 @@ export function plainValues(b: Uint8Array, pos: number, end: number, count: numb
   // One memcpy into an aligned buffer, then typed reads.
   const words = new Int32Array(b.buffer.slice(start, start + count * size));
   if (size === 4) return words;
+  // int64 values that all fit in int32 (token ids, -100 labels) come out as Int32Array: Values keeps
+  // them so, and done() has nothing to convert.
+  const small = new Int32Array(count);
+  let k = 0;
+  for (; k < count; k++) {
+    const lo = words[2 * k];
+    if (words[2 * k + 1] !== lo >> 31) break;
+    small[k] = lo;
+  }
+  if (k === count) return small;
   const out = new Float64Array(count);
-  for (let k = 0; k < count; k++) {
+  for (k = 0; k < count; k++) {
     const hi = words[2 * k + 1];
     if (hi > 0x1fffff || hi < -0x200000) return UNSUPPORTED; // beyond 2^53: hyparquet keeps the bigint
     out[k] = hi * 4294967296 + (words[2 * k] >>> 0);
@@ -232,32 +273,64 @@ export function dataPage(
   bounded(ctx, at, n, header.uncompressed_page_size);
   const { shape } = ctx;
   const rep = new Uint8Array(n);
+  // Repetition levels first: they say whether any row of the window starts in this page.
   let b: Uint8Array;
-  let pos: number;
-  let defAt: number;
-  let defEnd: number;
+  let repEnd = 0;
+  /** v1: b holds only the page's first levelsPrefix bytes so far (snappyDecode can stop there). */
+  let partial = false;
+  const size = header.uncompressed_page_size;
+  const section = (from: number): number => {
+    if (from + 4 > b.length) throw new Error(`page at byte ${at}: levels end early`);
+    const len = new DataView(b.buffer, b.byteOffset + from, 4).getUint32(0, true);
+    if (from + 4 + len > b.length) throw new Error(`page at byte ${at}: levels run past the page`);
+    return from + 4 + len;
+  };
   if (v1) {
     if (v1.repetition_level_encoding !== 'RLE' || v1.definition_level_encoding !== 'RLE') return UNSUPPORTED;
-    b = decompress(ctx, raw, header.uncompressed_page_size, at);
-    const section = (from: number): number => {
-      if (from + 4 > b.length) throw new Error(`page at byte ${at}: levels end early`);
-      const len = new DataView(b.buffer, b.byteOffset + from, 4).getUint32(0, true);
-      if (from + 4 + len > b.length) throw new Error(`page at byte ${at}: levels run past the page`);
-      return from + 4 + len;
-    };
-    const repEnd = section(0);
+    // Only a page that may lie before the window (rowsBefore > 0) is worth a look at its levels alone.
+    const prefix = fastPagesConfig.levelsPrefix;
+    partial = rowsBefore > 0 && ctx.codec === 'SNAPPY' && ctx.compressors.SNAPPY === snappyDecode && size > prefix;
+    b = partial ? snappyDecode(raw, size, prefix) : decompress(ctx, raw, size, at);
+    repEnd = section(0);
+    if (partial && repEnd > prefix) {
+      b = decompress(ctx, raw, size, at);
+      partial = false;
+    }
     hybrid(b, 4, repEnd, 1, rep, n, rowsLeft);
-    defAt = repEnd + 4;
-    defEnd = section(repEnd);
-    pos = defEnd;
   } else {
     const repLen = v2!.repetition_levels_byte_length;
     const defLen = v2!.definition_levels_byte_length;
     if (!(repLen >= 0 && defLen >= 0 && repLen + defLen <= raw.length))
       throw new Error(`page at byte ${at}: level lengths run past the page`);
     hybrid(raw, 0, repLen, 1, rep, n, rowsLeft);
+    b = raw;
+  }
+  let limit = n;
+  let rows = 0;
+  // Row starts found by a native search, one step a row, not a level (rep is zero past what was decoded,
+  // but decoding ran through the rowsLeft-th row start).
+  for (let i = rep.indexOf(0); i >= 0; i = rep.indexOf(0, i + 1)) {
+    if (++rows === rowsLeft) {
+      limit = i;
+      rows--;
+      break;
+    }
+  }
+  // Every row this page starts lies before the window: only its row count matters.
+  if (rows < rowsBefore) return { rep, def: rep, vals: new Int32Array(0), limit, skipRows: rows, allValues: false };
+  let defAt: number;
+  let defEnd: number;
+  let pos: number;
+  if (v1) {
+    if (partial) b = decompress(ctx, raw, size, at);
+    defAt = repEnd + 4;
+    defEnd = section(repEnd);
+    pos = defEnd;
+  } else {
+    const repLen = v2!.repetition_levels_byte_length;
+    const defLen = v2!.definition_levels_byte_length;
     const body = raw.subarray(repLen + defLen);
-    const bodySize = header.uncompressed_page_size - repLen - defLen;
+    const bodySize = size - repLen - defLen;
     const values = v2!.is_compressed === false ? body : decompress(ctx, body, bodySize, at);
     if (values.length !== bodySize)
       throw new Error(`page at byte ${at}: values are ${values.length} bytes, header says ${bodySize}`);
@@ -269,26 +342,11 @@ export function dataPage(
     defEnd = defLen;
     pos = defLen;
   }
-  let limit = n;
-  let rows = 0;
-  for (let i = 0; i < n; i++) {
-    if (rep[i] === 0 && ++rows === rowsLeft) {
-      limit = i;
-      rows--;
-      break;
-    }
-  }
-  // Every row this page starts lies before the window: only its row count matters.
-  if (rows < rowsBefore) return { rep, def: rep, vals: new Int32Array(0), limit, skipRows: rows };
   const def = new Uint8Array(limit);
-  hybrid(b, defAt, defEnd, bitWidth(shape.maxDef), def, limit);
-  let count = 0;
   const maxDef = shape.maxDef;
-  for (let i = 0; i < limit; i++) {
-    const d = def[i];
-    if (d > maxDef) throw new Error(`page at byte ${at}: definition level ${d} out of range`);
-    if (d === maxDef) count++;
-  }
+  hybrid(b, defAt, defEnd, bitWidth(maxDef), def, limit, Infinity, maxDef);
+  const count = hybridTally.count;
+  if (hybridTally.max > maxDef) throw new Error(`page at byte ${at}: definition level ${hybridTally.max} out of range`);
   const enc = v1?.encoding ?? v2!.encoding;
   let vals: Ints | typeof UNSUPPORTED;
   if (enc === 'PLAIN') vals = plainValues(b, pos, b.length, count, shape.physical);
@@ -309,5 +367,6 @@ export function dataPage(
     vals = out;
   } else return UNSUPPORTED;
   if (vals === UNSUPPORTED) return UNSUPPORTED;
-  return { rep, def, vals, limit, skipRows: -1 };
+  // allValues: every level up to limit is a value (no empty, null or null-element lists).
+  return { rep, def, vals, limit, skipRows: -1, allValues: count === limit };
 }

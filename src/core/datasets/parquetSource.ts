@@ -34,7 +34,16 @@ export const parquetReadConfig = {
   prefixMinBytes: 4 * 2 ** 20,
   /** Groups with more uncompressed bytes than this are decoded in windows of rows for pages. */
   windowBytes: 2 * 2 ** 20,
+  /**
+   * Windows of groups decoded in the extension host (token lists): about this many uncompressed bytes,
+   * at least HOST_WINDOW_MIN_ROWS rows. Small, because a first page's cost is the levels and values it
+   * decodes (a 5,000-row group of ~1,000-token rows: 64 rows, not 264), and the page marks make the next
+   * window start at its page, not at the chunk's start.
+   */
+  hostWindowBytes: 256 * 2 ** 10,
 };
+/** A viewer page (50 rows) fits one host window. */
+const HOST_WINDOW_MIN_ROWS = 64;
 /** Column chunks closer than this are read in one piece. */
 const MERGE_GAP = 64 * 1024;
 /** Column data handed to one decode at most (read into memory first). */
@@ -138,7 +147,8 @@ export class ParquetSource implements ScannableSource {
     }
     let meta: FileMetaData;
     try {
-      meta = await parquetMetadataAsync(asyncBuffer(src));
+      // The footer's length is known: read just it (hyparquet's default first read is the last 512 KB).
+      meta = await parquetMetadataAsync(asyncBuffer(src), { initialFetchSize: footerLen + 8 });
       parquetSchema(meta);
       if (!Number.isSafeInteger(Number(meta.num_rows)) || Number(meta.num_rows) < 0)
         throw new Error(`num_rows ${meta.num_rows}`);
@@ -258,9 +268,14 @@ export class ParquetSource implements ScannableSource {
   /** Rows per decode window of group g: whole groups unless they are big, so a first page stays quick. */
   private windowRows(g: number): number {
     const rows = this.groupStarts[g + 1] - this.groupStarts[g];
-    if (this.indexed(g)) return Math.max(1, Math.min(rows, PAGE_WINDOW_ROWS));
     const bytes = Number(this.meta.row_groups[g].total_byte_size) || 0;
     const win = parquetReadConfig.windowBytes;
+    const host = bytes > win && this.hostDecodes(g);
+    if (host) {
+      const hostRows = Math.ceil((rows * parquetReadConfig.hostWindowBytes) / bytes);
+      return Math.max(1, Math.min(rows, Math.max(HOST_WINDOW_MIN_ROWS, hostRows)));
+    }
+    if (this.indexed(g)) return Math.max(1, Math.min(rows, PAGE_WINDOW_ROWS));
     if (bytes <= win) return Math.max(1, rows);
     return Math.max(256, Math.ceil((rows * win) / bytes));
   }

@@ -1,5 +1,6 @@
 // The fast full-pass interface behind stats and search: columns handed out per chunk of rows
 // as typed-array views (no per-row objects), so a scan runs close to disk speed.
+import type { ListBatchHandler, ListColumnRequest } from './arrowListScan';
 import type { CellValue, DatasetSource, ProgressInfo } from './types';
 
 export interface ScanColumn {
@@ -32,6 +33,16 @@ export interface ScannableSource extends DatasetSource {
 
 export function isScannable(src: DatasetSource): src is ScannableSource {
   return typeof (src as Partial<ScannableSource>).scan === 'function';
+}
+
+/** Sources that hand out list<int> columns as raw buffers (ArrowSource.scanLists). */
+export interface ListScannable {
+  /** False, having called nothing, when a column is not a top-level list of ints. */
+  scanLists(req: ListColumnRequest[], onBatch: ListBatchHandler, opts?: ScanOptions): Promise<boolean>;
+}
+
+export function hasListScan(src: DatasetSource): src is DatasetSource & ListScannable {
+  return typeof (src as Partial<ListScannable>).scanLists === 'function';
 }
 
 /** Count code points in UTF-8 bytes [start, end): every byte that is not a continuation byte. */

@@ -38,6 +38,23 @@ export function isTokenized(tokCols: TokenColumns): boolean {
   return !!tokCols.inputIds && !!tokCols.labels;
 }
 
+/** The columns the batch recorder writes before the batch's fields (runtime/batchscope_runtime/record/columns.py). */
+const RECORDING_COLUMNS = ['batch', 'epoch', 'row', 'worker', 'loader', 'sample_index'];
+
+/** Whether the dataset is a Batchscope batch recording (one row per sample of each recorded batch). */
+export function isBatchRecording(columns: ColumnInfo[]): boolean {
+  const names = new Set(columns.map((c) => c.name));
+  return RECORDING_COLUMNS.every((c) => names.has(c));
+}
+
+/** "sample 7 of batch 3 (epoch 0, row 1)" from a recording's row, leaving out what is null. */
+function recordedFrom(v: Record<string, CellValue>): string {
+  const n = (k: string) => (typeof v[k] === 'number' || typeof v[k] === 'bigint' ? String(v[k]) : undefined);
+  const where = [n('epoch') && `epoch ${n('epoch')}`, n('row') && `row ${n('row')}`].filter(Boolean).join(', ');
+  const sample = n('sample_index') ? `sample ${n('sample_index')}` : 'this row';
+  return `${sample} of batch ${n('batch') ?? '?'}${where ? ` (${where})` : ''}`;
+}
+
 export async function compareRowWithTemplate(input: CompareInput): Promise<DatasetTemplateCompare> {
   const { index, tokCols } = input;
   const base = { index };
@@ -48,6 +65,17 @@ export async function compareRowWithTemplate(input: CompareInput): Promise<Datas
       ...base,
       status: 'error',
       message: `row ${index}: ${tokCols.inputIds ?? 'input_ids'} is not a list of token ids`,
+    };
+
+  // A batch recording holds what the model received: already templated, tokenized and collated. There is
+  // no source conversation to render, so say what the row is; mention a tokenizer only to decode the ids.
+  if (isBatchRecording(input.columns))
+    return {
+      ...base,
+      status: input.tokenizerPath ? 'no-source' : 'no-template',
+      message:
+        `Batch recording: ${recordedFrom(input.values)}, as the model received it (already templated, tokenized and collated), so there is no chat template to check it against.` +
+        (input.tokenizerPath ? '' : ' Select a tokenizer to decode its token ids.'),
     };
 
   const templatePath = input.templatePath ?? templateBesideTokenizer(input.tokenizerPath);

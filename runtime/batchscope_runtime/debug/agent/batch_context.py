@@ -72,7 +72,8 @@ class BatchCtx:
             "batch_index": self.index,
             "epoch": self.epoch,
             "loader": self.loader,
-            "indices": list(self.indices or ()),
+            # A string says why they are not known (instrument/batch_indices.py): never a list that looks real.
+            "indices": self.indices if isinstance(self.indices, str) else list(self.indices or ()),
             "worker_id": self.worker_id,
             "stage": stage,
         }

@@ -164,13 +164,14 @@ class Agent:
         self.slot = first.get("slot", 0)
         self.cfg = Config(first)
         self.ok = True
-        threading.Thread(target=self._recv_loop, name="batchscope-agent", daemon=True).start()
+        self.recv_thread = threading.Thread(target=self._recv_loop, name="batchscope-agent", daemon=True)
+        self.recv_thread.start()
         self.hangs.update()
         if self.kind == "worker":
             try:
                 from multiprocessing import util
 
-                util.Finalize(None, self.bye, exitpriority=100)  # runs when the worker process ends normally
+                util.Finalize(None, self.at_exit, exitpriority=100)  # runs when the worker process ends normally
             except Exception:
                 pass
         if wait_go:
@@ -214,6 +215,30 @@ class Agent:
                 # controller can tell a killed worker from a normal exit after we are gone.
                 msg["workers"] = self.worker_exits.ended()
             self.send(msg)
+
+    def at_exit(self, error=None, exit_code=None):
+        """The process is ending normally: say goodbye, then end every thread of ours.
+
+        Our threads are daemons, and a daemon thread that wakes during interpreter finalisation (the
+        receive loop polls every 0.25 s, a hang stop's server waits on its queue) is ended by
+        pthread_exit wherever it stands. Standing in torch's C++ (a value being formatted), that
+        unwinds through a noexcept frame: std::terminate, SIGABRT. faulthandler must not be armed or
+        registered then either: it walks the frames of a half-destroyed interpreter."""
+        self.bye(error=error, exit_code=exit_code)
+        self.shutdown()
+
+    def shutdown(self):
+        if self.pid != os.getpid():
+            return
+        self.hangs.stop()
+        self.ok = False
+        self.stops.resume_all()  # a hang stop's server thread ends with its stop
+        conn = self.conn
+        if conn is not None:
+            conn.close()  # the receive loop sees EOF now instead of at its next poll
+        t = getattr(self, "recv_thread", None)
+        if t is not None and t is not threading.current_thread():
+            t.join(1.0)
 
     def internal_error(self, e):
         msg = "batchscope: internal debugger error (ignored): %s: %s\n" % (type(e).__name__, e)

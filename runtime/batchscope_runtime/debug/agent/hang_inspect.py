@@ -80,7 +80,7 @@ class HangInspect:
             "native_thread_id": nid,
             "stage": stage,
             "batch_index": index,
-            "indices": list(ctx.indices or ()) if ctx is not None else None,
+            "indices": (ctx.indices if isinstance(ctx.indices, str) else list(ctx.indices or ())) if ctx is not None else None,
             "stuck_for_s": round(elapsed, 1),
             "hang_timeout_s": hang_timeout,
         }

@@ -81,8 +81,12 @@ class HangTimer:
         if self.dump_signal is not None and self.agent.pid == os.getpid():
             try:
                 faulthandler.unregister(self.dump_signal)
+                # Not back to SIG_DFL: a dump request the controller sent a moment ago would
+                # terminate the process with SIGUSR2 at its very end.
+                signal.signal(self.dump_signal, signal.SIG_IGN)
             except (ValueError, RuntimeError, OSError):
                 pass
+            self.dump_signal = None
         t = self.thread
         if t is not None and t is not threading.current_thread() and self.agent.pid == os.getpid():
             t.join(2.0)

@@ -19,6 +19,7 @@ def main(argv):
     p.add_argument("--watch-pid", type=int, required=True)
     p.add_argument("--hang-timeout", type=float, default=30.0)
     p.add_argument("--tokenizer")
+    p.add_argument("--session-file")
     a = p.parse_args(argv)
     secret = os.environ.get("BATCHSCOPE_SECRET")
     if not secret:
@@ -45,11 +46,29 @@ def main(argv):
             break
         except PermissionError:
             pass
+    _remove_session_file(a.session_file, a.watch_pid)
     deadline = time.monotonic() + 30
     while c.adapter is not None and time.monotonic() < deadline:
         c.adapter_gone.wait(0.5)
     c.close()
     return 0
+
+
+def _remove_session_file(path, pid):
+    """The job's own atexit removes its session file; a job killed by a signal cannot. Only a file
+    that still names the job's pid is removed (a later job may have reused the path)."""
+    if not path:
+        return
+    try:
+        with open(path) as f:
+            owner = json.load(f).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return
+    if owner == pid:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":

@@ -121,7 +121,13 @@ class HangWatch:
         """A batch past hangTimeout (+ SIGNAL_GRACE_S) with no dump: its timer thread never got the
         GIL to arm faulthandler. Ask the process's C-level faulthandler handler by signal, once."""
         ctl = self.ctl
-        if not a.dump_signal or a.pid is None or ctl.adapter is None or "hang" not in ctl.breakpoints.filters:
+        if (
+            not a.dump_signal
+            or a.pid is None
+            or a.said_bye  # exiting: its handler may be unregistered already
+            or ctl.adapter is None
+            or "hang" not in ctl.breakpoints.filters
+        ):
             return
         cur = a.current()
         start = cur.get("start")

@@ -70,10 +70,12 @@ def wrap_next(orig_next):
 def _wait_begin(a, it, info):
     lid, name, loader_ref, user_timeout = info
     loader = loader_ref()
-    n = getattr(it, "_num_yielded", 0)
-    epoch = max(getattr(index_sampler(loader), "_bs_epoch", 0), 0)
+    sampler = index_sampler(loader)
+    skipped = getattr(sampler, "_bs_offset", 0)  # a resume's skipped batches: n is the position in the epoch
+    n = getattr(it, "_num_yielded", 0) + skipped
+    epoch = max(getattr(sampler, "_bs_epoch", 0), 0)
     try:
-        total = len(it)
+        total = len(it) + skipped
     except TypeError:
         total = None
     worker = None

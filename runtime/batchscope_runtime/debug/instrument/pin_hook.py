@@ -11,6 +11,7 @@ import threading
 from .. import agent as agent_mod
 from .. import wire
 from ..agent.batch_context import BatchCtx
+from . import batch_indices
 from .loaders import index_sampler, known_name, loader_by_id
 from .thread_state import tls
 
@@ -29,7 +30,8 @@ def wrap_pin(orig_pin):
             a.pin_threads[ident] = lid
         if not a.cfg.armed:
             return orig_pin(data, *args, **kwargs)
-        if lid is not False:
+        in_pin_loop = lid is not False
+        if in_pin_loop:
             tid, idx = wire.thread_id_for_pin(lid), -1
             caller = sys._getframe(1)
             if isinstance(caller.f_locals.get("idx"), int):  # torch's pin loop holds the batch's send index
@@ -44,7 +46,12 @@ def wrap_pin(orig_pin):
                 lid, idx = (mb[0], mb[3]) if mb else (0, -1)
         loader = loader_by_id(lid)
         name = known_name(loader, "loader%d" % lid) if loader is not None else "loader%d" % lid
-        ctx = BatchCtx(lid, name, max(getattr(index_sampler(loader), "_bs_epoch", 0), 0), idx, None, None, tid)
+        sampler = index_sampler(loader)
+        epoch = max(getattr(sampler, "_bs_epoch", 0), 0)
+        if in_pin_loop and idx >= 0:
+            idx += getattr(sampler, "_bs_offset", 0)  # torch's send index counts from the resume point
+        indices = batch_indices.lookup(lid, epoch, idx) if idx >= 0 else None
+        ctx = BatchCtx(lid, name, epoch, idx, indices, None, tid)
         ctx.batch = data
         a.stops.boundary("pin_memory", ctx)
         tls.in_pin = True

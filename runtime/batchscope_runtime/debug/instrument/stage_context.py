@@ -11,6 +11,7 @@ import time
 
 from .. import agent as agent_mod
 from ..agent.batch_context import BatchCtx
+from . import batch_indices
 from .thread_state import tls
 from .trainer_hooks import batch_of
 
@@ -38,7 +39,7 @@ class StageCM:
             lid, lname, epoch, n = (
                 (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, info.get("batch_index", -1))
             )
-            ctx = BatchCtx(lid, lname, epoch, n, None, None, 1)
+            ctx = BatchCtx(lid, lname, epoch, n, batch_indices.lookup(lid, epoch, n) if mb else None, None, 1)
             ctx.batch = b if b is not None else (mb[4] if mb else None)
             extra = {
                 ("info_batch_index" if k == "batch_index" else k): v

@@ -6,6 +6,7 @@ the `sampler` stage is entered here, before the index list leaves for a worker.
 
 from ... import agent as agent_mod
 from ...agent.batch_context import BatchCtx
+from .. import batch_indices
 from ..loaders import loader_by_id
 from ..tags import IterBatchTag, TaggedIndices, TaggedIterIndices, pending_iter, tag, tag_single
 from .base import Proxy
@@ -24,21 +25,34 @@ class BatchSamplerProxy(Proxy):
     def __len__(self):
         return len(self._bs_inner)
 
+    @property
+    def _bs_offset(self):
+        """Batches a resume skips before this sampler's first one (accelerate's skip_first_batches,
+        which the Trainer uses to resume from a checkpoint): batch numbers are positions in the
+        epoch, so they start there, not at 0."""
+        return skipped_batches(self._bs_inner)
+
     def __iter__(self):
         self._bs_epoch += 1
         epoch = self._bs_epoch
         cls = TaggedIterIndices if self._bs_iterable else TaggedIndices
         lid, name = self._bs_loader_id, self._bs_loader_name
+        offset = self._bs_offset
         try:
-            total = len(self._bs_inner)
+            total = len(self._bs_inner) + offset
         except TypeError:
             total = None
-        for n, idx in enumerate(self._bs_inner):
+        for n, idx in enumerate(self._bs_inner, offset):
             a = agent_mod.get()
             if a is None:
                 yield idx
                 continue
             meta = (lid, name, epoch, n, total)
+            if a.cfg.attached:
+                if not self._bs_iterable:
+                    batch_indices.note(lid, epoch, n, idx)
+            elif batch_indices._first:
+                batch_indices.detached()
             if isinstance(idx, (list, tuple, range)):
                 tagged = tag(cls, idx, meta)
             elif self._bs_iterable:  # no auto-collation: torch ignores the item (see tags.py)
@@ -58,3 +72,14 @@ class BatchSamplerProxy(Proxy):
                 ctx.extra = {"loader_object": loader_by_id(lid)}
                 a.stops.boundary("sampler", ctx)
             yield tagged
+
+
+def skipped_batches(sampler, depth=0):
+    """How many batches accelerate's SkipBatchSampler(s) around `sampler` skip (0 for any other)."""
+    skip = 0
+    while sampler is not None and depth < 8:
+        if type(sampler).__name__ == "SkipBatchSampler" and isinstance(getattr(sampler, "skip_batches", None), int):
+            skip += sampler.skip_batches
+        sampler = getattr(sampler, "batch_sampler", None)
+        depth += 1
+    return skip

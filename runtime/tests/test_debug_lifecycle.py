@@ -1,0 +1,230 @@
+"""The debug session's life cycle against real jobs: a clean exit with the `hang` filter on, Stop
+(terminate) taking the job, its workers and its session file, the indices a late attach can and
+cannot know, and batch numbers after accelerate's `skip_first_batches` (a Trainer resume)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, RUNTIME
+from debug_client import PYTHON, Client, Job
+
+PROGRAMS = REPO / "test" / "debug" / "programs"
+BEFORE_ATTACH = "'unknown (batch dispatched before attach)'"
+
+
+def _repl(c, frame_id, expr):
+    return c.request("evaluate", expression=expr, frameId=frame_id, context="repl")["result"]
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def _listening_job(tmp_path, args, env_extra=None):
+    session_file = tmp_path / "session.json"
+    env = dict(os.environ, PYTHONPATH=str(RUNTIME), BATCHSCOPE_SESSION_FILE=str(session_file), PYTHONUNBUFFERED="1")
+    env.pop("BATCHSCOPE_SECRET", None)
+    env.update(env_extra or {})
+    proc = subprocess.Popen(
+        [PYTHON, str(PROGRAMS / "loader.py"), "--listen"] + [str(a) for a in args],
+        cwd=str(REPO),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    return proc, session_file
+
+
+def _wait_for_line(proc, prefix):
+    for line in proc.stdout:
+        if line.startswith(prefix):
+            return line
+    raise AssertionError("the job ended before printing %r: %s" % (prefix, proc.stderr.read()[-2000:]))
+
+
+def _kill(proc):
+    try:
+        os.killpg(proc.pid, 9)
+    except OSError:
+        pass
+    proc.wait()
+
+
+def test_late_attach_names_indices_it_saw_and_says_unknown_for_batches_dispatched_before(tmp_path):
+    dump = tmp_path / "indices.jsonl"
+    args = ["--n", 600, "--batch-size", 4, "--workers", 2, "--shuffle", "--seed", 5, "--step-delay", 0.01]
+    proc, session_file = _listening_job(tmp_path, args + ["--dump-indices", dump])
+    try:
+        _wait_for_line(proc, "step 50")
+        info = json.loads(session_file.read_text())
+        c = Client(info["port"], info["secret"])
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "train_step"}])
+        c.request("configurationDone")
+        seen = []
+        for _ in range(8):
+            st = c.stopped(timeout=60)
+            assert st["stage"] == "train_step"
+            frame = c.request("stackTrace", threadId=1)["stackFrames"][0]
+            seen.append((st["batch"]["index"], _repl(c, frame["id"], "indices")))
+            c.request("continue", threadId=1)
+        c.request("setFunctionBreakpoints", breakpoints=[])
+        c.request("detach")
+        c.close()
+        proc.stdout.read()
+        assert proc.wait(timeout=120) == 0
+    finally:
+        _kill(proc)
+    truth = {}
+    for line in dump.read_text().splitlines():
+        rec = json.loads(line)
+        truth[rec["batch"]] = rec["indices"]
+    # The batch at the first stop was prefetched by a worker before the adapter attached: no indices
+    # are known for it, and it says so. Once the sampler's output is seen, each batch's are exact.
+    assert seen[0][1] == BEFORE_ATTACH, seen
+    known = [(b, v) for b, v in seen if v != BEFORE_ATTACH]
+    assert len(known) >= 3, seen
+    for b, v in known:
+        assert v == repr(truth[b]), (b, v, truth[b])
+    first_known = known[0][0]
+    assert all(b < first_known for b, v in seen if v == BEFORE_ATTACH), seen
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(workers):
+    job = Job(
+        ["--n", 40, "--batch-size", 4, "--workers", workers, "--skip", 3],
+        program=PROGRAMS / "resume.py",
+        cwd=REPO,
+    )
+    c = job.client()
+    stops = []
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}, {"name": "train_step"}])
+        c.request("configurationDone")
+        exited = None
+        while exited is None:  # every stop until the end, so none is left paused
+            e = c.events.get(timeout=120)
+            assert e is not None, "the connection closed before the program ended"
+            if e["event"] == "exited":
+                exited = e["body"]
+            elif e["event"] == "stopped":
+                st = e["body"]
+                tid = st["threadId"]
+                frame = c.request("stackTrace", threadId=tid)["stackFrames"][0]
+                stops.append(
+                    (st["stage"], st["batch"]["index"], _repl(c, frame["id"], "batch_index"), _repl(c, frame["id"], "indices"))
+                )
+                c.request("continue", threadId=tid, singleThread=True)  # the other stopped threads stay
+        assert exited["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+    truth = {r["batch"]: r["indices"] for r in job.records() if "batch" in r}
+    assert sorted(truth) == list(range(3, 10))
+    # Every batch of the resumed epoch stops at fetch and at train_step, numbered from the resume point.
+    assert sorted(s[1] for s in stops if s[0] == "fetch") == list(range(3, 10)), stops
+    assert sorted(s[1] for s in stops if s[0] == "train_step") == list(range(3, 10)), stops
+    for stage, index, batch_index, indices in stops:
+        assert index >= 3 and batch_index == str(index), stops
+        assert indices == repr(truth[index]), (stage, index, indices, truth[index])
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_jobs_with_the_hang_filter_on_exit_with_status_0_every_time(workers):
+    # Each run ends right after a hang stop was served and continued: the hang timer, the hang
+    # stop's server thread and the receive loop are all live when the interpreter exits. A daemon
+    # thread of ours waking during finalisation (or faulthandler armed then) ended runs with SIGABRT.
+    for run in range(2):
+        job = Job(["--size", 12, "--workers", workers, "--sleep-at", 10, "--sleep-s", 1.2], hang_timeout=0.5, linger=2)
+        c = job.client()
+        hangs = 0
+        try:
+            c.request("setExceptionBreakpoints", filters=["hang"])
+            c.request("configurationDone")
+            exited = None
+            while exited is None:
+                e = c.events.get(timeout=120)
+                assert e is not None, "the connection closed before the program ended"
+                if e["event"] == "exited":
+                    exited = e["body"]
+                elif e["event"] == "stopped":
+                    assert e["body"]["text"] == "hang"
+                    hangs += 1
+                    c.request("continue", threadId=e["body"]["threadId"])
+        finally:
+            c.close()
+        code = job.wait()
+        assert (exited.get("exitCode"), exited.get("signal"), code) == (0, None, 0), (run, exited, job.stderr[-20:])
+        assert hangs >= 1, "the slow sample made a hang stop"
+
+
+def test_stop_of_an_attached_job_kills_it_and_its_paused_workers_and_removes_the_session_file(tmp_path):
+    proc, session_file = _listening_job(tmp_path, ["--n", 400, "--batch-size", 4, "--workers", 2, "--step-delay", 0.01])
+    try:
+        _wait_for_line(proc, "step 50")
+        info = json.loads(session_file.read_text())
+        assert info["pid"] == proc.pid
+        workers = [p for p in _children(proc.pid) if p != info["controllerPid"]]
+        c = Client(info["port"], info["secret"])
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])
+        c.request("configurationDone")
+        st = c.stopped(timeout=60)
+        assert st["threadId"] >= 100  # a worker is paused at fetch: it cannot exit by itself
+        c.request("terminate")
+        exited = c.wait_event("exited", timeout=30)
+        c.close()
+        assert exited.get("exitCode") != 0
+        assert proc.wait(timeout=30) != 0
+        # The job, every worker (the paused one included) and the session file (it holds the
+        # secret; a job killed by a signal runs no atexit, so the controller removes it) are gone.
+        end = time.monotonic() + 10
+        while time.monotonic() < end and (any(_alive(p) for p in workers) or session_file.exists()):
+            time.sleep(0.1)
+        assert len(workers) == 2 and not [p for p in workers if _alive(p)]
+        assert not session_file.exists()
+    finally:
+        _kill(proc)
+
+
+def test_stop_of_a_launch_session_kills_the_program_and_its_paused_workers():
+    job = Job(["--size", 32, "--workers", 2], linger=30)
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])
+        c.request("configurationDone")
+        st = c.stopped(timeout=120)
+        assert st["threadId"] >= 100
+        program = [p for p in _children(job.proc.pid) if _alive(p)]
+        assert len(program) == 1
+        workers = _children(program[0])
+        assert len(workers) == 2
+        c.request("terminate")
+        c.close()
+        # The launcher ends once the program is gone; it does not wait for the paused workers.
+        assert job.proc.wait(timeout=30) != 0
+        end = time.monotonic() + 10
+        while time.monotonic() < end and any(_alive(p) for p in program + workers):
+            time.sleep(0.1)
+        assert not [p for p in program + workers if _alive(p)]
+    finally:
+        c.close()
+        job.kill()
