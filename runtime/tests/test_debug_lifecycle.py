@@ -5,7 +5,6 @@ cannot know, and batch numbers after accelerate's `skip_first_batches` (a Traine
 import json
 import os
 import subprocess
-import sys
 import time
 
 import pytest
@@ -71,7 +70,9 @@ def _kill(proc):
 
 def test_late_attach_names_indices_it_saw_and_says_unknown_for_batches_dispatched_before(tmp_path):
     dump = tmp_path / "indices.jsonl"
-    args = ["--n", 600, "--batch-size", 4, "--workers", 2, "--shuffle", "--seed", 5, "--step-delay", 0.01]
+    # 0.25 s steps: the 4 batches the workers prefetched before the attach take 1 s to reach
+    # train_step, so the breakpoint is armed before the last of them arrives even under load.
+    args = ["--n", 240, "--batch-size", 4, "--workers", 2, "--shuffle", "--seed", 5, "--step-delay", 0.25]
     proc, session_file = _listening_job(tmp_path, args + ["--dump-indices", dump])
     try:
         _wait_for_line(proc, "step 50")
@@ -131,7 +132,12 @@ def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(worke
                 tid = st["threadId"]
                 frame = c.request("stackTrace", threadId=tid)["stackFrames"][0]
                 stops.append(
-                    (st["stage"], st["batch"]["index"], _repl(c, frame["id"], "batch_index"), _repl(c, frame["id"], "indices"))
+                    (
+                        st["stage"],
+                        st["batch"]["index"],
+                        _repl(c, frame["id"], "batch_index"),
+                        _repl(c, frame["id"], "indices"),
+                    )
                 )
                 c.request("continue", threadId=tid, singleThread=True)  # the other stopped threads stay
         assert exited["exitCode"] == 0
@@ -146,6 +152,34 @@ def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(worke
     for stage, index, batch_index, indices in stops:
         assert index >= 3 and batch_index == str(index), stops
         assert indices == repr(truth[index]), (stage, index, indices, truth[index])
+
+
+def test_a_job_that_ends_while_its_hang_stop_evaluates_torch_code_exits_with_status_0():
+    # The bug behind "a rare SIGABRT at exit with the hang filter on": a hang stop is served from
+    # another thread while the job runs on, so the job can end while that thread is inside torch's
+    # C++ (a tensor being formatted, an expression being evaluated). CPython ends a daemon thread
+    # that wants the GIL back during finalisation with pthread_exit, and unwinding torch's noexcept
+    # frames calls std::terminate: SIGABRT. Here an evaluation runs torch.mm for 3 s while the stuck
+    # sample (2 s of sleep in the main process) ends and the program exits.
+    job = Job(["--size", 8, "--workers", 0, "--sleep-at", 2, "--sleep-s", 2.0], hang_timeout=0.5, linger=2)
+    c = job.client()
+    try:
+        c.request("setExceptionBreakpoints", filters=["hang"])
+        c.request("configurationDone")
+        st = c.stopped(timeout=120)
+        assert st["text"] == "hang"
+        frame = c.request("stackTrace", threadId=st["threadId"])["stackFrames"][0]
+        end = time.monotonic() + 3.0  # CLOCK_MONOTONIC: the same clock in the job
+        expr = (
+            "sum(1 for _ in iter(lambda: torch.mm(torch.ones(300, 300), torch.ones(300, 300)) "
+            "if time.monotonic() < %r else None, None))" % end
+        )
+        c.send("evaluate", expression=expr, frameId=frame["id"], context="repl")  # answered or not
+        exited = c.wait_event("exited", timeout=120)
+    finally:
+        c.close()
+    code = job.wait()
+    assert (exited.get("exitCode"), exited.get("signal"), code) == (0, None, 0), (exited, job.stderr[-20:])
 
 
 @pytest.mark.parametrize("workers", [0, 2])

@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 import { openDataset } from '../../src/core/datasets/open';
 import { parquetReadConfig } from '../../src/core/datasets/parquetSource';
 import { decodeConfig, stopParquetWorker } from '../../src/core/datasets/parquetWorkerClient';
+import { fastPagesConfig } from '../../src/core/datasets/parquetFastPages';
+import { snappyDecode } from '../../src/core/datasets/parquetSnappy';
+import { snappyUncompress } from 'hyparquet/src/snappy.js';
 import { normalize } from './fixtures';
 
 const PY = process.env.BATCHSCOPE_TEST_PYTHON ?? resolve(__dirname, '../../.venv/bin/python');
@@ -102,7 +105,8 @@ for (const name of variants) {
   test(`${name}: every row equals pyarrow's, read in small windows from the middle of row groups`, async () => {
     const saved = { ...parquetReadConfig };
     parquetReadConfig.prefixMinBytes = 0; // cut column chunks after the rows (no OffsetIndex)
-    parquetReadConfig.windowBytes = 64; // windows of 256 rows
+    parquetReadConfig.windowBytes = 64; // windows of 256 rows (decoder process)
+    parquetReadConfig.hostWindowBytes = 64; // windows of 64 rows (token lists decoded in the host)
     try {
       const rows = await readAll(path, 37, 113);
       compare(name, rows, 113);
@@ -129,6 +133,7 @@ test('a file of token lists decodes without the decoder process (no process star
 test('paging back and forth through groups without an OffsetIndex (resuming at pages met before) reads exactly', async () => {
   const saved = { ...parquetReadConfig };
   parquetReadConfig.windowBytes = 64; // windows of 256 rows: the second window of a group resumes mid-chunk
+  parquetReadConfig.hostWindowBytes = 64; // (64 rows where the host decodes)
   try {
     for (const name of ['tokens_only_snappy', 'v1_snappy_dict']) {
       const src = await openDataset(join(dir, `${name}.parquet`));
@@ -147,4 +152,98 @@ test('paging back and forth through groups without an OffsetIndex (resuming at p
   } finally {
     Object.assign(parquetReadConfig, saved);
   }
+});
+
+// Pages of ~1 MB (pyarrow's default) in one big row group: a window deep in the group walks pages that lie
+// wholly before it, decompressing only their repetition levels (fastPagesConfig.levelsPrefix), or the
+// whole page when the levels run past that prefix.
+const BIG_WRITER = `
+import json, sys, random
+import pyarrow as pa, pyarrow.parquet as pq
+out = sys.argv[1]
+random.seed(3)
+n = 3000
+ids = [[random.randrange(150000) for _ in range(random.randint(50, 400))] for i in range(n)]
+labels = [[(-100 if k < len(x) // 3 else v) for k, v in enumerate(x)] for x in ids]
+t = pa.table({"input_ids": pa.array(ids, pa.list_(pa.int32())), "labels": pa.array(labels, pa.list_(pa.int64()))})
+pq.write_table(t, f"{out}/big_dict.parquet", compression="snappy", row_group_size=n)
+pq.write_table(t, f"{out}/big_plain.parquet", compression="snappy", row_group_size=n, use_dictionary=False)
+json.dump({"input_ids": ids, "labels": labels}, open(f"{out}/big.json", "w"))
+for i, data in enumerate([bytes(random.randrange(256) for _ in range(70000)), b"abcd" * 30000 + bytes(range(256)) * 40,
+                          json.dumps(ids[:50]).encode()]):
+    open(f"{out}/snappy{i}.bin", "wb").write(pa.compress(data, "snappy", asbytes=True))
+    open(f"{out}/snappy{i}.raw", "wb").write(data)
+`;
+const big = spawnSync(PY, ['-c', BIG_WRITER, dir], { encoding: 'utf8' });
+if (big.status !== 0) throw new Error(big.stderr);
+const bigExpected = JSON.parse(readFileSync(join(dir, 'big.json'), 'utf8')) as Record<string, unknown[]>;
+
+test('jumps deep into big-paged row groups read exactly (levels-only decompression of the pages before)', async () => {
+  const saved = fastPagesConfig.levelsPrefix;
+  try {
+    // The default prefix, one too small for the levels (whole page instead), and one of 5 bytes.
+    for (const prefix of [saved, 2048, 5]) {
+      fastPagesConfig.levelsPrefix = prefix;
+      for (const name of ['big_dict', 'big_plain']) {
+        const src = await openDataset(join(dir, `${name}.parquet`));
+        try {
+          for (const off of [2950, 1700, 40, 2999, 1234, 0, 2500]) {
+            for (const row of await src.readRows(off, 50)) {
+              assert.equal(row.error, undefined, `${name} row ${row.index}: ${row.error?.message}`);
+              for (const [col, v] of Object.entries(row.values))
+                assert.deepEqual(normalize(v), bigExpected[col][row.index], `${name} (prefix ${prefix}): row ${row.index} ${col}`);
+            }
+          }
+        } finally {
+          await src.close();
+        }
+      }
+    }
+  } finally {
+    fastPagesConfig.levelsPrefix = saved;
+  }
+});
+
+test("snappyDecode gives pyarrow's snappy bytes, and accepts and refuses what hyparquet's decoder does", () => {
+  const hy = (input: Uint8Array, n: number): Uint8Array | 'error' => {
+    try {
+      const out = new Uint8Array(n);
+      snappyUncompress(input, out);
+      return out;
+    } catch {
+      return 'error';
+    }
+  };
+  const ours = (input: Uint8Array, n: number): Uint8Array | 'error' => {
+    try {
+      return snappyDecode(input, n);
+    } catch {
+      return 'error';
+    }
+  };
+  let seed = 99;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  let refused = 0;
+  for (let i = 0; i < 3; i++) {
+    const input = new Uint8Array(readFileSync(join(dir, `snappy${i}.bin`)));
+    const raw = new Uint8Array(readFileSync(join(dir, `snappy${i}.raw`)));
+    assert.deepEqual(ours(input, raw.length), raw, `stream ${i}`);
+    assert.equal(ours(input, raw.length + 1), 'error', `stream ${i}: a longer page size`);
+    // A prefix decode gives the same first bytes.
+    assert.deepEqual(snappyDecode(input, raw.length, 1000).subarray(0, 1000), raw.subarray(0, 1000));
+    for (let k = 0; k < 400; k++) {
+      const d = input.slice();
+      const at = rand(Math.min(d.length, k < 200 ? 64 : d.length));
+      if (k % 2) d[at] ^= 1 << rand(8);
+      else d[at] = rand(256);
+      const a = ours(d, raw.length);
+      const b = hy(d, raw.length);
+      if (a === 'error') refused++;
+      assert.deepEqual(a, b, `stream ${i}, damage ${k} at byte ${at}`);
+    }
+  }
+  assert.ok(refused > 50, `only ${refused} damaged streams refused`);
 });

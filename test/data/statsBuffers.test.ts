@@ -203,3 +203,28 @@ test('column summaries take list lengths from offsets alone and equal the row pa
     }
   }
 });
+
+test('a raw-buffer scan stops at the next batch when cancelled, and the source reads on afterwards', async () => {
+  const src = await openDataset(join(dir, 'i32.arrow'));
+  try {
+    const ac = new AbortController();
+    const seen: number[] = [];
+    await assert.rejects(
+      computeStats(src, {
+        cutoffLen: 6,
+        eosId: 2,
+        signal: ac.signal,
+        onProgress: (p) => {
+          seen.push(p.done);
+          ac.abort();
+        },
+      }),
+      { name: 'AbortError' },
+    );
+    assert.deepEqual(seen, [50], 'one batch counted, then stopped');
+    const s = await computeStats(src, OPTIONS.eos_bos);
+    check(s, truth.eos_bos, 'after a cancelled scan');
+  } finally {
+    await src.close();
+  }
+});

@@ -287,3 +287,74 @@ test('remote: runtime listening via BATCHSCOPE_LISTEN, adapter in --server mode,
     server.kill('SIGKILL');
   }
 });
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('late attach: indices are known from the sampler on, "unknown" before; Stop ends the job, its paused workers and its session file', async (t) => {
+  if (process.platform !== 'linux') return t.skip('reads /proc');
+  const file = sessionFile();
+  // 0.25 s steps: the 4 batches the workers prefetched before the attach take 1 s to reach train_step,
+  // so the breakpoint is armed before the last of them arrives even on a loaded machine.
+  const job = startJob(['--listen', '--n', '800', '--batch-size', '4', '--workers', '2', '--step-delay', '0.25'], {
+    BATCHSCOPE_SESSION_FILE: file,
+    BATCHSCOPE_SECRET: 'stop-secret',
+  });
+  try {
+    const sess = await readSession(file);
+    await job.waitFor(/step 50\n/, 60_000);
+    const s = await openSession();
+    live.push(s);
+    await configure(
+      s,
+      s.dc.attachRequest({ port: sess.port, secret: sess.secret } as DebugProtocol.AttachRequestArguments),
+      {
+        functionBreakpoints: [{ name: 'train_step' }],
+      },
+    );
+    // The first train_step after attach is a batch a worker prefetched before: its indices were drawn
+    // unseen, and it says so. The sampler's later output is seen: no shuffle, so batch i is 4i..4i+3.
+    const seen: Array<[number, string]> = [];
+    for (let i = 0; i < 8; i++) {
+      const stop = (await s.ev.next('stopped', 60_000)).body as Stopped;
+      assert.equal(stop.stage, 'train_step');
+      const { frames } = await topScopes(s.dc, 1);
+      seen.push([stop.batch!.index, await evaluate(s.dc, frames[0].id, 'indices')]);
+      await s.dc.continueRequest({ threadId: 1 });
+    }
+    assert.equal(seen[0][1], "'unknown (batch dispatched before attach)'", JSON.stringify(seen));
+    const known = seen.filter(([, v]) => !v.startsWith("'unknown"));
+    assert.ok(known.length >= 3, JSON.stringify(seen));
+    assert.ok(
+      seen.every(([b, v]) => !v.startsWith("'unknown") || b < known[0][0]),
+      JSON.stringify(seen),
+    );
+    for (const [b, v] of known)
+      assert.equal(v, JSON.stringify([4 * b, 4 * b + 1, 4 * b + 2, 4 * b + 3]).replace(/,/g, ', '));
+
+    // Pause a worker at fetch (it cannot exit by itself), then Stop: terminate the debuggee.
+    await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'fetch' }] });
+    const wstop = (await s.ev.next('stopped', 60_000, (e) => (e.body.threadId ?? 0) >= 100)).body as Stopped;
+    assert.ok(wstop.threadId! >= 100);
+    const threads = (await s.dc.threadsRequest()).body.threads;
+    const pids = threads.map((th) => Number(/pid (\d+)/.exec(th.name)?.[1])).filter((p) => p > 0);
+    assert.ok(pids.includes(sess.pid) && pids.length >= 3, JSON.stringify(threads));
+    await s.dc.disconnectRequest({ terminateDebuggee: true });
+    await s.dc.stop();
+    live.splice(live.indexOf(s), 1);
+    assert.notEqual(await withTimeout(job.exited, 30_000, 'the job did not end on Stop'), 0);
+    const end = Date.now() + 10_000;
+    while ((pids.some(alive) || fs.existsSync(file)) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(pids.filter(alive), [], 'the job and every worker are gone');
+    assert.equal(fs.existsSync(file), false, 'the session file (it holds the secret) is removed');
+  } finally {
+    job.proc.kill('SIGKILL');
+    await stopAll();
+  }
+});

@@ -180,4 +180,17 @@ def _hook_exit(a):
         previous(tp, value, tb)
 
     sys.excepthook = excepthook
-    atexit.register(a.at_exit)
+    atexit.register(_at_exit, a)
+
+
+def _at_exit(a):
+    # The batch recorder reports its end through this agent (record/links.py): it finishes first,
+    # whichever order the two exit hooks were registered in, since the agent's threads end here.
+    record = sys.modules.get(__package__.rpartition(".")[0] + ".record")
+    finish = getattr(record, "_finish_at_exit", None)
+    if finish is not None:
+        try:
+            finish()
+        except Exception:
+            pass
+    a.at_exit()

@@ -1,7 +1,7 @@
 // Integer-list columns of a tokenized Arrow file handed out as raw buffers, batch by batch, reading only
 // the buffers a statistic needs: a length needs the offsets, padding the mask values, trained tokens
 // the label values. No arrow-js decode, no per-row objects, no int64 narrowing copy: the caller runs
-// tight typed-array loops over these views.
+// tight typed-array loops over these views. The next batch is read while the caller counts this one.
 import { ByteBuffer } from 'flatbuffers';
 import { Type, type Data, type DataType, type Field, type Int, type Schema } from 'apache-arrow';
 import { Message as FbMessage } from 'apache-arrow/fb/message';
@@ -91,6 +91,9 @@ interface Span {
 /** A batch ready to hand out, or why the fast path cannot read it (the caller decodes it instead). */
 type Loaded = { cols: Map<string, IntListBuffers>; rows: number } | { fallback: string };
 
+/** A blocking metadata read slower than this means the file is not in the page cache. */
+const SYNC_META_MAX_MS = 4;
+
 const intArray = {
   8: [Uint8Array, Int8Array],
   16: [Uint16Array, Int16Array],
@@ -104,9 +107,17 @@ async function loadBatch(
   bi: number,
   plans: ColumnPlan[],
   pool: { buf: Uint8Array },
+  io: { syncMeta: boolean },
 ): Promise<Loaded> {
   const m = index.batches[bi];
-  const meta = await src.read(m.metaOffset, m.metaLength);
+  // The metadata (a few hundred bytes) with a blocking read while those come from the page cache: one
+  // thread-pool round trip per batch less. A slow one means a cold disk: the rest of the pass goes async.
+  let meta: Uint8Array;
+  if (io.syncMeta && src.readSync) {
+    const t = performance.now();
+    meta = src.readSync(m.metaOffset, m.metaLength);
+    if (performance.now() - t > SYNC_META_MAX_MS) io.syncMeta = false;
+  } else meta = await src.read(m.metaOffset, m.metaLength);
   const msg = FbMessage.getRootAsMessage(new ByteBuffer(meta));
   const rb = msg.header(new FbRecordBatch()) as FbRecordBatch | null;
   if (!rb) return { fallback: 'no header' };
@@ -233,9 +244,10 @@ export async function forEachListBatch(
   // Two buffers: batch bi+1 is read (in libuv's thread pool) while batch bi is counted. On a loaded
   // machine a read waits for its thread to be scheduled; without the overlap that wait is idle time.
   const pools = [{ buf: new Uint8Array(0) }, { buf: new Uint8Array(0) }];
+  const io = { syncMeta: true };
   // A read that fails becomes a fallback: the decode path then reports it, as the row scan would.
   const load = (bi: number): Promise<Loaded> =>
-    loadBatch(src, index, bi, plans, pools[bi & 1]).catch((err: unknown): Loaded => ({ fallback: String(err) }));
+    loadBatch(src, index, bi, plans, pools[bi & 1], io).catch((err: unknown): Loaded => ({ fallback: String(err) }));
   let next: Promise<Loaded> | undefined = index.batches.length ? load(0) : undefined;
   try {
     for (let bi = 0; bi < index.batches.length; bi++) {

@@ -15,6 +15,7 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { readOffsetIndex, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { PREFIX_SHORT } from './parquetPrefix';
 import { snappyDecode } from './parquetSnappy';
+import { zstdDecompress } from './zstd';
 import type { PackedColumn } from './parquetPacked';
 import type { BytePiece } from './parquetDecode';
 import {
@@ -26,7 +27,7 @@ import {
   dictionaryOf,
   readDictionary,
   type Codec,
-  type Ints,
+  type Dict,
   type PageBounds,
   type PageCtx,
   type Shape,
@@ -154,7 +155,8 @@ function packPage(
       else if (d >= repDef) return UNSUPPORTED;
     }
   }
-  if (vFrom >= 0) values.append(vals, vFrom, v);
+  // vals starts at value page.valsFrom (the first of the window's rows, see dataPage).
+  if (vFrom >= 0) values.append(vals, vFrom - page.valsFrom, v - page.valsFrom);
   return { row, nullRows };
 }
 
@@ -181,7 +183,7 @@ export async function fastListColumn(
   const groupRows = Number(rg.num_rows);
   const { rowStart, rowEnd } = req;
   const ctx: PageCtx = { shape, codec: md.codec, compressors, bounds };
-  let dict: Ints | undefined;
+  let dict: Dict | undefined;
   // Where to start, and the row before the first level read.
   let pos = chunkStart;
   let row = -1;
@@ -341,6 +343,7 @@ export function topLevelNames(schema: SchemaElement[]): string[] {
 /** Codecs decoded in the extension host: linear-time decoders writing into a buffer of the page's size. */
 const HOST_CODECS: Record<string, Codec | undefined> = {
   SNAPPY: snappyDecode,
+  ZSTD: zstdDecompress, // libzstd (wasm): linear-time, checks the page size, errors on damage
 };
 
 /** Whether column `name` of the row group can be decoded in the extension host (see decodeListsLocally). */
@@ -374,10 +377,14 @@ export async function decodeListsLocally(
       if (a >= p.offset && b <= p.offset + p.bytes.length) return p.bytes.subarray(a - p.offset, b - p.offset);
     throw UNSUPPORTED; // bytes outside the pieces read: the decoder process reports it
   };
+  // The columns side by side: one's file reads overlap another's decoding. Errors in column order.
+  const cols = await Promise.allSettled(
+    names.map((name) => tryFastListColumn(req, name, slice, HOST_CODECS, size, HOST_BOUNDS)),
+  );
   const out: Record<string, PackedColumn> = {};
-  for (const name of names) {
-    const col = await tryFastListColumn(req, name, slice, HOST_CODECS, size, HOST_BOUNDS);
-    if (col) out[name] = col;
-  }
+  cols.forEach((c, i) => {
+    if (c.status === 'rejected') throw c.reason;
+    if (c.value) out[names[i]] = c.value;
+  });
   return out;
 }

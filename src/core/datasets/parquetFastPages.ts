@@ -59,6 +59,8 @@ export function hybrid(
   zeros = Infinity,
   /** Definition levels: count this value's occurrences and the largest value into hybridTally. */
   tally = -1,
+  /** Dictionary indexes: bit-packed runs wholly before this value are stepped over, not unpacked. */
+  skip = 0,
 ) {
   let seen = 0;
   let zerosSeen = 0;
@@ -83,7 +85,8 @@ export function hybrid(
       const runEnd = pos + groups * width;
       // The whole run must be there, as parquet-cpp's decoder requires (a corrupt run header claims more).
       if (runEnd > end) throw new Error('bit-packed run ends early');
-      if (width <= 24) {
+      if (seen + take <= skip) seen += take;
+      else if (width <= 24) {
         const mask = (1 << width) - 1;
         let buf = 0;
         let bits = 0;
@@ -144,6 +147,18 @@ export function hybrid(
 export const hybridTally = { count: 0, max: 0 };
 
 export type Ints = Int32Array | Float64Array;
+
+/**
+ * An int64 dictionary kept as its little-endian 32-bit words: entries are converted as they are looked
+ * up (a first page looks up ~60,000 of a 150,000-entry dictionary, converting all of it cost more).
+ */
+export class Int64Dict {
+  constructor(readonly words: Int32Array) {}
+  get length(): number {
+    return this.words.length >> 1;
+  }
+}
+export type Dict = Ints | Int64Dict;
 
 /**
  * Growable output of one column's values: Int32Array while every value fits (int64 pages of small
@@ -231,7 +246,7 @@ export function decompress(ctx: PageCtx, bytes: Uint8Array, size: number, at: nu
 
 export type Header = ReturnType<typeof parquetHeader>;
 
-export async function readDictionary(ctx: PageCtx, slice: Slice, at: number, end: number): Promise<Ints> {
+export async function readDictionary(ctx: PageCtx, slice: Slice, at: number, end: number): Promise<Dict> {
   const bytes = await slice(at, end);
   const reader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
   const header = parquetHeader(reader);
@@ -241,7 +256,7 @@ export async function readDictionary(ctx: PageCtx, slice: Slice, at: number, end
   return dictionaryOf(ctx, raw, header, at);
 }
 
-export function dictionaryOf(ctx: PageCtx, raw: Uint8Array, header: Header, at: number): Ints {
+export function dictionaryOf(ctx: PageCtx, raw: Uint8Array, header: Header, at: number): Dict {
   const h = header.dictionary_page_header;
   if (!h || (h.encoding !== 'PLAIN' && h.encoding !== 'PLAIN_DICTIONARY')) throw UNSUPPORTED;
   const n = h.num_values;
@@ -249,9 +264,42 @@ export function dictionaryOf(ctx: PageCtx, raw: Uint8Array, header: Header, at: 
   const page = decompress(ctx, raw, header.uncompressed_page_size, at);
   if (!(n >= 0 && n * (ctx.shape.physical === 'INT32' ? 4 : 8) <= page.length))
     throw new Error(`dictionary page at byte ${at} claims ${n} values`);
+  if (ctx.shape.physical === 'INT64') {
+    if (!LITTLE_ENDIAN) throw UNSUPPORTED;
+    return new Int64Dict(new Int32Array(page.buffer.slice(page.byteOffset, page.byteOffset + n * 8)));
+  }
   const vals = plainValues(page, 0, page.length, n, ctx.shape.physical);
   if (vals === UNSUPPORTED) throw UNSUPPORTED;
   return vals;
+}
+
+/**
+ * Looks up dictionary indexes idx[from, to) in an int64 dictionary: Int32Array while every value fits,
+ * else Float64Array; values beyond 2^53 are left to hyparquet (UNSUPPORTED), as plainValues does.
+ */
+function lookupInt64(dict: Int64Dict, idx: Int32Array, from: number, to: number, at: number) {
+  const w = dict.words;
+  const entries = w.length >> 1;
+  const small = new Int32Array(to - from);
+  let i = from;
+  for (; i < to; i++) {
+    const j = idx[i];
+    if (j < 0 || j >= entries) throw new Error(`page at byte ${at}: dictionary index ${j} out of range`);
+    const lo = w[2 * j];
+    if (w[2 * j + 1] !== lo >> 31) break;
+    small[i - from] = lo;
+  }
+  if (i === to) return small;
+  const wide = new Float64Array(to - from);
+  wide.set(small.subarray(0, i - from));
+  for (; i < to; i++) {
+    const j = idx[i];
+    if (j < 0 || j >= entries) throw new Error(`page at byte ${at}: dictionary index ${j} out of range`);
+    const hi = w[2 * j + 1];
+    if (hi > 0x1fffff || hi < -0x200000) return UNSUPPORTED;
+    wide[i - from] = hi * 4294967296 + (w[2 * j] >>> 0);
+  }
+  return wide;
 }
 
 /**
@@ -263,7 +311,7 @@ export function dataPage(
   raw: Uint8Array,
   header: Header,
   at: number,
-  dict: Ints | undefined,
+  dict: Dict | undefined,
   rowsBefore: number,
   rowsLeft: number,
 ) {
@@ -274,7 +322,7 @@ export function dataPage(
   const { shape } = ctx;
   const rep = new Uint8Array(n);
   // Repetition levels first: they say whether any row of the window starts in this page.
-  let b: Uint8Array;
+  let b: Uint8Array = raw;
   let repEnd = 0;
   /** v1: b holds only the page's first levelsPrefix bytes so far (snappyDecode can stop there). */
   let partial = false;
@@ -288,14 +336,17 @@ export function dataPage(
   if (v1) {
     if (v1.repetition_level_encoding !== 'RLE' || v1.definition_level_encoding !== 'RLE') return UNSUPPORTED;
     // Only a page that may lie before the window (rowsBefore > 0) is worth a look at its levels alone.
-    const prefix = fastPagesConfig.levelsPrefix;
+    const prefix = Math.max(8, fastPagesConfig.levelsPrefix);
     partial = rowsBefore > 0 && ctx.codec === 'SNAPPY' && ctx.compressors.SNAPPY === snappyDecode && size > prefix;
-    b = partial ? snappyDecode(raw, size, prefix) : decompress(ctx, raw, size, at);
-    repEnd = section(0);
-    if (partial && repEnd > prefix) {
-      b = decompress(ctx, raw, size, at);
-      partial = false;
+    if (partial) {
+      // Only the page's first bytes: its levels' length is checked against the page's size, as below.
+      b = snappyDecode(raw, size, prefix);
+      const repLen = new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+      if (4 + repLen > size) throw new Error(`page at byte ${at}: levels run past the page`);
+      if (4 + repLen > prefix) partial = false; // levels longer than the prefix: the whole page
     }
+    if (!partial) b = decompress(ctx, raw, size, at);
+    repEnd = section(0);
     hybrid(b, 4, repEnd, 1, rep, n, rowsLeft);
   } else {
     const repLen = v2!.repetition_levels_byte_length;
@@ -307,17 +358,21 @@ export function dataPage(
   }
   let limit = n;
   let rows = 0;
+  /** Level where the window's first row begins (0: the page starts inside the window). */
+  let startLevel = 0;
   // Row starts found by a native search, one step a row, not a level (rep is zero past what was decoded,
   // but decoding ran through the rowsLeft-th row start).
   for (let i = rep.indexOf(0); i >= 0; i = rep.indexOf(0, i + 1)) {
-    if (++rows === rowsLeft) {
+    if (++rows === rowsBefore) startLevel = i;
+    if (rows === rowsLeft) {
       limit = i;
       rows--;
       break;
     }
   }
   // Every row this page starts lies before the window: only its row count matters.
-  if (rows < rowsBefore) return { rep, def: rep, vals: new Int32Array(0), limit, skipRows: rows, allValues: false };
+  if (rows < rowsBefore)
+    return { rep, def: rep, vals: new Int32Array(0), valsFrom: 0, limit, skipRows: rows, allValues: false };
   let defAt: number;
   let defEnd: number;
   let pos: number;
@@ -347,26 +402,41 @@ export function dataPage(
   hybrid(b, defAt, defEnd, bitWidth(maxDef), def, limit, Infinity, maxDef);
   const count = hybridTally.count;
   if (hybridTally.max > maxDef) throw new Error(`page at byte ${at}: definition level ${hybridTally.max} out of range`);
+  // Values of the rows before the window (the page started earlier) are not materialized: vals holds
+  // values [valsFrom, count). A window deep in a 1 MB page then costs its own rows' values.
+  let valsFrom = 0;
+  if (startLevel > 0) {
+    if (count === limit) valsFrom = startLevel;
+    else for (let i = 0; i < startLevel; i++) if (def[i] === maxDef) valsFrom++;
+  }
   const enc = v1?.encoding ?? v2!.encoding;
+  const valueBytes = shape.physical === 'INT32' ? 4 : 8;
   let vals: Ints | typeof UNSUPPORTED;
-  if (enc === 'PLAIN') vals = plainValues(b, pos, b.length, count, shape.physical);
-  else if (enc === 'PLAIN_DICTIONARY' || enc === 'RLE_DICTIONARY') {
+  if (enc === 'PLAIN') {
+    if (pos + count * valueBytes > b.length)
+      throw new Error(`page at byte ${at} holds fewer values than its levels say (${count})`);
+    vals = plainValues(b, pos + valsFrom * valueBytes, b.length, count - valsFrom, shape.physical);
+  } else if (enc === 'PLAIN_DICTIONARY' || enc === 'RLE_DICTIONARY') {
     if (!dict) throw new Error(`page at byte ${at} uses a dictionary the column chunk lacks`);
     if (count && pos >= b.length) throw new Error(`page at byte ${at}: dictionary indexes missing`);
     const width = count ? b[pos] : 0;
     if (width > 32) throw new Error(`page at byte ${at}: dictionary index width ${width}`);
     const idx = new Int32Array(count);
-    if (count) hybrid(b, pos + 1, b.length, width, idx, count);
-    const out = dict instanceof Int32Array ? new Int32Array(count) : new Float64Array(count);
-    const size = dict.length;
-    for (let i = 0; i < count; i++) {
+    if (count) hybrid(b, pos + 1, b.length, width, idx, count, Infinity, -1, valsFrom);
+    if (dict instanceof Int64Dict) return pageOf(lookupInt64(dict, idx, valsFrom, count, at));
+    const out = dict instanceof Int32Array ? new Int32Array(count - valsFrom) : new Float64Array(count - valsFrom);
+    const entries = dict.length;
+    for (let i = valsFrom; i < count; i++) {
       const j = idx[i];
-      if (j < 0 || j >= size) throw new Error(`page at byte ${at}: dictionary index ${j} out of range`);
-      out[i] = dict[j];
+      if (j < 0 || j >= entries) throw new Error(`page at byte ${at}: dictionary index ${j} out of range`);
+      out[i - valsFrom] = dict[j];
     }
     vals = out;
   } else return UNSUPPORTED;
-  if (vals === UNSUPPORTED) return UNSUPPORTED;
-  // allValues: every level up to limit is a value (no empty, null or null-element lists).
-  return { rep, def, vals, limit, skipRows: -1, allValues: count === limit };
+  return pageOf(vals);
+  function pageOf(vals: Ints | typeof UNSUPPORTED) {
+    if (vals === UNSUPPORTED) return UNSUPPORTED;
+    // allValues: every level up to limit is a value (no empty, null or null-element lists).
+    return { rep, def, vals, valsFrom, limit, skipRows: -1, allValues: count === limit };
+  }
 }

@@ -9,12 +9,13 @@
 // Everything is bounded by the page: output never grows, and every step consumes input.
 
 /**
- * Decompresses `input` into exactly `outputLength` bytes, or throws. With `prefix`, stops once the first
- * `prefix` bytes are out (the rest of the buffer is left zero, and the rest of the input unchecked): the
- * repetition levels at the start of a page that lies wholly before the rows wanted.
+ * Decompresses `input` into exactly `outputLength` bytes, or throws. With `prefix` < outputLength, returns
+ * only the first `prefix` bytes (the rest of the input unchecked): the repetition levels at the start of
+ * a page that lies wholly before the rows wanted.
  */
 export function snappyDecode(input: Uint8Array, outputLength: number, prefix = outputLength): Uint8Array {
-  const out = new Uint8Array(outputLength);
+  const out = new Uint8Array(Math.min(prefix, outputLength));
+  const cap = out.length; // = outputLength unless a prefix is asked for: writes past it are dropped
   const inLen = input.length;
   let pos = 0;
   let outPos = 0;
@@ -39,8 +40,9 @@ export function snappyDecode(input: Uint8Array, outputLength: number, prefix = o
       if (pos + len > inLen) throw new Error('snappy: literal runs past the input');
       // Writing past the page's size is an error whatever follows (the output only grows).
       if (outPos + len > outputLength) throw new Error('snappy: output longer than the page');
-      if (len > 32) out.set(input.subarray(pos, pos + len), outPos);
-      else for (let k = 0; k < len; k++) out[outPos + k] = input[pos + k];
+      const n = Math.min(len, cap - outPos);
+      if (n > 32) out.set(input.subarray(pos, pos + n), outPos);
+      else for (let k = 0; k < n; k++) out[outPos + k] = input[pos + k];
       pos += len;
       outPos += len;
       continue;
@@ -67,8 +69,9 @@ export function snappyDecode(input: Uint8Array, outputLength: number, prefix = o
     const from = outPos - offset;
     // Short copies (most of them: 4-12 bytes) cost less as a loop than as a call; an overlapping one
     // (offset < len) must go byte by byte anyway, as it repeats the pattern.
-    if (len > 32 && offset >= len) out.copyWithin(outPos, from, from + len);
-    else for (let k = 0; k < len; k++) out[outPos + k] = out[from + k];
+    const n = Math.min(len, cap - outPos);
+    if (n > 32 && offset >= n) out.copyWithin(outPos, from, from + n);
+    else for (let k = 0; k < n; k++) out[outPos + k] = out[from + k];
     outPos += len;
   }
   if (outPos !== outputLength) throw new Error('snappy: premature end of input');

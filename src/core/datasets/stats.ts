@@ -83,6 +83,7 @@ class Counts {
   padding = 0;
   noEos = 0;
   doubleBos = 0;
+  private readonly scratch: Scratch = { f64: new Float64Array(0), i32: new Int32Array(0) };
   constructor(private readonly s: Setup) {}
 
   addLength(len: number): void {
@@ -134,9 +135,9 @@ class Counts {
   batch(rows: number, ids: IntListBuffers, mask: IntListBuffers | undefined, labels: IntListBuffers | undefined): void {
     const { padId, eosId, bosId, rule } = this.s;
     const io = ids.offsets;
-    const iv = idNumbers(ids);
+    const iv = idNumbers(ids, this.scratch);
     const mo = mask?.offsets;
-    const mv = mask && maskNumbers(mask);
+    const mv = mask && maskNumbers(mask, this.scratch);
     // 8-bit masks (the usual int8) are counted four bytes at a time when their buffer is 4-aligned.
     const m8 = (mv instanceof Int8Array || mv instanceof Uint8Array) && mv.byteOffset % 4 === 0 ? mv : undefined;
     const m32 = m8 && new Int32Array(m8.buffer, m8.byteOffset, m8.length >> 2);
@@ -263,22 +264,30 @@ function trimPad(
   return [first, last];
 }
 
+/** Reused per pass: 64-bit ids and masks are converted once per batch into these. */
+interface Scratch {
+  f64: Float64Array;
+  i32: Int32Array;
+}
+
 /** Token ids as numbers (int64 words converted exactly; values over 2^53 are not token ids). */
-function idNumbers(l: IntListBuffers): ArrayLike<number> | null {
+function idNumbers(l: IntListBuffers, scratch: Scratch): ArrayLike<number> | null {
   if (l.values) return l.values;
   const w = l.words;
   if (!w) return null;
-  const out = new Float64Array(w.length / 2);
+  if (scratch.f64.length < w.length / 2) scratch.f64 = new Float64Array(Math.ceil(w.length * 0.625));
+  const out = scratch.f64.subarray(0, w.length / 2);
   for (let i = 0; i < out.length; i++)
     out[i] = (l.unsigned ? w[2 * i + 1] >>> 0 : w[2 * i + 1]) * 4294967296 + (w[2 * i] >>> 0);
   return out;
 }
 
 /** Mask values where only "is it 0" matters: int64 folded to one word that is 0 exactly when both are. */
-function maskNumbers(l: IntListBuffers): ArrayLike<number> | null {
+function maskNumbers(l: IntListBuffers, scratch: Scratch): ArrayLike<number> | null {
   if (l.values || !l.words) return l.values;
   const w = l.words;
-  const out = new Int32Array(w.length / 2);
+  if (scratch.i32.length < w.length / 2) scratch.i32 = new Int32Array(Math.ceil(w.length * 0.625));
+  const out = scratch.i32.subarray(0, w.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = w[2 * i] | w[2 * i + 1];
   return out;
 }

@@ -12,6 +12,7 @@ worker_exits.py (exit statuses of workers) and stack_dump.py.
 
 import collections
 import os
+import socket
 import sys
 import threading
 import time
@@ -231,11 +232,24 @@ class Agent:
         if self.pid != os.getpid():
             return
         self.hangs.stop()
-        self.ok = False
-        self.stops.resume_all()  # a hang stop's server thread ends with its stop
-        conn = self.conn
-        if conn is not None:
-            conn.close()  # the receive loop sees EOF now instead of at its next poll
+        self.ok = False  # the receive loop ends at its next message or poll
+        # A hang stop is served while the job runs on, so the job can end in the middle of one:
+        # its server (and an evaluation it started) may be formatting a tensor in torch's C++. End
+        # the stop and let that finish (bounded: an evaluation is given up after EVAL_TIMEOUT_S).
+        busy = [t for st in list(self.stops.active.values()) for t in getattr(st, "threads", ())]
+        self.stops.resume_all()
+        deadline = time.monotonic() + hang_inspect.EVAL_TIMEOUT_S + 1.0
+        for t in busy:
+            if t is not threading.current_thread():
+                t.join(max(0.0, deadline - time.monotonic()))
+        if self.sock is not None:
+            try:
+                # FIN after the bye, not a close: closing with unread config messages in our buffer
+                # sends a reset, which can drop the bye. The controller reads the bye, sees EOF and
+                # closes its side, and our receive loop sees that at once.
+                self.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
         t = getattr(self, "recv_thread", None)
         if t is not None and t is not threading.current_thread():
             t.join(1.0)

@@ -64,6 +64,7 @@ class HangInspect:
         self.tid = tid
         self.ctx = ctx
         self.q = queue.Queue()
+        self.threads = []  # this stop's server thread and its evaluations: Agent.shutdown joins them
         self.vars = None
         self.frames = []  # DAP frame dicts, by depth
         self.frame_objs = []  # the live frame at each depth (None for label rows)
@@ -80,7 +81,9 @@ class HangInspect:
             "native_thread_id": nid,
             "stage": stage,
             "batch_index": index,
-            "indices": (ctx.indices if isinstance(ctx.indices, str) else list(ctx.indices or ())) if ctx is not None else None,
+            "indices": (ctx.indices if isinstance(ctx.indices, str) else list(ctx.indices or ()))
+            if ctx is not None
+            else None,
             "stuck_for_s": round(elapsed, 1),
             "hang_timeout_s": hang_timeout,
         }
@@ -239,6 +242,7 @@ class HangInspect:
                 box["error"] = e
 
         t = threading.Thread(target=run, name="batchscope-evaluate", daemon=True)
+        self.threads.append(t)  # joined at exit (Agent.shutdown): it may be inside torch's C++
         t.start()
         t.join(EVAL_TIMEOUT_S)
         if t.is_alive():
@@ -281,5 +285,7 @@ def inspect(agent, msg):
         agent, tid, ctx, ident, time.monotonic() - start, float(msg.get("hangTimeout") or 0), msg.get("stage")
     )
     agent.stops.active[tid] = hi
-    threading.Thread(target=hi.serve_forever, name="batchscope-hang-stop", daemon=True).start()
+    t = threading.Thread(target=hi.serve_forever, name="batchscope-hang-stop", daemon=True)
+    hi.threads.append(t)
+    t.start()
     agent.send({"type": "result", "id": msg.get("id"), "success": True, "body": hi.body()})

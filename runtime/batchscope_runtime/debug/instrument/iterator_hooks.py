@@ -87,6 +87,6 @@ def _wait_begin(a, it, info):
             it.__dict__["_bs_workers_kept"] = True
             a.worker_exits.track(getattr(it, "_workers", None))
         task = getattr(it, "_task_info", {}).get(getattr(it, "_rcvd_idx", -1))
-        worker = task[0] if task else n % nw
+        worker = task[0] if task else (n - skipped) % nw  # torch deals batches round-robin from its own 0
     a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
     return lid, name, epoch, n, total

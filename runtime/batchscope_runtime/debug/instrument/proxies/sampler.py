@@ -21,16 +21,13 @@ class BatchSamplerProxy(Proxy):
         self._bs_loader_name = loader_name
         self._bs_iterable = iterable
         self._bs_epoch = -1
+        # Batches a resume skips before this sampler's first one (accelerate's skip_first_batches,
+        # which the Trainer uses to resume from a checkpoint): batch numbers are positions in the
+        # epoch, so they start there, not at 0.
+        self._bs_offset = skipped_batches(inner)
 
     def __len__(self):
         return len(self._bs_inner)
-
-    @property
-    def _bs_offset(self):
-        """Batches a resume skips before this sampler's first one (accelerate's skip_first_batches,
-        which the Trainer uses to resume from a checkpoint): batch numbers are positions in the
-        epoch, so they start there, not at 0."""
-        return skipped_batches(self._bs_inner)
 
     def __iter__(self):
         self._bs_epoch += 1
