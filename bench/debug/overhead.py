@@ -21,7 +21,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "runtime"))
 sys.path.insert(0, HERE)
 
-import torch  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
 from batchscope_runtime.debug import controller, hooks, instrument, session, wire  # noqa: E402

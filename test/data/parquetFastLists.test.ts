@@ -191,7 +191,11 @@ test('jumps deep into big-paged row groups read exactly (levels-only decompressi
             for (const row of await src.readRows(off, 50)) {
               assert.equal(row.error, undefined, `${name} row ${row.index}: ${row.error?.message}`);
               for (const [col, v] of Object.entries(row.values))
-                assert.deepEqual(normalize(v), bigExpected[col][row.index], `${name} (prefix ${prefix}): row ${row.index} ${col}`);
+                assert.deepEqual(
+                  normalize(v),
+                  bigExpected[col][row.index],
+                  `${name} (prefix ${prefix}): row ${row.index} ${col}`,
+                );
             }
           }
         } finally {

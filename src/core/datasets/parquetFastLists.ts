@@ -20,11 +20,13 @@ import type { PackedColumn } from './parquetPacked';
 import type { BytePiece } from './parquetDecode';
 import {
   HOST_BOUNDS,
+  Int64Dict,
   UNSUPPORTED,
   Values,
   WORKER_BOUNDS,
   dataPage,
   dictionaryOf,
+  peekRowStarts,
   readDictionary,
   type Codec,
   type Dict,
@@ -34,8 +36,11 @@ import {
   type Slice,
 } from './parquetFastPages';
 
-/** Bytes fetched at once while walking a chunk's pages (pyarrow's pages are ~1 MB). */
-const READ_AHEAD = 2 ** 20;
+/**
+ * Bytes fetched at once while walking a chunk's pages: a page header and enough of the page to read its
+ * repetition levels (peekRowStarts), so a page wholly before the window costs this, not its ~1 MB.
+ */
+const READ_AHEAD = 192 * 1024;
 
 export interface FastListRequest {
   metadata: FileMetaData;
@@ -47,7 +52,15 @@ export interface FastListRequest {
   useOffsetIndex?: boolean;
   /** Pages met so far in this row group's chunks, by column path (a page index learned on the way). */
   pageMarks?: Map<string, ChunkMarks>;
+  /**
+   * The last dictionary decoded per column path, with its chunk's start: the next window of the same
+   * group reuses it instead of decompressing ~1 MB again (a 50-row page often spans two windows).
+   */
+  dicts?: Map<string, { at: number; dict: Dict }>;
 }
+
+/** Dictionaries bigger than this are not kept between windows. */
+const KEEP_DICT_BYTES = 8 * 2 ** 20;
 
 /** Where data pages that begin a row start, as met while walking a chunk without an OffsetIndex. */
 export interface ChunkMarks {
@@ -183,6 +196,16 @@ export async function fastListColumn(
   const groupRows = Number(rg.num_rows);
   const { rowStart, rowEnd } = req;
   const ctx: PageCtx = { shape, codec: md.codec, compressors, bounds };
+  const kept = req.dicts?.get(shape.path);
+  const keptDict = kept?.at === chunkStart ? kept.dict : undefined;
+  /** The chunk's dictionary, decoded once for the windows of its group (see FastListRequest.dicts). */
+  const dictionary = async (end: number): Promise<Dict> =>
+    keptDict ?? keep(await readDictionary(ctx, slice, chunkStart, end));
+  const keep = (d: Dict): Dict => {
+    const bytes = d instanceof Int64Dict ? d.words.byteLength : d.byteLength;
+    if (req.dicts && bytes <= KEEP_DICT_BYTES) req.dicts.set(shape.path, { at: chunkStart, dict: d });
+    return d;
+  };
   let dict: Dict | undefined;
   // Where to start, and the row before the first level read.
   let pos = chunkStart;
@@ -210,8 +233,7 @@ export async function fastListColumn(
       }
     }
     if (from < 0) throw new Error(`offset index of "${shape.path}" has no page for rows ${rowStart}..${rowEnd}`);
-    if (chunkStart < Number(pages[0].offset))
-      dict = await readDictionary(ctx, slice, chunkStart, Number(pages[0].offset));
+    if (chunkStart < Number(pages[0].offset)) dict = await dictionary(Number(pages[0].offset));
   }
   const want = rowEnd - rowStart;
   const offsets = new Int32Array(want + 1);
@@ -229,7 +251,7 @@ export async function fastListColumn(
     let best: ChunkMarks['pages'][number] | undefined;
     for (const m of marks.pages) if (m.firstRow <= rowStart && (!best || m.firstRow > best.firstRow)) best = m;
     if (best && best.offset < stopAt) {
-      if (marks.dictEnd) dict = await readDictionary(ctx, slice, chunkStart, marks.dictEnd);
+      if (marks.dictEnd) dict = await dictionary(marks.dictEnd);
       pos = best.offset;
       row = best.firstRow - 1;
       levelsSeen = best.levelsBefore;
@@ -268,10 +290,30 @@ export async function fastListColumn(
       if (req.prefix) throw new Error(PREFIX_SHORT);
       throw new Error(`page at byte ${pos} runs past its column chunk`);
     }
+    // A data page that may lie wholly before the window: its row starts from the bytes at hand.
+    if (header.type === 'DATA_PAGE' && rowStart - row > 1 && next > base + bytes.length) {
+      const peek = peekRowStarts(ctx, bytes.subarray(dataAt - base), header, pos);
+      if (peek && peek.rows < rowStart - row) {
+        if (marks && peek.startsRow && !marks.pages.some((m) => m.offset === pos))
+          marks.pages.push({ offset: pos, firstRow: row + 1, levelsBefore: levelsSeen });
+        row += peek.rows;
+        levelsSeen += peek.levels;
+        pos = next;
+        if (levelsSeen >= totalLevels && !req.useOffsetIndex) break;
+        continue;
+      }
+    }
+    if (header.type === 'DICTIONARY_PAGE' && pos === chunkStart && keptDict) {
+      dict = keptDict; // decoded by an earlier window: its bytes need not be read again
+      if (marks) marks.dictEnd = next;
+      pos = next;
+      continue;
+    }
     await have(pos, next);
     const raw = bytes.subarray(dataAt - base, next - base);
     if (header.type === 'DICTIONARY_PAGE') {
       dict = dictionaryOf(ctx, raw, header, pos);
+      if (pos === chunkStart) keep(dict);
       if (marks && pos === chunkStart) marks.dictEnd = next;
     } else if (header.type === 'DATA_PAGE' || header.type === 'DATA_PAGE_V2') {
       // Levels up to where row rowEnd begins (the rest of the page is not decoded).

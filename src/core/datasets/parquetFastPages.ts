@@ -87,25 +87,13 @@ export function hybrid(
       if (runEnd > end) throw new Error('bit-packed run ends early');
       if (seen + take <= skip) seen += take;
       else if (width <= 24) {
-        const mask = (1 << width) - 1;
-        let buf = 0;
-        let bits = 0;
-        for (let k = 0; k < take; k++) {
-          while (bits < width) {
-            buf |= b[pos++] << bits;
-            bits += 8;
-          }
-          out[seen++] = buf & mask;
-          buf >>>= width;
-          bits -= width;
+        unpack(b, pos, width, out, seen, take);
+        seen += take;
+        if (zeros !== Infinity) zerosSeen += countOf(out, runStart, seen, 0);
+        if (tally >= 0) {
+          count += countOf(out, runStart, seen, tally);
+          max = Math.max(max, maxOf(out, runStart, seen));
         }
-        if (zeros !== Infinity) for (let i = runStart; i < seen; i++) if (out[i] === 0) zerosSeen++;
-        if (tally >= 0)
-          for (let i = runStart; i < seen; i++) {
-            const d = out[i];
-            if (d === tally) count++;
-            if (d > max) max = d;
-          }
       } else {
         let buf = 0;
         let bits = 0;
@@ -141,6 +129,38 @@ export function hybrid(
   hybridTally.count = count;
   hybridTally.max = max;
   return pos;
+}
+
+// Small functions for the per-value loops: called once a run (≤ 504 values as parquet-cpp writes them),
+// V8 optimizes them after a few runs, where one loop inside hybrid stayed unoptimized for a whole cold
+// first page (15 ms for 67,000 dictionary indexes, against 5).
+
+/** `take` values of `width` (≤ 24) bits from b[pos…], least significant bit first, into out[at…]. */
+function unpack(b: Uint8Array, pos: number, width: number, out: Int32Array | Uint8Array, at: number, take: number) {
+  const mask = (1 << width) - 1;
+  let buf = 0;
+  let bits = 0;
+  for (let k = 0; k < take; k++) {
+    while (bits < width) {
+      buf |= b[pos++] << bits;
+      bits += 8;
+    }
+    out[at + k] = buf & mask;
+    buf >>>= width;
+    bits -= width;
+  }
+}
+
+function countOf(a: Int32Array | Uint8Array, from: number, to: number, v: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (a[i] === v) n++;
+  return n;
+}
+
+function maxOf(a: Int32Array | Uint8Array, from: number, to: number): number {
+  let m = 0;
+  for (let i = from; i < to; i++) if (a[i] > m) m = a[i];
+  return m;
 }
 
 /** What the last hybrid() call with a `tally` value counted: its occurrences, and the largest value. */
@@ -197,8 +217,12 @@ export function plainValues(b: Uint8Array, pos: number, end: number, count: numb
   if (pos + count * size > end) throw new Error(`page holds fewer values than its levels say (${count})`);
   const start = b.byteOffset + pos;
   if (!LITTLE_ENDIAN) return UNSUPPORTED;
-  // One memcpy into an aligned buffer, then typed reads.
-  const words = new Int32Array(b.buffer.slice(start, start + count * size));
+  // Typed reads need 4-byte alignment: a view where the values are aligned (a dictionary page, which
+  // starts its decompressed buffer), else one memcpy into an aligned buffer.
+  const words =
+    start % 4 === 0
+      ? new Int32Array(b.buffer, start, (count * size) / 4)
+      : new Int32Array(b.buffer.slice(start, start + count * size));
   if (size === 4) return words;
   // int64 values that all fit in int32 (token ids, -100 labels) come out as Int32Array: Values keeps
   // them so, and done() has nothing to convert.
@@ -266,7 +290,10 @@ export function dictionaryOf(ctx: PageCtx, raw: Uint8Array, header: Header, at: 
     throw new Error(`dictionary page at byte ${at} claims ${n} values`);
   if (ctx.shape.physical === 'INT64') {
     if (!LITTLE_ENDIAN) throw UNSUPPORTED;
-    return new Int64Dict(new Int32Array(page.buffer.slice(page.byteOffset, page.byteOffset + n * 8)));
+    const at0 = page.byteOffset;
+    const words =
+      at0 % 4 === 0 ? new Int32Array(page.buffer, at0, n * 2) : new Int32Array(page.buffer.slice(at0, at0 + n * 8));
+    return new Int64Dict(words);
   }
   const vals = plainValues(page, 0, page.length, n, ctx.shape.physical);
   if (vals === UNSUPPORTED) throw UNSUPPORTED;
@@ -300,6 +327,31 @@ function lookupInt64(dict: Int64Dict, idx: Int32Array, from: number, to: number,
     wide[i - from] = hi * 4294967296 + (w[2 * j] >>> 0);
   }
   return wide;
+}
+
+/**
+ * The rows a v1 snappy data page starts, read from the first bytes of its compressed data only (`head`):
+ * its repetition levels come first in the page. Undefined when these bytes are not enough (or anything
+ * is odd): the caller then reads the whole page and decodes it with dataPage, which reports any damage.
+ */
+export function peekRowStarts(ctx: PageCtx, head: Uint8Array, header: Header, at: number) {
+  const v1 = header.data_page_header;
+  const size = header.uncompressed_page_size;
+  const prefix = Math.max(8, fastPagesConfig.levelsPrefix);
+  if (!v1 || ctx.codec !== 'SNAPPY' || ctx.compressors.SNAPPY !== snappyDecode || size <= prefix) return undefined;
+  if (v1.repetition_level_encoding !== 'RLE' || v1.definition_level_encoding !== 'RLE') return undefined;
+  const n = Number(v1.num_values);
+  bounded(ctx, at, n, size);
+  try {
+    const b = snappyDecode(head, size, prefix);
+    const repEnd = 4 + new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+    if (repEnd > prefix) return undefined;
+    const rep = new Uint8Array(n);
+    hybrid(b, 4, repEnd, 1, rep, n, Infinity, 0);
+    return { rows: hybridTally.count, levels: n, startsRow: n > 0 && rep[0] === 0 };
+  } catch {
+    return undefined; // cut short by `head`, or damaged: dataPage decides on the whole page
+  }
 }
 
 /**

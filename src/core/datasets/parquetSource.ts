@@ -17,6 +17,7 @@ import { RowsSplitAcrossPages, hasOffsetIndex, pageRanges, type PageIndexCache }
 // Not from parquetDecode: that would pull the decoder's codecs (hyparquet-compressors) into every bundle.
 import { PREFIX_SHORT, prefixLengths } from './parquetPrefix';
 import { decodeListsLocally, locallyDecodable, type ChunkMarks } from './parquetFastLists';
+import type { Dict } from './parquetFastPages';
 import { PLAIN, specIsPlain, type ValueSpec } from './valueForms';
 import { specOfArrowType } from './arrowValues';
 import { cellColumn, type ScanChunk, type ScanColumn, type ScanOptions, type ScannableSource } from './scan';
@@ -90,6 +91,8 @@ export class ParquetSource implements ScannableSource {
   private readonly pageIndex: PageIndexCache = new Map();
   /** Data pages met in groups without an OffsetIndex (a few dozen numbers per column chunk). */
   private readonly pageMarks = new Map<number, Map<string, ChunkMarks>>();
+  /** The last dictionary decoded per token-list column (parquetFastLists.FastListRequest.dicts). */
+  private readonly dicts = new Map<string, { at: number; dict: Dict }>();
   /** Groups whose OffsetIndex cannot be used (pages split rows): read as if they had none. */
   private readonly unindexed = new Set<number>();
 
@@ -303,7 +306,8 @@ export class ParquetSource implements ScannableSource {
       const read = (offset: number, length: number) => this.src.read(offset, length);
       let pageMarks = this.pageMarks.get(g);
       if (!pageMarks) this.pageMarks.set(g, (pageMarks = new Map()));
-      const local = await decodeListsLocally({ metadata, rowStart, rowEnd, read, pageMarks }, names, size);
+      const dicts = this.dicts;
+      const local = await decodeListsLocally({ metadata, rowStart, rowEnd, read, pageMarks, dicts }, names, size);
       if (names.every((n) => local[n])) return { numRows: rowEnd - rowStart, columns: local, approxBytes: size.bytes };
     }
     // No OffsetIndex: cut the chunks after the pages that hold the rows (big groups only), and fall
@@ -406,7 +410,7 @@ export class ParquetSource implements ScannableSource {
     const names = columns ?? this.columns.map((c) => c.name);
     const local = inHost
       ? await decodeListsLocally(
-          req,
+          { ...req, dicts: this.dicts },
           names.filter((n) => !this.specs[n]),
           size,
         )
@@ -494,6 +498,7 @@ export class ParquetSource implements ScannableSource {
 
   async close(): Promise<void> {
     this.groupCache.clear();
+    this.dicts.clear();
     await this.src.close();
   }
 }
