@@ -42,6 +42,7 @@ function parquetTable() {
     bundle: true,
     platform: 'node',
     format: 'cjs',
+    minify: true, // as the packaged VSIX is
     outfile: ours,
     logLevel: 'warning',
   });
@@ -51,6 +52,7 @@ function parquetTable() {
     bundle: true,
     platform: 'node',
     format: 'cjs',
+    minify: true, // as the packaged VSIX is
     outfile: join(dataDir, 'parquetWorker.js'),
     logLevel: 'warning',
   });
@@ -105,6 +107,7 @@ function main() {
     bundle: true,
     platform: 'node',
     format: 'cjs',
+    minify: true, // as the packaged VSIX is
     outfile: bundle,
     logLevel: 'warning',
   });

@@ -280,6 +280,41 @@ def test_a_group_is_the_same_rows_as_its_batches_one_by_one():
     assert group_record_batch(pa, mixed) is None  # different fields: written one by one instead
 
 
+def test_every_dtype_reads_back_as_the_loop_saw_it_alone_and_grouped():
+    # The columns are built from the tensors' own memory (no pa.array): bool bits, small ints, half
+    # floats (as float32), a big-endian numpy field, nulls for an unknown worker or sample index, and
+    # the same values whether a batch is written alone or in a group.
+    from batchscope_runtime.record.columns import group_record_batch, snapshot, to_record_batch
+
+    def batch(k):
+        ids = torch.arange(6 * (2 + k)).reshape(3, -1) + k
+        return {
+            "input_ids": ids,
+            "mask": ids % 3 == 0,
+            "u8": (ids % 256).to(torch.uint8),
+            "half": ids[:, 0].to(torch.float16) / 4,
+            "be": np.arange(3 * 2, dtype=">i4").reshape(3, 2) + k,
+        }
+
+    items = [
+        (snapshot(batch(k)), (k, 0, None if k % 2 else k, "l%d" % k, None if k == 1 else [k, k + 1, k + 2]))
+        for k in range(4)
+    ]
+    for k, item in enumerate(items):
+        rb, skipped = to_record_batch(pa, item)
+        rb.validate(full=True)
+        got, b = rb.to_pydict(), batch(k)
+        assert skipped == [] and got["input_ids"] == b["input_ids"].tolist() and got["mask"] == b["mask"].tolist()
+        assert got["u8"] == b["u8"].tolist() and got["half"] == b["half"].float().tolist()
+        assert got["be"] == b["be"].tolist() and rb.schema.field("be").type == pa.list_(pa.int32())
+        assert got["worker"] == [None if k % 2 else k] * 3 and got["loader"] == ["l%d" % k] * 3
+        assert got["sample_index"] == ([None] * 3 if k == 1 else [k, k + 1, k + 2])
+    grouped = group_record_batch(pa, [(s[:4], m) for s, m in items])  # the numpy field is not a tensor: no group
+    alone = pa.Table.from_batches([to_record_batch(pa, (s[:4], m))[0] for s, m in items])
+    assert grouped is not None and pa.Table.from_batches([grouped]).equals(alone)
+    assert group_record_batch(pa, items) is None
+
+
 def test_stop_writes_what_is_queued(tmp_path):
     r = record.start(batches=100, path=str(tmp_path / "r.arrow"))
     it = iter(DataLoader(Numbered(), batch_size=4, collate_fn=pad))

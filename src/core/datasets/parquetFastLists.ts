@@ -57,9 +57,11 @@ export interface FastListRequest {
    * group reuses it instead of decompressing ~1 MB again (a 50-row page often spans two windows).
    */
   dicts?: Map<string, { at: number; dict: Dict }>;
+  /** The last page decompressed per column path, by its offset (for the same reason). */
+  pages?: Map<string, { at: number; b: Uint8Array }>;
 }
 
-/** Dictionaries bigger than this are not kept between windows. */
+/** Dictionaries and pages bigger than this are not kept between windows. */
 const KEEP_DICT_BYTES = 8 * 2 ** 20;
 
 /** Where data pages that begin a row start, as met while walking a chunk without an OffsetIndex. */
@@ -195,7 +197,16 @@ export async function fastListColumn(
   const chunkEnd = chunkStart + Number(md.total_compressed_size);
   const groupRows = Number(rg.num_rows);
   const { rowStart, rowEnd } = req;
-  const ctx: PageCtx = { shape, codec: md.codec, compressors, bounds };
+  const ctx: PageCtx = {
+    shape,
+    codec: md.codec,
+    compressors,
+    bounds,
+    keptPage: req.pages?.get(shape.path),
+    keepPage: (at, b) => {
+      if (req.pages && b.length <= KEEP_DICT_BYTES) req.pages.set(shape.path, { at, b });
+    },
+  };
   const kept = req.dicts?.get(shape.path);
   const keptDict = kept?.at === chunkStart ? kept.dict : undefined;
   /** The chunk's dictionary, decoded once for the windows of its group (see FastListRequest.dicts). */
@@ -398,7 +409,7 @@ export function locallyDecodable(meta: FileMetaData, name: string, g: number): b
 /**
  * The integer-list columns of a page window, decoded in the extension host: no process start, no copy of
  * the column bytes to it and back. Safe there because every loop is bounded by a page header checked
- * against HOST_BOUNDS, and the codecs are linear-time (snappy, none); whatever is not covered (another
+ * against HOST_BOUNDS, and the codecs are linear-time (snappy, zstd, none); whatever is not covered (another
  * codec, a bigger page, another shape of column) is left for the decoder process, a corrupt page is an
  * error. Returns the columns decoded.
  */

@@ -248,6 +248,9 @@ export interface PageCtx {
   codec: string;
   compressors: Record<string, Codec | undefined>;
   bounds: PageBounds;
+  /** The last v1 page decompressed in this column chunk (by its offset), and where to keep the next. */
+  keptPage?: { at: number; b: Uint8Array };
+  keepPage?: (at: number, b: Uint8Array) => void;
 }
 
 /** Checks a page's claimed sizes against the bounds before anything is allocated for it. */
@@ -269,6 +272,13 @@ export function decompress(ctx: PageCtx, bytes: Uint8Array, size: number, at: nu
 }
 
 export type Header = ReturnType<typeof parquetHeader>;
+
+/** A v1 page decompressed whole, and kept for the next window of its chunk (PageCtx.keepPage). */
+function fullPage(ctx: PageCtx, raw: Uint8Array, size: number, at: number): Uint8Array {
+  const b = decompress(ctx, raw, size, at);
+  if (ctx.codec !== 'UNCOMPRESSED') ctx.keepPage?.(at, b);
+  return b;
+}
 
 export async function readDictionary(ctx: PageCtx, slice: Slice, at: number, end: number): Promise<Dict> {
   const bytes = await slice(at, end);
@@ -389,7 +399,10 @@ export function dataPage(
     if (v1.repetition_level_encoding !== 'RLE' || v1.definition_level_encoding !== 'RLE') return UNSUPPORTED;
     // Only a page that may lie before the window (rowsBefore > 0) is worth a look at its levels alone.
     const prefix = Math.max(8, fastPagesConfig.levelsPrefix);
-    partial = rowsBefore > 0 && ctx.codec === 'SNAPPY' && ctx.compressors.SNAPPY === snappyDecode && size > prefix;
+    // A page the previous window decompressed (a 50-row page that spans two windows) is not again.
+    const kept = ctx.keptPage?.at === at ? ctx.keptPage.b : undefined;
+    partial =
+      !kept && rowsBefore > 0 && ctx.codec === 'SNAPPY' && ctx.compressors.SNAPPY === snappyDecode && size > prefix;
     if (partial) {
       // Only the page's first bytes: its levels' length is checked against the page's size, as below.
       b = snappyDecode(raw, size, prefix);
@@ -397,7 +410,7 @@ export function dataPage(
       if (4 + repLen > size) throw new Error(`page at byte ${at}: levels run past the page`);
       if (4 + repLen > prefix) partial = false; // levels longer than the prefix: the whole page
     }
-    if (!partial) b = decompress(ctx, raw, size, at);
+    if (!partial) b = kept ?? fullPage(ctx, raw, size, at);
     repEnd = section(0);
     hybrid(b, 4, repEnd, 1, rep, n, rowsLeft);
   } else {
@@ -429,7 +442,7 @@ export function dataPage(
   let defEnd: number;
   let pos: number;
   if (v1) {
-    if (partial) b = decompress(ctx, raw, size, at);
+    if (partial) b = fullPage(ctx, raw, size, at);
     defAt = repEnd + 4;
     defEnd = section(repEnd);
     pos = defEnd;

@@ -93,6 +93,8 @@ export class ParquetSource implements ScannableSource {
   private readonly pageMarks = new Map<number, Map<string, ChunkMarks>>();
   /** The last dictionary decoded per token-list column (parquetFastLists.FastListRequest.dicts). */
   private readonly dicts = new Map<string, { at: number; dict: Dict }>();
+  /** The last page decompressed per token-list column (parquetFastLists.FastListRequest.pages). */
+  private readonly pages = new Map<string, { at: number; b: Uint8Array }>();
   /** Groups whose OffsetIndex cannot be used (pages split rows): read as if they had none. */
   private readonly unindexed = new Set<number>();
 
@@ -306,8 +308,9 @@ export class ParquetSource implements ScannableSource {
       const read = (offset: number, length: number) => this.src.read(offset, length);
       let pageMarks = this.pageMarks.get(g);
       if (!pageMarks) this.pageMarks.set(g, (pageMarks = new Map()));
-      const dicts = this.dicts;
-      const local = await decodeListsLocally({ metadata, rowStart, rowEnd, read, pageMarks, dicts }, names, size);
+      const { dicts, pages } = this;
+      const req = { metadata, rowStart, rowEnd, read, pageMarks, dicts, pages };
+      const local = await decodeListsLocally(req, names, size);
       if (names.every((n) => local[n])) return { numRows: rowEnd - rowStart, columns: local, approxBytes: size.bytes };
     }
     // No OffsetIndex: cut the chunks after the pages that hold the rows (big groups only), and fall
@@ -410,7 +413,7 @@ export class ParquetSource implements ScannableSource {
     const names = columns ?? this.columns.map((c) => c.name);
     const local = inHost
       ? await decodeListsLocally(
-          { ...req, dicts: this.dicts },
+          { ...req, dicts: this.dicts, pages: this.pages },
           names.filter((n) => !this.specs[n]),
           size,
         )
@@ -499,6 +502,7 @@ export class ParquetSource implements ScannableSource {
   async close(): Promise<void> {
     this.groupCache.clear();
     this.dicts.clear();
+    this.pages.clear();
     await this.src.close();
   }
 }
