@@ -40,6 +40,7 @@ const part = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 interface Result {
   batches_per_s: number;
   cpu_ms_per_batch: number;
+  steady_cpu_ms_per_batch: number;
 }
 
 function parse(out: string): Result {
@@ -205,12 +206,21 @@ async function throughputPart(): Promise<void> {
     ]);
     const ca = median(a.map((x) => x.cpu_ms_per_batch));
     const cb = median(b.map((x) => x.cpu_ms_per_batch));
+    // Steady state: the loop's process and its live workers' threads between the warm-up and the end,
+    // so worker start-up (imports, the agent's connect) is left out; paired reps ran back to back.
+    const sa = median(a.map((x) => x.steady_cpu_ms_per_batch));
+    const sb = median(b.map((x) => x.steady_cpu_ms_per_batch));
+    const pairs = median(a.map((x, i) => b[i].steady_cpu_ms_per_batch / x.steady_cpu_ms_per_batch - 1));
     cpuRows.push([
       `num_workers=${workers}`,
       ca.toFixed(3),
       cb.toFixed(3),
       `${(100 * (cb / ca - 1)).toFixed(1)} %`,
-      `${Math.round(1000 * (cb - ca))}`,
+      sa.toFixed(3),
+      sb.toFixed(3),
+      `${(100 * (sb / sa - 1)).toFixed(1)} %`,
+      `${(100 * pairs).toFixed(1)} %`,
+      `${Math.round(1000 * (sb - sa))}`,
     ]);
   }
   table(
@@ -227,7 +237,20 @@ async function throughputPart(): Promise<void> {
     rows,
   );
   console.log('');
-  table(['CPU per batch (ms, program + workers)', 'plain', 'under debugger', 'cost', 'µs per batch'], cpuRows);
+  table(
+    [
+      'CPU per batch (ms, program + workers)',
+      'plain, whole run',
+      'debugger, whole run',
+      'cost',
+      'plain, steady',
+      'debugger, steady',
+      'cost, steady',
+      'steady, median of pairs',
+      'µs per batch, steady',
+    ],
+    cpuRows,
+  );
   console.log('');
 }
 

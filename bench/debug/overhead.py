@@ -9,6 +9,7 @@ hosts the controller, a separate process in a real session).
 Prints one JSON line: {"plain_us", "instrumented_us", "overhead_us"} per batch (medians, the loop's
 thread), "plain_process_us", "instrumented_process_us" (the process), num_workers=0.
 """
+
 import argparse
 import json
 import os
@@ -41,7 +42,10 @@ def collate(samples):
 def run(n, real=False):
     if real:
         import throughput
-        loader = DataLoader(throughput.Tokens(), batch_size=16, collate_fn=throughput.collate)
+
+        loader = DataLoader(
+            throughput.Tokens(), batch_size=16, collate_fn=throughput.collate
+        )
     else:
         loader = DataLoader(Nothing(), batch_size=16, collate_fn=collate)
     t0, p0 = time.thread_time(), time.process_time()
@@ -60,22 +64,45 @@ def main():
     p.add_argument("--batches", type=int, default=3000)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--filters", default="fetch_error,collate_error,worker_died,hang")
-    p.add_argument("--real", action="store_true", help="the dataset and collate of throughput.py instead of no-ops")
+    p.add_argument(
+        "--real",
+        action="store_true",
+        help="the dataset and collate of throughput.py instead of no-ops",
+    )
     a = p.parse_args()
     secret = secrets.token_hex(8)
     ctl = controller.Controller(secret, hang_timeout=30, wait=False)
     ctl.start()
     os.environ["BATCHSCOPE_CONTROLLER"] = "127.0.0.1:%d" % ctl.port
     os.environ["BATCHSCOPE_SECRET"] = secret
-    sock, reader, welcome = wire.connect("127.0.0.1", ctl.port, {"type": "hello", "role": "adapter", "protocol": 1,
-                                                                  "secret": secret, "client": "overhead"})
+    sock, reader, welcome = wire.connect(
+        "127.0.0.1",
+        ctl.port,
+        {
+            "type": "hello",
+            "role": "adapter",
+            "protocol": 1,
+            "secret": secret,
+            "client": "overhead",
+        },
+    )
     assert welcome and welcome.get("type") == "welcome", welcome
     filters = [f for f in a.filters.split(",") if f]
-    for seq, (cmd, args) in enumerate([("setExceptionBreakpoints", {"filters": filters}), ("configurationDone", {})], 1):
-        sock.sendall(wire.encode({"type": "request", "seq": seq, "command": cmd, "arguments": args}))
+    for seq, (cmd, args) in enumerate(
+        [("setExceptionBreakpoints", {"filters": filters}), ("configurationDone", {})],
+        1,
+    ):
+        sock.sendall(
+            wire.encode(
+                {"type": "request", "seq": seq, "command": cmd, "arguments": args}
+            )
+        )
     agent = session.activate()
     deadline = time.monotonic() + 5
-    while not (agent.cfg.attached and set(agent.cfg.filters) == set(filters)) and time.monotonic() < deadline:
+    while (
+        not (agent.cfg.attached and set(agent.cfg.filters) == set(filters))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.01)  # the config with the filters arrives on the agent's thread
     assert agent.cfg.attached, "agent not attached"
     plain, inst = [], []
@@ -85,12 +112,31 @@ def main():
         plain.append(run(a.batches, a.real))
         instrument.install()
         inst.append(run(a.batches, a.real))
-    pm, im = statistics.median(x[0] for x in plain), statistics.median(x[0] for x in inst)
-    ppm, pim = statistics.median(x[1] for x in plain), statistics.median(x[1] for x in inst)
-    print(json.dumps({"batches": a.batches, "reps": a.reps, "real": a.real, "filters": filters,
-                      "plain_us": round(pm, 2), "instrumented_us": round(im, 2), "overhead_us": round(im - pm, 2),
-                      "plain_process_us": round(ppm, 2), "instrumented_process_us": round(pim, 2),
-                      "load": os.getloadavg()[0]}), flush=True)
+    pm, im = (
+        statistics.median(x[0] for x in plain),
+        statistics.median(x[0] for x in inst),
+    )
+    ppm, pim = (
+        statistics.median(x[1] for x in plain),
+        statistics.median(x[1] for x in inst),
+    )
+    print(
+        json.dumps(
+            {
+                "batches": a.batches,
+                "reps": a.reps,
+                "real": a.real,
+                "filters": filters,
+                "plain_us": round(pm, 2),
+                "instrumented_us": round(im, 2),
+                "overhead_us": round(im - pm, 2),
+                "plain_process_us": round(ppm, 2),
+                "instrumented_process_us": round(pim, 2),
+                "load": os.getloadavg()[0],
+            }
+        ),
+        flush=True,
+    )
     sock.close()
     ctl.close()
     # torch's and the controller's threads can abort the interpreter's teardown ("terminate called

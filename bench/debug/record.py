@@ -33,7 +33,9 @@ import batchscope_runtime.record as record  # noqa: E402
 def step(batch, ms):
     """A stand-in for forward/backward: `ms` of work that reads the batch (as a model would)."""
     acc = int(batch["input_ids"].sum()) + int(batch["labels"].max())
-    time.sleep(ms / 1000.0)  # off-CPU, like waiting for a GPU step: leaves the cores to the workers
+    time.sleep(
+        ms / 1000.0
+    )  # off-CPU, like waiting for a GPU step: leaves the cores to the workers
     return acc
 
 
@@ -45,8 +47,16 @@ def run(loader, n, warmup, ms, path):
     t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
     for _ in range(n):
         step(next(it), ms)
-    wall, cpu, main_cpu = time.perf_counter() - t0, time.process_time() - c0, time.thread_time() - m0
-    out = {"ms": wall / n * 1000, "cpu_us": cpu / n * 1e6, "main_cpu_us": main_cpu / n * 1e6}
+    wall, cpu, main_cpu = (
+        time.perf_counter() - t0,
+        time.process_time() - c0,
+        time.thread_time() - m0,
+    )
+    out = {
+        "ms": wall / n * 1000,
+        "cpu_us": cpu / n * 1e6,
+        "main_cpu_us": main_cpu / n * 1e6,
+    }
     if rec is not None:
         p = record.stop()
         out["mb_per_batch"] = p["bytes"] / max(p["batches"], 1) / 1048576
@@ -65,7 +75,12 @@ def main():
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--step-ms", type=float, default=20.0)
-    p.add_argument("--budget-s", type=float, default=0, help="start no new rep after this many seconds (0: no limit)")
+    p.add_argument(
+        "--budget-s",
+        type=float,
+        default=0,
+        help="start no new rep after this many seconds (0: no limit)",
+    )
     a = p.parse_args()
     torch.set_num_threads(1)
     loader = DataLoader(
@@ -73,15 +88,33 @@ def main():
         batch_size=16,
         num_workers=a.workers,
         collate_fn=throughput.collate,
-        **({"multiprocessing_context": "fork", "prefetch_factor": 4, "persistent_workers": False} if a.workers else {}),
+        **(
+            {
+                "multiprocessing_context": "fork",
+                "prefetch_factor": 4,
+                "persistent_workers": False,
+            }
+            if a.workers
+            else {}
+        ),
     )
     tmp = tempfile.mkdtemp(prefix="batchscope-record-bench-")
     load0 = os.getloadavg()[0]
     plain, rec = [], []
     t_start = time.monotonic()
-    for r in range(a.reps):  # alternating, so load changes on the shared machine hit both alike
+    for r in range(
+        a.reps
+    ):  # alternating, so load changes on the shared machine hit both alike
         plain.append(run(loader, a.batches, a.warmup, a.step_ms, None))
-        rec.append(run(loader, a.batches, a.warmup, a.step_ms, os.path.join(tmp, "r%d.arrow" % r)))
+        rec.append(
+            run(
+                loader,
+                a.batches,
+                a.warmup,
+                a.step_ms,
+                os.path.join(tmp, "r%d.arrow" % r),
+            )
+        )
         # A loaded machine can stretch a rep several-fold: stop at whole pairs rather than overrun.
         if a.budget_s and time.monotonic() - t_start > a.budget_s:
             break
@@ -96,17 +129,29 @@ def main():
         "overhead_pct": round((med(rec, "ms") / med(plain, "ms") - 1) * 100, 2),
         "plain_cpu_us_per_batch": round(med(plain, "cpu_us"), 1),
         "recording_cpu_us_per_batch": round(med(rec, "cpu_us"), 1),
-        "recording_cpu_cost_us_per_batch": round(med(rec, "cpu_us") - med(plain, "cpu_us"), 1),
+        "recording_cpu_cost_us_per_batch": round(
+            med(rec, "cpu_us") - med(plain, "cpu_us"), 1
+        ),
         "plain_main_cpu_us_per_batch": round(med(plain, "main_cpu_us"), 1),
         "recording_main_cpu_us_per_batch": round(med(rec, "main_cpu_us"), 1),
         "writer_cpu_us_per_batch": round(med(rec, "writer_cpu_us"), 1),
         "load_before": load0,
         "load_after": os.getloadavg()[0],
         # Each rep's pair ran back to back: the median of their ratios shrugs off a load swing between reps.
-        "paired_ratio_median": round(statistics.median(r["ms"] / q["ms"] for q, r in zip(plain, rec)), 4),
-        "paired_diff_ms_median": round(statistics.median(r["ms"] - q["ms"] for q, r in zip(plain, rec)), 3),
-        "plain_ms_range": [round(min(x["ms"] for x in plain), 3), round(max(x["ms"] for x in plain), 3)],
-        "recording_ms_range": [round(min(x["ms"] for x in rec), 3), round(max(x["ms"] for x in rec), 3)],
+        "paired_ratio_median": round(
+            statistics.median(r["ms"] / q["ms"] for q, r in zip(plain, rec)), 4
+        ),
+        "paired_diff_ms_median": round(
+            statistics.median(r["ms"] - q["ms"] for q, r in zip(plain, rec)), 3
+        ),
+        "plain_ms_range": [
+            round(min(x["ms"] for x in plain), 3),
+            round(max(x["ms"] for x in plain), 3),
+        ],
+        "recording_ms_range": [
+            round(min(x["ms"] for x in rec), 3),
+            round(max(x["ms"] for x in rec), 3),
+        ],
         "mb_per_batch": round(med(rec, "mb_per_batch"), 4),
         "cores": os.cpu_count(),
     }

@@ -424,3 +424,88 @@ def test_yaml_record_key_records_the_transformers_engine_batches(tmp_path):
     d = t.to_pydict()
     for ids, mask in zip(d["input_ids"], d["attention_mask"]):
         assert len(ids) == len(mask) and np.all(np.diff(mask) <= 0)  # right padding: ones, then zeros
+
+
+# ---- the end of the program waits for the writer thread
+
+
+SLOW_WRITER = """
+import sys, time, torch
+from torch.utils.data import DataLoader
+import batchscope_runtime.record as record
+from batchscope_runtime.record import writer
+
+# A writer slower than the old 5 s bound of stop(): each write sleeps, then converts a torch tensor
+# (an op that releases the GIL inside C++), as a loaded machine makes the real writer slow.
+_write = writer.Recorder._write
+def slow(self, item):
+    time.sleep(2.5)
+    torch.ones(64).clone()
+    return _write(self, item)
+writer.Recorder._write = slow
+writer.Recorder._write_group = lambda self, group: all(slow(self, it) for it in group)
+
+rows = [{"input_ids": [1, 2, 3], "labels": [1, 2, -100]}] * 6
+def collate(b):
+    return {"input_ids": torch.tensor([x["input_ids"] for x in b]), "labels": torch.tensor([x["labels"] for x in b])}
+record.start(batches=3, path=sys.argv[1])
+for b in DataLoader(rows, batch_size=2, collate_fn=collate):
+    pass
+%s
+"""
+
+
+def test_exit_without_stop_waits_for_a_slow_writer_and_loses_nothing(tmp_path):
+    """A program that never calls stop(): the exit hook joins the writer thread itself, so the program
+    exits 0 and every queued batch is in the file, however slow the writer."""
+    out = tmp_path / "slow.arrow"
+    ending = "# no stop(): the atexit hook ends the recording"
+    r = subprocess.run(
+        [sys.executable, "-c", SLOW_WRITER % ending, str(out)], env=env(), capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    t = read(out)
+    assert sorted(set(t.column("batch").to_pylist())) == [0, 1, 2]
+    assert t.num_rows == 6
+
+
+LATE_TORCH_WORK = """
+import sys, torch
+from torch.utils.data import DataLoader
+import batchscope_runtime.record as record
+from batchscope_runtime.record import writer
+
+# Work the writer thread still does after its recording is marked done (its last progress report),
+# inside one torch call that releases the GIL: the shape of the window in which the program ended.
+_progress = writer.Recorder._progress
+def late(self, done):
+    _progress(self, done)
+    if done:
+        a = torch.ones(2500, 2500)
+        torch.mm(a, a)
+writer.Recorder._progress = late
+
+rows = [{"input_ids": [1, 2, 3], "labels": [1, 2, -100]}] * 6
+def collate(b):
+    return {"input_ids": torch.tensor([x["input_ids"] for x in b]), "labels": torch.tensor([x["labels"] for x in b])}
+record.start(batches=3, path=sys.argv[1])
+for b in DataLoader(rows, batch_size=2, collate_fn=collate):
+    pass
+record.stop()
+"""
+
+
+def test_exit_after_stop_waits_for_the_writer_thread_to_end(tmp_path):
+    """Before, stop() returned once the recording was marked done while the writer thread still ran: a
+    program ending right then had that daemon thread ended inside torch's C++ during finalisation, and
+    died by SIGABRT ("terminate called without an active exception")."""
+    out = tmp_path / "late.arrow"
+    r = subprocess.run(
+        [sys.executable, "-c", LATE_TORCH_WORK, str(out)],
+        env=env(OMP_NUM_THREADS="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert read(out).num_rows == 6

@@ -106,12 +106,13 @@ def _unhook_when_done(r):
             iterator_patch.set_recorder(None)
 
 
-def stop(reason="stopped"):
-    """Stop the running recording (what is queued is written). Returns its last progress, or None."""
+def stop(reason="stopped", wait=60.0):
+    """Stop the running recording (what is queued is written; waits up to `wait` s for the writer thread
+    to end). Returns its last progress, or None."""
     r = _current
     if r is None:
         return None
-    r.stop(reason)
+    r.stop(reason, wait=wait)
     return r.progress()
 
 
@@ -132,5 +133,5 @@ def start_from_env(default_folder=None):
 @atexit.register
 def _finish_at_exit():
     r = _current
-    if r is not None and not r.done and r.pid == os.getpid():
-        r.stop("stopped", wait=10.0)
+    if r is not None and r.pid == os.getpid() and (not r.done or r.writer_alive):
+        r.stop("stopped", wait=60.0)

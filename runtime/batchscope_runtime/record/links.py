@@ -52,7 +52,7 @@ def on_request(agent, msg):
     args = dict(msg.get("arguments") or {})
     try:
         if args.pop("stop", False):
-            body = stop() or {"done": True, "batches": 0, "bytes": 0, "path": None}
+            body = stop(wait=5.0) or {"done": True, "batches": 0, "bytes": 0, "path": None}
         else:
             opts = parse(args or True)
             if opts is None:

@@ -96,7 +96,12 @@ class Recorder:
             self.reason = "batches" if self._count_reached else reason
         self._q.append(None)
         self._wake.set()
-        self._done.wait(wait)
+        # Wait for the thread itself, not only `_done`: the writer is a daemon thread, and one still running
+        # when the interpreter finalises (dropping its last tensors and Arrow buffers, or inside a torch or
+        # pyarrow call that released the GIL) is ended by pthread_exit through C++ frames: std::terminate,
+        # SIGABRT at exit ("terminate called without an active exception").
+        if self._thread is not threading.current_thread():
+            self._thread.join(wait)
 
     def internal_error(self, e):
         """A batch that could not be snapshotted: reported once, the loop goes on."""
@@ -111,6 +116,11 @@ class Recorder:
     @property
     def done(self):
         return self._done.is_set()
+
+    @property
+    def writer_alive(self):
+        """The writer thread is still running (it ends a moment after `done`, once its frame is unwound)."""
+        return self._thread.is_alive()
 
     # ---- writer thread
     def _run(self):
