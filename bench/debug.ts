@@ -254,7 +254,12 @@ async function throughputPart(): Promise<void> {
   console.log('');
 }
 
-function overheadRun(real: boolean): { plain_us: number; instrumented_us: number; overhead_us: number; filters: string[] } {
+function overheadRun(real: boolean): {
+  plain_us: number;
+  instrumented_us: number;
+  overhead_us: number;
+  filters: string[];
+} {
   const args = [path.join(REPO, 'bench', 'debug', 'overhead.py')];
   if (real) args.push('--real', '--batches', String(OVERHEAD_REAL_BATCHES), '--reps', String(OVERHEAD_REAL_REPS));
   return JSON.parse(
@@ -279,7 +284,12 @@ function overheadPart(): void {
       'added',
     ],
     [
-      ['no-op loader (filters ' + hot.filters.join(', ') + ')', String(hot.plain_us), String(hot.instrumented_us), String(hot.overhead_us)],
+      [
+        'no-op loader (filters ' + hot.filters.join(', ') + ')',
+        String(hot.plain_us),
+        String(hot.instrumented_us),
+        String(hot.overhead_us),
+      ],
       [
         'throughput.py loader (16 × ≤512 tokens, ~0.3 ms a sample; the difference is within its noise)',
         String(real.plain_us),
@@ -410,7 +420,13 @@ function recordPart(): void {
         ratio(r.plain_main_cpu_us_per_batch, r.recording_main_cpu_us_per_batch),
         `+${(r.recording_main_cpu_us_per_batch - r.plain_main_cpu_us_per_batch).toFixed(0)} µs`,
       ],
-      ["CPU µs per batch, the recorder's writer thread (Arrow + write)", '', r.writer_cpu_us_per_batch.toFixed(0), '', ''],
+      [
+        "CPU µs per batch, the recorder's writer thread (Arrow + write)",
+        '',
+        r.writer_cpu_us_per_batch.toFixed(0),
+        '',
+        '',
+      ],
     ],
   );
   console.log(

@@ -5,7 +5,13 @@ import { buildIpcIndex, batchForRow, readBatchStream, type IpcIndex } from './ar
 import { arrowTypeName, cellAt } from './arrowValues';
 import './ipcCodecs';
 import { forEachLengths } from './arrowLengths';
-import { forEachListBatch, intListOf, type IntListBuffers, type ListBatchHandler, type ListColumnRequest } from './arrowListScan';
+import {
+  forEachListBatch,
+  intListOf,
+  type IntListBuffers,
+  type ListBatchHandler,
+  type ListColumnRequest,
+} from './arrowListScan';
 import { validateBatch } from './arrowValidate';
 import type { ByteSource } from './byteSource';
 import type { IndexCache } from './indexCache';
