@@ -429,11 +429,23 @@ def test_yaml_record_key_records_the_transformers_engine_batches(tmp_path):
 # ---- the end of the program waits for the writer thread
 
 
-SLOW_WRITER = """
+# A program recording 3 batches of a 6-row loader: `%(setup)s` patches the writer first, `%(ending)s` ends it.
+RECORDING_PROGRAM = """
 import sys, time, torch
 from torch.utils.data import DataLoader
 import batchscope_runtime.record as record
 from batchscope_runtime.record import writer
+%(setup)s
+rows = [{"input_ids": [1, 2, 3], "labels": [1, 2, -100]}] * 6
+def collate(b):
+    return {"input_ids": torch.tensor([x["input_ids"] for x in b]), "labels": torch.tensor([x["labels"] for x in b])}
+record.start(batches=3, path=sys.argv[1])
+for b in DataLoader(rows, batch_size=2, collate_fn=collate):
+    pass
+%(ending)s
+"""
+
+SLOW_WRITER = """
 
 # A writer slower than the old 5 s bound of stop(): each write sleeps, then converts a torch tensor
 # (an op that releases the GIL inside C++), as a loaded machine makes the real writer slow.
@@ -444,14 +456,6 @@ def slow(self, item):
     return _write(self, item)
 writer.Recorder._write = slow
 writer.Recorder._write_group = lambda self, group: all(slow(self, it) for it in group)
-
-rows = [{"input_ids": [1, 2, 3], "labels": [1, 2, -100]}] * 6
-def collate(b):
-    return {"input_ids": torch.tensor([x["input_ids"] for x in b]), "labels": torch.tensor([x["labels"] for x in b])}
-record.start(batches=3, path=sys.argv[1])
-for b in DataLoader(rows, batch_size=2, collate_fn=collate):
-    pass
-%s
 """
 
 
@@ -461,7 +465,11 @@ def test_exit_without_stop_waits_for_a_slow_writer_and_loses_nothing(tmp_path):
     out = tmp_path / "slow.arrow"
     ending = "# no stop(): the atexit hook ends the recording"
     r = subprocess.run(
-        [sys.executable, "-c", SLOW_WRITER % ending, str(out)], env=env(), capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", RECORDING_PROGRAM % {"setup": SLOW_WRITER, "ending": ending}, str(out)],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert r.returncode == 0, r.stderr
     t = read(out)
@@ -470,11 +478,6 @@ def test_exit_without_stop_waits_for_a_slow_writer_and_loses_nothing(tmp_path):
 
 
 LATE_TORCH_WORK = """
-import sys, torch
-from torch.utils.data import DataLoader
-import batchscope_runtime.record as record
-from batchscope_runtime.record import writer
-
 # Work the writer thread still does after its recording is marked done (its last progress report),
 # inside one torch call that releases the GIL: the shape of the window in which the program ended.
 _progress = writer.Recorder._progress
@@ -484,14 +487,6 @@ def late(self, done):
         a = torch.ones(2500, 2500)
         torch.mm(a, a)
 writer.Recorder._progress = late
-
-rows = [{"input_ids": [1, 2, 3], "labels": [1, 2, -100]}] * 6
-def collate(b):
-    return {"input_ids": torch.tensor([x["input_ids"] for x in b]), "labels": torch.tensor([x["labels"] for x in b])}
-record.start(batches=3, path=sys.argv[1])
-for b in DataLoader(rows, batch_size=2, collate_fn=collate):
-    pass
-record.stop()
 """
 
 
@@ -501,7 +496,7 @@ def test_exit_after_stop_waits_for_the_writer_thread_to_end(tmp_path):
     died by SIGABRT ("terminate called without an active exception")."""
     out = tmp_path / "late.arrow"
     r = subprocess.run(
-        [sys.executable, "-c", LATE_TORCH_WORK, str(out)],
+        [sys.executable, "-c", RECORDING_PROGRAM % {"setup": LATE_TORCH_WORK, "ending": "record.stop()"}, str(out)],
         env=env(OMP_NUM_THREADS="1"),
         capture_output=True,
         text=True,
