@@ -154,6 +154,40 @@ def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(worke
         assert indices == repr(truth[index]), (stage, index, indices, truth[index])
 
 
+def test_a_trainer_style_resume_keeps_the_trainers_epoch_and_counts_hits_from_the_resume_point():
+    # The Trainer resumes epoch 2 at batch 3 through an accelerate loader (skip_first_batches, then
+    # set_epoch(2)), then runs epoch 3 on the original loader. The resumed loader is a new object
+    # whose own pass count is 0: the stops must still say epoch 2, and the next epoch 3.
+    job = Job(
+        ["--n", 24, "--batch-size", 4, "--workers", 2, "--skip", 3, "--accelerate", "--epoch", 2],
+        program=PROGRAMS / "resume.py",
+        cwd=REPO,
+    )
+    c = job.client()
+    stops = []
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch", "hitCondition": "% 2"}])
+        c.request("configurationDone")
+        exited = None
+        while exited is None:
+            e = c.events.get(timeout=120)
+            assert e is not None, "the connection closed before the program ended"
+            if e["event"] == "exited":
+                exited = e["body"]
+            elif e["event"] == "stopped":
+                b = e["body"]["batch"]
+                stops.append((b["epoch"], b["index"]))
+                c.request("continue", threadId=e["body"]["threadId"], singleThread=True)
+        assert exited["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+    truth = [(r["epoch"], r["batch"]) for r in job.records() if "batch" in r]
+    assert truth == [(2, 3), (2, 4), (2, 5)] + [(3, b) for b in range(6)]
+    # Every second batch in (epoch, batch) order from the resume point: 2/3 is the first hit.
+    assert sorted(stops) == truth[1::2], stops
+
+
 def test_a_job_that_ends_while_its_hang_stop_evaluates_torch_code_exits_with_status_0():
     # The bug behind "a rare SIGABRT at exit with the hang filter on": a hang stop is served from
     # another thread while the job runs on, so the job can end while that thread is inside torch's

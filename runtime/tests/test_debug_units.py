@@ -149,13 +149,13 @@ class StatefulSampler(BatchSampler):
 
 
 def test_tagged_indices_and_proxies_pickle_and_pass_attributes_through():
-    t = tags.tag(tags.TaggedIndices, [3, 1, 2], (0, "train", 1, 7, 10))
+    t = tags.tag(tags.TaggedIndices, [3, 1, 2], (0, "train", 1, 7, 10, 0))
     u = pickle.loads(pickle.dumps(t))
-    assert type(u) is tags.TaggedIndices and u._bs == (0, "train", 1, 7, 10)
+    assert type(u) is tags.TaggedIndices and u._bs == (0, "train", 1, 7, 10, 0)
     assert list(u) == [3, 1, 2] and not hasattr(u, "_bs")  # the first iteration (torch's fetch) takes the tag
     assert list(u) == [3, 1, 2] and u[0] == 3 and len(u) == 3
-    ti = pickle.loads(pickle.dumps(tags.tag(tags.TaggedIterIndices, [None, None], (0, "t", 0, 1, None))))
-    assert ti._bs == (0, "t", 0, 1, None)
+    ti = pickle.loads(pickle.dumps(tags.tag(tags.TaggedIterIndices, [None, None], (0, "t", 0, 1, None, 0))))
+    assert ti._bs == (0, "t", 0, 1, None, 0)
     bs = BatchSamplerProxy(StatefulSampler(SequentialSampler(range(10)), 4, False), 0, "train", False)
     assert bs.state_dict() == {"pos": 5} and len(bs) == 3 and bool(bs)
     bs2 = pickle.loads(pickle.dumps(bs))
@@ -403,7 +403,7 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
         out = {}
 
         def fetch(n, idx):
-            tagged = tags.tag(tags.TaggedIndices, idx, (lid, "train_loader", 0, n, 4))
+            tagged = tags.tag(tags.TaggedIndices, idx, (lid, "train_loader", 0, n, 4, 0))
             try:
                 out[n] = collate([ds[i] for i in tagged])
             except Exception as e:
@@ -470,6 +470,17 @@ def test_ordered_hits_count_in_batch_order_whatever_the_arrival_order():
     assert oh.skip_gaps() == [("b5", True)]  # fourth hit
     assert oh.report(1, (0, 0, 4), True, "b4") == [("b4", False)]
     assert isinstance(oh, OrderedHits)
+
+
+def test_ordered_hits_of_a_resumed_epoch_start_at_its_first_batch():
+    # accelerate's skip_first_batches resumes at batch 6: the key's 4th element says so, and the
+    # first hit is counted at once instead of waiting GAP_S for batches 0-5 that never come.
+    bp = breakpoints.Breakpoints()
+    bp.set_function([{"name": "fetch", "hitCondition": "% 2"}])
+    oh = bp.ordered
+    assert oh.report(1, (0, 0, 7, 6), True, "b7") == []  # waits for batch 6, not for batch 0
+    assert oh.report(1, (0, 0, 6, 6), True, "b6") == [("b6", False), ("b7", True)]
+    assert not oh.waiting()
 
 
 def test_ordered_hits_wait_for_a_worker_that_has_not_reported_yet():

@@ -108,6 +108,9 @@ def connect(host, port, hello, timeout=5.0):
     return sock, reader, answer
 
 
+_NAN = float("nan")
+
+
 class StateFile:
     """The batch a process is working on, in a small memory-mapped file the controller can read
     even after the process died (worker_died) or while it is stuck (hang). Writing it is a couple
@@ -147,33 +150,30 @@ class StateFile:
 
     def write(self, code, ctx, start, rss):
         mm = self.mm
-        idx = ctx.indices
-        n = min(len(idx), self.MAX_INDICES) if idx else 0
-        if n:
-            packer = self.packers.get(n)
-            if packer is None:
-                packer = self.packers[n] = struct.Struct("<%dq" % n)
-            try:
-                packer.pack_into(mm, self.INDEX_AT, *(idx if n == len(idx) else idx[:n]))
-            except (struct.error, TypeError):
-                n = -1
         if ctx.loader_id != self.name_lid:
             self.name_lid = ctx.loader_id
             name = str(ctx.loader).encode("utf-8")[: self.NAME_MAX]
             struct.pack_into("<H", mm, self.NAME_AT, len(name))
             mm[self.NAME_AT + 2 : self.NAME_AT + 2 + len(name)] = name
-        self.HEAD.pack_into(
-            mm,
-            0,
+        idx = ctx.indices
+        n = min(len(idx), self.MAX_INDICES) if idx else 0
+        head = (
             code,
             0,
             ctx.loader_id if ctx.loader_id is not None else -1,
             ctx.epoch,
             ctx.index if isinstance(ctx.index, int) else -1,
             start,
-            rss if rss is not None else float("nan"),
-            n,
+            rss if rss is not None else _NAN,
         )
+        # One pack per batch: the head and the indices behind it (INDEX_AT == HEAD.size).
+        packer = self.packers.get(n)
+        if packer is None:
+            packer = self.packers[n] = struct.Struct(self.HEAD.format + "%dq" % n)
+        try:
+            packer.pack_into(mm, 0, *head, n, *(idx if n == len(idx) else idx[:n]) if n else ())
+        except (struct.error, TypeError):  # indices that are not ints (a sampler of keys)
+            self.HEAD.pack_into(mm, 0, *head, -1)
 
     def mark(self, code):
         self.mm[0] = code

@@ -6,7 +6,6 @@ The stage codes the agent writes into its state file for the batch in flight are
 """
 
 import sys
-import time
 
 from .. import wire
 
@@ -27,9 +26,7 @@ class BatchCtx:
         "indices",
         "worker_id",
         "tid",
-        "key",
         "stage",
-        "t0",
         "timings",
         "samples",
         "batch",
@@ -40,6 +37,7 @@ class BatchCtx:
         "extra",
         "total",
         "extra_src",
+        "first",
     )
 
     def __init__(self, loader_id, loader, epoch, index, indices, worker_id, tid):
@@ -50,9 +48,7 @@ class BatchCtx:
         self.indices = indices
         self.worker_id = worker_id
         self.tid = tid
-        self.key = "%s/%s/%s" % (loader_id, epoch, index)
         self.stage = None
-        self.t0 = time.perf_counter()
         self.timings = {}
         self.samples = None
         self.batch = None
@@ -63,6 +59,12 @@ class BatchCtx:
         self.extra = None
         self.total = None
         self.extra_src = None
+        self.first = 0  # the epoch's first batch index: > 0 after a resume skipped batches
+
+    @property
+    def key(self):
+        """The batch's key in the controller's step table; built only when a step is pending."""
+        return "%s/%s/%s" % (self.loader_id, self.epoch, self.index)
 
     def batch_ref(self):
         return {"loader": self.loader, "loaderId": self.loader_id, "epoch": self.epoch, "index": self.index}

@@ -110,7 +110,7 @@ class Stops:
 
     def _passed_one(self, bp_id, ctx):
         # Counted hits follow batch order: the controller must know this batch went by (no answer).
-        self.agent.send({"type": "hit", "bp": bp_id, "key": [ctx.loader_id, ctx.epoch, ctx.index], "match": False})
+        self.agent.send({"type": "hit", "bp": bp_id, "key": _key(ctx), "match": False})
 
     def _hit(self, bp_id, ctx=None):
         """Hit counts live in the controller (shared by every process): ask whether this hit stops.
@@ -126,7 +126,7 @@ class Stops:
         self.pending[cid] = box
         msg = {"type": "hit", "id": cid, "bp": bp_id}
         if ctx is not None:
-            msg["key"] = [ctx.loader_id, ctx.epoch, ctx.index]
+            msg["key"] = _key(ctx)
             msg["match"] = True
             if self.agent.kind == "worker":  # lets the controller tell a late worker from a lost batch
                 msg["worker"] = self.agent.worker_id
@@ -275,3 +275,12 @@ def stage_frames(stage, ctx):
             f["hint"] = "subtle"
         frames.append(f)
     return frames
+
+
+def _key(ctx):
+    """A batch's place in its loader's epoch for the controller's ordered hit counts, plus the epoch's
+    first batch index when a resume skipped batches (counting starts there, not at batch 0)."""
+    key = [ctx.loader_id, ctx.epoch, ctx.index]
+    if ctx.first:
+        key.append(ctx.first)
+    return key

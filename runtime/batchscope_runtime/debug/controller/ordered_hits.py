@@ -33,10 +33,19 @@ class OrderedHits:
         """One batch passed breakpoint `bp_id`'s stage; returns the (reply, stop) answers now due.
         `worker` / `workers`: the reporting worker's id and the loader's worker count (None in the
         main process)."""
-        loader, epoch, index = key
-        s = self.streams.setdefault(
-            (bp_id, loader, epoch), {"next": 0, "held": {}, "since": None, "seen": set(), "workers": None}
-        )
+        loader, epoch, index = key[:3]
+        s = self.streams.get((bp_id, loader, epoch))
+        if s is None:
+            # A resumed epoch (accelerate's skip_first_batches) starts at the batch it resumes at: the
+            # key's 4th element says which, so its first hit does not wait GAP_S for skipped batches.
+            first = key[3] if len(key) > 3 else 0
+            s = self.streams[(bp_id, loader, epoch)] = {
+                "next": first,
+                "held": {},
+                "since": None,
+                "seen": set(),
+                "workers": None,
+            }
         if worker is not None:
             s["seen"].add(worker)
             s["workers"] = workers

@@ -14,7 +14,7 @@ from .thread_state import tls
 
 
 def new_ctx(a, meta, indices, inner):
-    lid, name, epoch, n, total = meta
+    lid, name, epoch, n, total, first = meta
     if a.kind == "worker":
         tid = a.thread_id
         wid = a.worker_id
@@ -22,6 +22,7 @@ def new_ctx(a, meta, indices, inner):
         tid, wid = 1, None
     ctx = BatchCtx(lid, name, epoch, n, list(list.__iter__(indices)), wid, tid)
     ctx.total = total
+    ctx.first = first
     attach_sources(ctx, inner)
     return ctx
 

@@ -22,6 +22,8 @@ def wrap_init(orig_init):
         lid = None
         try:
             lid = instrument_loader(loader)
+            if lid is not None:
+                _note_declared_epoch(loader, sys._getframe(1))
         except Exception as e:  # instrumentation must never break the user's DataLoader
             print("batchscope: DataLoader not instrumented: %s: %s" % (type(e).__name__, e), file=sys.stderr)
         orig_init(self, loader, *args, **kwargs)
@@ -51,14 +53,16 @@ def wrap_next(orig_next):
         if a is None:
             return orig_next(self)
         try:
-            lid, name, epoch, n, total = _wait_begin(a, self, info)
+            lid, name, sampler, n, total, first = _wait_begin(a, self, info)
         except Exception:  # bookkeeping must never break iteration
             return orig_next(self)
         try:
             data = orig_next(self)
         finally:
             a.loaders.waiting = None
-        entry = tls.main_batch = (lid, name, epoch, n, data, total)
+        # The epoch as of now: at num_workers=0 the sampler starts its pass inside this very call.
+        epoch = max(sampler._bs_epoch, 0)
+        entry = tls.main_batch = (lid, name, epoch, n, data, total, first)
         if trainer_hooks._originals and a.cfg.attached:  # only under Trainer/accelerate: a batch ahead
             trainer_hooks.note_handed(entry, data)
         a.progress(name, epoch, n, total)
@@ -69,24 +73,59 @@ def wrap_next(orig_next):
 
 def _wait_begin(a, it, info):
     lid, name, loader_ref, user_timeout = info
-    loader = loader_ref()
-    sampler = index_sampler(loader)
+    d = it.__dict__
+    fixed = d.get("_bs_fixed")
+    if fixed is None or fixed[0]._bs_epoch != fixed[1]:
+        fixed = d["_bs_fixed"] = _fixed_for_epoch(a, it, loader_ref)
+    sampler, epoch, skipped, total, nw = fixed
+    epoch = max(epoch, 0)
+    n = d.get("_num_yielded", 0) + skipped
+    worker = None
+    if nw:
+        task = d.get("_task_info", {}).get(d.get("_rcvd_idx", -1))
+        worker = task[0] if task else (n - skipped) % nw  # torch deals batches round-robin from its own 0
+    a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
+    return lid, name, sampler, n, total, skipped
+
+
+class _NoSampler:
+    _bs_epoch = 0
+
+
+def _fixed_for_epoch(a, it, loader_ref):
+    """What stays the same for a whole pass of this iterator, looked up once per epoch instead of per
+    batch (a persistent-workers iterator is reused across epochs: the sampler's epoch tells them apart)."""
+    sampler = index_sampler(loader_ref())
+    if sampler is None or not hasattr(sampler, "_bs_epoch"):
+        sampler = _NoSampler
     skipped = getattr(sampler, "_bs_offset", 0)  # a resume's skipped batches: n is the position in the epoch
-    n = getattr(it, "_num_yielded", 0) + skipped
-    epoch = max(getattr(sampler, "_bs_epoch", 0), 0)
     try:
         total = len(it) + skipped
     except TypeError:
         total = None
-    worker = None
     nw = getattr(it, "_num_workers", 0)
-    if nw:
-        if not it.__dict__.get("_bs_workers_kept"):
-            # The workers exist once the subclass __init__ has run: keep their Process objects, so
-            # a worker's exit status stays readable after this iterator is gone (worker_died).
-            it.__dict__["_bs_workers_kept"] = True
-            a.worker_exits.track(getattr(it, "_workers", None))
-        task = getattr(it, "_task_info", {}).get(getattr(it, "_rcvd_idx", -1))
-        worker = task[0] if task else (n - skipped) % nw  # torch deals batches round-robin from its own 0
-    a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
-    return lid, name, epoch, n, total
+    if nw and not it.__dict__.get("_bs_workers_kept"):
+        # The workers exist once the subclass __init__ has run: keep their Process objects, so
+        # a worker's exit status stays readable after this iterator is gone (worker_died).
+        it.__dict__["_bs_workers_kept"] = True
+        a.worker_exits.track(getattr(it, "_workers", None))
+    return (sampler, sampler._bs_epoch, skipped, total, nw)
+
+
+def _note_declared_epoch(loader, f):
+    """Hand the sampler proxy the epoch a wrapping accelerate loader (Trainer's) declares for this pass.
+
+    accelerate iterates an inner torch DataLoader and keeps the epoch itself (`iteration`, set by
+    `set_epoch`): after a resume (`skip_first_batches`) the Trainer iterates a new loader whose own
+    pass count starts at 0 in the middle of, say, epoch 2. The adapter's `__iter__` frame holds it."""
+    for _ in range(6):
+        if f is None:
+            return
+        owner = f.f_locals.get("self") if f.f_code.co_name == "__iter__" else None
+        d = getattr(owner, "__dict__", None)
+        if d is not None and d.get("base_dataloader") is loader and type(d.get("iteration")) is int:
+            sampler = index_sampler(loader)
+            if sampler is not None and hasattr(sampler, "_bs_epoch"):
+                sampler._bs_declared = d["iteration"]
+            return
+        f = f.f_back

@@ -52,6 +52,7 @@ def wrap_pin(orig_pin):
             idx += getattr(sampler, "_bs_offset", 0)  # torch's send index counts from the resume point
         indices = batch_indices.lookup(lid, epoch, idx) if idx >= 0 else None
         ctx = BatchCtx(lid, name, epoch, idx, indices, None, tid)
+        ctx.first = getattr(sampler, "_bs_offset", 0)
         ctx.batch = data
         a.stops.boundary("pin_memory", ctx)
         tls.in_pin = True

@@ -5,9 +5,9 @@ it. The batch's identity is the one the main thread's iterator last handed out
 (thread_state.main_batch), so steps and conditions line up with the worker stages.
 """
 
+import contextlib
 import os
 import sys
-import time
 
 from .. import agent as agent_mod
 from ..agent.batch_context import BatchCtx
@@ -17,9 +17,9 @@ from .trainer_hooks import batch_of
 
 
 class StageCM:
-    """`hooks.stage(name, ...)` while a session is active: stop at entry, time the stage."""
+    """`hooks.stage(name, ...)` while a breakpoint, step or pause is armed: the stop at entry."""
 
-    __slots__ = ("name", "info", "t")
+    __slots__ = ("name", "info")
 
     def __init__(self, name, info):
         self.name = name
@@ -40,6 +40,7 @@ class StageCM:
                 (mb[0], mb[1], mb[2], mb[3]) if mb else (0, "loader0", 0, info.get("batch_index", -1))
             )
             ctx = BatchCtx(lid, lname, epoch, n, batch_indices.lookup(lid, epoch, n) if mb else None, None, 1)
+            ctx.first = mb[6] if mb else 0
             ctx.batch = b if b is not None else (mb[4] if mb else None)
             extra = {
                 ("info_batch_index" if k == "batch_index" else k): v
@@ -57,13 +58,20 @@ class StageCM:
                 module = info.get("_module")
             ctx.sources = {self.name: src, "module": module}
             a.stops.boundary(self.name, ctx)
-        self.t = time.perf_counter()
         return self
 
     def __exit__(self, *exc):
         return False
 
 
+# Attached but nothing armed (the usual state of a running job): these stages have nothing to do,
+# so every batch gets this one shared, reusable context manager and allocates nothing.
+_IDLE = contextlib.nullcontext()
+
+
 def enter_stage(name, info):
     """What hooks.stage() calls while instrumentation is installed."""
+    a = agent_mod.get()
+    if a is None or not a.cfg.armed:
+        return _IDLE
     return StageCM(name, info)

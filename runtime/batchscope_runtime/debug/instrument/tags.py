@@ -9,7 +9,7 @@ from .batch_begin import begin_iterable_batch, begin_map_batch
 
 
 class TaggedIndices(list):
-    """One batch's indices plus where it belongs (`_bs` = (loader id, name, epoch, batch, total)).
+    """One batch's indices plus where it belongs (`_bs` = (loader id, name, epoch, batch, total, first batch of the epoch)).
 
     A list subclass with an attribute: it pickles through the worker index queue under fork, spawn
     and forkserver, and user code that indexes or iterates it sees a plain list.

@@ -6,7 +6,8 @@ through this thread-local rather than through torch's own objects:
     ctx         BatchCtx of the batch this thread is fetching/collating (None between batches)
     fetch_t     perf_counter() at the start of a per-index fetch (torch < 2.0)
     iter_inner  the user's IterableDataset this thread iterates (for source locations)
-    main_batch  (loader id, name, epoch, batch, data, total) the main thread's iterator last handed out
+    main_batch  (loader id, name, epoch, batch, data, total, first batch of the epoch) the main
+                thread's iterator last handed out
     in_pin      True inside the pin-memory hook (pin_memory() recurses into containers)
 """
 

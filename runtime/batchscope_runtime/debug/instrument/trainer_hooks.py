@@ -65,7 +65,7 @@ def fingerprint(batch, depth=0):
 
 
 def note_handed(entry, data):
-    """The main thread's iterator handed out `data` as `entry` (loader id, name, epoch, batch, data, total)."""
+    """The main thread's iterator handed out `data` as `entry` (see thread_state.main_batch)."""
     fp = fingerprint(data)
     if fp is None:
         return

@@ -100,19 +100,23 @@ class MapDatasetProxy(Proxy):
                     and (cfg.steps or cfg.pauses or "sample" in cfg.by_stage)
                 ):
                     _sample_stops(a, ctx, indices, data)
-            else:
+            elif a.cfg.armed:
                 data = []
-                armed = a.cfg.armed
                 for pos, i in enumerate(list.__iter__(indices)):
-                    if armed:
-                        ctx.sample_pos = (pos, i)
-                        ctx.sample = None
-                        ctx.samples = data
-                        a.stops.boundary("sample", ctx)
-                        armed = a.cfg.armed
+                    ctx.sample_pos = (pos, i)
+                    ctx.sample = None
+                    ctx.samples = data
+                    a.stops.boundary("sample", ctx)
                     data.append(inner[i])
+            else:  # nothing can stop here: torch's own loop, the failing position is len(data)
+                data = []
+                add = data.append
+                for i in list.__iter__(indices):
+                    add(inner[i])
         except Exception as e:
-            if pos is not None:
+            if i is not None:
+                if pos is None:
+                    pos = len(data)
                 note_failing_sample(ctx, pos, i)
             elif a.cfg.attached and "fetch_error" in a.cfg.filters:
                 retry_alone(ctx, inner, list(list.__iter__(indices)))

@@ -30,8 +30,14 @@ class BatchSamplerProxy(Proxy):
         return len(self._bs_inner)
 
     def __iter__(self):
-        self._bs_epoch += 1
-        epoch = self._bs_epoch
+        # The epoch is this pass's number, or the epoch a wrapping accelerate loader declares
+        # (iterator_hooks._note_declared_epoch): after a resume that is the Trainer's epoch, not 0.
+        # Never lower than the last pass's + 1, so (loader, epoch, batch) stays unique.
+        declared = self.__dict__.pop("_bs_declared", None)
+        epoch = self._bs_epoch + 1
+        if declared is not None and declared > epoch:
+            epoch = declared
+        self._bs_epoch = epoch
         cls = TaggedIterIndices if self._bs_iterable else TaggedIndices
         lid, name = self._bs_loader_id, self._bs_loader_name
         offset = self._bs_offset
@@ -44,7 +50,7 @@ class BatchSamplerProxy(Proxy):
             if a is None:
                 yield idx
                 continue
-            meta = (lid, name, epoch, n, total)
+            meta = (lid, name, epoch, n, total, offset)
             if a.cfg.attached:
                 if not self._bs_iterable:
                     batch_indices.note(lid, epoch, n, idx)
@@ -66,6 +72,7 @@ class BatchSamplerProxy(Proxy):
                 else:
                     shown = [] if idx is None else [idx]
                 ctx = BatchCtx(lid, name, epoch, n, shown, None, 1)
+                ctx.first = offset
                 ctx.extra = {"loader_object": loader_by_id(lid)}
                 a.stops.boundary("sampler", ctx)
             yield tagged
