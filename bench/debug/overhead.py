@@ -1,17 +1,26 @@
-"""Per-batch CPU cost of the debugger's hot path, free of the machine's load: a DataLoader over a
-dataset that does no work (or, with --real, throughput.py's), iterated plain and instrumented (a
-session attached with the default filters on, never stopped), alternating, CPU time of the loop's
-thread (`time.thread_time`: what the training loop pays) and of this whole process (which here also
-hosts the controller, a separate process in a real session).
+"""What the debugger's hot path costs the training loop at num_workers=0, measured inside one process.
 
-    python bench/debug/overhead.py [--batches 3000] [--reps 5] [--filters fetch_error,collate_error,worker_died,hang]
+    python bench/debug/overhead.py [--real] [--chunk 50] [--pairs 200] [--filters fetch_error,collate_error,worker_died,hang]
 
-Prints one JSON line: {"plain_us", "instrumented_us", "overhead_us"} per batch (medians, the loop's
-thread), "plain_process_us", "instrumented_process_us" (the process), num_workers=0.
+Why one process: on a shared VM one process runs the same loop up to 2x slower than the next one
+(measured here: a no-op loader took 13.6 µs per batch in some processes and 22-36 µs in others, for
+the whole life of each), so separate plain and instrumented runs cannot resolve 2 %. This process
+holds two iterators over the same loader setup: one created before `instrument.install()` (plain)
+and one after (instrumented: a session attached with the default filters, never stopped). It
+alternates chunks of --chunk batches between them; both draw the same indices in the same order.
+The figure is the median over --pairs of the paired difference in CPU time of the loop's thread
+per batch (`time.thread_time`: what the training loop pays). The controller runs in a child
+process, as in a real session, so its threads do not share this process's GIL.
+
+--real uses throughput.py's dataset and collate (16 samples of up to 512 tokens, about 2 ms a
+batch); without it a dataset and collate that do no work, which gives the instrumentation's own cost.
+Prints one JSON line: plain_us, instrumented_us (medians), overhead_us (median of the paired
+differences), overhead_pct (of plain_us), q1_us/q3_us (quartiles of the differences).
 """
 
 import argparse
 import json
+import multiprocessing
 import os
 import secrets
 import statistics
@@ -39,107 +48,108 @@ def collate(samples):
     return samples
 
 
-def run(n, real=False):
+def make_loader(real):
     if real:
         import throughput
 
-        loader = DataLoader(
-            throughput.Tokens(), batch_size=16, collate_fn=throughput.collate
-        )
-    else:
-        loader = DataLoader(Nothing(), batch_size=16, collate_fn=collate)
-    t0, p0 = time.thread_time(), time.process_time()
-    for i, batch in enumerate(loader):
+        return DataLoader(throughput.Tokens(), batch_size=16, collate_fn=throughput.collate)
+    return DataLoader(Nothing(), batch_size=16, collate_fn=collate)
+
+
+def chunk(it, n):
+    """CPU µs per batch of this thread over n batches of `it`, with the loop's two stage hooks."""
+    t0 = time.thread_time()
+    for i in range(n):
+        batch = next(it)
         with hooks.stage("to_device", batch=batch, batch_index=i):
             pass
         with hooks.stage("train_step", batch=batch, batch_index=i):
             pass
-        if i + 1 == n:
-            break
-    return (time.thread_time() - t0) / n * 1e6, (time.process_time() - p0) / n * 1e6
+    return (time.thread_time() - t0) / n * 1e6
+
+
+def serve_controller(secret, pipe):
+    """The child process: a controller, as `python -m batchscope_runtime debug` runs one."""
+    ctl = controller.Controller(secret, hang_timeout=30, wait=False)
+    ctl.start()
+    pipe.send(ctl.port)
+    while True:
+        time.sleep(3600)
+
+
+def attach(filters):
+    """Start a controller in a child process, attach as the adapter with `filters`, activate the agent."""
+    secret = secrets.token_hex(8)
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    proc = multiprocessing.get_context("fork").Process(target=serve_controller, args=(secret, child), daemon=True)
+    proc.start()
+    port = parent.recv()
+    os.environ["BATCHSCOPE_CONTROLLER"] = "127.0.0.1:%d" % port
+    os.environ["BATCHSCOPE_SECRET"] = secret
+    hello = {"type": "hello", "role": "adapter", "protocol": 1, "secret": secret, "client": "overhead"}
+    sock, _reader, welcome = wire.connect("127.0.0.1", port, hello)
+    assert welcome and welcome.get("type") == "welcome", welcome
+    requests = [("setExceptionBreakpoints", {"filters": filters}), ("configurationDone", {})]
+    for seq, (cmd, args) in enumerate(requests, 1):
+        sock.sendall(wire.encode({"type": "request", "seq": seq, "command": cmd, "arguments": args}))
+    agent = session.activate()
+    deadline = time.monotonic() + 10
+    while not (agent.cfg.attached and set(agent.cfg.filters) == set(filters)) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the config with the filters arrives on the agent's thread
+    assert agent.cfg.attached, "agent not attached"
+    return proc, sock
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--batches", type=int, default=3000)
-    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--real", action="store_true", help="throughput.py's dataset and collate instead of no-ops")
+    p.add_argument("--chunk", type=int, default=None, help="batches per chunk (default 50 with --real, else 500)")
+    p.add_argument("--pairs", type=int, default=None, help="plain/instrumented chunk pairs (default 200, else 30)")
     p.add_argument("--filters", default="fetch_error,collate_error,worker_died,hang")
-    p.add_argument(
-        "--real",
-        action="store_true",
-        help="the dataset and collate of throughput.py instead of no-ops",
-    )
     a = p.parse_args()
-    secret = secrets.token_hex(8)
-    ctl = controller.Controller(secret, hang_timeout=30, wait=False)
-    ctl.start()
-    os.environ["BATCHSCOPE_CONTROLLER"] = "127.0.0.1:%d" % ctl.port
-    os.environ["BATCHSCOPE_SECRET"] = secret
-    sock, reader, welcome = wire.connect(
-        "127.0.0.1",
-        ctl.port,
-        {
-            "type": "hello",
-            "role": "adapter",
-            "protocol": 1,
-            "secret": secret,
-            "client": "overhead",
-        },
-    )
-    assert welcome and welcome.get("type") == "welcome", welcome
+    size = a.chunk or (50 if a.real else 500)
+    pairs = a.pairs or (200 if a.real else 30)
     filters = [f for f in a.filters.split(",") if f]
-    for seq, (cmd, args) in enumerate(
-        [("setExceptionBreakpoints", {"filters": filters}), ("configurationDone", {})],
-        1,
-    ):
-        sock.sendall(
-            wire.encode(
-                {"type": "request", "seq": seq, "command": cmd, "arguments": args}
-            )
-        )
-    agent = session.activate()
-    deadline = time.monotonic() + 5
-    while (
-        not (agent.cfg.attached and set(agent.cfg.filters) == set(filters))
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.01)  # the config with the filters arrives on the agent's thread
-    assert agent.cfg.attached, "agent not attached"
-    plain, inst = [], []
-    run(200, a.real)  # warm up both paths
-    for _ in range(a.reps):
+    proc, sock = attach(filters)
+    instrument.uninstall()
+    plain_it = iter(make_loader(a.real))
+    instrument.install()
+    inst_it = iter(make_loader(a.real))
+    for _ in range(2):  # warm both paths up
         instrument.uninstall()
-        plain.append(run(a.batches, a.real))
+        chunk(plain_it, 100)
         instrument.install()
-        inst.append(run(a.batches, a.real))
-    pm, im = (
-        statistics.median(x[0] for x in plain),
-        statistics.median(x[0] for x in inst),
-    )
-    ppm, pim = (
-        statistics.median(x[1] for x in plain),
-        statistics.median(x[1] for x in inst),
-    )
+        chunk(inst_it, 100)
+    plain, inst = [], []
+    for _ in range(pairs):
+        instrument.uninstall()
+        plain.append(chunk(plain_it, size))
+        instrument.install()
+        inst.append(chunk(inst_it, size))
+    diffs = sorted(b - a_ for a_, b in zip(plain, inst))
+    pm = statistics.median(plain)
+    dm = statistics.median(diffs)
     print(
         json.dumps(
             {
-                "batches": a.batches,
-                "reps": a.reps,
                 "real": a.real,
+                "chunk": size,
+                "pairs": pairs,
                 "filters": filters,
                 "plain_us": round(pm, 2),
-                "instrumented_us": round(im, 2),
-                "overhead_us": round(im - pm, 2),
-                "plain_process_us": round(ppm, 2),
-                "instrumented_process_us": round(pim, 2),
-                "load": os.getloadavg()[0],
+                "instrumented_us": round(statistics.median(inst), 2),
+                "overhead_us": round(dm, 2),
+                "overhead_pct": round(100 * dm / pm, 2),
+                "q1_us": round(diffs[len(diffs) // 4], 2),
+                "q3_us": round(diffs[(3 * len(diffs)) // 4], 2),
+                "load": round(os.getloadavg()[0], 2),
             }
         ),
         flush=True,
     )
     sock.close()
-    ctl.close()
-    # torch's and the controller's threads can abort the interpreter's teardown ("terminate called
+    proc.kill()
+    # torch's and the agent's threads can abort the interpreter's teardown ("terminate called
     # without an active exception"): the result is out, end here.
     os._exit(0)
 

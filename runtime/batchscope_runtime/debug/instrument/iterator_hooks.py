@@ -65,7 +65,8 @@ def wrap_next(orig_next):
         entry = tls.main_batch = (lid, name, epoch, n, data, total, first)
         if trainer_hooks._originals and a.cfg.attached:  # only under Trainer/accelerate: a batch ahead
             trainer_hooks.note_handed(entry, data)
-        a.progress(name, epoch, n, total)
+        if a.loaders.since - a.last_progress >= 0.5:  # progress() reports twice a second at most
+            a.progress(name, epoch, n, total)
         return data
 
     return iter_next
@@ -84,7 +85,9 @@ def _wait_begin(a, it, info):
     if nw:
         task = d.get("_task_info", {}).get(d.get("_rcvd_idx", -1))
         worker = task[0] if task else (n - skipped) % nw  # torch deals batches round-robin from its own 0
-    a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
+    lw = a.loaders
+    lw.since = now = time.monotonic()
+    lw.waiting = (now, name, epoch, n, worker, total, user_timeout, lid)
     return lid, name, sampler, n, total, skipped
 
 

@@ -12,6 +12,8 @@ from ..sources import where
 from ..thread_state import tls
 from .base import Proxy
 
+_perf_counter = time.perf_counter
+
 
 class CollateProxy(Proxy):
     """Wraps `collate_fn`: the collate stage, collate_error, batch_ready and nan_inf."""
@@ -27,29 +29,35 @@ class CollateProxy(Proxy):
         a = agent_mod.get()
         if a is None:
             return self._bs_inner(samples)
-        if ctx.stage == "fetch" and "fetch_t" in tls.__dict__ and not ctx.timings.get("fetch"):
-            ctx.timings["fetch"] = time.perf_counter() - tls.fetch_t
+        timings = ctx.timings
+        if not timings.get("fetch"):  # a per-index fetch (torch < 2.0, iterable): timed from its start
+            fetch_t = tls.__dict__.get("fetch_t")
+            if fetch_t is not None and ctx.stage == "fetch":
+                timings["fetch"] = _perf_counter() - fetch_t
         ctx.samples = samples
         ctx.stage = "collate"
         a.mark("collate")
-        loc = self.__dict__.get("_bs_where")
+        d = self.__dict__
+        loc = d.get("_bs_where")
         if loc is None:
-            loc = self.__dict__["_bs_where"] = where(self._bs_inner) or False
+            loc = d["_bs_where"] = where(self._bs_inner) or False
         ctx.extra_src = loc or None
         stops = a.stops
-        stops.boundary("collate", ctx)
-        t = time.perf_counter()
+        cfg = a.cfg
+        if cfg.armed:
+            stops.boundary("collate", ctx)
+        t = _perf_counter()
         try:
             batch = self._bs_inner(samples)
         except Exception as e:
-            ctx.timings["collate"] = time.perf_counter() - t
+            timings["collate"] = _perf_counter() - t
             stops.exception("collate_error", "collate", ctx, e)
             a.finish(ctx, e)
             raise
-        ctx.timings["collate"] = time.perf_counter() - t
+        timings["collate"] = _perf_counter() - t
         ctx.batch = batch
         ctx.stage = "batch_ready"
-        if a.cfg.nan:
+        if cfg.nan:
             try:
                 bad = nonfinite(batch)
                 if bad:
@@ -63,7 +71,8 @@ class CollateProxy(Proxy):
                     )
             except Exception as e:
                 a.internal_error(e)
-        stops.boundary("batch_ready", ctx)
+        if a.cfg.armed:
+            stops.boundary("batch_ready", ctx)
         a.finish(ctx)
         return batch
 

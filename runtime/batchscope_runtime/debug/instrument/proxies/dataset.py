@@ -13,6 +13,8 @@ from ..tags import TaggedIndex, take_meta
 from ..thread_state import tls
 from .base import Proxy
 
+_perf_counter = time.perf_counter
+
 
 class MapDatasetProxy(Proxy):
     """Wraps a map-style dataset. Defines `__getitems__` so a whole batch of indices arrives in one call."""
@@ -82,12 +84,13 @@ class MapDatasetProxy(Proxy):
         meta = take_meta(indices)
         if a is None or meta is None:
             return _fetch_plain(self._bs_inner, indices)
-        ctx = new_ctx(a, meta, indices, self._bs_inner)
+        inner = self._bs_inner
+        ctx = new_ctx(a, meta, indices, inner)
         ctx.stage = "fetch"
         a.begin(ctx)
-        a.stops.boundary("fetch", ctx)
-        t = time.perf_counter()
-        inner = self._bs_inner
+        if a.cfg.armed:
+            a.stops.boundary("fetch", ctx)
+        t = _perf_counter()
         pos = i = None
         try:
             own = getattr(inner, "__getitems__", None)
@@ -124,7 +127,7 @@ class MapDatasetProxy(Proxy):
             a.stops.exception("fetch_error", "fetch", ctx, e)
             a.finish(ctx, e)
             raise
-        ctx.timings["fetch"] = time.perf_counter() - t
+        ctx.timings["fetch"] = _perf_counter() - t
         ctx.samples = data
         ctx.sample_pos = None
         tls.ctx = ctx

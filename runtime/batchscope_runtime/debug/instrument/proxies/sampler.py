@@ -8,7 +8,7 @@ from ... import agent as agent_mod
 from ...agent.batch_context import BatchCtx
 from .. import batch_indices
 from ..loaders import loader_by_id
-from ..tags import IterBatchTag, TaggedIndices, TaggedIterIndices, pending_iter, tag, tag_single
+from ..tags import IterBatchTag, TaggedIndices, TaggedIterIndices, pending_iter, tag_single
 from .base import Proxy
 
 
@@ -45,20 +45,24 @@ class BatchSamplerProxy(Proxy):
             total = len(self._bs_inner) + offset
         except TypeError:
             total = None
+        iterable = self._bs_iterable
+        note = batch_indices.note
         for n, idx in enumerate(self._bs_inner, offset):
             a = agent_mod.get()
             if a is None:
                 yield idx
                 continue
             meta = (lid, name, epoch, n, total, offset)
-            if a.cfg.attached:
-                if not self._bs_iterable:
-                    batch_indices.note(lid, epoch, n, idx)
+            cfg = a.cfg
+            if cfg.attached:
+                if not iterable:
+                    note(lid, epoch, n, idx)
             elif batch_indices._first:
                 batch_indices.detached()
-            if isinstance(idx, (list, tuple, range)):
-                tagged = tag(cls, idx, meta)
-            elif self._bs_iterable:  # no auto-collation: torch ignores the item (see tags.py)
+            if type(idx) is list or isinstance(idx, (list, tuple, range)):
+                tagged = cls(idx)
+                tagged._bs = meta
+            elif iterable:  # no auto-collation: torch ignores the item (see tags.py)
                 tagged = IterBatchTag(meta)
                 if not getattr(loader_by_id(lid), "num_workers", 0):
                     pending_iter[lid] = meta  # fetched right here, never pickled
@@ -66,7 +70,7 @@ class BatchSamplerProxy(Proxy):
                 tagged = tag_single(idx, meta)
                 if tagged is None:
                     tagged = idx  # not an int: it cannot carry a tag
-            if a.cfg.armed:
+            if cfg.armed:
                 if isinstance(idx, list):
                     shown = list(idx)
                 else:
