@@ -68,20 +68,22 @@ def chunk(it, n):
     return (time.thread_time() - t0) / n * 1e6
 
 
-def serve_controller(secret, pipe):
-    """The child process: a controller, as `python -m batchscope_runtime debug` runs one."""
+def serve_controller(secret, pipe, parent_pid):
+    """The child process: a controller, as `python -m batchscope_runtime debug` runs one. It ends
+    with the bench, however the bench ends (an orphan would hold the caller's stdout open)."""
     ctl = controller.Controller(secret, hang_timeout=30, wait=False)
     ctl.start()
     pipe.send(ctl.port)
-    while True:
-        time.sleep(3600)
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def attach(filters):
     """Start a controller in a child process, attach as the adapter with `filters`, activate the agent."""
     secret = secrets.token_hex(8)
     parent, child = multiprocessing.get_context("fork").Pipe()
-    proc = multiprocessing.get_context("fork").Process(target=serve_controller, args=(secret, child), daemon=True)
+    proc = multiprocessing.get_context("fork").Process(target=serve_controller, args=(secret, child, os.getpid()), daemon=True)
     proc.start()
     port = parent.recv()
     os.environ["BATCHSCOPE_CONTROLLER"] = "127.0.0.1:%d" % port

@@ -188,6 +188,32 @@ def test_a_trainer_style_resume_keeps_the_trainers_epoch_and_counts_hits_from_th
     assert sorted(stops) == truth[1::2], stops
 
 
+def test_the_first_batch_of_a_later_epoch_has_its_own_epoch_at_train_step_with_no_workers():
+    # With num_workers=0 the sampler starts its pass inside the epoch's first __next__: the epoch of
+    # that batch at to_device/train_step was read before it and said the previous epoch.
+    job = Job(["--size", 8, "--batch-size", 4, "--workers", 0, "--epochs", 3])
+    c = job.client()
+    stops = []
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "train_step", "condition": "batch_index == 0"}])
+        c.request("configurationDone")
+        exited = None
+        while exited is None:
+            e = c.events.get(timeout=120)
+            assert e is not None, "the connection closed before the program ended"
+            if e["event"] == "exited":
+                exited = e["body"]
+            elif e["event"] == "stopped":
+                b = e["body"]["batch"]
+                stops.append((b["epoch"], b["index"]))
+                c.request("continue", threadId=e["body"]["threadId"])
+        assert exited["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+    assert stops == [(0, 0), (1, 0), (2, 0)], stops
+
+
 def test_a_job_that_ends_while_its_hang_stop_evaluates_torch_code_exits_with_status_0():
     # The bug behind "a rare SIGABRT at exit with the hang filter on": a hang stop is served from
     # another thread while the job runs on, so the job can end while that thread is inside torch's

@@ -32,6 +32,8 @@ _FETCH = STAGE_CODE["fetch"]
 _agent = None
 _create_lock = threading.Lock()
 _get_ident = threading.get_ident
+# Called with cfg.armed on every new config: instrument/__init__.py routes the stage hooks by it.
+armed_listeners = []
 _monotonic = time.monotonic
 
 
@@ -169,6 +171,8 @@ class Agent:
         self.slot = first.get("slot", 0)
         self.cfg = Config(first)
         self.ok = True
+        for f in list(armed_listeners):
+            f(self.cfg.armed)
         self.recv_thread = threading.Thread(target=self._recv_loop, name="batchscope-agent", daemon=True)
         self.recv_thread.start()
         self.hangs.update()
@@ -200,6 +204,8 @@ class Agent:
     def _lost(self):
         self.ok = False
         self.cfg = Config()
+        for f in list(armed_listeners):
+            f(True)  # no agent: enter_stage() decides per call (it may create a new one)
         self.busy = None
         self.hangs.wake.set()
         self.stops.resume_all()
@@ -293,6 +299,8 @@ class Agent:
                 return  # overtaken by a newer config (see controller.core.Controller.config)
             self.cfg = Config(msg)
             self.cfg_event.set()
+            for f in list(armed_listeners):
+                f(self.cfg.armed)
             if old.attached != self.cfg.attached:
                 self.loaders.apply_timeouts()
             if self.cfg.hang != old.hang or self.cfg.hang_timeout != old.hang_timeout:

@@ -13,6 +13,7 @@
 """
 
 from .. import hooks
+from ..agent import core as agent_core
 from . import patches, trainer_hooks
 from .loaders import name_loader
 from .stage_context import enter_stage
@@ -24,11 +25,24 @@ def install():
     """Patch torch once and route hooks.stage() here. Safe to call repeatedly; False when torch is missing."""
     if not patches.install():
         return False
-    hooks.register(enter_stage)
+    agent_core.armed_listeners[:] = [_route_stages]
+    a = agent_core._agent
+    _route_stages(a is None or not a.ok or a.cfg.armed)
     return True
 
 
 def uninstall():
+    agent_core.armed_listeners[:] = []
     patches.uninstall()
     trainer_hooks.unpatch()
     hooks.unregister()
+
+
+def _route_stages(armed):
+    """The to_device/train_step stages can only stop while something is armed (a breakpoint, a step,
+    a pause). Otherwise `hooks.stage()` takes its no-session path, the cost of a plain loop: with an
+    adapter attached but nothing armed, the usual state of a running job, that is per batch."""
+    if armed:
+        hooks.register(enter_stage)
+    else:
+        hooks.unregister()

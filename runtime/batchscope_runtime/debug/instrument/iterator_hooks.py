@@ -11,6 +11,7 @@ import time
 import weakref
 
 from .. import agent as agent_mod
+from ..agent import core as agent_core
 from . import trainer_hooks
 from .loader_setup import instrument_loader
 from .loaders import index_sampler, known_name
@@ -48,10 +49,14 @@ def wrap_init(orig_init):
 
 def wrap_next(orig_next):
     def iter_next(self):
-        info = getattr(self, "_bs_info", None)
-        a = agent_mod.get() if info is not None else None
-        if a is None:
+        info = self.__dict__.get("_bs_info")
+        if info is None:
             return orig_next(self)
+        a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
+        if a is None or not a.ok:
+            a = agent_mod.get()
+            if a is None:
+                return orig_next(self)
         try:
             lid, name, sampler, n, total, first = _wait_begin(a, self, info)
         except Exception:  # bookkeeping must never break iteration

@@ -7,9 +7,10 @@ iterates the tagged list (tags.py begins the batch) and calls `__getitem__` per 
 import time
 
 from ... import agent as agent_mod
+from ...agent import core as agent_core
 from ...agent.raise_site import note_failing_sample, retry_alone
 from ..batch_begin import new_ctx
-from ..tags import TaggedIndex, take_meta
+from ..tags import TaggedIndex, TaggedIndices
 from ..thread_state import tls
 from .base import Proxy
 
@@ -80,8 +81,10 @@ class MapDatasetProxy(Proxy):
         return sample
 
     def __getitems__(self, indices):
-        a = agent_mod.get()
-        meta = take_meta(indices)
+        a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
+        if a is None or not a.ok:
+            a = agent_mod.get()
+        meta = indices.__dict__.pop("_bs", None) if isinstance(indices, TaggedIndices) else None  # tags.take_meta
         if a is None or meta is None:
             return _fetch_plain(self._bs_inner, indices)
         inner = self._bs_inner
@@ -91,7 +94,7 @@ class MapDatasetProxy(Proxy):
         if a.cfg.armed:
             a.stops.boundary("fetch", ctx)
         t = _perf_counter()
-        pos = i = None
+        pos = i = it = None
         try:
             own = getattr(inner, "__getitems__", None)
             if own is not None:
@@ -111,15 +114,14 @@ class MapDatasetProxy(Proxy):
                     ctx.samples = data
                     a.stops.boundary("sample", ctx)
                     data.append(inner[i])
-            else:  # nothing can stop here: torch's own loop, the failing position is len(data)
-                data = []
-                add = data.append
-                for i in list.__iter__(indices):
-                    add(inner[i])
+            else:  # nothing can stop here: torch's own loop
+                it = iter(ctx.indices)
+                data = [inner[i] for i in it]
         except Exception as e:
+            if it is not None:  # the failing index is the last one the loop took
+                pos = len(ctx.indices) - it.__length_hint__() - 1
+                i = ctx.indices[pos]
             if i is not None:
-                if pos is None:
-                    pos = len(data)
                 note_failing_sample(ctx, pos, i)
             elif a.cfg.attached and "fetch_error" in a.cfg.filters:
                 retry_alone(ctx, inner, list(list.__iter__(indices)))

@@ -5,6 +5,7 @@ the `sampler` stage is entered here, before the index list leaves for a worker.
 """
 
 from ... import agent as agent_mod
+from ...agent import core as agent_core
 from ...agent.batch_context import BatchCtx
 from .. import batch_indices
 from ..loaders import loader_by_id
@@ -48,7 +49,9 @@ class BatchSamplerProxy(Proxy):
         iterable = self._bs_iterable
         note = batch_indices.note
         for n, idx in enumerate(self._bs_inner, offset):
-            a = agent_mod.get()
+            a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
+            if a is None or not a.ok:
+                a = agent_mod.get()
             if a is None:
                 yield idx
                 continue
