@@ -154,19 +154,13 @@ def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(worke
         assert indices == repr(truth[index]), (stage, index, indices, truth[index])
 
 
-def test_a_trainer_style_resume_keeps_the_trainers_epoch_and_counts_hits_from_the_resume_point():
-    # The Trainer resumes epoch 2 at batch 3 through an accelerate loader (skip_first_batches, then
-    # set_epoch(2)), then runs epoch 3 on the original loader. The resumed loader is a new object
-    # whose own pass count is 0: the stops must still say epoch 2, and the next epoch 3.
-    job = Job(
-        ["--n", 24, "--batch-size", 4, "--workers", 2, "--skip", 3, "--accelerate", "--epoch", 2],
-        program=PROGRAMS / "resume.py",
-        cwd=REPO,
-    )
+def _batches_stopped_at(job, breakpoints):
+    """Run `job` to its end with these function breakpoints, continuing each stop; the (epoch, batch)
+    of every stop, in the order they came."""
     c = job.client()
     stops = []
     try:
-        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch", "hitCondition": "% 2"}])
+        c.request("setFunctionBreakpoints", breakpoints=breakpoints)
         c.request("configurationDone")
         exited = None
         while exited is None:
@@ -182,6 +176,19 @@ def test_a_trainer_style_resume_keeps_the_trainers_epoch_and_counts_hits_from_th
     finally:
         c.close()
     assert job.wait() == 0
+    return stops
+
+
+def test_a_trainer_style_resume_keeps_the_trainers_epoch_and_counts_hits_from_the_resume_point():
+    # The Trainer resumes epoch 2 at batch 3 through an accelerate loader (skip_first_batches, then
+    # set_epoch(2)), then runs epoch 3 on the original loader. The resumed loader is a new object
+    # whose own pass count is 0: the stops must still say epoch 2, and the next epoch 3.
+    job = Job(
+        ["--n", 24, "--batch-size", 4, "--workers", 2, "--skip", 3, "--accelerate", "--epoch", 2],
+        program=PROGRAMS / "resume.py",
+        cwd=REPO,
+    )
+    stops = _batches_stopped_at(job, [{"name": "fetch", "hitCondition": "% 2"}])
     truth = [(r["epoch"], r["batch"]) for r in job.records() if "batch" in r]
     assert truth == [(2, 3), (2, 4), (2, 5)] + [(3, b) for b in range(6)]
     # Every second batch in (epoch, batch) order from the resume point: 2/3 is the first hit.
@@ -192,25 +199,7 @@ def test_the_first_batch_of_a_later_epoch_has_its_own_epoch_at_train_step_with_n
     # With num_workers=0 the sampler starts its pass inside the epoch's first __next__: the epoch of
     # that batch at to_device/train_step was read before it and said the previous epoch.
     job = Job(["--size", 8, "--batch-size", 4, "--workers", 0, "--epochs", 3])
-    c = job.client()
-    stops = []
-    try:
-        c.request("setFunctionBreakpoints", breakpoints=[{"name": "train_step", "condition": "batch_index == 0"}])
-        c.request("configurationDone")
-        exited = None
-        while exited is None:
-            e = c.events.get(timeout=120)
-            assert e is not None, "the connection closed before the program ended"
-            if e["event"] == "exited":
-                exited = e["body"]
-            elif e["event"] == "stopped":
-                b = e["body"]["batch"]
-                stops.append((b["epoch"], b["index"]))
-                c.request("continue", threadId=e["body"]["threadId"])
-        assert exited["exitCode"] == 0
-    finally:
-        c.close()
-    assert job.wait() == 0
+    stops = _batches_stopped_at(job, [{"name": "train_step", "condition": "batch_index == 0"}])
     assert stops == [(0, 0), (1, 0), (2, 0)], stops
 
 
