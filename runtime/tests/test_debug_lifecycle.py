@@ -121,25 +121,13 @@ def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(worke
     try:
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}, {"name": "train_step"}])
         c.request("configurationDone")
-        exited = None
-        while exited is None:  # every stop until the end, so none is left paused
-            e = c.events.get(timeout=120)
-            assert e is not None, "the connection closed before the program ended"
-            if e["event"] == "exited":
-                exited = e["body"]
-            elif e["event"] == "stopped":
-                st = e["body"]
-                tid = st["threadId"]
-                frame = c.request("stackTrace", threadId=tid)["stackFrames"][0]
-                stops.append(
-                    (
-                        st["stage"],
-                        st["batch"]["index"],
-                        _repl(c, frame["id"], "batch_index"),
-                        _repl(c, frame["id"], "indices"),
-                    )
-                )
-                c.request("continue", threadId=tid, singleThread=True)  # the other stopped threads stay
+
+        def look(st):
+            frame = c.request("stackTrace", threadId=st["threadId"])["stackFrames"][0]
+            batch_index, indices = (_repl(c, frame["id"], x) for x in ("batch_index", "indices"))
+            stops.append((st["stage"], st["batch"]["index"], batch_index, indices))
+
+        exited = _run_to_exit(c, look)  # every stop until the end, so none is left paused
         assert exited["exitCode"] == 0
     finally:
         c.close()
@@ -154,24 +142,26 @@ def test_batch_index_after_skip_first_batches_is_the_position_in_the_epoch(worke
         assert indices == repr(truth[index]), (stage, index, indices, truth[index])
 
 
+def _run_to_exit(c, on_stop, single=True):
+    """Hand each stop to on_stop(body), continue it, until the program exits; the exited body."""
+    while True:
+        e = c.events.get(timeout=120)
+        assert e is not None, "the connection closed before the program ended"
+        if e["event"] == "exited":
+            return e["body"]
+        if e["event"] == "stopped":
+            on_stop(e["body"])
+            c.request("continue", threadId=e["body"]["threadId"], singleThread=single)
+
+
 def _batches_stopped_at(job, breakpoints):
-    """Run `job` to its end with these function breakpoints, continuing each stop; the (epoch, batch)
-    of every stop, in the order they came."""
+    """Run `job` to its end with these function breakpoints; the (epoch, batch) of every stop."""
     c = job.client()
     stops = []
     try:
         c.request("setFunctionBreakpoints", breakpoints=breakpoints)
         c.request("configurationDone")
-        exited = None
-        while exited is None:
-            e = c.events.get(timeout=120)
-            assert e is not None, "the connection closed before the program ended"
-            if e["event"] == "exited":
-                exited = e["body"]
-            elif e["event"] == "stopped":
-                b = e["body"]["batch"]
-                stops.append((b["epoch"], b["index"]))
-                c.request("continue", threadId=e["body"]["threadId"], singleThread=True)
+        exited = _run_to_exit(c, lambda st: stops.append((st["batch"]["epoch"], st["batch"]["index"])))
         assert exited["exitCode"] == 0
     finally:
         c.close()
@@ -239,20 +229,13 @@ def test_jobs_with_the_hang_filter_on_exit_with_status_0_every_time(workers):
     for run in range(2):
         job = Job(["--size", 12, "--workers", workers, "--sleep-at", 10, "--sleep-s", 1.2], hang_timeout=0.5, linger=2)
         c = job.client()
-        hangs = 0
         try:
             c.request("setExceptionBreakpoints", filters=["hang"])
             c.request("configurationDone")
-            exited = None
-            while exited is None:
-                e = c.events.get(timeout=120)
-                assert e is not None, "the connection closed before the program ended"
-                if e["event"] == "exited":
-                    exited = e["body"]
-                elif e["event"] == "stopped":
-                    assert e["body"]["text"] == "hang"
-                    hangs += 1
-                    c.request("continue", threadId=e["body"]["threadId"])
+            stops = []
+            exited = _run_to_exit(c, stops.append, single=False)
+            assert all(st["text"] == "hang" for st in stops), stops
+            hangs = len(stops)
         finally:
             c.close()
         code = job.wait()
