@@ -376,14 +376,14 @@ class Agent:
     def mark(self, stage):
         """The batch in flight moved to `stage` (collate): one byte in the state file."""
         if self.busy is not None and self.state is not None:
-            self.state.mm[0] = STAGE_CODE[stage]
+            self.state.mark(STAGE_CODE[stage])
 
     def finish(self, ctx, error=None):
         """The batch leaves this process (batch_ready) or fails. Records are formatted when flushed."""
         if self.busy is not None:
             self.busy = None
             if self.state is not None:
-                self.state.mm[0] = 0
+                self.state.mark(0)
         # The samples are not needed past this point: free them now, while they are warm, as torch
         # does (held to the next batch they would be freed cold, and their memory not reused warm).
         ctx.samples = None

@@ -19,7 +19,6 @@ class LoaderWait:
         self.iterators = []  # (weakref to a live DataLoader iterator, user timeout) in the main process
         # (since, loader name, epoch, batch, worker, total, user timeout, loader id) of the main thread's wait
         self.waiting = None
-        self.since = 0.0  # monotonic start of the main thread's latest wait
         self.last_report = 0.0
         self.timeout_reported = None
 

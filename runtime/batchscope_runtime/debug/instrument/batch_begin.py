@@ -9,7 +9,7 @@ import time
 from .. import agent as agent_mod
 from ..agent.batch_context import BatchCtx
 from .loaders import loader_by_id
-from .sources import _source_cache, attach_sources
+from .sources import attach_sources
 from .thread_state import tls
 
 
@@ -23,11 +23,7 @@ def new_ctx(a, meta, indices, inner):
     ctx = BatchCtx(lid, name, epoch, n, list(list.__iter__(indices)), wid, tid)
     ctx.total = total
     ctx.first = first
-    src = _source_cache.get(type(inner))  # attach_sources() without the call once cached (per batch)
-    if src is not None:
-        ctx.sources = src
-    else:
-        attach_sources(ctx, inner)
+    attach_sources(ctx, inner)
     return ctx
 
 

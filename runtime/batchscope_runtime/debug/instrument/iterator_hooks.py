@@ -11,7 +11,6 @@ import time
 import weakref
 
 from .. import agent as agent_mod
-from ..agent import core as agent_core
 from . import trainer_hooks
 from .loader_setup import instrument_loader
 from .loaders import index_sampler, known_name
@@ -52,13 +51,12 @@ def wrap_next(orig_next):
         info = self.__dict__.get("_bs_info")
         if info is None:
             return orig_next(self)
-        a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
-        if a is None or not a.ok:
-            a = agent_mod.get()
-            if a is None:
-                return orig_next(self)
+        a = agent_mod.get()
+        if a is None:
+            return orig_next(self)
         try:
             lid, name, sampler, n, total, first = _wait_begin(a, self, info)
+            since = a.loaders.waiting[0]
         except Exception:  # bookkeeping must never break iteration
             return orig_next(self)
         try:
@@ -70,7 +68,7 @@ def wrap_next(orig_next):
         entry = tls.main_batch = (lid, name, epoch, n, data, total, first)
         if trainer_hooks._originals and a.cfg.attached:  # only under Trainer/accelerate: a batch ahead
             trainer_hooks.note_handed(entry, data)
-        if a.loaders.since - a.last_progress >= 0.5:  # progress() reports twice a second at most
+        if since - a.last_progress >= 0.5:  # progress() reports twice a second at most
             a.progress(name, epoch, n, total)
         return data
 
@@ -90,9 +88,7 @@ def _wait_begin(a, it, info):
     if nw:
         task = d.get("_task_info", {}).get(d.get("_rcvd_idx", -1))
         worker = task[0] if task else (n - skipped) % nw  # torch deals batches round-robin from its own 0
-    lw = a.loaders
-    lw.since = now = time.monotonic()
-    lw.waiting = (now, name, epoch, n, worker, total, user_timeout, lid)
+    a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
     return lid, name, sampler, n, total, skipped
 
 

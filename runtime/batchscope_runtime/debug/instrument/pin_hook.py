@@ -48,11 +48,12 @@ def wrap_pin(orig_pin):
         name = known_name(loader, "loader%d" % lid) if loader is not None else "loader%d" % lid
         sampler = index_sampler(loader)
         epoch = max(getattr(sampler, "_bs_epoch", 0), 0)
+        first = getattr(sampler, "_bs_offset", 0)
         if in_pin_loop and idx >= 0:
-            idx += getattr(sampler, "_bs_offset", 0)  # torch's send index counts from the resume point
+            idx += first  # torch's send index counts from the resume point
         indices = batch_indices.lookup(lid, epoch, idx) if idx >= 0 else None
         ctx = BatchCtx(lid, name, epoch, idx, indices, None, tid)
-        ctx.first = getattr(sampler, "_bs_offset", 0)
+        ctx.first = first
         ctx.batch = data
         a.stops.boundary("pin_memory", ctx)
         tls.in_pin = True

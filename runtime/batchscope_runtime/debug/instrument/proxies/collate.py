@@ -8,14 +8,11 @@ import sys
 import time
 
 from ... import agent as agent_mod
-from ...agent import core as agent_core
-from ...agent.batch_context import STAGE_CODE
 from ..sources import where
 from ..thread_state import tls
 from .base import Proxy
 
 _perf_counter = time.perf_counter
-_COLLATE = STAGE_CODE["collate"]
 
 
 class CollateProxy(Proxy):
@@ -29,11 +26,9 @@ class CollateProxy(Proxy):
         if ctx is None:
             return self._bs_inner(samples)
         tls.ctx = None
-        a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
-        if a is None or not a.ok:
-            a = agent_mod.get()
-            if a is None:
-                return self._bs_inner(samples)
+        a = agent_mod.get()
+        if a is None:
+            return self._bs_inner(samples)
         timings = ctx.timings
         if not timings.get("fetch"):  # a per-index fetch (torch < 2.0, iterable): timed from its start
             fetch_t = tls.__dict__.get("fetch_t")
@@ -41,8 +36,7 @@ class CollateProxy(Proxy):
                 timings["fetch"] = _perf_counter() - fetch_t
         ctx.samples = samples
         ctx.stage = "collate"
-        if a.busy is not None and a.state is not None:  # agent.mark("collate"), inline: per batch
-            a.state.mm[0] = _COLLATE
+        a.mark("collate")
         d = self.__dict__
         loc = d.get("_bs_where")
         if loc is None:

@@ -7,10 +7,9 @@ iterates the tagged list (tags.py begins the batch) and calls `__getitem__` per 
 import time
 
 from ... import agent as agent_mod
-from ...agent import core as agent_core
 from ...agent.raise_site import note_failing_sample, retry_alone
 from ..batch_begin import new_ctx
-from ..tags import TaggedIndex, TaggedIndices
+from ..tags import TaggedIndex, take_meta
 from ..thread_state import tls
 from .base import Proxy
 
@@ -81,10 +80,8 @@ class MapDatasetProxy(Proxy):
         return sample
 
     def __getitems__(self, indices):
-        a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
-        if a is None or not a.ok:
-            a = agent_mod.get()
-        meta = indices.__dict__.pop("_bs", None) if isinstance(indices, TaggedIndices) else None  # tags.take_meta
+        a = agent_mod.get()
+        meta = take_meta(indices)
         if a is None or meta is None:
             return _fetch_plain(self._bs_inner, indices)
         inner = self._bs_inner

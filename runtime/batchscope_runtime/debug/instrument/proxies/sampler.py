@@ -5,11 +5,10 @@ the `sampler` stage is entered here, before the index list leaves for a worker.
 """
 
 from ... import agent as agent_mod
-from ...agent import core as agent_core
 from ...agent.batch_context import BatchCtx
 from .. import batch_indices
 from ..loaders import loader_by_id
-from ..tags import IterBatchTag, TaggedIndices, TaggedIterIndices, pending_iter, tag_single
+from ..tags import IterBatchTag, TaggedIndices, TaggedIterIndices, pending_iter, tag, tag_single
 from .base import Proxy
 
 
@@ -49,9 +48,7 @@ class BatchSamplerProxy(Proxy):
         iterable = self._bs_iterable
         note = batch_indices.note
         for n, idx in enumerate(self._bs_inner, offset):
-            a = agent_core._agent  # agent_mod.get() without the call when connected (per batch)
-            if a is None or not a.ok:
-                a = agent_mod.get()
+            a = agent_mod.get()
             if a is None:
                 yield idx
                 continue
@@ -62,9 +59,8 @@ class BatchSamplerProxy(Proxy):
                     note(lid, epoch, n, idx)
             elif batch_indices._first:
                 batch_indices.detached()
-            if type(idx) is list or isinstance(idx, (list, tuple, range)):
-                tagged = cls(idx)
-                tagged._bs = meta
+            if isinstance(idx, (list, tuple, range)):
+                tagged = tag(cls, idx, meta)
             elif iterable:  # no auto-collation: torch ignores the item (see tags.py)
                 tagged = IterBatchTag(meta)
                 if not getattr(loader_by_id(lid), "num_workers", 0):
