@@ -189,3 +189,39 @@ def test_trainer_step_over_walks_to_train_step_and_on_to_the_next_batch():
     finally:
         c.close()
         job.kill()
+
+
+def test_step_over_reaches_a_worker_even_when_its_config_arrives_late():
+    """Step Over from `sampler` (main process) must stop at `fetch` in the worker that fetches the
+    batch. The workers' agents apply every config 0.4 s late (CI's loaded machine once lagged like
+    that, and the walk landed on to_device), so the step holds its thread until every agent has
+    applied the step's target. Batch 6: by then both workers are connected (a worker that connects
+    later gets the step in its hello)."""
+    job = Program("loader.py", ["--n", 40, "--batch-size", 4, "--workers", 2, "--late-config-s", 0.4])
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "sampler", "condition": "batch_index == 6"}])
+        c.request("configurationDone")
+        st = c.stopped(timeout=120)
+        assert (st["stage"], st["batch"]["index"], st["threadId"]) == ("sampler", 6, 1)
+        walked = []
+        for _ in range(5):
+            c.request("next", threadId=st["threadId"])
+            st = c.stopped(timeout=30)
+            walked.append((st["stage"], st["batch"]["index"], "worker" if st["threadId"] >= 100 else "main"))
+        assert walked == [
+            ("fetch", 6, "worker"),
+            ("collate", 6, "worker"),
+            ("batch_ready", 6, "worker"),
+            ("to_device", 6, "main"),
+            ("train_step", 6, "main"),
+        ]
+        c.request("next", threadId=1)
+        st = c.stopped(timeout=30)
+        assert (st["reason"], st["batch"]["index"]) == ("step", 7)
+        c.request("continue", threadId=st["threadId"])
+        c.wait_event("terminated", timeout=120)
+        assert "done steps=10" in job.output()
+    finally:
+        c.close()
+        job.kill()

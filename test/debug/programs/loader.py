@@ -170,6 +170,21 @@ def build_loader(a, n, shuffle):
                       num_workers=a.workers, collate_fn=Collate(a.collate_error_at, a.batch_encoding), pin_memory=a.pin_memory, **kw)
 
 
+def delay_config(seconds):
+    """Make the workers' debug agents (patched here, inherited by fork) apply each config late: a
+    worker whose reader thread lagged behind its fetch is what CI's loaded machine once produced."""
+    from batchscope_runtime.debug.agent.core import Agent
+
+    on_message = Agent._on_message
+
+    def late(self, msg):
+        if msg.get("type") == "config" and self.kind == "worker":
+            time.sleep(seconds)
+        on_message(self, msg)
+
+    Agent._on_message = late
+
+
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=24)
@@ -195,11 +210,15 @@ def main(argv=None):
     p.add_argument("--batch-encoding", action="store_true", help="collate returns a transformers BatchEncoding")
     p.add_argument("--val", action="store_true", help="also iterate a validation loader each epoch")
     p.add_argument("--step-delay", type=float, default=0.0)
+    p.add_argument("--late-config-s", type=float, default=0.0,
+                   help="the workers apply each debugger config this late (a lagging reader thread)")
     p.add_argument("--listen", action="store_true")
     p.add_argument("--tokenizer")
     p.add_argument("--dump-indices", help="write each batch's indices as JSON lines (plain-run ground truth)")
     a = p.parse_args(argv)
 
+    if a.late_config_s:
+        delay_config(a.late_config_s)
     if os.environ.get("BATCHSCOPE_LISTEN"):
         hooks.install_from_env()  # what `batchscope_runtime train` does: listen where the env says
     elif a.listen:

@@ -301,6 +301,8 @@ class Agent:
             self.cfg_event.set()
             for f in list(armed_listeners):
                 f(self.cfg.armed)
+            # In force from here: a step waits for this before its thread runs on (Controller.broadcast_config).
+            self.send({"type": "configAck", "version": self.cfg.version})
             if old.attached != self.cfg.attached:
                 self.loaders.apply_timeouts()
             if self.cfg.hang != old.hang or self.cfg.hang_timeout != old.hang_timeout:

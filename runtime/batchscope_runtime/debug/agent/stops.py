@@ -221,11 +221,14 @@ class Stops:
 
 
 def _next_batch(steps, ctx):
-    """A Step Over from a batch's last stage (train_step) stops at any later batch of that loader."""
+    """A Step Over from a batch's last stage (train_step) stops at the loader's next batch: the one
+    after it in its epoch, or any batch of a later epoch. Not any later batch: with workers, the main
+    thread samples batch n + 1 + prefetch before batch n + 1 reaches to_device."""
     nb = steps.get("%s/next" % ctx.loader_id)
     if nb is None or not isinstance(ctx.index, int) or ctx.index < 0:
         return False
-    return [ctx.epoch, ctx.index] > list(nb.get("after") or ())
+    epoch, index = nb.get("after") or (0, -1)
+    return ctx.epoch > epoch or (ctx.epoch == epoch and ctx.index == index + 1)
 
 
 def stage_frames(stage, ctx):

@@ -14,6 +14,10 @@ from . import local_vars
 from .process_tree import kill_tree
 from .stops import release, resume_thread
 
+# How long a step waits for every process to apply its target (normally well under 1 ms; the bound
+# is for a process that cannot answer, such as one stuck holding the GIL).
+STEP_CONFIG_WAIT_S = 5.0
+
 
 class AdapterPeer:
     def __init__(self, ctl, conn):
@@ -286,8 +290,8 @@ class AdapterPeer:
             stop, t.stop = t.stop, None
             if stop is not None:  # `continued` before the thread runs: the step's `stopped` must not overtake it
                 ctl.emit("continued", {"threadId": t.tid, "allThreadsContinued": False})
-        # The step target must reach every agent before the thread resumes (same connection: ordered).
-        ctl.broadcast_config()
+        # The step target must be in force in every process before the thread resumes.
+        ctl.broadcast_config(applied_within=STEP_CONFIG_WAIT_S)
         self.respond(req, {})
         with ctl.lock:
             release(ctl, t, stop)

@@ -88,6 +88,8 @@ class AgentPeer:
         self.hang_reported = None  # batch start of the last hang reported
         self.said_bye = False
         self.bye = None
+        self.acked = 0  # newest config version the agent has applied (Controller.broadcast_config)
+        self.ended = False
 
     def current(self):
         return wire.StateFile.read(self.state_file) or {}
@@ -123,6 +125,9 @@ class AgentPeer:
             self.conn.close()
             with ctl.lock:
                 ctl.agents.pop(self.slot, None)
+            with ctl.config_acked:
+                self.ended = True
+                ctl.config_acked.notify_all()
             self._gone()
 
     def _ordered_hit(self, msg):
@@ -158,6 +163,10 @@ class AgentPeer:
             agent_stopped(ctl, self, msg)
         elif kind == "result":
             ctl.calls.resolve(msg)
+        elif kind == "configAck":
+            with ctl.config_acked:
+                self.acked = max(self.acked, int(msg.get("version") or 0))
+                ctl.config_acked.notify_all()
         elif kind == "hit":
             if msg.get("key") is not None:
                 self._ordered_hit(msg)

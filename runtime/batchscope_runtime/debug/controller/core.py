@@ -45,6 +45,7 @@ class Controller:
         self.go = not wait
         self.ring = collections.deque(maxlen=256)
         self.config_version = 0
+        self.config_acked = threading.Condition()  # notified on each agent's configAck and on its end
         self.calls = Calls(self)
         self.local_vars = LocalVars(self.lock)
         self.hangs = HangWatch(self)
@@ -152,12 +153,28 @@ class Controller:
             "tokenizer": self.tokenizer,
         }
 
-    def broadcast_config(self):
+    def broadcast_config(self, applied_within=0.0):
+        """Send the config to every agent. With `applied_within`, return only once each agent has
+        applied it (its configAck), ended, or the time is up.
+
+        A step must be in force in every process before the stopped thread runs on. The stopped
+        thread's own agent gets the config before its `resume` on the same connection, but a worker
+        (or, after a worker's stop, the main process) reads its config on another connection: a
+        lagging reader there let a worker fetch and collate the stepped batch under the old config,
+        and Step Over from `sampler` landed on `to_device` (seen once in CI, 2 workers)."""
         with self.lock:
             cfg = self.config()
-            conns = [a.conn for a in self.agents.values()]
-        for c in conns:
-            c.send(cfg)
+            peers = list(self.agents.values())
+        sent = [p for p in peers if p.conn.send(cfg)]
+        if applied_within > 0:
+            self._wait_applied(sent, cfg["version"], applied_within)
+
+    def _wait_applied(self, peers, version, within):
+        def applied():
+            return all(p.acked >= version or p.ended or p.said_bye for p in peers)
+
+        with self.config_acked:
+            self.config_acked.wait_for(applied, within)
 
     def main_agent(self):
         return next((x for x in list(self.agents.values()) if x.kind == "main"), None)
