@@ -311,10 +311,108 @@ def test_worker_status_waits_for_the_main_bye_when_the_probe_cannot_be_sent():
         ctl.close()
 
 
+class FakeAgent:
+    """An agent's side of the controller protocol over a real socket, for controller unit tests: it
+    applies (acknowledges) each config after `ack_delay` seconds, or never when `ack_delay` is None,
+    and queues every other message."""
+
+    def __init__(self, port, secret, ack_delay=0.0, kind="main", thread_id=1):
+        import queue
+
+        hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": secret, "pid": os.getpid()}
+        hello.update(kind=kind, threadId=thread_id, name=kind)
+        self.sock, self.reader, self.first = wire.connect("127.0.0.1", port, hello)
+        self.ack_delay = ack_delay
+        self.acked = []
+        self.messages = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                msg = self.reader.read()
+            except (OSError, ValueError):
+                return
+            if msg is None:
+                return
+            if msg.get("type") == "config":
+                if self.ack_delay is not None:
+                    time.sleep(self.ack_delay)
+                    self.acked.append(msg["version"])
+                    try:
+                        self.send({"type": "configAck", "version": msg["version"]})
+                    except OSError:
+                        return  # closed by the test
+            else:
+                self.messages.put(msg)
+
+    def send(self, msg):
+        self.sock.sendall(wire.encode(msg))
+
+    def next(self, kind, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
+            if msg.get("type") == kind:
+                return msg
+
+    def close(self):
+        import socket
+
+        try:  # FIN now: a close() alone waits for the reader thread's recv to return
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def test_breakpoints_are_answered_once_every_agent_has_applied_them(monkeypatch):
+    # "Verified" means in force in every process: the answer to setFunctionBreakpoints waits for each
+    # agent's configAck (a worker whose reader lags must not run its next batch under the old set),
+    # and an agent that cannot answer holds it only for the bound.
+    from batchscope_runtime.debug.controller import adapter_peer
+    from debug_client import Client
+
+    ctl = Controller("k", wait=False)
+    ctl.start()
+    c = slow = mute = None
+    try:
+        c = Client(ctl.port, "k")
+        slow = FakeAgent(ctl.port, "k", ack_delay=0.5)
+        before = ctl.config_version
+        t = time.monotonic()
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])
+        assert time.monotonic() - t >= 0.5, "answered before the agent applied the breakpoints"
+        assert max(slow.acked) > before
+        monkeypatch.setattr(adapter_peer, "APPLIED_WITHIN_S", 0.5)
+        mute = FakeAgent(ctl.port, "k", ack_delay=None, kind="worker", thread_id=101)
+        t = time.monotonic()
+        c.request("setFunctionBreakpoints", breakpoints=[])
+        waited = time.monotonic() - t
+        assert 0.5 <= waited < 5, waited
+        # An agent that ends while it is waited for releases the wait at once, not at the bound.
+        monkeypatch.setattr(adapter_peer, "APPLIED_WITHIN_S", 30)
+        before = ctl.config_version
+        t = time.monotonic()
+        asker = threading.Thread(target=c.request, args=("setFunctionBreakpoints",), kwargs={"breakpoints": []})
+        asker.start()
+        time.sleep(1.0)
+        assert asker.is_alive(), "answered while an agent had not applied the breakpoints"
+        mute.close()
+        asker.join(20)
+        assert not asker.is_alive() and time.monotonic() - t < 10
+        assert max(slow.acked) > before
+    finally:
+        for x in (slow, mute, c):
+            if x is not None:
+                x.close()
+        ctl.close()
+
+
 def test_a_hit_on_a_breakpoint_removed_since_is_let_go_without_a_stop():
-    # Agents learn of setFunctionBreakpoints by a config message a moment after the adapter's answer,
-    # so a thread already at a stage may report a hit on a breakpoint the user has just removed. The
-    # controller holds the current set: such a stop is resumed at once and never shown.
+    # A thread already at a stage may report a hit computed under the config it held before the
+    # user's removal reached it. The controller holds the current set: such a stop is resumed at once
+    # and never shown.
     from debug_client import Client
 
     ctl = Controller("k", wait=False)
@@ -324,28 +422,20 @@ def test_a_hit_on_a_breakpoint_removed_since_is_let_go_without_a_stop():
         c = Client(ctl.port, "k")
         bp = c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])["breakpoints"][0]["id"]
         c.request("configurationDone")
-        hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": "k", "pid": os.getpid()}
-        hello.update(kind="main", threadId=1, name="main")
-        agent, reader, first = wire.connect("127.0.0.1", ctl.port, hello)
-        assert first["type"] == "config" and [b["id"] for b in first["bps"]] == [bp]
-        agent.settimeout(30)  # a stop that is held instead of let go fails the test, not hangs it
+        agent = FakeAgent(ctl.port, "k")
+        assert agent.first["type"] == "config" and [b["id"] for b in agent.first["bps"]] == [bp]
 
         def stop(batch):
             body = {"reason": "function breakpoint", "threadId": 1, "stage": "fetch", "hitBreakpointIds": [bp]}
             body["batch"] = {"loaderId": 1, "epoch": 0, "index": batch}
-            agent.sendall(wire.encode({"type": "stopped", "name": "main", "body": body}))
+            agent.send({"type": "stopped", "name": "main", "body": body})
 
         c.request("setFunctionBreakpoints", breakpoints=[])
         stop(1)  # checked against the config the agent held before the removal reached it
-        while True:
-            msg = reader.read()
-            if msg["type"] == "resume":
-                break
-        assert msg["threadId"] == 1
+        assert agent.next("resume")["threadId"] == 1
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])  # a new breakpoint, a new id
         stop(2)  # the old id again: still let go
-        while reader.read()["type"] != "resume":
-            pass
+        agent.next("resume")
         assert all(e["event"] != "stopped" for e in list(c.events.queue) if e)
     finally:
         for x in (agent, c):

@@ -14,9 +14,9 @@ from . import local_vars
 from .process_tree import kill_tree
 from .stops import release, resume_thread
 
-# How long a step waits for every process to apply its target (normally well under 1 ms; the bound
-# is for a process that cannot answer, such as one stuck holding the GIL).
-STEP_CONFIG_WAIT_S = 5.0
+# How long a step, or a breakpoint change, waits for every process to apply it (normally well under
+# 1 ms; the bound is for a process that cannot answer, such as one stuck holding the GIL).
+APPLIED_WITHIN_S = 5.0
 
 
 class AdapterPeer:
@@ -85,7 +85,8 @@ class AdapterPeer:
         ctl = self.ctl
         with ctl.lock:
             out = ctl.breakpoints.set_function(args.get("breakpoints") or [])
-        ctl.broadcast_config()
+        # Answered once every process has them: a verified breakpoint is one in force everywhere.
+        ctl.broadcast_config(applied_within=APPLIED_WITHIN_S)
         self.respond(req, {"breakpoints": out})
 
     def rq_setExceptionBreakpoints(self, req, args):
@@ -95,7 +96,7 @@ class AdapterPeer:
             ctl.breakpoints.filters = filters
             if args.get("hangTimeout"):
                 ctl.hang_timeout = float(args["hangTimeout"])
-        ctl.broadcast_config()
+        ctl.broadcast_config(applied_within=APPLIED_WITHIN_S)
         self.respond(req, {"breakpoints": out})
 
     def rq_configurationDone(self, req, args):
@@ -291,7 +292,7 @@ class AdapterPeer:
             if stop is not None:  # `continued` before the thread runs: the step's `stopped` must not overtake it
                 ctl.emit("continued", {"threadId": t.tid, "allThreadsContinued": False})
         # The step target must be in force in every process before the thread resumes.
-        ctl.broadcast_config(applied_within=STEP_CONFIG_WAIT_S)
+        ctl.broadcast_config(applied_within=APPLIED_WITHIN_S)
         self.respond(req, {})
         with ctl.lock:
             release(ctl, t, stop)
