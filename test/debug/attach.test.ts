@@ -166,8 +166,26 @@ function pythonDecode(rows: number[][]): string[] {
 test('attach (BATCHSCOPE_LISTEN, 2 workers): the lazy `decoded` entry resolves to one variable whose rows match Python', async () => {
   const file = sessionFile();
   // The job encodes with the fixture tokenizer but its controller has none: decoding happens in the adapter.
+  // Reads are slow (200 ms a batch against a 10 ms step), so each worker always has a batch still to
+  // collate: the other worker must reach its collate stop while the first holds the batch the loop
+  // waits for. With fast reads, a worker a batch ahead of the other could have collated all its
+  // prefetched batches before the breakpoint reached it, and then wait for indices that never came
+  // while the loop waited for the held batch (a CI-like run timed out so).
   const job = startJob(
-    ['--n', '400', '--batch-size', '4', '--workers', '2', '--step-delay', '0.01', '--tokenizer', TOKENIZER],
+    [
+      '--n',
+      '400',
+      '--batch-size',
+      '4',
+      '--workers',
+      '2',
+      '--step-delay',
+      '0.01',
+      '--fetch-delay',
+      '0.05',
+      '--tokenizer',
+      TOKENIZER,
+    ],
     { BATCHSCOPE_LISTEN: '127.0.0.1:0', BATCHSCOPE_SESSION_FILE: file, BATCHSCOPE_SECRET: 'lazy-secret' },
   );
   try {
@@ -187,7 +205,11 @@ test('attach (BATCHSCOPE_LISTEN, 2 workers): the lazy `decoded` entry resolves t
     assert.equal(first.stage, 'collate');
     // Like the user in VS Code: step over collate, so the collated batch is in Variables.
     await s.dc.nextRequest({ threadId: first.threadId! });
-    await s.ev.next('stopped', 30_000, (e) => e.body.threadId === first.threadId);
+    await s.ev
+      .next('stopped', 30_000, (e) => e.body.threadId === first.threadId)
+      .catch((e: Error) => {
+        throw new Error(`no step stop after collate: ${e.message}`);
+      });
     const { scopes } = await topScopes(s.dc, first.threadId!);
     const batch = findVar(scopes, 'batch');
     assert.ok(batch && batch.variablesReference > 0, `a batch in Variables: ${JSON.stringify([...scopes.keys()])}`);
@@ -198,7 +220,13 @@ test('attach (BATCHSCOPE_LISTEN, 2 workers): the lazy `decoded` entry resolves t
     assert.equal(decoded.presentationHint?.lazy, true, 'decoded is lazy (read when expanded)');
     // The other worker stops at collate too, and goes on alone: neither its stop nor its continue
     // may take away the entries of the thread the user is looking at.
-    const other = (await s.ev.next('stopped', 30_000, (e) => e.body.threadId !== first.threadId)).body as Stopped;
+    const other = (
+      await s.ev
+        .next('stopped', 30_000, (e) => e.body.threadId !== first.threadId)
+        .catch((e: Error) => {
+          throw new Error(`the other worker never stopped at collate: ${e.message}`);
+        })
+    ).body as Stopped;
     await s.dc.continueRequest({ threadId: other.threadId!, singleThread: true });
     await s.ev.next('continued', 30_000, (e) => e.body.threadId === other.threadId);
     // VS Code resolves a lazy entry by fetching its children: exactly one variable, which replaces it.

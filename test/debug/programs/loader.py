@@ -72,6 +72,7 @@ class Samples(Dataset):
         self.n, self.tokenizer = n, tokenizer
         self.fifo_at, self.fifo = fifo_at, fifo
         self.regex_at = -1
+        self.fetch_delay = 0.0
         self.sleep_at, self.sleep_s, self.kill_at = sleep_at, sleep_s, kill_at
         self.fetch_error_at = fetch_error_at
         self.enc = None
@@ -82,6 +83,8 @@ class Samples(Dataset):
     def __getitem__(self, i):
         if self.enc is None:
             self.enc = Encoder(self.tokenizer)
+        if self.fetch_delay:
+            time.sleep(self.fetch_delay)  # a slow read: the workers, not the loop, set the pace
         if i == self.sleep_at:
             time.sleep(self.sleep_s)  # HANG-LINE: a blocking read that never returns in time
         if i == self.fifo_at:
@@ -158,6 +161,7 @@ def build_loader(a, n, shuffle):
         cls = BatchedSamples if a.getitems else Samples
         ds = cls(n, a.tokenizer, a.sleep_at, a.sleep_s, a.kill_at, a.fetch_error_at, a.fifo_at, a.fifo)
         ds.regex_at = a.regex_at
+        ds.fetch_delay = a.fetch_delay
     kw = {}
     if a.workers:
         kw["multiprocessing_context"] = a.start_method
@@ -210,6 +214,7 @@ def main(argv=None):
     p.add_argument("--batch-encoding", action="store_true", help="collate returns a transformers BatchEncoding")
     p.add_argument("--val", action="store_true", help="also iterate a validation loader each epoch")
     p.add_argument("--step-delay", type=float, default=0.0)
+    p.add_argument("--fetch-delay", type=float, default=0.0, help="seconds each sample's read takes")
     p.add_argument("--late-config-s", type=float, default=0.0,
                    help="the workers apply each debugger config this late (a lagging reader thread)")
     p.add_argument("--listen", action="store_true")
