@@ -25,12 +25,17 @@ export async function reveal(s: Session, view: string, text: string | RegExp) {
 export async function functionBreakpoint(s: Session, name: string): Promise<void> {
   await s.command('View: Show Run and Debug');
   await s.page.locator('.pane-header', { hasText: 'Breakpoints' }).waitFor({ timeout: UI_TIMEOUT });
+  // Breakpoints is the only unfolded pane while typing: an earlier scenario in this profile folded
+  // it (checkCollatedBatch), and a later one found its inline input never showing.
+  for (const title of ['Variables', 'Watch', 'Call Stack']) await s.setPane(title, false);
+  await s.setPane('Breakpoints', true);
   await s.command('Add Function Breakpoint');
   const input = s.page.locator('.debug-breakpoints input, .debug-pane .monaco-inputbox input').first();
   await input.waitFor({ timeout: UI_TIMEOUT });
   await input.fill(name);
   await input.press('Enter');
   await row(s, '.debug-breakpoints', name).waitFor({ timeout: UI_TIMEOUT });
+  for (const title of ['Call Stack', 'Variables']) await s.setPane(title, true);
 }
 
 /** Ground truth: batch `index` of the fixture job (batch size 4, no shuffle) decoded in the container. */
@@ -53,10 +58,7 @@ function expectedDecoded(jobDir: string, index: number, container?: string): Arr
  */
 export async function checkCollatedBatch(s: Session, jobDir: string, container?: string): Promise<number> {
   await row(s, '.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
-  for (const pane of ['Watch', 'Breakpoints']) {
-    const header = s.page.locator('.pane-header.expanded', { hasText: pane });
-    if (await header.count()) await header.first().click();
-  }
+  for (const pane of ['Watch', 'Breakpoints']) await s.setPane(pane, false);
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
   const batch = row(s, '.debug-variables', /^\s*batch\b/);
   await batch.waitFor({ timeout: UI_TIMEOUT });

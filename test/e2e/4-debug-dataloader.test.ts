@@ -65,16 +65,6 @@ function row(view: string, text: string | RegExp) {
   return s.page.locator(`${view} .monaco-list-row`, { hasText: text }).first();
 }
 
-/** Folds or unfolds a pane of the Run and Debug view by its title, from whatever state it is in. */
-async function setPane(title: string, expanded: boolean) {
-  const header = s.page.locator('.pane-header', { hasText: title }).first();
-  if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
-  await s.page
-    .locator(`.pane-header[aria-expanded="${expanded}"]`, { hasText: title })
-    .first()
-    .waitFor({ timeout: UI_TIMEOUT });
-}
-
 /** The tree renders only the rows in view: scroll it down (mouse wheel) until the row shows. */
 async function reveal(view: string, text: string | RegExp) {
   const r = row(view, text);
@@ -98,15 +88,15 @@ test(
     // The Breakpoints pane can come up with no room (seen in a CI run: its header at the bottom of
     // the view, its body 0 px high, so the inline input never showed): while typing into it, it is
     // the only unfolded pane.
-    for (const title of ['Variables', 'Watch', 'Call Stack']) await setPane(title, false);
-    await setPane('Breakpoints', true);
+    for (const title of ['Variables', 'Watch', 'Call Stack']) await s.setPane(title, false);
+    await s.setPane('Breakpoints', true);
     await s.command('Add Function Breakpoint'); // listed without the "Debug:" category
     const input = s.page.locator('.debug-breakpoints input, .debug-pane .monaco-inputbox input').first();
     await input.waitFor({ timeout: UI_TIMEOUT });
     await input.fill('collate');
     await input.press('Enter');
     await row('.debug-breakpoints', 'collate').waitFor({ timeout: UI_TIMEOUT });
-    for (const title of ['Call Stack', 'Variables']) await setPane(title, true);
+    for (const title of ['Call Stack', 'Variables']) await s.setPane(title, true);
 
     await s.command('Debug: Start Debugging');
     // Stopped at collate, in a worker: the debug toolbar offers Continue and the call stack names it.
@@ -116,8 +106,8 @@ test(
     await s.screenshot('stopped-at-collate');
 
     // Fold every pane but Variables (Watch is folded already): Variables gets their room.
-    await setPane('Breakpoints', false);
-    await setPane('Call Stack', false);
+    await s.setPane('Breakpoints', false);
+    await s.setPane('Call Stack', false);
     // Step over collate: the collated batch is in Variables, tensors summarised.
     await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
     const batch = row('.debug-variables', /^\s*batch\b/);
@@ -150,7 +140,7 @@ test(
     await s.command('Remove All Breakpoints'); // listed without the "Debug:" category
     await cont.click();
     await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
-    await setPane('Call Stack', true);
+    await s.setPane('Call Stack', true);
     // Unfolded just now, the pane renders its rows a moment later: wait for them to go, then check.
     await s.page
       .locator('.debug-call-stack .monaco-list-row')

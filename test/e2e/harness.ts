@@ -238,6 +238,21 @@ export class Session {
     await this.quickInput('F1', `>${title}`, title);
   }
 
+  /**
+   * Folds or unfolds a pane of the view in front (Run and Debug: Variables, Watch, Call Stack,
+   * Breakpoints) by its title, from whatever state it is in. Set, never toggled: a pane's state
+   * outlives a test in the profile, and a pane can come up with a 0 px body (seen in CI runs: the
+   * Breakpoints header at the bottom of the view, so its inline input never showed).
+   */
+  async setPane(title: string, expanded: boolean): Promise<void> {
+    const header = this.page.locator('.pane-header', { hasText: title }).first();
+    if ((await header.getAttribute('aria-expanded')) !== String(expanded)) await header.click();
+    await this.page
+      .locator(`.pane-header[aria-expanded="${expanded}"]`, { hasText: title })
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
+  }
+
   /** Quick Open (Ctrl+P) a workspace file by name; `rowText` picks the row containing it (e.g. a path). */
   async quickOpen(fileName: string, rowText = fileName): Promise<void> {
     await this.quickInput('Control+P', fileName, rowText);
