@@ -371,6 +371,7 @@ def test_breakpoints_are_answered_once_every_agent_has_applied_them(monkeypatch)
     # agent's configAck (a worker whose reader lags must not run its next batch under the old set),
     # and an agent that cannot answer holds it only for the bound.
     from batchscope_runtime.debug.controller import adapter_peer
+
     from debug_client import Client
 
     ctl = Controller("k", wait=False)
