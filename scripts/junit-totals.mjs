@@ -14,7 +14,12 @@ import { pathToFileURL } from 'node:url';
 export function countJunit(xml) {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   const body = xml.replace(/<!--[\s\S]*?-->/g, '');
-  for (const m of body.matchAll(/<testcase\b[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
+  // Attributes are read as quoted values: node's reporter leaves `>` unescaped in them (a test named
+  // "count >= 5"), and a `[^>]*` scan ended the tag there and swallowed the cases up to the next
+  // `</testcase>` into one (a run with failures reported 929 of its 983 tests).
+  for (const m of body.matchAll(
+    /<testcase(?:\s+[^\s=\/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:\/>|>([\s\S]*?)<\/testcase>)/g,
+  )) {
     const inner = m[1] ?? '';
     // One outcome per test case: pytest may attach both a <failure> and a teardown <error> to one case.
     // A node `todo` (a known gap, with its reason) carries <skipped type="todo"> and, while the gap is

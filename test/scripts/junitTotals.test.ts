@@ -19,10 +19,12 @@ function totals(...args: string[]): { out: string; status: number | null } {
 }
 const closing = (out: string) => out.trim().split('\n').pop();
 
-// node: 3 passed (one inside a describe), 1 failed, a skip and two todos, one failing (all "skipped"), a file that fails to load.
+// node: 4 passed (one inside a describe, one named with the `>` node leaves unescaped in the XML),
+// 1 failed, a skip and two todos, one failing (all "skipped"), a file that fails to load.
 writeFileSync(
   join(dir, 'a.test.mjs'),
   `import { test, describe } from 'node:test';
+test('hit count >= 5 <b> "quoted"', () => {});
 test('ok', () => {});
 test('bad', () => { throw new Error('x'); });
 test('skip', { skip: true }, () => {});
@@ -67,7 +69,7 @@ const pyRun = spawnSync(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider',
 test("node's junit report: passes, failures (a file that fails to load included), skips and todos", () => {
   assert.equal(nodeRun.status, 1);
   const r = totals(`ts=${nodeRun.status}=${nodeXml}`);
-  assert.equal(closing(r.out), 'tests: 3 passed, 2 failed, 3 skipped');
+  assert.equal(closing(r.out), 'tests: 4 passed, 2 failed, 3 skipped');
   assert.equal(r.status, 1);
 });
 
@@ -92,7 +94,7 @@ test('lanes add up; a missing report, a non-zero exit with a clean report and a 
     `late=3=${clean}`,
     '--extra-failure=lint',
   );
-  assert.equal(closing(r.out), 'tests: 5 passed, 8 failed, 6 skipped');
+  assert.equal(closing(r.out), 'tests: 6 passed, 8 failed, 6 skipped');
   assert.match(r.out, /e2e: no report at .*never-written\.xml/);
   assert.match(r.out, /late: exited 3 though its report shows no failing test/);
   assert.match(r.out, /lint failed/);
