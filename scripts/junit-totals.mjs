@@ -18,7 +18,7 @@ export function countJunit(xml) {
   // "count >= 5"), and a `[^>]*` scan ended the tag there and swallowed the cases up to the next
   // `</testcase>` into one (a run with failures reported 929 of its 983 tests).
   for (const m of body.matchAll(
-    /<testcase(?:\s+[^\s=\/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:\/>|>([\s\S]*?)<\/testcase>)/g,
+    /<testcase(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(?:\/>|>([\s\S]*?)<\/testcase>)/g,
   )) {
     const inner = m[1] ?? '';
     // One outcome per test case: pytest may attach both a <failure> and a teardown <error> to one case.
