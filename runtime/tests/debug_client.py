@@ -20,6 +20,64 @@ JOB = FIXTURE_DIR / "loader_job.py"
 PYTHON = os.environ.get("BATCHSCOPE_TEST_PYTHON", sys.executable)
 
 
+def messages(reader):
+    """A peer's messages until its connection ends (closed, reset or unreadable)."""
+    while True:
+        try:
+            msg = reader.read()
+        except (OSError, ValueError):
+            return
+        if msg is None:
+            return
+        yield msg
+
+
+class FakeAgent:
+    """An agent's side of the controller protocol over a real socket, for controller unit tests: it
+    applies (acknowledges) each config after `ack_delay` seconds, or never when `ack_delay` is None,
+    and queues every other message."""
+
+    def __init__(self, port, secret, ack_delay=0.0, kind="main", thread_id=1):
+        hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": secret, "pid": os.getpid()}
+        hello.update(kind=kind, threadId=thread_id, name=kind)
+        self.sock, self.reader, self.first = wire.connect("127.0.0.1", port, hello)
+        self.ack_delay = ack_delay
+        self.acked = []
+        self.messages = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for msg in messages(self.reader):
+            if msg.get("type") != "config":
+                self.messages.put(msg)
+            elif self.ack_delay is not None:
+                time.sleep(self.ack_delay)
+                self.acked.append(msg["version"])
+                try:
+                    self.send({"type": "configAck", "version": msg["version"]})
+                except OSError:
+                    return  # closed by the test
+
+    def send(self, msg):
+        self.sock.sendall(wire.encode(msg))
+
+    def next(self, kind, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
+            if msg.get("type") == kind:
+                return msg
+
+    def close(self):
+        import socket
+
+        try:  # FIN now: a close() alone waits for the reader thread's recv to return
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
 class Client:
     def __init__(self, port, secret, host="127.0.0.1"):
         self.sock, self.reader, self.welcome = wire.connect(
@@ -35,23 +93,17 @@ class Client:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        while True:
-            try:
-                msg = self.reader.read()
-            except (OSError, ValueError):
-                msg = None
-            if msg is None:
-                with self.cond:
-                    self.closed = True
-                    self.cond.notify_all()
-                self.events.put(None)
-                return
+        for msg in messages(self.reader):
             if msg.get("type") == "response":
                 with self.cond:
                     self.responses[msg["request_seq"]] = msg
                     self.cond.notify_all()
             elif msg.get("type") == "event":
                 self.events.put(msg)
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        self.events.put(None)
 
     def send(self, command, **arguments):
         self.seq += 1

@@ -311,68 +311,13 @@ def test_worker_status_waits_for_the_main_bye_when_the_probe_cannot_be_sent():
         ctl.close()
 
 
-class FakeAgent:
-    """An agent's side of the controller protocol over a real socket, for controller unit tests: it
-    applies (acknowledges) each config after `ack_delay` seconds, or never when `ack_delay` is None,
-    and queues every other message."""
-
-    def __init__(self, port, secret, ack_delay=0.0, kind="main", thread_id=1):
-        import queue
-
-        hello = {"type": "hello", "role": "agent", "protocol": wire.PROTOCOL, "secret": secret, "pid": os.getpid()}
-        hello.update(kind=kind, threadId=thread_id, name=kind)
-        self.sock, self.reader, self.first = wire.connect("127.0.0.1", port, hello)
-        self.ack_delay = ack_delay
-        self.acked = []
-        self.messages = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        while True:
-            try:
-                msg = self.reader.read()
-            except (OSError, ValueError):
-                return
-            if msg is None:
-                return
-            if msg.get("type") == "config":
-                if self.ack_delay is not None:
-                    time.sleep(self.ack_delay)
-                    self.acked.append(msg["version"])
-                    try:
-                        self.send({"type": "configAck", "version": msg["version"]})
-                    except OSError:
-                        return  # closed by the test
-            else:
-                self.messages.put(msg)
-
-    def send(self, msg):
-        self.sock.sendall(wire.encode(msg))
-
-    def next(self, kind, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
-            if msg.get("type") == kind:
-                return msg
-
-    def close(self):
-        import socket
-
-        try:  # FIN now: a close() alone waits for the reader thread's recv to return
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-
-
 def test_breakpoints_are_answered_once_every_agent_has_applied_them(monkeypatch):
     # "Verified" means in force in every process: the answer to setFunctionBreakpoints waits for each
     # agent's configAck (a worker whose reader lags must not run its next batch under the old set),
     # and an agent that cannot answer holds it only for the bound.
     from batchscope_runtime.debug.controller import adapter_peer
 
-    from debug_client import Client
+    from debug_client import Client, FakeAgent
 
     ctl = Controller("k", wait=False)
     ctl.start()
@@ -410,11 +355,42 @@ def test_breakpoints_are_answered_once_every_agent_has_applied_them(monkeypatch)
         ctl.close()
 
 
+def test_exited_comes_after_the_last_words_of_every_process():
+    # The launcher reports the program's end when its main process is reaped; a worker's last batches
+    # (sent with its bye) can still be unread on its own connection then. `exited` must wait for them:
+    # recentBatches asked right after `exited` came back empty on a loaded machine.
+    from debug_client import Client, FakeAgent
+
+    ctl = Controller("k", wait=False)
+    ctl.start()
+    c = worker = None
+    try:
+        c = Client(ctl.port, "k")
+        worker = FakeAgent(ctl.port, "k", kind="worker", thread_id=101)
+        record = {"loader": "train", "epoch": 0, "batch": 2, "threadId": 101, "indices": [8, 9], "timings": {}}
+
+        def last_words():
+            time.sleep(0.5)  # still talking when the main process is reaped
+            worker.send({"type": "state", "records": [record]})
+            worker.send({"type": "bye", "error": None, "exitCode": 0})
+            worker.close()
+
+        threading.Thread(target=last_words, daemon=True).start()
+        ctl.program_exited(1)  # what launch.py does once proc.wait() returns
+        c.wait_event("exited", timeout=10)
+        assert c.request("recentBatches")["batches"] == [record]
+    finally:
+        for x in (worker, c):
+            if x is not None:
+                x.close()
+        ctl.close()
+
+
 def test_a_hit_on_a_breakpoint_removed_since_is_let_go_without_a_stop():
     # A thread already at a stage may report a hit computed under the config it held before the
     # user's removal reached it. The controller holds the current set: such a stop is resumed at once
     # and never shown.
-    from debug_client import Client
+    from debug_client import Client, FakeAgent
 
     ctl = Controller("k", wait=False)
     ctl.start()

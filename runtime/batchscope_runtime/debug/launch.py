@@ -108,8 +108,7 @@ def main(argv):
             sig = signal.Signals(-code).name
         except ValueError:
             sig = str(-code)
-    time.sleep(0.05)  # let the agent's last messages (bye with the error) arrive first
-    ctl.program_exited(code if code >= 0 else None, sig)
+    ctl.program_exited(code if code >= 0 else None, sig)  # after the agents' last messages
     if ctl.adapter is not None:
         deadline = time.monotonic() + a.linger
         while ctl.adapter is not None and time.monotonic() < deadline:

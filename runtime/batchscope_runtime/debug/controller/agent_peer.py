@@ -125,9 +125,9 @@ class AgentPeer:
             self.conn.close()
             with ctl.lock:
                 ctl.agents.pop(self.slot, None)
-            with ctl.config_acked:
+            with ctl.agent_news:
                 self.ended = True
-                ctl.config_acked.notify_all()
+                ctl.agent_news.notify_all()
             self._gone()
 
     def _ordered_hit(self, msg):
@@ -164,9 +164,9 @@ class AgentPeer:
         elif kind == "result":
             ctl.calls.resolve(msg)
         elif kind == "configAck":
-            with ctl.config_acked:
+            with ctl.agent_news:
                 self.acked = max(self.acked, int(msg.get("version") or 0))
-                ctl.config_acked.notify_all()
+                ctl.agent_news.notify_all()
         elif kind == "hit":
             if msg.get("key") is not None:
                 self._ordered_hit(msg)

@@ -23,6 +23,10 @@ from .local_vars import LocalVars
 from .stops import mark_exited
 from .worker_death import WorkerDeaths
 
+# How long the end of the program waits for its processes' connections to be read to their end
+# (normally a few ms: the kernel closes a process's sockets when it exits).
+PROGRAM_END_READ_S = 2.0
+
 
 class Controller:
     def __init__(self, secret, port=0, mode="launch", hang_timeout=30.0, tokenizer=None, wait=True):
@@ -45,7 +49,7 @@ class Controller:
         self.go = not wait
         self.ring = collections.deque(maxlen=256)
         self.config_version = 0
-        self.config_acked = threading.Condition()  # notified on each agent's configAck and on its end
+        self.agent_news = threading.Condition()  # notified on each agent's configAck and when one ends
         self.calls = Calls(self)
         self.local_vars = LocalVars(self.lock)
         self.hangs = HangWatch(self)
@@ -173,14 +177,20 @@ class Controller:
         def applied():
             return all(p.acked >= version or p.ended or p.said_bye for p in peers)
 
-        with self.config_acked:
-            self.config_acked.wait_for(applied, within)
+        with self.agent_news:
+            self.agent_news.wait_for(applied, within)
 
     def main_agent(self):
         return next((x for x in list(self.agents.values()) if x.kind == "main"), None)
 
     # ---------- end of the program
     def program_exited(self, code, sig=None, error=None):
+        # The processes are gone, but their last messages (a worker's bye with the batches it
+        # finished) may still be unread on their connections, each served by its own thread: read
+        # them all first, so `exited` comes after everything the program said. A fixed 50 ms pause
+        # was too short on a loaded machine: recentBatches came back empty after `exited`.
+        with self.agent_news:
+            self.agent_news.wait_for(lambda: not self.agents, PROGRAM_END_READ_S)
         with self.lock:
             if self.exited_sent:
                 return
