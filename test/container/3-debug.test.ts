@@ -54,7 +54,7 @@ test(
     await cont.click();
     await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
     assert.equal(
-      await s.page.locator('.debug-call-stack .monaco-list-row').count(),
+      await s.callStackRows(), // unfolds the pane checkCollatedBatch folded
       0,
       'no session left in the call stack',
     );

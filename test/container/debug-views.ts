@@ -58,7 +58,9 @@ function expectedDecoded(jobDir: string, index: number, container?: string): Arr
  */
 export async function checkCollatedBatch(s: Session, jobDir: string, container?: string): Promise<number> {
   await row(s, '.debug-call-stack', /collate/).waitFor({ timeout: UI_TIMEOUT });
-  for (const pane of ['Watch', 'Breakpoints']) await s.setPane(pane, false);
+  // Variables gets the whole view: with Call Stack unfolded beside it, the `batch` row of the stepped
+  // stage can sit below its few visible rows, where the tree does not render it (seen in a clean run).
+  for (const pane of ['Watch', 'Breakpoints', 'Call Stack']) await s.setPane(pane, false);
   await s.page.locator('.debug-toolbar .action-label.codicon-debug-step-over').click();
   const batch = row(s, '.debug-variables', /^\s*batch\b/);
   await batch.waitFor({ timeout: UI_TIMEOUT });

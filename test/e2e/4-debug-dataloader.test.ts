@@ -140,17 +140,6 @@ test(
     await s.command('Remove All Breakpoints'); // listed without the "Debug:" category
     await cont.click();
     await s.page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 180_000 });
-    await s.setPane('Call Stack', true);
-    // Unfolded just now, the pane renders its rows a moment later: wait for them to go, then check.
-    await s.page
-      .locator('.debug-call-stack .monaco-list-row')
-      .first()
-      .waitFor({ state: 'detached', timeout: UI_TIMEOUT })
-      .catch(() => {});
-    assert.equal(
-      await s.page.locator('.debug-call-stack .monaco-list-row').count(),
-      0,
-      'no session left in the call stack',
-    );
+    assert.equal(await s.callStackRows(), 0, 'no session left in the call stack');
   },
 );

@@ -253,6 +253,18 @@ export class Session {
       .waitFor({ timeout: UI_TIMEOUT });
   }
 
+  /** Rows left in the Run and Debug view's Call Stack, unfolded first (a folded pane renders none). */
+  async callStackRows(): Promise<number> {
+    await this.setPane('Call Stack', true);
+    // Unfolded just now, the pane renders its rows a moment later: wait for them to go, then count.
+    const rows = this.page.locator('.debug-call-stack .monaco-list-row');
+    await rows
+      .first()
+      .waitFor({ state: 'detached', timeout: UI_TIMEOUT })
+      .catch(() => {});
+    return rows.count();
+  }
+
   /** Quick Open (Ctrl+P) a workspace file by name; `rowText` picks the row containing it (e.g. a path). */
   async quickOpen(fileName: string, rowText = fileName): Promise<void> {
     await this.quickInput('Control+P', fileName, rowText);

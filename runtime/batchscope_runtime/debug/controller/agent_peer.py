@@ -89,7 +89,8 @@ class AgentPeer:
         self.said_bye = False
         self.bye = None
         self.acked = 0  # newest config version the agent has applied (Controller.broadcast_config)
-        self.ended = False
+        self.ended = False  # its connection is closed
+        self.thread = None  # the controller thread serving it
 
     def current(self):
         return wire.StateFile.read(self.state_file) or {}
@@ -104,6 +105,9 @@ class AgentPeer:
 
     def serve(self):
         ctl = self.ctl
+        self.thread = threading.current_thread()
+        with ctl.agent_news:
+            ctl.peers.add(self)
         with ctl.lock:
             ctl.agents[self.slot] = self
             if self.kind == "main":
@@ -128,7 +132,12 @@ class AgentPeer:
             with ctl.agent_news:
                 self.ended = True
                 ctl.agent_news.notify_all()
-            self._gone()
+            try:
+                self._gone()  # may report the process's death (worker_died): before `exited`
+            finally:
+                with ctl.agent_news:
+                    ctl.peers.discard(self)
+                    ctl.agent_news.notify_all()
 
     def _ordered_hit(self, msg):
         """A batch passed a hit-counted breakpoint's stage: counted in batch-index order (ordered_hits.py)."""

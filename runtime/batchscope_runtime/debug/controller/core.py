@@ -50,6 +50,7 @@ class Controller:
         self.ring = collections.deque(maxlen=256)
         self.config_version = 0
         self.agent_news = threading.Condition()  # notified on each agent's configAck and when one ends
+        self.peers = set()  # agent peers being served, their end (AgentPeer._gone) included; under agent_news
         self.calls = Calls(self)
         self.local_vars = LocalVars(self.lock)
         self.hangs = HangWatch(self)
@@ -186,11 +187,17 @@ class Controller:
     # ---------- end of the program
     def program_exited(self, code, sig=None, error=None):
         # The processes are gone, but their last messages (a worker's bye with the batches it
-        # finished) may still be unread on their connections, each served by its own thread: read
-        # them all first, so `exited` comes after everything the program said. A fixed 50 ms pause
-        # was too short on a loaded machine: recentBatches came back empty after `exited`.
+        # finished) may still be unread on their connections, each served by its own thread, and a
+        # worker's death not reported yet: finish them all first, so `exited` comes after everything
+        # the program said. A fixed 50 ms pause was too short on a loaded machine: recentBatches came
+        # back empty after `exited`. (In attach mode this runs in the main agent's own peer thread.)
+        me = threading.current_thread()
+
+        def all_said():
+            return self.worker_deaths.reporting == 0 and all(p.thread is me for p in self.peers)
+
         with self.agent_news:
-            self.agent_news.wait_for(lambda: not self.agents, PROGRAM_END_READ_S)
+            self.agent_news.wait_for(all_said, PROGRAM_END_READ_S)
         with self.lock:
             if self.exited_sent:
                 return

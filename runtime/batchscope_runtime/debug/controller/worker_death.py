@@ -28,6 +28,7 @@ class WorkerDeaths:
         self.ctl = ctl
         self.cond = threading.Condition()
         self.statuses = {}  # worker pid -> {"pid", "signal", "exitCode"[, "unknown"]} from the main agent
+        self.reporting = 0  # deaths being looked into (under ctl.agent_news): `exited` waits for them
 
     def record(self, statuses):
         """Exit statuses from the main agent (a probe answer or its bye)."""
@@ -47,7 +48,17 @@ class WorkerDeaths:
             self.cond.notify_all()
 
     def worker_gone(self, peer):
-        threading.Thread(target=self._report, args=(peer,), name="bs-worker-gone", daemon=True).start()
+        with self.ctl.agent_news:
+            self.reporting += 1
+        threading.Thread(target=self._report_counted, args=(peer,), name="bs-worker-gone", daemon=True).start()
+
+    def _report_counted(self, peer):
+        try:
+            self._report(peer)
+        finally:
+            with self.ctl.agent_news:
+                self.reporting -= 1
+                self.ctl.agent_news.notify_all()
 
     def _status(self, pid):
         ctl = self.ctl
