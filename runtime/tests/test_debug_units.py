@@ -311,27 +311,50 @@ def test_worker_status_waits_for_the_main_bye_when_the_probe_cannot_be_sent():
         ctl.close()
 
 
+class ControllerUnderTest:
+    """A live controller with an adapter client (`c`) and fake agents made by `agent()`, all closed at the end."""
+
+    def __enter__(self):
+        from debug_client import Client
+
+        self.ctl = Controller("k", wait=False)
+        self.ctl.start()
+        try:
+            self.c = Client(self.ctl.port, "k")
+        except Exception:
+            self.ctl.close()
+            raise
+        self.closing = [self.c, self.ctl]
+        return self
+
+    def agent(self, **kw):
+        from debug_client import FakeAgent
+
+        a = FakeAgent(self.ctl.port, "k", **kw)
+        self.closing.insert(0, a)
+        return a
+
+    def __exit__(self, *exc):
+        for x in self.closing:
+            x.close()
+
+
 def test_breakpoints_are_answered_once_every_agent_has_applied_them(monkeypatch):
     # "Verified" means in force in every process: the answer to setFunctionBreakpoints waits for each
     # agent's configAck (a worker whose reader lags must not run its next batch under the old set),
     # and an agent that cannot answer holds it only for the bound.
     from batchscope_runtime.debug.controller import adapter_peer
 
-    from debug_client import Client, FakeAgent
-
-    ctl = Controller("k", wait=False)
-    ctl.start()
-    c = slow = mute = None
-    try:
-        c = Client(ctl.port, "k")
-        slow = FakeAgent(ctl.port, "k", ack_delay=0.5)
+    with ControllerUnderTest() as u:
+        ctl, c = u.ctl, u.c
+        slow = u.agent(ack_delay=0.5)
         before = ctl.config_version
         t = time.monotonic()
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])
         assert time.monotonic() - t >= 0.5, "answered before the agent applied the breakpoints"
         assert max(slow.acked) > before
         monkeypatch.setattr(adapter_peer, "APPLIED_WITHIN_S", 0.5)
-        mute = FakeAgent(ctl.port, "k", ack_delay=None, kind="worker", thread_id=101)
+        mute = u.agent(ack_delay=None, kind="worker", thread_id=101)
         t = time.monotonic()
         c.request("setFunctionBreakpoints", breakpoints=[])
         waited = time.monotonic() - t
@@ -348,25 +371,15 @@ def test_breakpoints_are_answered_once_every_agent_has_applied_them(monkeypatch)
         asker.join(20)
         assert not asker.is_alive() and time.monotonic() - t < 10
         assert max(slow.acked) > before
-    finally:
-        for x in (slow, mute, c):
-            if x is not None:
-                x.close()
-        ctl.close()
 
 
 def test_exited_comes_after_the_last_words_of_every_process():
     # The launcher reports the program's end when its main process is reaped; a worker's last batches
     # (sent with its bye) can still be unread on its own connection then. `exited` must wait for them:
     # recentBatches asked right after `exited` came back empty on a loaded machine.
-    from debug_client import Client, FakeAgent
-
-    ctl = Controller("k", wait=False)
-    ctl.start()
-    c = worker = None
-    try:
-        c = Client(ctl.port, "k")
-        worker = FakeAgent(ctl.port, "k", kind="worker", thread_id=101)
+    with ControllerUnderTest() as u:
+        ctl, c = u.ctl, u.c
+        worker = u.agent(kind="worker", thread_id=101)
         record = {"loader": "train", "epoch": 0, "batch": 2, "threadId": 101, "indices": [8, 9], "timings": {}}
 
         def last_words():
@@ -379,27 +392,17 @@ def test_exited_comes_after_the_last_words_of_every_process():
         ctl.program_exited(1)  # what launch.py does once proc.wait() returns
         c.wait_event("exited", timeout=10)
         assert c.request("recentBatches")["batches"] == [record]
-    finally:
-        for x in (worker, c):
-            if x is not None:
-                x.close()
-        ctl.close()
 
 
 def test_a_hit_on_a_breakpoint_removed_since_is_let_go_without_a_stop():
     # A thread already at a stage may report a hit computed under the config it held before the
     # user's removal reached it. The controller holds the current set: such a stop is resumed at once
     # and never shown.
-    from debug_client import Client, FakeAgent
-
-    ctl = Controller("k", wait=False)
-    ctl.start()
-    c = agent = None
-    try:
-        c = Client(ctl.port, "k")
+    with ControllerUnderTest() as u:
+        c = u.c
         bp = c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}])["breakpoints"][0]["id"]
         c.request("configurationDone")
-        agent = FakeAgent(ctl.port, "k")
+        agent = u.agent()
         assert agent.first["type"] == "config" and [b["id"] for b in agent.first["bps"]] == [bp]
 
         def stop(batch):
@@ -414,11 +417,6 @@ def test_a_hit_on_a_breakpoint_removed_since_is_let_go_without_a_stop():
         stop(2)  # the old id again: still let go
         agent.next("resume")
         assert all(e["event"] != "stopped" for e in list(c.events.queue) if e)
-    finally:
-        for x in (agent, c):
-            if x is not None:
-                x.close()
-        ctl.close()
 
 
 def test_launcher_rejects_bad_usage():
