@@ -360,6 +360,15 @@ def test_shuffled_seeded_breakpoint_indices_match_plain_loader_and_pin_hook():
         c.request("continue", threadId=1)
         st = c.stopped()  # the pin_memory hook, 7th hit (hitCondition counted by the controller)
         assert st["stage"] == "pin_memory" and st["batch"]["index"] == 6
+        # num_workers=0: the main-process stages read the indices from the batch's own fetch, which
+        # happened in this process (nothing is noted per batch for them)
+        frames, v = c.top_scope_vars(1)
+        assert json.loads(v["indices"]["value"]) == plain[6]["idx"]
+        c.request("next", threadId=1)
+        st = c.stopped()
+        assert (st["stage"], st["batch"]["index"]) == ("to_device", 6)
+        frames, v = c.top_scope_vars(1)
+        assert json.loads(v["indices"]["value"]) == plain[6]["idx"]
         c.request("continue", threadId=1)
         assert c.wait_event("exited", timeout=120)["exitCode"] == 0
     finally:

@@ -149,12 +149,25 @@ class StateFile:
         return cls(path, mm)
 
     def write(self, code, ctx, start, rss):
-        mm = self.mm
+        """Per batch: one pack of the head and the indices. Anything unusual (no RSS yet, more than
+        MAX_INDICES indices, indices that are not ints, no loader id) takes the careful path."""
         if ctx.loader_id != self.name_lid:
-            self.name_lid = ctx.loader_id
-            name = str(ctx.loader).encode("utf-8")[: self.NAME_MAX]
-            struct.pack_into("<H", mm, self.NAME_AT, len(name))
-            mm[self.NAME_AT + 2 : self.NAME_AT + 2 + len(name)] = name
+            self._write_name(ctx)
+        idx = ctx.indices or ()
+        n = len(idx)
+        packer = self.packers.get(n)
+        try:
+            packer.pack_into(self.mm, 0, code, 0, ctx.loader_id, ctx.epoch, ctx.index, start, rss, n, *idx)
+        except (AttributeError, struct.error, TypeError):
+            self._write_careful(code, ctx, start, rss)
+
+    def _write_name(self, ctx):
+        self.name_lid = ctx.loader_id
+        name = str(ctx.loader).encode("utf-8")[: self.NAME_MAX]
+        struct.pack_into("<H", self.mm, self.NAME_AT, len(name))
+        self.mm[self.NAME_AT + 2 : self.NAME_AT + 2 + len(name)] = name
+
+    def _write_careful(self, code, ctx, start, rss):
         idx = ctx.indices
         n = min(len(idx), self.MAX_INDICES) if idx else 0
         head = (
@@ -166,14 +179,13 @@ class StateFile:
             start,
             rss if rss is not None else _NAN,
         )
-        # One pack per batch: the head and the indices behind it (INDEX_AT == HEAD.size).
         packer = self.packers.get(n)
         if packer is None:
             packer = self.packers[n] = struct.Struct(self.HEAD.format + "%dq" % n)
         try:
-            packer.pack_into(mm, 0, *head, n, *(idx if n == len(idx) else idx[:n]) if n else ())
+            packer.pack_into(self.mm, 0, *head, n, *(idx if n == len(idx) else idx[:n]) if n else ())
         except (struct.error, TypeError):  # indices that are not ints (a sampler of keys)
-            self.HEAD.pack_into(mm, 0, *head, -1)
+            self.HEAD.pack_into(self.mm, 0, *head, -1)
 
     def mark(self, code):
         self.mm[0] = code

@@ -16,29 +16,25 @@ _NO_SOURCES = {}
 
 
 class BatchCtx:
-    """What one thread knows about the batch it is working on."""
+    """What one thread knows about the batch it is working on.
 
-    __slots__ = (
-        "loader_id",
-        "loader",
-        "epoch",
-        "index",
-        "indices",
-        "worker_id",
-        "tid",
-        "stage",
-        "timings",
-        "samples",
-        "batch",
-        "sample",
-        "sample_pos",
-        "exception",
-        "sources",
-        "extra",
-        "total",
-        "extra_src",
-        "first",
-    )
+    One is made per batch in every process that fetches (the hot path of an attached, running job),
+    so the fields most batches never set are class-level defaults: the constructor writes only the
+    batch's identity and its timings. Nothing mutates a class default (fields are assigned, never
+    changed in place)."""
+
+    stage = None
+    samples = None
+    batch = None
+    sample = None
+    sample_pos = None
+    exception = None
+    error = None  # "Type: message" of a failed batch, for its record (set by Agent.finish)
+    sources = _NO_SOURCES
+    extra = None
+    total = None
+    extra_src = None
+    first = 0  # the epoch's first batch index: > 0 after a resume skipped batches
 
     def __init__(self, loader_id, loader, epoch, index, indices, worker_id, tid):
         self.loader_id = loader_id
@@ -48,18 +44,7 @@ class BatchCtx:
         self.indices = indices
         self.worker_id = worker_id
         self.tid = tid
-        self.stage = None
         self.timings = {}
-        self.samples = None
-        self.batch = None
-        self.sample = None
-        self.sample_pos = None
-        self.exception = None
-        self.sources = _NO_SOURCES
-        self.extra = None
-        self.total = None
-        self.extra_src = None
-        self.first = 0  # the epoch's first batch index: > 0 after a resume skipped batches
 
     @property
     def key(self):
@@ -91,6 +76,23 @@ class BatchCtx:
         if self.extra:
             d.update(self.extra)
         return d
+
+
+def begun(meta, indices, ids, sources):
+    """The BatchCtx of a batch that begins fetching in this process: `meta` is its tag (loader id,
+    name, epoch, batch, total, first), `ids` the agent's (thread id, worker id). The per-batch
+    constructor: one call, no keyword or default handling."""
+    ctx = _new(BatchCtx)
+    ctx.loader_id, ctx.loader, ctx.epoch, ctx.index, ctx.total, ctx.first = meta
+    ctx.tid, ctx.worker_id = ids
+    ctx.indices = indices
+    ctx.sources = sources
+    ctx.stage = "fetch"
+    ctx.timings = {}
+    return ctx
+
+
+_new = object.__new__
 
 
 def user_globals(ctx):

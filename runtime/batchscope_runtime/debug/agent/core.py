@@ -127,6 +127,7 @@ class Agent:
         self.thread_id = wire.thread_id_for_worker(self.loader_id, self.worker_id) if info is not None else 1
         self.stage_ident = threading.get_ident()
         self.stage_native = getattr(threading, "get_native_id", lambda: None)()
+        self.batch_ids = (self.thread_id, self.worker_id)  # (tid, worker id) of the batches begun here
 
     # ---------- connection
     def connect(self, wait_go=False):
@@ -378,31 +379,23 @@ class Agent:
     def mark(self, stage):
         """The batch in flight moved to `stage` (collate): one byte in the state file."""
         if self.busy is not None and self.state is not None:
-            self.state.mark(STAGE_CODE[stage])
+            self.state.mm[0] = STAGE_CODE[stage]
 
     def finish(self, ctx, error=None):
-        """The batch leaves this process (batch_ready) or fails. Records are formatted when flushed."""
+        """The batch leaves this process (batch_ready) or fails. Its ctx becomes its record, formatted
+        when flushed, so nothing is built per batch here."""
         if self.busy is not None:
             self.busy = None
             if self.state is not None:
-                self.state.mark(0)
-        # The samples are not needed past this point: free them now, while they are warm, as torch
-        # does (held to the next batch they would be freed cold, and their memory not reused warm).
-        ctx.samples = None
+                self.state.mm[0] = 0
+        # The samples and the batch are not needed past this point: drop them now, while they are
+        # warm, as torch does (held to the next batch they would be freed cold, and their memory not
+        # reused warm; 64 records holding tensors cost the allocator its warm memory, +150 µs a batch).
+        ctx.samples = ctx.batch = None
+        if error is not None:
+            ctx.error = "%s: %s" % (type(error).__name__, values.short_repr(str(error)))
         if self.cfg.attached:
-            # Not the ctx: it holds the samples and the batch, and keeping 64 batches of tensors
-            # alive costs the allocator its warm, reused memory (measured: +150 µs per batch).
-            self.records.append(
-                (
-                    ctx.loader,
-                    ctx.epoch,
-                    ctx.index,
-                    ctx.tid,
-                    ctx.indices,
-                    ctx.timings,
-                    None if error is None else "%s: %s" % (type(error).__name__, values.short_repr(str(error))),
-                )
-            )
+            self.records.append(ctx)
 
     def _take_records(self):
         recs = []
@@ -412,18 +405,20 @@ class Agent:
             except IndexError:
                 break
         out = []
-        for loader, epoch, index, tid, indices, timings, error in recs:
+        pid = self.pid
+        for ctx in recs:
+            indices = ctx.indices
             rec = {
-                "loader": loader,
-                "epoch": epoch,
-                "batch": index,
-                "threadId": tid,
-                "pid": self.pid,
-                "indices": list(indices or ())[:64],
-                "timings": {k: round(v * 1000, 3) for k, v in timings.items()},
+                "loader": ctx.loader,
+                "epoch": ctx.epoch,
+                "batch": ctx.index,
+                "threadId": ctx.tid,
+                "pid": pid,
+                "indices": list(indices or ())[:64] if not isinstance(indices, str) else [],
+                "timings": {k: round(v * 1000, 3) for k, v in ctx.timings.items()},
             }
-            if error is not None:
-                rec["error"] = error
+            if ctx.error is not None:
+                rec["error"] = ctx.error
             out.append(rec)
         return out
 

@@ -7,24 +7,16 @@ from the tagged index lists (torch < 2.0, and iterable datasets, iterate the lis
 import time
 
 from .. import agent as agent_mod
-from ..agent.batch_context import BatchCtx
+from ..agent.batch_context import begun
 from .loaders import loader_by_id
-from .sources import attach_sources
+from .sources import sources_of
 from .thread_state import tls
 
 
 def new_ctx(a, meta, indices, inner):
-    lid, name, epoch, n, total, first = meta
-    if a.kind == "worker":
-        tid = a.thread_id
-        wid = a.worker_id
-    else:
-        tid, wid = 1, None
-    ctx = BatchCtx(lid, name, epoch, n, list(list.__iter__(indices)), wid, tid)
-    ctx.total = total
-    ctx.first = first
-    attach_sources(ctx, inner)
-    return ctx
+    """The BatchCtx of a batch this process begins fetching (stage "fetch"); `indices` is copied
+    into a plain list (a tagged list's slice is one)."""
+    return begun(meta, indices[:], a.batch_ids, sources_of(inner))
 
 
 def begin_map_batch(indices, meta):
@@ -32,7 +24,6 @@ def begin_map_batch(indices, meta):
     if a is None:
         return
     ctx = new_ctx(a, meta, indices, inner_dataset(meta[0]))
-    ctx.stage = "fetch"
     ctx.samples = []
     ctx.timings["fetch"] = 0.0
     tls.ctx = ctx
@@ -47,7 +38,6 @@ def begin_iterable_batch(indices, meta):
         return
     ctx = new_ctx(a, meta, indices, getattr(tls, "iter_inner", None) or inner_dataset(meta[0]))
     ctx.indices = []  # an iterable dataset has no indices: record the sample positions it yields
-    ctx.stage = "fetch"
     ctx.samples = []
     ctx.timings["fetch"] = 0.0
     tls.ctx = ctx

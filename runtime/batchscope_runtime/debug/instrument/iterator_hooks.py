@@ -11,10 +11,13 @@ import time
 import weakref
 
 from .. import agent as agent_mod
+from ..agent import core as _core
 from . import trainer_hooks
 from .loader_setup import instrument_loader
 from .loaders import index_sampler, known_name
 from .thread_state import tls
+
+_monotonic = time.monotonic
 
 
 def wrap_init(orig_init):
@@ -48,57 +51,58 @@ def wrap_init(orig_init):
 
 def wrap_next(orig_next):
     def iter_next(self):
-        info = self.__dict__.get("_bs_info")
+        d = self.__dict__
+        info = d.get("_bs_info")
         if info is None:
             return orig_next(self)
-        a = agent_mod.get()
-        if a is None:
-            return orig_next(self)
+        a = _core._agent
+        if a is None or not a.ok:
+            a = agent_mod.get()
+            if a is None:
+                return orig_next(self)
         try:
-            lid, name, sampler, n, total, first = _wait_begin(a, self, info)
-            since = a.loaders.waiting[0]
+            fixed = d.get("_bs_fixed")
+            if fixed is None or fixed[0]._bs_epoch != fixed[1]:
+                fixed = d["_bs_fixed"] = _fixed_for_epoch(a, self, info)
+            sampler, epoch, skipped, total, nw, lid, name, user_timeout = fixed
+            n = d.get("_num_yielded", 0) + skipped
+            worker = _worker_of(d, n - skipped, nw) if nw else None
+            since = _monotonic()
+            loaders = a.loaders
+            loaders.waiting = (since, name, epoch, n, worker, total, user_timeout, lid)
         except Exception:  # bookkeeping must never break iteration
             return orig_next(self)
         try:
             data = orig_next(self)
         finally:
-            a.loaders.waiting = None
+            loaders.waiting = None
         # The epoch as of now: at num_workers=0 the sampler starts its pass inside this very call.
-        epoch = max(sampler._bs_epoch, 0)
-        entry = tls.main_batch = (lid, name, epoch, n, data, total, first)
+        epoch = sampler._bs_epoch
+        entry = tls.main_batch = (lid, name, epoch if epoch > 0 else 0, n, data, total, skipped)
         if trainer_hooks._originals and a.cfg.attached:  # only under Trainer/accelerate: a batch ahead
             trainer_hooks.note_handed(entry, data)
         if since - a.last_progress >= 0.5:  # progress() reports twice a second at most
-            a.progress(name, epoch, n, total)
+            a.progress(name, entry[2], n, total)
         return data
 
     return iter_next
 
 
-def _wait_begin(a, it, info):
-    lid, name, loader_ref, user_timeout = info
-    d = it.__dict__
-    fixed = d.get("_bs_fixed")
-    if fixed is None or fixed[0]._bs_epoch != fixed[1]:
-        fixed = d["_bs_fixed"] = _fixed_for_epoch(a, it, loader_ref)
-    sampler, epoch, skipped, total, nw = fixed
-    epoch = max(epoch, 0)
-    n = d.get("_num_yielded", 0) + skipped
-    worker = None
-    if nw:
-        task = d.get("_task_info", {}).get(d.get("_rcvd_idx", -1))
-        worker = task[0] if task else (n - skipped) % nw  # torch deals batches round-robin from its own 0
-    a.loaders.waiting = (time.monotonic(), name, epoch, n, worker, total, user_timeout, lid)
-    return lid, name, sampler, n, total, skipped
+def _worker_of(d, k, nw):
+    """The worker that delivers the k-th batch of this pass (torch deals them round-robin from its own 0)."""
+    task = d.get("_task_info", {}).get(d.get("_rcvd_idx", -1))
+    return task[0] if task else k % nw
 
 
 class _NoSampler:
     _bs_epoch = 0
 
 
-def _fixed_for_epoch(a, it, loader_ref):
+def _fixed_for_epoch(a, it, info):
     """What stays the same for a whole pass of this iterator, looked up once per epoch instead of per
-    batch (a persistent-workers iterator is reused across epochs: the sampler's epoch tells them apart)."""
+    batch (a persistent-workers iterator is reused across epochs: the sampler's epoch tells them apart):
+    (sampler, epoch, skipped batches, total, num_workers, loader id, loader name, user timeout)."""
+    lid, name, loader_ref, user_timeout = info
     sampler = index_sampler(loader_ref())
     if sampler is None or not hasattr(sampler, "_bs_epoch"):
         sampler = _NoSampler
@@ -113,7 +117,8 @@ def _fixed_for_epoch(a, it, loader_ref):
         # a worker's exit status stays readable after this iterator is gone (worker_died).
         it.__dict__["_bs_workers_kept"] = True
         a.worker_exits.track(getattr(it, "_workers", None))
-    return (sampler, sampler._bs_epoch, skipped, total, nw)
+    epoch = sampler._bs_epoch
+    return (sampler, epoch if epoch > 0 else 0, skipped, total, nw, lid, name, user_timeout)
 
 
 def _note_declared_epoch(loader, f):

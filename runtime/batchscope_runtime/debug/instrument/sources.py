@@ -9,8 +9,9 @@ import os
 _source_cache = {}
 
 
-def attach_sources(ctx, inner):
-    """Point ctx.sources at where the user's dataset type fetches (its __getitem__ or __iter__)."""
+def sources_of(inner):
+    """Where the user's dataset type fetches (its __getitem__ or __iter__), for ctx.sources: one dict
+    per type, shared by its batches and never mutated."""
     key = type(inner)
     src = _source_cache.get(key)
     if src is None:
@@ -22,7 +23,7 @@ def attach_sources(ctx, inner):
             src["sample"] = loc
         src["module"] = key.__module__
         _source_cache[key] = src
-    ctx.sources = src  # shared per dataset type; never mutated per batch
+    return src
 
 
 def where(fn):

@@ -8,11 +8,14 @@ import sys
 import time
 
 from ... import agent as agent_mod
+from ...agent import core as _core
+from ...agent.batch_context import STAGE_CODE
 from ..sources import where
 from ..thread_state import tls
 from .base import Proxy
 
 _perf_counter = time.perf_counter
+_COLLATE = STAGE_CODE["collate"]
 
 
 class CollateProxy(Proxy):
@@ -20,61 +23,70 @@ class CollateProxy(Proxy):
 
     def __init__(self, inner):
         self._bs_inner = inner
+        self._bs_where = where(inner)  # the user's collate_fn, for the frames of a stop
 
     def __call__(self, samples):
         ctx = getattr(tls, "ctx", None)
         if ctx is None:
             return self._bs_inner(samples)
         tls.ctx = None
-        a = agent_mod.get()
-        if a is None:
-            return self._bs_inner(samples)
+        a = _core._agent
+        if a is None or not a.ok:
+            a = agent_mod.get()
+            if a is None:
+                return self._bs_inner(samples)
         timings = ctx.timings
         if not timings.get("fetch"):  # a per-index fetch (torch < 2.0, iterable): timed from its start
-            fetch_t = tls.__dict__.get("fetch_t")
-            if fetch_t is not None and ctx.stage == "fetch":
-                timings["fetch"] = _perf_counter() - fetch_t
+            _time_fetch(ctx)
         ctx.samples = samples
         ctx.stage = "collate"
-        a.mark("collate")
-        d = self.__dict__
-        loc = d.get("_bs_where")
-        if loc is None:
-            loc = d["_bs_where"] = where(self._bs_inner) or False
-        ctx.extra_src = loc or None
-        stops = a.stops
-        cfg = a.cfg
-        if cfg.armed:
-            stops.boundary("collate", ctx)
+        if a.busy is not None and a.state is not None:
+            a.state.mm[0] = _COLLATE  # Agent.mark, inline: the stage byte of the state file
+        ctx.extra_src = self._bs_where
+        if a.cfg.armed:
+            a.stops.boundary("collate", ctx)
         t = _perf_counter()
         try:
             batch = self._bs_inner(samples)
         except Exception as e:
             timings["collate"] = _perf_counter() - t
-            stops.exception("collate_error", "collate", ctx, e)
+            a.stops.exception("collate_error", "collate", ctx, e)
             a.finish(ctx, e)
             raise
         timings["collate"] = _perf_counter() - t
         ctx.batch = batch
         ctx.stage = "batch_ready"
-        if cfg.nan:
-            try:
-                bad = nonfinite(batch)
-                if bad:
-                    ctx.extra = {"nonfinite": bad}
-                    stops.stop(
-                        "exception",
-                        "batch_ready",
-                        ctx,
-                        text="nan_inf",
-                        description="non-finite values in %s" % ", ".join("%s (%d)" % kv for kv in bad.items()),
-                    )
-            except Exception as e:
-                a.internal_error(e)
-        if a.cfg.armed:
-            stops.boundary("batch_ready", ctx)
+        cfg = a.cfg  # read again: a config that arrived during collate applies to batch_ready
+        if cfg.armed or cfg.nan:
+            _batch_ready(a, ctx, batch, cfg)
         a.finish(ctx)
         return batch
+
+
+def _time_fetch(ctx):
+    fetch_t = tls.__dict__.get("fetch_t")
+    if fetch_t is not None and ctx.stage == "fetch":
+        ctx.timings["fetch"] = _perf_counter() - fetch_t
+
+
+def _batch_ready(a, ctx, batch, cfg):
+    """The nan_inf check and the batch_ready stop, when either is on."""
+    if cfg.nan:
+        try:
+            bad = nonfinite(batch)
+            if bad:
+                ctx.extra = {"nonfinite": bad}
+                a.stops.stop(
+                    "exception",
+                    "batch_ready",
+                    ctx,
+                    text="nan_inf",
+                    description="non-finite values in %s" % ", ".join("%s (%d)" % kv for kv in bad.items()),
+                )
+        except Exception as e:
+            a.internal_error(e)
+    if a.cfg.armed:
+        a.stops.boundary("batch_ready", ctx)
 
 
 def nonfinite(batch, prefix="batch", out=None):

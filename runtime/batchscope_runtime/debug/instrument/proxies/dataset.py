@@ -7,9 +7,12 @@ iterates the tagged list (tags.py begins the batch) and calls `__getitem__` per 
 import time
 
 from ... import agent as agent_mod
+from ...agent import core as _core
+from ...agent.batch_context import begun
 from ...agent.raise_site import note_failing_sample, retry_alone
 from ..batch_begin import new_ctx
-from ..tags import TaggedIndex, take_meta
+from ..sources import sources_of
+from ..tags import TaggedIndex, TaggedIndices
 from ..thread_state import tls
 from .base import Proxy
 
@@ -80,18 +83,45 @@ class MapDatasetProxy(Proxy):
         return sample
 
     def __getitems__(self, indices):
-        a = agent_mod.get()
-        meta = take_meta(indices)
-        if a is None or meta is None:
-            return _fetch_plain(self._bs_inner, indices)
+        # The hot path of an attached job: one batch per call. The tag is read inline (a tagged
+        # list is the only kind that carries one here) and the agent taken from its global.
+        meta = indices.__dict__.pop("_bs", None) if type(indices) is TaggedIndices else None
+        a = _core._agent
+        if a is None or not a.ok:
+            a = agent_mod.get()
         inner = self._bs_inner
-        ctx = new_ctx(a, meta, indices, inner)
-        ctx.stage = "fetch"
+        if a is None or meta is None:
+            return _fetch_plain(inner, indices)
+        src = self.__dict__.get("_bs_sources")
+        if src is None:
+            src = self._bs_sources = sources_of(inner)
+        ctx = begun(meta, indices[:], a.batch_ids, src)
         a.begin(ctx)
         if a.cfg.armed:
-            a.stops.boundary("fetch", ctx)
+            return self._bs_fetch_armed(a, ctx, indices)
+        own = getattr(inner, "__getitems__", None)
+        it = iter(ctx.indices)
         t = _perf_counter()
-        pos = i = it = None
+        try:
+            # Nothing can stop here: the dataset's own batch read, or torch's own loop.
+            data = own(ctx.indices[:]) if own is not None else [inner[i] for i in it]
+        except Exception as e:
+            # The failing index is the last one the loop took (none: the dataset's own read).
+            pos = None if own is not None else len(ctx.indices) - it.__length_hint__() - 1
+            _fetch_failed(a, ctx, inner, indices, pos, e, t)
+            raise
+        ctx.timings["fetch"] = _perf_counter() - t
+        ctx.samples = data
+        tls.ctx = ctx
+        return data
+
+    def _bs_fetch_armed(self, a, ctx, indices):
+        """__getitems__ while a breakpoint, step or pause is armed: the fetch stop, then the sample
+        stops around (or, for a dataset's own batch read, after) each sample."""
+        inner = self._bs_inner
+        a.stops.boundary("fetch", ctx)
+        t = _perf_counter()
+        pos = None
         try:
             own = getattr(inner, "__getitems__", None)
             if own is not None:
@@ -103,7 +133,7 @@ class MapDatasetProxy(Proxy):
                     and (cfg.steps or cfg.pauses or "sample" in cfg.by_stage)
                 ):
                     _sample_stops(a, ctx, indices, data)
-            elif a.cfg.armed:
+            else:
                 data = []
                 for pos, i in enumerate(list.__iter__(indices)):
                     ctx.sample_pos = (pos, i)
@@ -111,26 +141,26 @@ class MapDatasetProxy(Proxy):
                     ctx.samples = data
                     a.stops.boundary("sample", ctx)
                     data.append(inner[i])
-            else:  # nothing can stop here: torch's own loop
-                it = iter(ctx.indices)
-                data = [inner[i] for i in it]
         except Exception as e:
-            if it is not None:  # the failing index is the last one the loop took
-                pos = len(ctx.indices) - it.__length_hint__() - 1
-                i = ctx.indices[pos]
-            if i is not None:
-                note_failing_sample(ctx, pos, i)
-            elif a.cfg.attached and "fetch_error" in a.cfg.filters:
-                retry_alone(ctx, inner, list(list.__iter__(indices)))
-            ctx.timings["fetch"] = time.perf_counter() - t
-            a.stops.exception("fetch_error", "fetch", ctx, e)
-            a.finish(ctx, e)
+            _fetch_failed(a, ctx, inner, indices, pos, e, t)
             raise
         ctx.timings["fetch"] = _perf_counter() - t
         ctx.samples = data
         ctx.sample_pos = None
         tls.ctx = ctx
         return data
+
+
+def _fetch_failed(a, ctx, inner, indices, pos, e, t):
+    """A batch read raised: name the failing sample (by position, or by retrying each index alone
+    where the dataset read the batch itself), stop for fetch_error, end the batch."""
+    if pos is not None:
+        note_failing_sample(ctx, pos, ctx.indices[pos])
+    elif a.cfg.attached and "fetch_error" in a.cfg.filters:
+        retry_alone(ctx, inner, list(list.__iter__(indices)))
+    ctx.timings["fetch"] = _perf_counter() - t
+    a.stops.exception("fetch_error", "fetch", ctx, e)
+    a.finish(ctx, e)
 
 
 def _sample_stops(a, ctx, indices, data):

@@ -5,6 +5,7 @@ the `sampler` stage is entered here, before the index list leaves for a worker.
 """
 
 from ... import agent as agent_mod
+from ...agent import core as _core
 from ...agent.batch_context import BatchCtx
 from .. import batch_indices
 from ..loaders import loader_by_id
@@ -47,18 +48,30 @@ class BatchSamplerProxy(Proxy):
             total = None
         iterable = self._bs_iterable
         note = batch_indices.note
+        # Indices are noted for the main-process stages of batches that come back from a worker;
+        # at num_workers=0 those stages find them on the batch's own context (batch_indices.lookup).
+        noting = not iterable and bool(getattr(loader_by_id(lid), "num_workers", 0))
         for n, idx in enumerate(self._bs_inner, offset):
-            a = agent_mod.get()
-            if a is None:
-                yield idx
-                continue
+            a = _core._agent
+            if a is None or not a.ok:
+                a = agent_mod.get()
+                if a is None:
+                    yield idx
+                    continue
             meta = (lid, name, epoch, n, total, offset)
             cfg = a.cfg
             if cfg.attached:
-                if not iterable:
+                if noting:
                     note(lid, epoch, n, idx)
             elif batch_indices._first:
                 batch_indices.detached()
+            if type(idx) is list:  # the usual batch: tagged inline
+                tagged = cls(idx)
+                tagged._bs = meta
+                if cfg.armed:
+                    self._bs_sampler_stop(a, meta, idx)
+                yield tagged
+                continue
             if isinstance(idx, (list, tuple, range)):
                 tagged = tag(cls, idx, meta)
             elif iterable:  # no auto-collation: torch ignores the item (see tags.py)
@@ -70,15 +83,19 @@ class BatchSamplerProxy(Proxy):
                 if tagged is None:
                     tagged = idx  # not an int: it cannot carry a tag
             if cfg.armed:
-                if isinstance(idx, list):
-                    shown = list(idx)
-                else:
-                    shown = [] if idx is None else [idx]
-                ctx = BatchCtx(lid, name, epoch, n, shown, None, 1)
-                ctx.first = offset
-                ctx.extra = {"loader_object": loader_by_id(lid)}
-                a.stops.boundary("sampler", ctx)
+                self._bs_sampler_stop(a, meta, idx)
             yield tagged
+
+    def _bs_sampler_stop(self, a, meta, idx):
+        lid, name, epoch, n, _total, offset = meta
+        if isinstance(idx, list):
+            shown = list(idx)
+        else:
+            shown = [] if idx is None else [idx]
+        ctx = BatchCtx(lid, name, epoch, n, shown, None, 1)
+        ctx.first = offset
+        ctx.extra = {"loader_object": loader_by_id(lid)}
+        a.stops.boundary("sampler", ctx)
 
 
 def skipped_batches(sampler, depth=0):
