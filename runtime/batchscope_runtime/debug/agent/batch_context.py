@@ -78,23 +78,6 @@ class BatchCtx:
         return d
 
 
-def begun(meta, indices, ids, sources):
-    """The BatchCtx of a batch that begins fetching in this process: `meta` is its tag (loader id,
-    name, epoch, batch, total, first), `ids` the agent's (thread id, worker id). The per-batch
-    constructor: one call, no keyword or default handling."""
-    ctx = _new(BatchCtx)
-    ctx.loader_id, ctx.loader, ctx.epoch, ctx.index, ctx.total, ctx.first = meta
-    ctx.tid, ctx.worker_id = ids
-    ctx.indices = indices
-    ctx.sources = sources
-    ctx.stage = "fetch"
-    ctx.timings = {}
-    return ctx
-
-
-_new = object.__new__
-
-
 def user_globals(ctx):
     """The globals conditions and evaluate see: the module of the user's dataset (or stage caller)."""
     src = ctx.sources.get("module")

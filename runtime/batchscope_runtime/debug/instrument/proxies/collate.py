@@ -38,29 +38,45 @@ class CollateProxy(Proxy):
         timings = ctx.timings
         if not timings.get("fetch"):  # a per-index fetch (torch < 2.0, iterable): timed from its start
             _time_fetch(ctx)
-        ctx.samples = samples
         ctx.stage = "collate"
+        ctx.extra_src = self._bs_where  # the collate frame of a stop or a hang stop: the user's collate_fn
         if a.busy is not None and a.state is not None:
             a.state.mm[0] = _COLLATE  # Agent.mark, inline: the stage byte of the state file
-        ctx.extra_src = self._bs_where
         if a.cfg.armed:
+            self._bs_show(ctx, samples)
             a.stops.boundary("collate", ctx)
         t = _perf_counter()
         try:
             batch = self._bs_inner(samples)
         except Exception as e:
             timings["collate"] = _perf_counter() - t
+            self._bs_show(ctx, samples)
             a.stops.exception("collate_error", "collate", ctx, e)
             a.finish(ctx, e)
             raise
         timings["collate"] = _perf_counter() - t
-        ctx.batch = batch
         ctx.stage = "batch_ready"
         cfg = a.cfg  # read again: a config that arrived during collate applies to batch_ready
         if cfg.armed or cfg.nan:
+            ctx.batch = batch
+            self._bs_show(ctx, samples)
             _batch_ready(a, ctx, batch, cfg)
-        a.finish(ctx)
+            a.finish(ctx)
+            return batch
+        # Agent.finish, inline for the running job (nothing stopped here, no error)
+        if a.busy is not None:
+            a.busy = None
+            if a.state is not None:
+                a.state.mm[0] = 0
+        ctx.samples = None
+        if cfg.attached:
+            a.records.append(ctx)
         return batch
+
+    def _bs_show(self, ctx, samples):
+        """A stop at collate or batch_ready shows the samples as collate got them (the fetch's own
+        list otherwise: the same items, which is what a hang stop in collate shows)."""
+        ctx.samples = samples
 
 
 def _time_fetch(ctx):

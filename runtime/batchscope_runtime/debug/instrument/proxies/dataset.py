@@ -8,9 +8,7 @@ import time
 
 from ... import agent as agent_mod
 from ...agent import core as _core
-from ...agent.batch_context import begun
 from ...agent.raise_site import note_failing_sample, retry_alone
-from ..batch_begin import new_ctx
 from ..sources import sources_of
 from ..tags import TaggedIndex, TaggedIndices
 from ..thread_state import tls
@@ -63,9 +61,7 @@ class MapDatasetProxy(Proxy):
         a = agent_mod.get()
         if a is None or meta is None:
             return self._bs_inner[i]
-        ctx = new_ctx(a, meta, [i], self._bs_inner)
-        ctx.stage = "fetch"
-        a.begin(ctx)
+        ctx = a.begin_fetch(meta, [i], sources_of(self._bs_inner))
         a.stops.boundary("fetch", ctx)
         t = time.perf_counter()
         try:
@@ -95,8 +91,7 @@ class MapDatasetProxy(Proxy):
         src = self.__dict__.get("_bs_sources")
         if src is None:
             src = self._bs_sources = sources_of(inner)
-        ctx = begun(meta, indices[:], a.batch_ids, src)
-        a.begin(ctx)
+        ctx = a.begin_fetch(meta, indices[:], src)
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx, indices)
         own = getattr(inner, "__getitems__", None)
