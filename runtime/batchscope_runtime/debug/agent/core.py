@@ -13,7 +13,6 @@ worker_exits.py (exit statuses of workers) and stack_dump.py.
 import collections
 import os
 import socket
-import struct
 import sys
 import threading
 import time
@@ -36,7 +35,6 @@ _get_ident = threading.get_ident
 # Called with cfg.armed on every new config: instrument/__init__.py routes the stage hooks by it.
 armed_listeners = []
 _monotonic = time.monotonic
-_new = object.__new__
 
 
 def _reset_after_fork():
@@ -355,15 +353,14 @@ class Agent:
 
         `meta` is the batch's tag (loader id, name, epoch, batch, total, first), `indices` a plain
         list this ctx owns. The per-batch path of every attached job: the fields are written from
-        locals and the state file packed here, with no further call but the pack."""
-        ctx = _new(BatchCtx)
-        ctx.loader_id, ctx.loader, epoch, ctx.index, ctx.total, ctx.first = meta
-        ctx.epoch = epoch
-        ctx.tid, ctx.worker_id = self.batch_ids
-        ctx.indices = indices
+        locals, and the state file gets one pack."""
+        lid, name, epoch, n, total, first = meta
+        tid, wid = self.batch_ids
+        ctx = BatchCtx(lid, name, epoch, n, indices, wid, tid)
+        ctx.total = total
+        ctx.first = first
         ctx.sources = sources
         ctx.stage = "fetch"
-        ctx.timings = {}
         self.current[_get_ident()] = ctx
         if epoch != self.epoch and self.kind == "worker":
             self._new_epoch(ctx)
@@ -374,14 +371,7 @@ class Agent:
             if state is not None:
                 if now - self.rss_at >= 1.0:
                     self.rss_at, self.rss = now, _rss_mb()
-                # StateFile.write's usual case, inline (a call costs more than the pack on this path)
-                packer = state.packers.get(len(indices))
-                try:
-                    packer.pack_into(
-                        state.mm, 0, _FETCH, 0, ctx.loader_id, epoch, ctx.index, now, self.rss, len(indices), *indices
-                    )
-                except (AttributeError, struct.error, TypeError):
-                    state.write(_FETCH, ctx, now, self.rss)
+                state.write(_FETCH, ctx, now, self.rss)
         elif self.records:
             self.records.clear()
         return ctx
@@ -400,7 +390,7 @@ class Agent:
     def mark(self, stage):
         """The batch in flight moved to `stage` (collate): one byte in the state file."""
         if self.busy is not None and self.state is not None:
-            self.state.mm[0] = STAGE_CODE[stage]
+            self.state.mark(STAGE_CODE[stage])
 
     def finish(self, ctx, error=None):
         """The batch leaves this process (batch_ready) or fails. Its ctx becomes its record, formatted
@@ -408,7 +398,7 @@ class Agent:
         if self.busy is not None:
             self.busy = None
             if self.state is not None:
-                self.state.mm[0] = 0
+                self.state.mark(0)
         # The samples and the batch are not needed past this point: drop them now, while they are
         # warm, as torch does (held to the next batch they would be freed cold, and their memory not
         # reused warm; 64 records holding tensors cost the allocator its warm memory, +150 µs a batch).
@@ -428,14 +418,13 @@ class Agent:
         out = []
         pid = self.pid
         for ctx in recs:
-            indices = ctx.indices
             rec = {
                 "loader": ctx.loader,
                 "epoch": ctx.epoch,
                 "batch": ctx.index,
                 "threadId": ctx.tid,
                 "pid": pid,
-                "indices": list(indices or ())[:64] if not isinstance(indices, str) else [],
+                "indices": ctx.indices[:64],
                 "timings": {k: round(v * 1000, 3) for k, v in ctx.timings.items()},
             }
             if ctx.error is not None:

@@ -3,9 +3,9 @@
 pin_memory, to_device and train_step run after the batch came back from a worker: they know its
 (loader, epoch, batch) from the iterator, not its indices. The sampler proxy notes them here while
 an adapter is attached and the loader has workers (nothing is kept otherwise); at num_workers=0
-the batch was fetched in this very process, and its fetch context (agent.current) holds them. A batch the sampler drew before the adapter
-attached (the workers prefetch a few) has no entry: it says so instead of showing an empty list
-that looks real. Bounded: only the last few hundred batches are kept.
+the batch was fetched in this very process, and its fetch context (agent.current) holds them. A
+batch the sampler drew before the adapter attached (the workers prefetch a few) has no entry: it
+says so instead of showing an empty list that looks real. Bounded: only the last few hundred batches are kept.
 """
 
 from ..agent import core as _core

@@ -9,13 +9,11 @@ import time
 
 from ... import agent as agent_mod
 from ...agent import core as _core
-from ...agent.batch_context import STAGE_CODE
 from ..sources import where
 from ..thread_state import tls
 from .base import Proxy
 
 _perf_counter = time.perf_counter
-_COLLATE = STAGE_CODE["collate"]
 
 
 class CollateProxy(Proxy):
@@ -40,8 +38,7 @@ class CollateProxy(Proxy):
             _time_fetch(ctx)
         ctx.stage = "collate"
         ctx.extra_src = self._bs_where  # the collate frame of a stop or a hang stop: the user's collate_fn
-        if a.busy is not None and a.state is not None:
-            a.state.mm[0] = _COLLATE  # Agent.mark, inline: the stage byte of the state file
+        a.mark("collate")
         if a.cfg.armed:
             self._bs_show(ctx, samples)
             a.stops.boundary("collate", ctx)
@@ -61,16 +58,7 @@ class CollateProxy(Proxy):
             ctx.batch = batch
             self._bs_show(ctx, samples)
             _batch_ready(a, ctx, batch, cfg)
-            a.finish(ctx)
-            return batch
-        # Agent.finish, inline for the running job (nothing stopped here, no error)
-        if a.busy is not None:
-            a.busy = None
-            if a.state is not None:
-                a.state.mm[0] = 0
-        ctx.samples = None
-        if cfg.attached:
-            a.records.append(ctx)
+        a.finish(ctx)
         return batch
 
     def _bs_show(self, ctx, samples):

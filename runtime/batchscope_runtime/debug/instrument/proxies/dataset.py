@@ -88,10 +88,7 @@ class MapDatasetProxy(Proxy):
         inner = self._bs_inner
         if a is None or meta is None:
             return _fetch_plain(inner, indices)
-        src = self.__dict__.get("_bs_sources")
-        if src is None:
-            src = self._bs_sources = sources_of(inner)
-        ctx = a.begin_fetch(meta, indices[:], src)
+        ctx = a.begin_fetch(meta, indices[:], sources_of(inner))
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx, indices)
         own = getattr(inner, "__getitems__", None)

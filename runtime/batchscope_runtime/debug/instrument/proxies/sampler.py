@@ -65,13 +65,6 @@ class BatchSamplerProxy(Proxy):
                     note(lid, epoch, n, idx)
             elif batch_indices._first:
                 batch_indices.detached()
-            if type(idx) is list:  # the usual batch: tagged inline
-                tagged = cls(idx)
-                tagged._bs = meta
-                if cfg.armed:
-                    self._bs_sampler_stop(a, meta, idx)
-                yield tagged
-                continue
             if isinstance(idx, (list, tuple, range)):
                 tagged = tag(cls, idx, meta)
             elif iterable:  # no auto-collation: torch ignores the item (see tags.py)
