@@ -237,6 +237,7 @@ export function registerDataset(context: vscode.ExtensionContext): void {
       const raw = await vscode.window.showInputBox({
         title: 'Jump to row',
         prompt: `Row number, 0 to ${max}`,
+        ignoreFocusOut: true, // asked with the dataset webview in front: see record.ts
         validateInput: (v) =>
           /^\d+$/.test(v.trim()) && Number(v) <= max ? undefined : `Enter a whole number from 0 to ${max}`,
       });

@@ -80,6 +80,9 @@ export function registerRecord(context: vscode.ExtensionContext): void {
       title: 'Batchscope: Record Batches',
       prompt: 'How many of the next batches to record (each as the model receives it, into an .arrow file)',
       value: '100',
+      // A palette choice returns focus to a webview editor (the dataset viewer) asynchronously, after
+      // this box has opened; without this the box closes on that blur (microsoft/vscode#93950).
+      ignoreFocusOut: true,
       validateInput: (v) => (/^\s*[1-9]\d*\s*$/.test(v) ? undefined : 'a whole number of batches, 1 or more'),
     });
     if (answer === undefined) return;

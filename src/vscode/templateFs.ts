@@ -74,7 +74,7 @@ export async function openAsJinja(arg?: vscode.Uri): Promise<void> {
   if (templates.length > 1) {
     const pick = await vscode.window.showQuickPick(
       templates.map((t, i) => ({ label: t.name ?? `template ${i}`, index: i })),
-      { title: 'Which chat template?' },
+      { title: 'Which chat template?', ignoreFocusOut: true }, // a webview may be in front: see record.ts
     );
     if (!pick) return;
     index = pick.index;

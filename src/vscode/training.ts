@@ -90,6 +90,7 @@ export function registerTraining(context: vscode.ExtensionContext): void {
         const picked = await vscode.window.showQuickPick(items, {
           title: 'Batchscope: training config',
           placeHolder: 'Pick the YAML config to train with',
+          ignoreFocusOut: true, // the dashboard webview may be in front: see record.ts
         });
         return picked?.path;
       }

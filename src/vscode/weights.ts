@@ -109,6 +109,7 @@ async function pickCheckpoint(title: string, preset?: string, exclude?: string):
   const pick = await vscode.window.showQuickPick(items, {
     title,
     placeHolder: 'A checkpoint folder or a .safetensors file',
+    ignoreFocusOut: true, // often asked with a webview in front: see record.ts
   });
   if (!pick) return undefined;
   if (pick.path) return pick.path;
