@@ -3,7 +3,6 @@
 Standard library only: the controller process must start without torch.
 """
 
-import functools
 import hmac
 import ipaddress
 import json
@@ -135,9 +134,6 @@ class StateFile:
         self.mm = mm
         self.name_lid = None
         self.packers = {}
-        # mark(code): the batch in flight moved to stage `code` (0 = idle), one byte at 0. Twice a
-        # batch on the hot path, so a partial of the mmap's own __setitem__: no Python frame.
-        self.mark = functools.partial(mm.__setitem__, 0)
 
     @classmethod
     def create(cls, pid):
@@ -190,6 +186,9 @@ class StateFile:
             packer.pack_into(self.mm, 0, *head, n, *(idx if n == len(idx) else idx[:n]) if n else ())
         except (struct.error, TypeError):  # indices that are not ints (a sampler of keys)
             self.HEAD.pack_into(self.mm, 0, *head, -1)
+
+    def mark(self, code):
+        self.mm[0] = code
 
     @classmethod
     def read(cls, path):

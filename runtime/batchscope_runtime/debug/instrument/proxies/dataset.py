@@ -24,7 +24,6 @@ class MapDatasetProxy(Proxy):
         self._bs_inner = inner
         self._bs_loader_id = loader_id
         self._bs_loader_name = loader_name
-        self._bs_sources = sources_of(inner)  # the user's fetch code, for the frames of a stop
 
     def __len__(self):
         return len(self._bs_inner)
@@ -62,7 +61,7 @@ class MapDatasetProxy(Proxy):
         a = agent_mod.get()
         if a is None or meta is None:
             return self._bs_inner[i]
-        ctx = a.begin_fetch(meta, [i], self._bs_sources)
+        ctx = a.begin_fetch(meta, [i], sources_of(self._bs_inner))
         a.stops.boundary("fetch", ctx)
         t = time.perf_counter()
         try:
@@ -89,7 +88,7 @@ class MapDatasetProxy(Proxy):
         inner = self._bs_inner
         if a is None or meta is None:
             return _fetch_plain(inner, indices)
-        ctx = a.begin_fetch(meta, indices[:], self._bs_sources)
+        ctx = a.begin_fetch(meta, indices[:], sources_of(inner))
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx, indices)
         own = getattr(inner, "__getitems__", None)
