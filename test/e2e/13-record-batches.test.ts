@@ -256,10 +256,8 @@ test(
     // The first test left the dataset viewer in front with the focus in its webview. After a quick
     // input closes, VS Code hands the focus back to a webview editor asynchronously, and that late
     // focus closes the next quick input a command opens (microsoft/vscode#93950): VS Code's own launch
-    // configuration pick below has no way to opt out. Batchscope's own prompts set ignoreFocusOut:
-    // in 20 tries under load the Record Batches box closed once before that; after it, the webview
-    // took the focus in 2 of 25 tries and the box stayed. This test starts from an empty editor
-    // area, as a user who closed the recording would.
+    // configuration pick below has no way to opt out (Batchscope's own prompts set ignoreFocusOut).
+    // This test starts from an empty editor area, as a user who closed the recording would.
     await s.command('View: Close All Editors');
     await s.page.locator('.editor-group-container.empty').first().waitFor({ timeout: UI_TIMEOUT });
     await s.command('Debug: Select and Start Debugging');
