@@ -43,6 +43,11 @@ def instrument_loader(loader):
             object.__setattr__(loader, "batch_sampler", BatchSamplerProxy(loader.batch_sampler, lid, name, iterable))
     elif not isinstance(loader.sampler, BatchSamplerProxy):
         object.__setattr__(loader, "sampler", BatchSamplerProxy(loader.sampler, lid, name, iterable))
+    # This iterator fetches whole batches in this process (num_workers=0, a map-style dataset): the
+    # sampler proxy may pair each index list with its tag for the dataset proxy (sampler.py). Set per
+    # iterator: torch reads num_workers when the iterator is created, as here.
+    if loader.batch_sampler is not None:
+        loader.batch_sampler._bs_direct = not loader.num_workers and isinstance(loader.dataset, MapDatasetProxy)
     if not isinstance(loader.collate_fn, CollateProxy):
         object.__setattr__(loader, "collate_fn", CollateProxy(loader.collate_fn))
     if loader.num_workers > 0 and not isinstance(loader.worker_init_fn, WorkerInitProxy):

@@ -38,6 +38,20 @@ class TaggedIterIndices(TaggedIndices):
         return list.__iter__(self)
 
 
+class PassTag:
+    """One pass of a num_workers=0 loader, paired by the sampler proxy with each index list and its
+    batch number: (PassTag, n, indices) reaches the dataset proxy's __getitems__ in this process."""
+
+    __slots__ = ("loader_id", "name", "epoch", "total", "first")
+
+    def __init__(self, loader_id, name, epoch, total, first):
+        self.loader_id = loader_id
+        self.name = name
+        self.epoch = epoch
+        self.total = total
+        self.first = first
+
+
 def tag(cls, items, meta):
     t = cls(items)
     t._bs = meta

@@ -9,11 +9,13 @@ import time
 
 from ... import agent as agent_mod
 from ...agent import core as _core
+from ...agent.batch_context import STAGE_CODE
 from ..sources import where
 from ..thread_state import tls
 from .base import Proxy
 
 _perf_counter = time.perf_counter
+_COLLATE = STAGE_CODE["collate"]
 
 
 class CollateProxy(Proxy):
@@ -38,7 +40,9 @@ class CollateProxy(Proxy):
             _time_fetch(ctx)
         ctx.stage = "collate"
         ctx.extra_src = self._bs_where  # the collate frame of a stop or a hang stop: the user's collate_fn
-        a.mark("collate")
+        state = a.state
+        if state is not None and a.busy is not None:
+            state.mm[0] = _COLLATE  # StateFile.mark, inline: once per batch of every attached job
         if a.cfg.armed:
             self._bs_show(ctx, samples)
             a.stops.boundary("collate", ctx)

@@ -10,9 +10,10 @@ from ... import agent as agent_mod
 from ...agent import core as _core
 from ...agent.raise_site import note_failing_sample, retry_alone
 from ..sources import sources_of
-from ..tags import TaggedIndex, TaggedIndices
+from ..tags import PassTag, TaggedIndex, TaggedIndices
 from ..thread_state import tls
 from .base import Proxy
+from .sampler import sampler_stop
 
 _perf_counter = time.perf_counter
 
@@ -79,16 +80,32 @@ class MapDatasetProxy(Proxy):
         return sample
 
     def __getitems__(self, indices):
-        # The hot path of an attached job: one batch per call. The tag is read inline (a tagged
-        # list is the only kind that carries one here) and the agent taken from its global.
-        meta = indices.__dict__.pop("_bs", None) if type(indices) is TaggedIndices else None
+        # The hot path of an attached job: one batch per call. The tag comes paired with the index
+        # list (num_workers=0: (PassTag, n, indices), from the sampler proxy) or rides on it (a
+        # tagged list, in a worker); the agent is taken from its global.
+        drawn = None
+        if type(indices) is tuple and len(indices) == 3 and type(indices[0]) is PassTag:
+            drawn, n, indices = indices
+            meta = (
+                drawn.loader_id,
+                drawn.name,
+                drawn.epoch,
+                n,
+                drawn.total,
+                drawn.first,
+            )  # as a tagged list carries it
+        else:
+            meta = indices.__dict__.pop("_bs", None) if type(indices) is TaggedIndices else None
         a = _core._agent
         if a is None or not a.ok:
             a = agent_mod.get()
         inner = self._bs_inner
         if a is None or meta is None:
             return _fetch_plain(inner, indices)
-        ctx = a.begin_fetch(meta, indices[:], sources_of(inner))
+        if drawn is not None and a.cfg.armed:
+            sampler_stop(a, meta, indices)  # drawn just now, in this thread, by torch's _next_index
+        # A copy the batch context owns (a slice: a tagged list's own __iter__ would begin a batch).
+        ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), sources_of(inner))
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx, indices)
         own = getattr(inner, "__getitems__", None)
@@ -117,7 +134,7 @@ class MapDatasetProxy(Proxy):
         try:
             own = getattr(inner, "__getitems__", None)
             if own is not None:
-                data = own(list(list.__iter__(indices)))
+                data = own(ctx.indices[:])
                 cfg = a.cfg
                 if (
                     cfg.armed
@@ -127,7 +144,7 @@ class MapDatasetProxy(Proxy):
                     _sample_stops(a, ctx, indices, data)
             else:
                 data = []
-                for pos, i in enumerate(list.__iter__(indices)):
+                for pos, i in enumerate(ctx.indices[:]):
                     ctx.sample_pos = (pos, i)
                     ctx.sample = None
                     ctx.samples = data
@@ -149,7 +166,7 @@ def _fetch_failed(a, ctx, inner, indices, pos, e, t):
     if pos is not None:
         note_failing_sample(ctx, pos, ctx.indices[pos])
     elif a.cfg.attached and "fetch_error" in a.cfg.filters:
-        retry_alone(ctx, inner, list(list.__iter__(indices)))
+        retry_alone(ctx, inner, ctx.indices[:])
     ctx.timings["fetch"] = _perf_counter() - t
     a.stops.exception("fetch_error", "fetch", ctx, e)
     a.finish(ctx, e)
@@ -159,7 +176,7 @@ def _sample_stops(a, ctx, indices, data):
     """The `sample` stage for a dataset that reads a whole batch in its own `__getitems__` (Hugging
     Face `datasets` does): the samples exist only once it returns, so each stop comes after the
     read, holding its sample, as for an IterableDataset."""
-    idx = list(list.__iter__(indices))
+    idx = ctx.indices
     ctx.samples = data
     for pos, sample in enumerate(data):
         ctx.sample_pos = (pos, idx[pos] if pos < len(idx) else None)
