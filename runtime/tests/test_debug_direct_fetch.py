@@ -10,11 +10,10 @@ import pickle
 import sys
 import time
 
+import live_session
 from torch.utils.data import DataLoader, Sampler
 
 from batchscope_runtime.debug import instrument
-from batchscope_runtime.debug.agent import core as agent_core
-from batchscope_runtime.debug.controller.core import Controller
 from batchscope_runtime.debug.instrument import tags
 from batchscope_runtime.debug.instrument.loader_setup import instrument_loader
 from batchscope_runtime.debug.instrument.proxies import sampler as sampler_proxy
@@ -40,35 +39,17 @@ class MixedBatches(Sampler):
 
 
 def _session(monkeypatch):
-    ctl = Controller("k", wait=False)
-    ctl.start()
-    monkeypatch.setenv("BATCHSCOPE_CONTROLLER", "127.0.0.1:%d" % ctl.port)
-    monkeypatch.setenv("BATCHSCOPE_SECRET", "k")
-    from debug_client import Client
-
-    a = agent_core.start_main()
-    assert a is not None
-    c = Client(ctl.port, "k")
-    c.request("setExceptionBreakpoints", filters=["fetch_error", "collate_error", "hang"])
-    c.request("configurationDone")
-    deadline = time.monotonic() + 60  # the config reaches the agent's receiver thread (no fixed sleep: CPU load)
-    while not (a.cfg.attached and "hang" in a.cfg.filters):
-        assert time.monotonic() < deadline, "the agent never attached"
-        time.sleep(0.02)
-    assert not a.cfg.armed
+    """Attached with the default filters and nothing armed: the usual state of a running job."""
+    ctl, a, c = live_session.start(monkeypatch)
+    try:
+        c.request("setExceptionBreakpoints", filters=["fetch_error", "collate_error", "hang"])
+        c.request("configurationDone")
+        live_session.wait_for_config(a, lambda cfg: cfg.attached and "hang" in cfg.filters, "the attach")
+        assert not a.cfg.armed
+    except BaseException:
+        live_session.end(ctl, c)
+        raise
     return ctl, a, c
-
-
-def _end(ctl, c):
-    if c is not None:
-        c.close()
-    a = agent_core._agent
-    agent_core._agent = None
-    if a is not None and a.sock is not None:
-        a.ok = False
-        a.sock.close()
-    instrument.uninstall()
-    ctl.close()
 
 
 def _records(ctl, n):
@@ -133,7 +114,7 @@ def test_zero_workers_batches_keep_their_numbers_and_indices_without_tagged_copi
         assert pickle.loads(pickle.dumps(loader.dataset))[3]["idx"] == 3
     finally:
         if ctl is not None:
-            _end(ctl, c)
+            live_session.end(ctl, c)
 
 
 def test_without_getitems_in_the_fetcher_the_tag_rides_on_the_list(monkeypatch):
@@ -158,4 +139,4 @@ def test_without_getitems_in_the_fetcher_the_tag_rides_on_the_list(monkeypatch):
         assert [(r["batch"], r["indices"]) for r in recs] == [(0, [0, 1, 2, 3]), (1, [4, 5, 6, 7])]
     finally:
         if ctl is not None:
-            _end(ctl, c)
+            live_session.end(ctl, c)

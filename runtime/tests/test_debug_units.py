@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 
+import live_session
 import pytest
 import torch
 from torch.utils.data import BatchSampler, DataLoader, SequentialSampler
@@ -443,24 +444,14 @@ def test_launcher_rejects_bad_usage():
 def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(monkeypatch):
     # torch < 2.0 has no __getitems__: its fetcher does [dataset[i] for i in indices] then collate_fn.
     # Drive exactly that against a live controller, agent and adapter client in this process.
-    from debug_client import Client
-
-    ctl = Controller("k", wait=False)
-    ctl.start()
-    monkeypatch.setenv("BATCHSCOPE_CONTROLLER", "127.0.0.1:%d" % ctl.port)
-    monkeypatch.setenv("BATCHSCOPE_SECRET", "k")
-    c = None
+    ctl, a, c = live_session.start(monkeypatch)
     try:
-        a = agent_core.start_main()
-        assert a is not None
-        c = Client(ctl.port, "k")
         c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch"}, {"name": "collate"}])
         c.request("setExceptionBreakpoints", filters=["fetch_error"])
         c.request("configurationDone")
-        deadline = time.monotonic() + 60  # the config reaches the agent's receiver thread (no fixed sleep: CPU load)
-        while not ({"fetch", "collate"} <= set(a.cfg.by_stage) and "fetch_error" in a.cfg.filters):
-            assert time.monotonic() < deadline, "the agent never received the breakpoints"
-            time.sleep(0.02)
+        live_session.wait_for_config(
+            a, lambda cfg: {"fetch", "collate"} <= set(cfg.by_stage) and "fetch_error" in cfg.filters, "the breakpoints"
+        )
         train_loader = DataLoader(RowDataset(16, raise_at=9), batch_size=4, collate_fn=PadCollate())
         lid = instrument_loader(train_loader)
         ds, collate = train_loader.dataset, train_loader.collate_fn
@@ -504,15 +495,7 @@ def test_torch_1_13_fetch_path_per_index_getitem_stops_at_fetch_sample_collate(m
         t.join(10)
         assert isinstance(out[2], ValueError)  # the user's exception still reaches torch unchanged
     finally:
-        if c is not None:
-            c.close()
-        a = agent_core._agent
-        agent_core._agent = None
-        if a is not None and a.sock is not None:
-            a.ok = False
-            a.sock.close()
-        instrument.uninstall()
-        ctl.close()
+        live_session.end(ctl, c)
 
 
 def test_ordered_hits_count_in_batch_order_whatever_the_arrival_order():
