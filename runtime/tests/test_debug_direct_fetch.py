@@ -11,8 +11,10 @@ import sys
 import time
 
 import live_session
+import pyarrow as pa
 from torch.utils.data import DataLoader, Sampler
 
+from batchscope_runtime import record
 from batchscope_runtime.debug import instrument
 from batchscope_runtime.debug.instrument import tags
 from batchscope_runtime.debug.instrument.loader_setup import instrument_loader
@@ -64,7 +66,7 @@ def _records(ctl, n):
         time.sleep(0.05)
 
 
-def test_zero_workers_batches_keep_their_numbers_and_indices_without_tagged_copies(monkeypatch):
+def test_zero_workers_batches_keep_their_numbers_and_indices_without_tagged_copies(monkeypatch, tmp_path):
     assert sampler_proxy.fetcher_calls_getitems()  # this torch hands the index list to __getitems__
     ctl, c = None, None
     try:
@@ -100,10 +102,16 @@ def test_zero_workers_batches_keep_their_numbers_and_indices_without_tagged_copi
         assert all("fetch" in r["timings"] and "collate" in r["timings"] for r in recs)
 
         # The next pass is numbered from 0 again, in the next epoch: 2, since the sampler's own
-        # iteration above was a pass of its own.
+        # iteration above was a pass of its own. A recording of it names each row's sample.
+        rec = record.start(batches=4, path=str(tmp_path / "r.arrow"))
         assert [b["idx"].tolist() for b in loader] == expected
         recs = [r for r in _records(ctl, 8) if r["epoch"] == 2]
         assert [(r["batch"], r["indices"]) for r in recs] == list(enumerate(expected))
+        assert rec.wait(30)
+        with pa.OSFile(str(tmp_path / "r.arrow"), "rb") as f:
+            rows = pa.ipc.open_stream(f).read_all().to_pydict()
+        assert rows["sample_index"] == [i for b in expected for i in b]
+        assert rows["batch"] == [n for n, b in enumerate(expected) for _ in b] and set(rows["epoch"]) == {2}
 
         # With workers the tag travels on the index list itself (pickled to the worker).
         loader2 = DataLoader(RowDataset(12), batch_size=4, num_workers=1, collate_fn=PadCollate())

@@ -120,9 +120,12 @@ def plain_indices(raw):
     """The sampler's item for this batch as plain ints: a list for a batch, [i] for one sample
     (batch_size=None), None when unknown (an IterableDataset). Never iterates a list subclass through
     its own __iter__ (the debugger's tagged index lists begin a batch when iterated)."""
-    if isinstance(raw, list):
+    if type(raw) is tuple and len(raw) == 3 and getattr(raw[0], "_bs_pass_tag", False):
+        raw = raw[2]  # the debugger's num_workers=0 item: (pass tag, batch number, the index list)
+    if isinstance(raw, (list, tuple, range)):
         try:
-            return [int(i) for i in list.__iter__(raw)], False
+            items = list.__iter__(raw) if isinstance(raw, list) else iter(raw)
+            return [int(i) for i in items], False
         except (TypeError, ValueError):
             return None, False
     if isinstance(raw, int) and not isinstance(raw, bool):
