@@ -20,6 +20,7 @@ from batchscope_runtime.debug.instrument import tags
 from batchscope_runtime.debug.instrument.loader_setup import instrument_loader
 from batchscope_runtime.debug.instrument.proxies import sampler as sampler_proxy
 from batchscope_runtime.debug.instrument.proxies.dataset import MapDatasetProxy
+from batchscope_runtime.record import iterator_patch
 
 from conftest import REPO
 
@@ -69,6 +70,10 @@ def _records(ctl, n):
 def test_zero_workers_batches_keep_their_numbers_and_indices_without_tagged_copies(monkeypatch, tmp_path):
     assert sampler_proxy.fetcher_calls_getitems()  # this torch hands the index list to __getitems__
     ctl, c = None, None
+    # The recorder's torch patch goes in first, under the debugger's: instrument.uninstall() at the
+    # end puts back what it found, and a recorder patch laid over the debugger's would go with it
+    # (the later recording tests in this process would then see no batches).
+    iterator_patch.install()
     try:
         ctl, a, c = _session(monkeypatch)
         instrument.install()
