@@ -86,14 +86,8 @@ class MapDatasetProxy(Proxy):
         drawn = None
         if type(indices) is tuple and len(indices) == 3 and type(indices[0]) is PassTag:
             drawn, n, indices = indices
-            meta = (
-                drawn.loader_id,
-                drawn.name,
-                drawn.epoch,
-                n,
-                drawn.total,
-                drawn.first,
-            )  # as a tagged list carries it
+            # The batch tag, as a tagged list carries it.
+            meta = (drawn.loader_id, drawn.name, drawn.epoch, n, drawn.total, drawn.first)
         else:
             meta = indices.__dict__.pop("_bs", None) if type(indices) is TaggedIndices else None
         a = _core._agent
@@ -107,7 +101,7 @@ class MapDatasetProxy(Proxy):
         # A copy the batch context owns (a slice: a tagged list's own __iter__ would begin a batch).
         ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), sources_of(inner))
         if a.cfg.armed:
-            return self._bs_fetch_armed(a, ctx, indices)
+            return self._bs_fetch_armed(a, ctx)
         own = getattr(inner, "__getitems__", None)
         it = iter(ctx.indices)
         t = _perf_counter()
@@ -117,14 +111,14 @@ class MapDatasetProxy(Proxy):
         except Exception as e:
             # The failing index is the last one the loop took (none: the dataset's own read).
             pos = None if own is not None else len(ctx.indices) - it.__length_hint__() - 1
-            _fetch_failed(a, ctx, inner, indices, pos, e, t)
+            _fetch_failed(a, ctx, inner, pos, e, t)
             raise
         ctx.timings["fetch"] = _perf_counter() - t
         ctx.samples = data
         tls.ctx = ctx
         return data
 
-    def _bs_fetch_armed(self, a, ctx, indices):
+    def _bs_fetch_armed(self, a, ctx):
         """__getitems__ while a breakpoint, step or pause is armed: the fetch stop, then the sample
         stops around (or, for a dataset's own batch read, after) each sample."""
         inner = self._bs_inner
@@ -141,7 +135,7 @@ class MapDatasetProxy(Proxy):
                     and isinstance(data, (list, tuple))
                     and (cfg.steps or cfg.pauses or "sample" in cfg.by_stage)
                 ):
-                    _sample_stops(a, ctx, indices, data)
+                    _sample_stops(a, ctx, data)
             else:
                 data = []
                 for pos, i in enumerate(ctx.indices[:]):
@@ -151,7 +145,7 @@ class MapDatasetProxy(Proxy):
                     a.stops.boundary("sample", ctx)
                     data.append(inner[i])
         except Exception as e:
-            _fetch_failed(a, ctx, inner, indices, pos, e, t)
+            _fetch_failed(a, ctx, inner, pos, e, t)
             raise
         ctx.timings["fetch"] = _perf_counter() - t
         ctx.samples = data
@@ -160,7 +154,7 @@ class MapDatasetProxy(Proxy):
         return data
 
 
-def _fetch_failed(a, ctx, inner, indices, pos, e, t):
+def _fetch_failed(a, ctx, inner, pos, e, t):
     """A batch read raised: name the failing sample (by position, or by retrying each index alone
     where the dataset read the batch itself), stop for fetch_error, end the batch."""
     if pos is not None:
@@ -172,7 +166,7 @@ def _fetch_failed(a, ctx, inner, indices, pos, e, t):
     a.finish(ctx, e)
 
 
-def _sample_stops(a, ctx, indices, data):
+def _sample_stops(a, ctx, data):
     """The `sample` stage for a dataset that reads a whole batch in its own `__getitems__` (Hugging
     Face `datasets` does): the samples exist only once it returns, so each stop comes after the
     read, holding its sample, as for an IterableDataset."""

@@ -23,8 +23,6 @@ class BatchSamplerProxy(Proxy):
     """Wraps `batch_sampler` (or `sampler` without auto-collation): tags each index list (pairs it with
     its number and pass, at num_workers=0). Runs in the main process."""
 
-    _bs_direct = False
-
     def __init__(self, inner, loader_id, loader_name, iterable):
         self._bs_inner = inner
         self._bs_loader_id = loader_id
