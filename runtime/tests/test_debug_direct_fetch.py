@@ -153,3 +153,42 @@ def test_without_getitems_in_the_fetcher_the_tag_rides_on_the_list(monkeypatch):
     finally:
         if ctl is not None:
             live_session.end(ctl, c)
+
+
+def test_a_watched_job_and_an_armed_one_record_the_same_batches(monkeypatch):
+    # Attached with nothing armed (cfg.watching), a 0-worker batch takes the lean path, which does
+    # Agent.begin_fetch's and Agent.finish's work inline; armed (here a breakpoint whose condition
+    # never holds) it takes the general one. Both must leave the same records and state file.
+    ctl, c = None, None
+    try:
+        ctl, a, c = _session(monkeypatch)
+        instrument.install()
+        loader = DataLoader(RowDataset(12), batch_size=4, collate_fn=PadCollate())
+        lean = []
+        orig = MapDatasetProxy._bs_fetch_watched
+
+        def spy(self, a_, triple):
+            lean.append(triple[1])
+            assert a_.state.mm[0] == 0  # no batch in flight between batches
+            return orig(self, a_, triple)
+
+        monkeypatch.setattr(MapDatasetProxy, "_bs_fetch_watched", spy)
+        assert a.cfg.watching
+        assert [b["idx"].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+        assert lean == [0, 1, 2] and a.busy is None and a.state.mm[0] == 0
+
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "fetch", "condition": "False"}])
+        live_session.wait_for_config(a, lambda cfg: cfg.armed, "the breakpoint")
+        assert not a.cfg.watching
+        assert [b["idx"].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+        assert lean == [0, 1, 2] and a.busy is None and a.state.mm[0] == 0
+
+        recs = _records(ctl, 6)
+
+        def of(epoch):
+            return [(r["batch"], r["indices"], sorted(r["timings"]), r.get("error")) for r in recs if r["epoch"] == epoch]
+
+        assert of(0) == of(1) == [(n, [4 * n + i for i in range(4)], ["collate", "fetch"], None) for n in range(3)]
+    finally:
+        if ctl is not None:
+            live_session.end(ctl, c)

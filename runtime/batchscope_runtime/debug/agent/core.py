@@ -363,20 +363,24 @@ class Agent:
         ctx.stage = "fetch"
         self.current[_get_ident()] = ctx
         if epoch != self.epoch and self.kind == "worker":
-            self._new_epoch(ctx)
+            self.new_epoch(ctx)
         if self.cfg.attached:
             now = _monotonic()
             self.busy = (ctx, now)
             state = self.state
             if state is not None:
                 if now - self.rss_at >= 1.0:
-                    self.rss_at, self.rss = now, _rss_mb()
+                    self.note_rss(now)
                 state.write(_FETCH, ctx, now, self.rss)
         elif self.records:
             self.records.clear()
         return ctx
 
-    def _new_epoch(self, ctx):
+    def note_rss(self, now):
+        """The process's RSS for the state file, read at most once a second (a /proc read)."""
+        self.rss_at, self.rss = now, _rss_mb()
+
+    def new_epoch(self, ctx):
         self.epoch = ctx.epoch
         if self.cfg.attached:  # the thread name carries the epoch
             self.send(
