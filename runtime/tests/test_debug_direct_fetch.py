@@ -186,7 +186,9 @@ def test_a_watched_job_and_an_armed_one_record_the_same_batches(monkeypatch):
         recs = _records(ctl, 6)
 
         def of(epoch):
-            return [(r["batch"], r["indices"], sorted(r["timings"]), r.get("error")) for r in recs if r["epoch"] == epoch]
+            return [
+                (r["batch"], r["indices"], sorted(r["timings"]), r.get("error")) for r in recs if r["epoch"] == epoch
+            ]
 
         assert of(0) == of(1) == [(n, [4 * n + i for i in range(4)], ["collate", "fetch"], None) for n in range(3)]
     finally:
