@@ -55,6 +55,17 @@ def _session(monkeypatch):
     return ctl, a, c
 
 
+def _spy(monkeypatch, method, note):
+    """Wrap a MapDatasetProxy method so each call first goes through `note(*args)`."""
+    orig = getattr(MapDatasetProxy, method)
+
+    def spy(self, *args):
+        note(*args)
+        return orig(self, *args)
+
+    monkeypatch.setattr(MapDatasetProxy, method, spy)
+
+
 def _records(ctl, n):
     """The controller's batch records once `n` have arrived (the agent flushes a few times a second)."""
     deadline = time.monotonic() + 60
@@ -79,13 +90,8 @@ def test_zero_workers_batches_keep_their_numbers_and_indices_without_tagged_copi
         instrument.install()
         loader = DataLoader(RowDataset(12), batch_sampler=MixedBatches(), collate_fn=PadCollate())
         seen = []
-        orig = MapDatasetProxy.__getitems__
-
-        def spy(self, indices):
-            seen.append((type(indices[0]), indices[1], type(indices[2])))  # (pass tag, batch, torch's own list)
-            return orig(self, indices)
-
-        monkeypatch.setattr(MapDatasetProxy, "__getitems__", spy)
+        # (pass tag, batch, torch's own list)
+        _spy(monkeypatch, "__getitems__", lambda ix: seen.append((type(ix[0]), ix[1], type(ix[2]))))
         got = []
         for n, batch in enumerate(loader):
             got.append(batch["idx"].tolist())
@@ -139,13 +145,7 @@ def test_without_getitems_in_the_fetcher_the_tag_rides_on_the_list(monkeypatch):
         instrument.install()
         loader = DataLoader(RowDataset(8), batch_size=4, collate_fn=PadCollate())
         drawn = []
-        orig = MapDatasetProxy.__getitems__
-
-        def spy(self, indices):
-            drawn.append(type(indices))
-            return orig(self, indices)
-
-        monkeypatch.setattr(MapDatasetProxy, "__getitems__", spy)
+        _spy(monkeypatch, "__getitems__", lambda ix: drawn.append(type(ix)))
         assert [b["idx"].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7]]
         assert drawn == [tags.TaggedIndices, tags.TaggedIndices]
         recs = _records(ctl, 2)
@@ -156,8 +156,8 @@ def test_without_getitems_in_the_fetcher_the_tag_rides_on_the_list(monkeypatch):
 
 
 def test_a_watched_job_and_an_armed_one_record_the_same_batches(monkeypatch):
-    # Attached with nothing armed (cfg.watching), a 0-worker batch takes the lean path, which does
-    # Agent.begin_fetch's and Agent.finish's work inline; armed (here a breakpoint whose condition
+    # Attached with nothing armed (cfg.watching), a 0-worker batch takes the lean path, which begins
+    # the batch from the pass tag and does Agent.finish's work inline; armed (here a breakpoint whose condition
     # never holds) it takes the general one. Both must leave the same records and state file.
     ctl, c = None, None
     try:
@@ -165,14 +165,12 @@ def test_a_watched_job_and_an_armed_one_record_the_same_batches(monkeypatch):
         instrument.install()
         loader = DataLoader(RowDataset(12), batch_size=4, collate_fn=PadCollate())
         lean = []
-        orig = MapDatasetProxy._bs_fetch_watched
 
-        def spy(self, a_, triple):
+        def note(a_, triple):
             lean.append(triple[1])
             assert a_.state.mm[0] == 0  # no batch in flight between batches
-            return orig(self, a_, triple)
 
-        monkeypatch.setattr(MapDatasetProxy, "_bs_fetch_watched", spy)
+        _spy(monkeypatch, "_bs_fetch_watched", note)
         assert a.cfg.watching
         assert [b["idx"].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
         assert lean == [0, 1, 2] and a.busy is None and a.state.mm[0] == 0

@@ -9,7 +9,7 @@ import time
 
 from ... import agent as agent_mod
 from ...agent import core as _core
-from ...agent.batch_context import STAGE_CODE, BatchCtx
+from ...agent.batch_context import BatchCtx
 from ...agent.raise_site import note_failing_sample, retry_alone
 from ..sources import sources_of
 from ..tags import PassTag, TaggedIndex, TaggedIndices
@@ -18,9 +18,7 @@ from .base import Proxy
 from .sampler import sampler_stop
 
 _perf_counter = time.perf_counter
-_monotonic = time.monotonic
 _get_ident = threading.get_ident
-_FETCH = STAGE_CODE["fetch"]
 
 
 class MapDatasetProxy(Proxy):
@@ -111,25 +109,11 @@ class MapDatasetProxy(Proxy):
         ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), self._bs_sources)
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx)
-        own = getattr(inner, "__getitems__", None)
-        it = iter(ctx.indices)
-        t = _perf_counter()
-        try:
-            # Nothing can stop here: the dataset's own batch read, or torch's own loop.
-            data = own(ctx.indices[:]) if own is not None else [inner[i] for i in it]
-        except Exception as e:
-            # The failing index is the last one the loop took (none: the dataset's own read).
-            pos = None if own is not None else len(ctx.indices) - it.__length_hint__() - 1
-            _fetch_failed(a, ctx, inner, pos, e, t)
-            raise
-        ctx.timings["fetch"] = _perf_counter() - t
-        ctx.samples = data
-        tls.ctx = ctx
-        return data
+        return self._bs_read(a, ctx)
 
     def _bs_fetch_watched(self, a, triple):
         """num_workers=0 with a session attached and nothing armed: the usual state of a watched job.
-        What Agent.begin_fetch does for it, inline from the pass tag, then the read itself."""
+        What Agent.begin_fetch does for it, from the pass tag without building the tag tuple, then the read."""
         drawn, n, indices = triple
         tid, wid = a.batch_ids
         ctx = BatchCtx(
@@ -148,20 +132,20 @@ class MapDatasetProxy(Proxy):
         a.current[_get_ident()] = ctx
         if a.kind == "worker" and drawn.epoch != a.epoch:  # a 0-worker loader inside another's worker
             a.new_epoch(ctx)
-        now = _monotonic()
-        a.busy = (ctx, now)
-        state = a.state
-        if state is not None:
-            if now - a.rss_at >= 1.0:
-                a.note_rss(now)
-            state.write(_FETCH, ctx, now, a.rss)
+        a.note_fetching(ctx)
+        return self._bs_read(a, ctx)
+
+    def _bs_read(self, a, ctx):
+        """The batch read with nothing armed, timed: nothing can stop here."""
         inner = self._bs_inner
         own = getattr(inner, "__getitems__", None)
         it = iter(ctx.indices)
         t = _perf_counter()
         try:
+            # The dataset's own batch read, or torch's own loop.
             data = own(ctx.indices[:]) if own is not None else [inner[i] for i in it]
         except Exception as e:
+            # The failing index is the last one the loop took (none: the dataset's own read).
             pos = None if own is not None else len(ctx.indices) - it.__length_hint__() - 1
             _fetch_failed(a, ctx, inner, pos, e, t)
             raise
