@@ -17,14 +17,12 @@ ENTRY="$CS/node_modules/code-server/out/node/entry.js"
 log() { echo "[install-code-server] $*" >&2; }
 
 # System packages: chromium to drive the UI, libkrb5-dev for a native module of code-server.
-need_apt=()
-[ -x /usr/bin/chromium ] || need_apt+=(chromium)
-dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  log "apt-get install ${need_apt[*]}"
+bash "$(dirname "$0")/../../scripts/ensure-chromium.sh"
+if ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
+  log "apt-get install libkrb5-dev"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libkrb5-dev >&2
 fi
 
 if [ -f "$STAMP" ] && [ -f "$ENTRY" ]; then
