@@ -35,9 +35,6 @@ class Config:
         self.armed = self.attached and bool(self.by_stage or self.steps or self.pauses)
         self.hang = self.attached and "hang" in self.filters
         self.nan = self.attached and "nan_inf" in self.filters
-        # Attached with nothing armed and no nan_inf check: the usual state of a watched job, whose
-        # batches take the lean path (instrument/proxies/dataset.py, collate.py).
-        self.watching = self.attached and not self.armed and not self.nan
 
 
 def step_matches(step, stage):

@@ -363,25 +363,20 @@ class Agent:
         ctx.stage = "fetch"
         self.current[_get_ident()] = ctx
         if epoch != self.epoch and self.kind == "worker":
-            self.new_epoch(ctx)
+            self._new_epoch(ctx)
         if self.cfg.attached:
-            self.note_fetching(ctx)
+            now = _monotonic()
+            self.busy = (ctx, now)
+            state = self.state
+            if state is not None:
+                if now - self.rss_at >= 1.0:
+                    self.rss_at, self.rss = now, _rss_mb()
+                state.write(_FETCH, ctx, now, self.rss)
         elif self.records:
             self.records.clear()
         return ctx
 
-    def note_fetching(self, ctx):
-        """An attached job's batch begins its fetch: it is the batch in flight (for the hang timer)
-        and goes into the state file, with the RSS read at most once a second (a /proc read)."""
-        now = _monotonic()
-        self.busy = (ctx, now)
-        state = self.state
-        if state is not None:
-            if now - self.rss_at >= 1.0:
-                self.rss_at, self.rss = now, _rss_mb()
-            state.write(_FETCH, ctx, now, self.rss)
-
-    def new_epoch(self, ctx):
+    def _new_epoch(self, ctx):
         self.epoch = ctx.epoch
         if self.cfg.attached:  # the thread name carries the epoch
             self.send(

@@ -52,20 +52,20 @@ def wrap_init(orig_init):
 def wrap_next(orig_next):
     def iter_next(self):
         d = self.__dict__
-        fixed = d.get("_bs_fixed")  # set on the first batch of each pass of an instrumented iterator
+        info = d.get("_bs_info")
+        if info is None:
+            return orig_next(self)
         a = _core._agent
-        if fixed is None or a is None or not a.ok:
-            info = d.get("_bs_info")
-            if info is None:
-                return orig_next(self)
+        if a is None or not a.ok:
             a = agent_mod.get()
             if a is None:
                 return orig_next(self)
         try:
+            fixed = d.get("_bs_fixed")
             if fixed is None or fixed[0]._bs_epoch != fixed[1]:
-                fixed = d["_bs_fixed"] = _fixed_for_epoch(a, self, d["_bs_info"])
+                fixed = d["_bs_fixed"] = _fixed_for_epoch(a, self, info)
             sampler, epoch, skipped, total, nw, lid, name, user_timeout = fixed
-            n = d["_num_yielded"] + skipped
+            n = d.get("_num_yielded", 0) + skipped
             worker = _worker_of(d, n - skipped, nw) if nw else None
             since = _monotonic()
             loaders = a.loaders

@@ -10,7 +10,6 @@ import os
 import sys
 
 from .. import agent as agent_mod
-from ..agent import core as _core
 from ..agent.batch_context import BatchCtx
 from . import batch_indices
 from .thread_state import tls
@@ -71,13 +70,8 @@ _IDLE = contextlib.nullcontext()
 
 
 def enter_stage(name, info):
-    """What hooks.stage() calls while instrumentation is installed (twice per batch of a typical loop:
-    the agent is read from its module global, agent.get() only when there is none)."""
-    a = _core._agent
-    if a is None or not a.ok:
-        a = agent_mod.get()
-        if a is None:
-            return _IDLE
-    if not a.cfg.armed:
+    """What hooks.stage() calls while instrumentation is installed."""
+    a = agent_mod.get()
+    if a is None or not a.cfg.armed:
         return _IDLE
     return StageCM(name, info)

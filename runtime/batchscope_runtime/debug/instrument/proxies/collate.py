@@ -58,15 +58,6 @@ class CollateProxy(Proxy):
         timings["collate"] = _perf_counter() - t
         ctx.stage = "batch_ready"
         cfg = a.cfg  # read again: a config that arrived during collate applies to batch_ready
-        if cfg.watching:
-            # Agent.finish, inline for the usual case (attached, nothing armed, no nan_inf check):
-            # the batch leaves; its samples are dropped while warm and its ctx becomes its record.
-            a.busy = None
-            if state is not None:
-                state.mm[0] = 0
-            ctx.samples = None
-            a.records.append(ctx)
-            return batch
         if cfg.armed or cfg.nan:
             ctx.batch = batch
             self._bs_show(ctx, samples)

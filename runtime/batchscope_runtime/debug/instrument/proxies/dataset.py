@@ -4,12 +4,10 @@ torch ≥ 2.0 hands the whole index list to `__getitems__`, where the batch begi
 iterates the tagged list (tags.py begins the batch) and calls `__getitem__` per index.
 """
 
-import threading
 import time
 
 from ... import agent as agent_mod
 from ...agent import core as _core
-from ...agent.batch_context import BatchCtx
 from ...agent.raise_site import note_failing_sample, retry_alone
 from ..sources import sources_of
 from ..tags import PassTag, TaggedIndex, TaggedIndices
@@ -18,7 +16,6 @@ from .base import Proxy
 from .sampler import sampler_stop
 
 _perf_counter = time.perf_counter
-_get_ident = threading.get_ident
 
 
 class MapDatasetProxy(Proxy):
@@ -28,7 +25,6 @@ class MapDatasetProxy(Proxy):
         self._bs_inner = inner
         self._bs_loader_id = loader_id
         self._bs_loader_name = loader_name
-        self._bs_sources = sources_of(inner)  # where the dataset's type fetches: for the frames of a stop
 
     def __len__(self):
         return len(self._bs_inner)
@@ -88,10 +84,7 @@ class MapDatasetProxy(Proxy):
         # list (num_workers=0: (PassTag, n, indices), from the sampler proxy) or rides on it (a
         # tagged list, in a worker); the agent is taken from its global.
         drawn = None
-        if type(indices) is tuple and indices and type(indices[0]) is PassTag:
-            a = _core._agent
-            if a is not None and a.ok and a.cfg.watching:
-                return self._bs_fetch_watched(a, indices)
+        if type(indices) is tuple and len(indices) == 3 and type(indices[0]) is PassTag:
             drawn, n, indices = indices
             # The batch tag, as a tagged list carries it.
             meta = (drawn.loader_id, drawn.name, drawn.epoch, n, drawn.total, drawn.first)
@@ -106,43 +99,14 @@ class MapDatasetProxy(Proxy):
         if drawn is not None and a.cfg.armed:
             sampler_stop(a, meta, indices)  # drawn just now, in this thread, by torch's _next_index
         # A copy the batch context owns (a slice: a tagged list's own __iter__ would begin a batch).
-        ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), self._bs_sources)
+        ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), sources_of(inner))
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx)
-        return self._bs_read(a, ctx)
-
-    def _bs_fetch_watched(self, a, triple):
-        """num_workers=0 with a session attached and nothing armed: the usual state of a watched job.
-        What Agent.begin_fetch does for it, from the pass tag without building the tag tuple, then the read."""
-        drawn, n, indices = triple
-        tid, wid = a.batch_ids
-        ctx = BatchCtx(
-            drawn.loader_id,
-            drawn.name,
-            drawn.epoch,
-            n,
-            indices[:] if isinstance(indices, list) else list(indices),
-            wid,
-            tid,
-        )
-        ctx.total = drawn.total
-        ctx.first = drawn.first
-        ctx.sources = self._bs_sources
-        ctx.stage = "fetch"
-        a.current[_get_ident()] = ctx
-        if a.kind == "worker" and drawn.epoch != a.epoch:  # a 0-worker loader inside another's worker
-            a.new_epoch(ctx)
-        a.note_fetching(ctx)
-        return self._bs_read(a, ctx)
-
-    def _bs_read(self, a, ctx):
-        """The batch read with nothing armed, timed: nothing can stop here."""
-        inner = self._bs_inner
         own = getattr(inner, "__getitems__", None)
         it = iter(ctx.indices)
         t = _perf_counter()
         try:
-            # The dataset's own batch read, or torch's own loop.
+            # Nothing can stop here: the dataset's own batch read, or torch's own loop.
             data = own(ctx.indices[:]) if own is not None else [inner[i] for i in it]
         except Exception as e:
             # The failing index is the last one the loop took (none: the dataset's own read).
