@@ -16,6 +16,7 @@ let page: Page;
 const dir = mkdtempSync(join(tmpdir(), 'bs-tpl-webview-'));
 
 before(async () => {
+  if (!existsSync(CHROMIUM)) return; // the tests below are skipped, saying so: nothing to build or launch
   buildSync({
     entryPoints: [join(REPO, 'webview/template/main.ts')],
     bundle: true,
@@ -25,7 +26,6 @@ before(async () => {
     loader: { '.css': 'css' },
     logLevel: 'warning',
   });
-  if (!existsSync(CHROMIUM)) return; // the tests below are skipped, saying so
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
   page = await browser.newPage();
   // Stands in for VS Code's webview API: records what the page posts.
