@@ -1,7 +1,8 @@
-// A small JSON Schema validator for the subset protocol/train-events.schema.json uses:
-// type (incl. "integer" and arrays of types), const, enum, minimum, required, properties,
-// additionalProperties:false, items, oneOf and local $ref (#/$defs/...). Anything else in a
-// schema is an error at load time, so the schema cannot silently outgrow this validator.
+// A small JSON Schema validator for the subset protocol/train-events.schema.json and
+// protocol/debug.schema.json use: type (incl. "integer" and arrays of types), const, enum, minimum,
+// maximum, minLength, required, properties, additionalProperties:false, items, oneOf, allOf,
+// if/then/else and local $ref (#/$defs/...). Anything else in a schema is an error at load time, so
+// the schema cannot silently outgrow this validator.
 export type JsonSchema = {
   [k: string]: unknown;
 };
@@ -17,11 +18,17 @@ const SUPPORTED = new Set([
   'const',
   'enum',
   'minimum',
+  'maximum',
+  'minLength',
   'required',
   'properties',
   'additionalProperties',
   'items',
   'oneOf',
+  'allOf',
+  'if',
+  'then',
+  'else',
 ]);
 
 export class SchemaValidator {
@@ -43,6 +50,15 @@ export class SchemaValidator {
       const idx = branches.findIndex((b) => this.tagOf(b) === tag && tag !== undefined);
       return idx >= 0 ? results[idx] : `${path}: matches none of the ${branches.length} alternatives`;
     }
+    for (const sub of (schema.allOf as JsonSchema[] | undefined) ?? []) {
+      const err = this.validate(value, sub, path);
+      if (err) return err;
+    }
+    if (schema.if !== undefined) {
+      const branch = this.validate(value, schema.if as JsonSchema, path) === null ? schema.then : schema.else;
+      const err = branch === undefined ? null : this.validate(value, branch as JsonSchema, path);
+      if (err) return err;
+    }
     if (schema.type !== undefined) {
       const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
       if (!types.some((t) => hasType(value, t)))
@@ -54,6 +70,12 @@ export class SchemaValidator {
     }
     if (typeof schema.minimum === 'number' && typeof value === 'number' && value < schema.minimum) {
       return `${path}: ${value} is below the minimum ${schema.minimum}`;
+    }
+    if (typeof schema.maximum === 'number' && typeof value === 'number' && value > schema.maximum) {
+      return `${path}: ${value} is above the maximum ${schema.maximum}`;
+    }
+    if (typeof schema.minLength === 'number' && typeof value === 'string' && [...value].length < schema.minLength) {
+      return `${path}: shorter than ${schema.minLength} characters`;
     }
     if (isObject(value)) {
       for (const key of (schema.required as string[] | undefined) ?? []) {
@@ -112,7 +134,9 @@ export class SchemaValidator {
       this.check(sub, `${where}/$defs/${k}`);
     for (const [k, sub] of Object.entries((schema.properties as Record<string, unknown>) ?? {}))
       this.check(sub, `${where}/properties/${k}`);
-    ((schema.oneOf as unknown[]) ?? []).forEach((sub, i) => this.check(sub, `${where}/oneOf/${i}`));
+    for (const key of ['oneOf', 'allOf'])
+      ((schema[key] as unknown[]) ?? []).forEach((sub, i) => this.check(sub, `${where}/${key}/${i}`));
+    for (const key of ['if', 'then', 'else']) if (schema[key] !== undefined) this.check(schema[key], `${where}/${key}`);
     if (schema.items !== undefined) this.check(schema.items, `${where}/items`);
   }
 }

@@ -89,3 +89,30 @@ test('a BatchEncoding shows its keys like a dict; the Debug Console prints Pytho
     await close(s);
   }
 });
+
+test('a second worker reaching a breakpoint keeps the focus on the first stop (preserveFocusHint); a step stop takes it', async () => {
+  // VS Code focuses every `stopped` that carries no preserveFocusHint. Without it, the other worker's
+  // collate stop moved the view from batch N to N+1 a moment after the first stop, and a Step Over
+  // clicked then went to the other worker (the container attach scenario failed so once in CI).
+  const s = await launch(['--n', '32', '--batch-size', '4', '--workers', '2'], {
+    functionBreakpoints: [{ name: 'collate' }],
+  });
+  try {
+    const first = await stopped(s);
+    assert.equal(first.stage, 'collate');
+    assert.equal(first.preserveFocusHint, undefined, 'the first stop takes the focus');
+    // Nothing is resumed, so the first stop is still held when the other worker arrives.
+    const other = await stopped(s);
+    assert.equal(other.stage, 'collate');
+    assert.notEqual(other.threadId, first.threadId, 'the other worker');
+    assert.equal(other.preserveFocusHint, true, 'a breakpoint hit while another thread is stopped leaves the focus');
+    await s.dc.nextRequest({ threadId: first.threadId! });
+    const step = await stopped(s);
+    assert.equal(step.reason, 'step');
+    assert.equal(step.threadId, first.threadId);
+    assert.equal(step.batch?.index, first.batch?.index);
+    assert.equal(step.preserveFocusHint, undefined, 'the stop the user stepped to takes the focus');
+  } finally {
+    await close(s);
+  }
+});

@@ -59,12 +59,25 @@ def agent_stopped(ctl, peer, msg):
         if ctl.adapter is None or stale:  # nobody to show it to, or not a stop any more: let it go at once
             peer.conn.send({"type": "resume", "threadId": tid})
             return
+        if body.get("reason") == "function breakpoint" and _another_stopped(ctl, tid):
+            body["preserveFocusHint"] = True
         t.stop = {"owner": "agent", "body": body, "at": time.monotonic()}
         ctl.breakpoints.pauses.discard(tid)
         t.status = ""
         # Under the lock: a `continue` that sees this stop emits its `continued` only after this event.
         ctl.emit("stopped", body)
     ctl.broadcast_config()
+
+
+def _another_stopped(ctl, tid):
+    """Whether a thread other than `tid` is stopped. Under ctl.lock.
+
+    A breakpoint hit in a second worker while the user reads (or steps) a first stop must not move
+    VS Code's focus: it focuses every `stopped` without `preserveFocusHint`, so with 2 workers the
+    view jumped from batch N to batch N+1 about 250 ms after the first stop, and a Step Over clicked
+    in that window went to the other worker (seen in the container attach scenario). The hinted stop
+    still shows in Call Stack; a step's, a pause's or an error's stop takes the focus as before."""
+    return any(t.stop is not None for k, t in ctl.threads.items() if k != tid)
 
 
 def _take_step(ctl, body):
