@@ -267,9 +267,10 @@ interface Overhead {
   filters: string[];
 }
 
-function overheadRun(real: boolean): Overhead {
+function overheadRun(real: boolean, evictMb = 0): Overhead {
   const args = [path.join(REPO, 'bench', 'debug', 'overhead.py')];
   if (real) args.push('--real', '--pairs', String(OVERHEAD_REAL_PAIRS));
+  if (evictMb) args.push('--evict-mb', String(evictMb));
   return JSON.parse(
     execFileSync(PYTHON, args, {
       env: { ...process.env, PYTHONWARNINGS: 'ignore', OMP_NUM_THREADS: '1' },
@@ -283,6 +284,7 @@ function overheadRun(real: boolean): Overhead {
 
 function overheadPart(): void {
   const hot = overheadRun(false);
+  const cold = overheadRun(false, 8);
   const real = overheadRun(true);
   const row = (name: string, r: Overhead) => [
     name,
@@ -304,6 +306,7 @@ function overheadPart(): void {
     [
       row('throughput.py loader (16 × ≤512 tokens, about 2 ms a batch; target ≤ 2 %)', real),
       row('no-op loader: the instrumentation alone (filters ' + hot.filters.join(', ') + ')', hot),
+      row('no-op loader, caches made cold after each batch (8 MB written, both sides)', cold),
     ],
   );
 }

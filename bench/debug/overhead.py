@@ -1,6 +1,6 @@
 """What the debugger's hot path costs the training loop at num_workers=0, measured inside one process.
 
-    python bench/debug/overhead.py [--real] [--chunk 50] [--pairs 200] [--filters fetch_error,collate_error,worker_died,hang]
+    python bench/debug/overhead.py [--real] [--evict-mb 8] [--chunk 50] [--pairs 200] [--filters fetch_error,collate_error,worker_died,hang]
 
 Why one process: on a shared VM one process runs the same loop up to 2x slower than the next one
 (measured here: a no-op loader took 13.6 µs per batch in some processes and 22-36 µs in others, for
@@ -14,6 +14,9 @@ process, as in a real session, so its threads do not share this process's GIL.
 
 --real uses throughput.py's dataset and collate (16 samples of up to 512 tokens, about 2 ms a
 batch); without it a dataset and collate that do no work, which gives the instrumentation's own cost.
+--evict-mb N adds, in both arms, a pass that writes N MB after each batch (one torch thread), so
+every batch starts with cold caches as it does after a real fetch and collate: with the no-op
+loader that isolates what the instrumentation costs cold, with less noise than --real.
 Prints one JSON line: plain_us, instrumented_us (medians), overhead_us (median of the paired
 differences), overhead_pct (of plain_us), q1_us/q3_us (quartiles of the differences).
 """
@@ -56,8 +59,12 @@ def make_loader(real):
     return DataLoader(Nothing(), batch_size=16, collate_fn=collate)
 
 
+_evict = None  # --evict-mb: a callable that pushes this process's data out of the CPU caches
+
+
 def chunk(it, n):
     """CPU µs per batch of this thread over n batches of `it`, with the loop's two stage hooks."""
+    evict = _evict
     t0 = time.thread_time()
     for i in range(n):
         batch = next(it)
@@ -65,7 +72,17 @@ def chunk(it, n):
             pass
         with hooks.stage("train_step", batch=batch, batch_index=i):
             pass
+        if evict is not None:
+            evict()
     return (time.thread_time() - t0) / n * 1e6
+
+
+def make_evict(mb):
+    import torch
+
+    torch.set_num_threads(1)
+    buf = torch.zeros(max(1, int(mb * (1 << 20)) // 4), dtype=torch.int32)
+    return lambda: buf.add_(1)
 
 
 def serve_controller(secret, pipe, parent_pid):
@@ -108,7 +125,10 @@ def main():
     p.add_argument("--chunk", type=int, default=None, help="batches per chunk (default 50 with --real, else 500)")
     p.add_argument("--pairs", type=int, default=None, help="plain/instrumented chunk pairs (default 200, else 30)")
     p.add_argument("--filters", default="fetch_error,collate_error,worker_died,hang")
+    p.add_argument("--evict-mb", type=float, default=0, help="write this many MB after each batch (cold caches)")
     a = p.parse_args()
+    global _evict
+    _evict = make_evict(a.evict_mb) if a.evict_mb > 0 else None
     size = a.chunk or (50 if a.real else 500)
     pairs = a.pairs or (200 if a.real else 30)
     filters = [f for f in a.filters.split(",") if f]
@@ -135,6 +155,7 @@ def main():
         json.dumps(
             {
                 "real": a.real,
+                "evict_mb": a.evict_mb,
                 "chunk": size,
                 "pairs": pairs,
                 "filters": filters,
