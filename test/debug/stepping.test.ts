@@ -1,6 +1,7 @@
 // Issue 11, stepping and values: Step Into from `fetch` stops at each sample when the dataset reads
 // the whole batch in its own `__getitems__` (as Hugging Face `datasets` does); a transformers
-// `BatchEncoding` shows as the dict it is; the Debug Console prints Python reprs.
+// `BatchEncoding` shows as the dict it is; the Debug Console prints Python reprs; a second worker's
+// breakpoint stop leaves VS Code's focus on the first stop (preserveFocusHint).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
