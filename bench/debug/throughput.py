@@ -54,12 +54,16 @@ def main():
     p.add_argument("--batches", type=int, default=200)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=16)
+    # A GPU host's loop: pinned batches (torch's pin-memory thread with workers) copied to the device.
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--pin-memory", action="store_true")
     a = p.parse_args()
     loader = DataLoader(
         Tokens(),
         batch_size=a.batch_size,
         num_workers=a.workers,
         collate_fn=collate,
+        pin_memory=a.pin_memory,
         **(
             {"multiprocessing_context": "fork", "prefetch_factor": 4}
             if a.workers
@@ -77,7 +81,7 @@ def main():
             c0 = _cpu()
             s0 = _steady_cpu(pids)
         with hooks.stage("to_device", batch=batch, batch_index=i):
-            batch = {k: v.to("cpu") for k, v in batch.items()}
+            batch = {k: v.to(a.device, non_blocking=a.pin_memory) for k, v in batch.items()}
         with hooks.stage("train_step", batch=batch, batch_index=i):
             total += int(batch["input_ids"][:, 0].sum())
         if i + 1 == a.warmup + a.batches:
