@@ -16,7 +16,7 @@
 // 4. DAP round trip of `next`: from sending the request to the `stopped` event. Target: ≤ 30 ms median.
 // Env: BATCHSCOPE_TEST_PYTHON (interpreter), BENCH_REPS (default 7), BENCH_BATCHES (default 400),
 //      BENCH_RECORD_REPS (default 3), BENCH_RECORD_BATCHES (default 150), BENCH_RECORD_BUDGET_S (90),
-//      BENCH_OVERHEAD_REAL_PAIRS (200 pairs of 50 batches), BENCH_ONLY (a comma list of
+//      BENCH_OVERHEAD_REAL_PAIRS (200 pairs of 50 batches), BENCH_OVERHEAD_REAL_RUNS (3), BENCH_ONLY (a comma list of
 //      throughput, overhead, record, next: run only those parts).
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -34,6 +34,7 @@ const RECORD_BATCHES = Number(process.env.BENCH_RECORD_BATCHES ?? 150);
 /** record.py starts no new rep after this (it reports the reps done); past the hard limit it is ended. */
 const RECORD_BUDGET_S = Number(process.env.BENCH_RECORD_BUDGET_S ?? 90);
 const OVERHEAD_REAL_PAIRS = Number(process.env.BENCH_OVERHEAD_REAL_PAIRS ?? 200);
+const OVERHEAD_REAL_RUNS = Number(process.env.BENCH_OVERHEAD_REAL_RUNS ?? 3);
 const RECORD_LIMIT_MS = 180_000;
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const part = (name: string) => ONLY.length === 0 || ONLY.includes(name);
@@ -285,7 +286,9 @@ function overheadRun(real: boolean, evictMb = 0): Overhead {
 function overheadPart(): void {
   const hot = overheadRun(false);
   const cold = overheadRun(false, 8);
-  const real = overheadRun(true);
+  // One run's median moves by about ±10 µs (±0.7 %) on the shared VM: the real loop runs
+  // OVERHEAD_REAL_RUNS times, each row is printed, and the verdict line gives the median run.
+  const reals = Array.from({ length: OVERHEAD_REAL_RUNS }, () => overheadRun(true));
   const row = (name: string, r: Overhead) => [
     name,
     String(r.plain_us),
@@ -304,11 +307,17 @@ function overheadPart(): void {
       'pairs × batches',
     ],
     [
-      row('throughput.py loader (16 × ≤512 tokens, about 2 ms a batch; target ≤ 2 %)', real),
+      ...reals.map((r, i) => row(`throughput.py loader (16 × ≤512 tokens, 1–2 ms a batch), run ${i + 1}`, r)),
       row('no-op loader: the instrumentation alone (filters ' + hot.filters.join(', ') + ')', hot),
       row('no-op loader, caches made cold after each batch (8 MB written, both sides)', cold),
     ],
   );
+  const mid = [...reals].sort((a, b) => a.overhead_pct - b.overhead_pct)[Math.floor(reals.length / 2)];
+  const verdict = mid.overhead_pct <= 2 ? 'met' : 'not met';
+  console.log(
+    `0-worker cost, median of ${reals.length} runs: ${mid.overhead_pct} % (${mid.overhead_us} µs of ${mid.plain_us} µs): target ≤ 2 % ${verdict}`,
+  );
+  console.log('');
 }
 
 async function nextPart(): Promise<void> {

@@ -7,7 +7,8 @@ Why one process: on a shared VM one process runs the same loop up to 2x slower t
 the whole life of each), so separate plain and instrumented runs cannot resolve 2 %. This process
 holds two iterators over the same loader setup: one created before `instrument.install()` (plain)
 and one after (instrumented: a session attached with the default filters, never stopped). It
-alternates chunks of --chunk batches between them; both draw the same indices in the same order.
+alternates chunks of --chunk batches between them, the order swapped every pair; both draw the same
+indices in the same order.
 The figure is the median over --pairs of the paired difference in CPU time of the loop's thread
 per batch (`time.thread_time`: what the training loop pays). The controller runs in a child
 process, as in a real session, so its threads do not share this process's GIL.
@@ -143,11 +144,15 @@ def main():
         instrument.install()
         chunk(inst_it, 100)
     plain, inst = [], []
-    for _ in range(pairs):
-        instrument.uninstall()
-        plain.append(chunk(plain_it, size))
-        instrument.install()
-        inst.append(chunk(inst_it, size))
+    for k in range(pairs):
+        # The order alternates, so whatever the first chunk after a switch pays falls on both sides.
+        for arm in ("plain", "inst") if k % 2 == 0 else ("inst", "plain"):
+            if arm == "plain":
+                instrument.uninstall()
+                plain.append(chunk(plain_it, size))
+            else:
+                instrument.install()
+                inst.append(chunk(inst_it, size))
     diffs = sorted(b - a_ for a_, b in zip(plain, inst))
     pm = statistics.median(plain)
     dm = statistics.median(diffs)
