@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,16 +43,9 @@ def env(secret=None):
     return e
 
 
-def job_args(workers, batches):
-    return ["--workers", str(workers), "--batches", str(batches)] + EXTRA
-
-
-EXTRA = []  # --device, --pin-memory: passed on to throughput.py
-
-
-def plain(workers, batches):
+def plain(job):
     out = subprocess.run(
-        [sys.executable, SCRIPT] + job_args(workers, batches),
+        [sys.executable, SCRIPT] + job,
         env=env(),
         capture_output=True,
         text=True,
@@ -74,11 +66,11 @@ def request(sock, reader, seq, command, **arguments):
             return msg
 
 
-def attached(workers, batches):
+def attached(job):
     """The job under `python -m batchscope_runtime debug`, configured as the adapter does, run to its end."""
     secret = secrets.token_hex(8)
     cmd = [sys.executable, "-m", "batchscope_runtime", "debug", "--port", "0", "--linger", "1"]
-    cmd += ["--", SCRIPT] + job_args(workers, batches)
+    cmd += ["--", SCRIPT] + job
     proc = subprocess.Popen(cmd, env=env(secret), stdout=subprocess.PIPE, text=True)
     try:
         port = json.loads(proc.stdout.readline())["port"]
@@ -95,7 +87,7 @@ def attached(workers, batches):
             if msg is None or (msg.get("type") == "event" and msg.get("event") == "terminated"):
                 break
         sock.close()
-    except (OSError, ValueError):
+    except BaseException:
         proc.kill()
         raise
     finally:
@@ -111,15 +103,18 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--pin-memory", action="store_true")
     args = ap.parse_args()
-    EXTRA[:] = ["--device", args.device] + (["--pin-memory"] if args.pin_memory else [])
     for workers in [int(w) for w in args.workers.split(",")]:
+        # throughput.py's arguments: --device and --pin-memory passed on
+        job = ["--workers", str(workers), "--batches", str(args.batches), "--device", args.device]
+        job += ["--pin-memory"] if args.pin_memory else []
         a, b = [], []
         for r in range(args.reps):
-            first, second = (plain, attached) if r % 2 == 0 else (attached, plain)
-            x, y = first(workers, args.batches), second(workers, args.batches)
-            pa, pb = (x, y) if first is plain else (y, x)
-            a.append(pa)
-            b.append(pb)
+            if r % 2 == 0:
+                a.append(plain(job))
+                b.append(attached(job))
+            else:
+                b.append(attached(job))
+                a.append(plain(job))
         med = lambda rs, k: statistics.median(x[k] for x in rs)  # noqa: E731
         bps_a, bps_b = med(a, "batches_per_s"), med(b, "batches_per_s")
         cpu_a, cpu_b = med(a, "steady_cpu_ms_per_batch"), med(b, "steady_cpu_ms_per_batch")
@@ -148,5 +143,4 @@ def main():
 
 
 if __name__ == "__main__":
-    socket.setdefaulttimeout(None)
     main()
