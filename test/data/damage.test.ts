@@ -78,7 +78,12 @@ for (const c of cases) {
           return;
         }
         const expected = JSON.parse(readFileSync(join(DIR, c.expected!), 'utf8')) as Record<string, unknown>[];
-        assert.deepEqual(rowErrors, [], `${c.name}: row errors where the Python reader reads every row`);
+        // The count and the first error, not the list: a damaged page repeats one error on each of its rows.
+        assert.equal(
+          rowErrors.length,
+          0,
+          `${c.name}: ${rowErrors.length} row errors where the Python reader reads every row; the first: ${JSON.stringify(rowErrors[0])}`,
+        );
         assert.equal(rows.length, expected.length, `${c.name}: row count`);
         rows.forEach((r, i) => {
           for (const k of Object.keys(expected[i]))
