@@ -263,6 +263,7 @@ interface Overhead {
   overhead_pct: number;
   q1_us: number;
   q3_us: number;
+  agent_thread_us: number | null;
   chunk: number;
   pairs: number;
   filters: string[];
@@ -295,6 +296,7 @@ function overheadPart(): void {
     String(r.instrumented_us),
     `${r.overhead_us} (${r.q1_us} to ${r.q3_us})`,
     `${r.overhead_pct} %`,
+    r.agent_thread_us === null ? '—' : String(r.agent_thread_us),
     `${r.pairs} × ${r.chunk}`,
   ];
   table(
@@ -304,6 +306,7 @@ function overheadPart(): void {
       'instrumented',
       'added, median of pairs (quartiles)',
       'cost',
+      "agent's thread (records), µs per batch",
       'pairs × batches',
     ],
     [
@@ -312,10 +315,12 @@ function overheadPart(): void {
       row('no-op loader, caches made cold after each batch (8 MB written, both sides)', cold),
     ],
   );
-  const mid = [...reals].sort((a, b) => a.overhead_pct - b.overhead_pct)[Math.floor(reals.length / 2)];
-  const verdict = mid.overhead_pct <= 2 ? 'met' : 'not met';
+  // The verdict counts the agent thread's records too: it holds the GIL, so the loop waits for it.
+  const all = (r: Overhead) => (100 * (r.overhead_us + (r.agent_thread_us ?? 0))) / r.plain_us;
+  const mid = [...reals].sort((a, b) => all(a) - all(b))[Math.floor(reals.length / 2)];
+  const verdict = all(mid) <= 2 ? 'met' : 'not met';
   console.log(
-    `0-worker cost, median of ${reals.length} runs: ${mid.overhead_pct} % (${mid.overhead_us} µs of ${mid.plain_us} µs): target ≤ 2 % ${verdict}`,
+    `0-worker cost, median of ${reals.length} runs: ${all(mid).toFixed(2)} % (the loop thread ${mid.overhead_us} µs + the agent's thread ${mid.agent_thread_us ?? '?'} µs of ${mid.plain_us} µs): target ≤ 2 % ${verdict}`,
   );
   console.log('');
 }

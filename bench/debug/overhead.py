@@ -19,7 +19,9 @@ batch); without it a dataset and collate that do no work, which gives the instru
 every batch starts with cold caches as it does after a real fetch and collate: with the no-op
 loader that isolates what the instrumentation costs cold, with less noise than --real.
 Prints one JSON line: plain_us, instrumented_us (medians), overhead_us (median of the paired
-differences), overhead_pct (of plain_us), q1_us/q3_us (quartiles of the differences).
+differences), overhead_pct (of plain_us), q1_us/q3_us (quartiles of the differences), and
+agent_thread_us: the CPU of the agent's receive thread (it sends the finished batches' records,
+holding the GIL) per instrumented batch, which the loop thread's figure leaves out.
 """
 
 import argparse
@@ -76,6 +78,15 @@ def chunk(it, n):
         if evict is not None:
             evict()
     return (time.thread_time() - t0) / n * 1e6
+
+
+def thread_cpu_ns(native_id):
+    """CPU ns a thread of this process has run (Linux: /proc schedstat), or None."""
+    try:
+        with open("/proc/self/task/%d/schedstat" % native_id) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def make_evict(mb):
@@ -143,6 +154,13 @@ def main():
         chunk(plain_it, 100)
         instrument.install()
         chunk(inst_it, 100)
+    # The agent's receive thread sends the finished batches' records (agent/core.py flush), holding
+    # the GIL the loop then waits for: its CPU over the run, per instrumented batch, is printed apart.
+    from batchscope_runtime.debug.agent import core as agent_core
+
+    recv = getattr(agent_core._agent, "recv_thread", None)
+    recv_id = getattr(recv, "native_id", None)
+    recv0 = thread_cpu_ns(recv_id)
     plain, inst = [], []
     for k in range(pairs):
         # The order alternates, so whatever the first chunk after a switch pays falls on both sides.
@@ -153,6 +171,8 @@ def main():
             else:
                 instrument.install()
                 inst.append(chunk(inst_it, size))
+    recv1 = thread_cpu_ns(recv_id)
+    agent_us = None if recv0 is None or recv1 is None else (recv1 - recv0) / 1e3 / (pairs * size)
     diffs = sorted(b - a_ for a_, b in zip(plain, inst))
     pm = statistics.median(plain)
     dm = statistics.median(diffs)
@@ -170,6 +190,7 @@ def main():
                 "overhead_pct": round(100 * dm / pm, 2),
                 "q1_us": round(diffs[len(diffs) // 4], 2),
                 "q3_us": round(diffs[(3 * len(diffs)) // 4], 2),
+                "agent_thread_us": None if agent_us is None else round(agent_us, 2),
                 "load": round(os.getloadavg()[0], 2),
             }
         ),

@@ -193,6 +193,27 @@ def test_the_first_batch_of_a_later_epoch_has_its_own_epoch_at_train_step_with_n
     assert stops == [(0, 0), (1, 0), (2, 0)], stops
 
 
+def test_recent_batches_at_a_stop_hold_every_batch_finished_before_it():
+    # The agent sends the finished batches' records once a second, and before every stop: seven small
+    # batches take far less than a second, so only the send before the stop can bring them in time.
+    job = Job(["--size", 64, "--batch-size", 4, "--workers", 0])
+    c = job.client()
+    try:
+        c.request("setFunctionBreakpoints", breakpoints=[{"name": "train_step", "condition": "batch_index == 6"}])
+        c.request("configurationDone")
+        st = c.stopped()
+        assert (st["stage"], st["batch"]["index"]) == ("train_step", 6)
+        recent = c.request("recentBatches", count=50)["batches"]
+        assert [r["batch"] for r in recent] == list(range(7)), recent
+        assert all("fetch" in r["timings"] and "collate" in r["timings"] for r in recent), recent
+        assert recent[6]["indices"] == [24, 25, 26, 27]
+        c.request("continue", threadId=st["threadId"])
+        assert c.wait_event("exited", timeout=120)["exitCode"] == 0
+    finally:
+        c.close()
+    assert job.wait() == 0
+
+
 def test_a_job_that_ends_while_its_hang_stop_evaluates_torch_code_exits_with_status_0():
     # The bug behind "a rare SIGABRT at exit with the hang filter on": a hang stop is served from
     # another thread while the job runs on, so the job can end while that thread is inside torch's

@@ -202,6 +202,7 @@ class Stops:
             if a.kind == "worker"
             else ("main (pid %d)" % a.pid if tid == 1 else "pin memory · %s (pid %d)" % (ctx.loader, a.pid))
         )
+        a.flush()  # the batches finished before this stop reach the controller first (recentBatches)
         if not a.send({"type": "stopped", "name": name, "body": body}):
             self.active.pop(tid, None)
             return
