@@ -20,8 +20,9 @@ every batch starts with cold caches as it does after a real fetch and collate: w
 loader that isolates what the instrumentation costs cold, with less noise than --real.
 Prints one JSON line: plain_us, instrumented_us (medians), overhead_us (median of the paired
 differences), overhead_pct (of plain_us), q1_us/q3_us (quartiles of the differences), and
-agent_thread_us: the CPU of the agent's receive thread (it sends the finished batches' records,
-holding the GIL) per instrumented batch, which the loop thread's figure leaves out.
+agent_threads_us: the CPU of the agent's own threads per instrumented batch, which the loop thread's
+figure leaves out: the receive thread (it sends the finished batches' records) and the hang timer,
+both holding the GIL while they run.
 """
 
 import argparse
@@ -154,13 +155,14 @@ def main():
         chunk(plain_it, 100)
         instrument.install()
         chunk(inst_it, 100)
-    # The agent's receive thread sends the finished batches' records (agent/core.py flush), holding
-    # the GIL the loop then waits for: its CPU over the run, per instrumented batch, is printed apart.
+    # The agent's own threads hold the GIL the loop then waits for: the receive thread (it sends the
+    # finished batches' records, agent/core.py flush) and the hang timer (agent/hang_timer.py), both
+    # woken by time. Their CPU over the whole run (both arms), per instrumented batch, is printed apart.
     from batchscope_runtime.debug.agent import core as agent_core
 
-    recv = getattr(agent_core._agent, "recv_thread", None)
-    recv_id = getattr(recv, "native_id", None)
-    recv0 = thread_cpu_ns(recv_id)
+    ag = agent_core._agent
+    thread_ids = [getattr(t, "native_id", None) for t in (getattr(ag, "recv_thread", None), ag.hangs.thread)]
+    cpu0 = [thread_cpu_ns(t) for t in thread_ids]
     plain, inst = [], []
     for k in range(pairs):
         # The order alternates, so whatever the first chunk after a switch pays falls on both sides.
@@ -171,8 +173,9 @@ def main():
             else:
                 instrument.install()
                 inst.append(chunk(inst_it, size))
-    recv1 = thread_cpu_ns(recv_id)
-    agent_us = None if recv0 is None or recv1 is None else (recv1 - recv0) / 1e3 / (pairs * size)
+    cpu1 = [thread_cpu_ns(t) for t in thread_ids]
+    spent = [b - a_ for a_, b in zip(cpu0, cpu1) if a_ is not None and b is not None]
+    agent_us = sum(spent) / 1e3 / (pairs * size) if spent else None
     diffs = sorted(b - a_ for a_, b in zip(plain, inst))
     pm = statistics.median(plain)
     dm = statistics.median(diffs)
@@ -190,7 +193,7 @@ def main():
                 "overhead_pct": round(100 * dm / pm, 2),
                 "q1_us": round(diffs[len(diffs) // 4], 2),
                 "q3_us": round(diffs[(3 * len(diffs)) // 4], 2),
-                "agent_thread_us": None if agent_us is None else round(agent_us, 2),
+                "agent_threads_us": None if agent_us is None else round(agent_us, 2),
                 "load": round(os.getloadavg()[0], 2),
             }
         ),
