@@ -22,7 +22,8 @@ Prints one JSON line: plain_us, instrumented_us (medians), overhead_us (median o
 differences), overhead_pct (of plain_us), q1_us/q3_us (quartiles of the differences), and
 agent_threads_us: the CPU of the agent's own threads per instrumented batch, which the loop thread's
 figure leaves out: the receive thread (it sends the finished batches' records) and the hang timer,
-both holding the GIL while they run.
+both holding the GIL while they run. They run on time, through both arms, so their CPU is scaled by
+the instrumented arm's share of the wall time.
 """
 
 import argparse
@@ -157,25 +158,33 @@ def main():
         chunk(inst_it, 100)
     # The agent's own threads hold the GIL the loop then waits for: the receive thread (it sends the
     # finished batches' records, agent/core.py flush) and the hang timer (agent/hang_timer.py), both
-    # woken by time. Their CPU over the whole run (both arms), per instrumented batch, is printed apart.
+    # woken by time, so they run through both arms: a flush comes once a second whichever arm is
+    # running, and a job under the debugger would have had only the instrumented arm's time. Their
+    # CPU is therefore scaled by the instrumented arm's share of the wall time, then given per
+    # instrumented batch, apart from the loop thread's figure. (Per instrumented batch unscaled, as
+    # printed before 27 Nov 2026 late, it read about twice this.)
     from batchscope_runtime.debug.agent import core as agent_core
 
     ag = agent_core._agent
     thread_ids = [getattr(t, "native_id", None) for t in (getattr(ag, "recv_thread", None), ag.hangs.thread)]
     cpu0 = [thread_cpu_ns(t) for t in thread_ids]
     plain, inst = [], []
+    wall = {"plain": 0.0, "inst": 0.0}
     for k in range(pairs):
         # The order alternates, so whatever the first chunk after a switch pays falls on both sides.
         for arm in ("plain", "inst") if k % 2 == 0 else ("inst", "plain"):
+            t0 = time.monotonic()
             if arm == "plain":
                 instrument.uninstall()
                 plain.append(chunk(plain_it, size))
             else:
                 instrument.install()
                 inst.append(chunk(inst_it, size))
+            wall[arm] += time.monotonic() - t0
     cpu1 = [thread_cpu_ns(t) for t in thread_ids]
     spent = [b - a_ for a_, b in zip(cpu0, cpu1) if a_ is not None and b is not None]
-    agent_us = sum(spent) / 1e3 / (pairs * size) if spent else None
+    share = wall["inst"] / ((wall["inst"] + wall["plain"]) or 1.0)
+    agent_us = sum(spent) * share / 1e3 / (pairs * size) if spent else None
     diffs = sorted(b - a_ for a_, b in zip(plain, inst))
     pm = statistics.median(plain)
     dm = statistics.median(diffs)

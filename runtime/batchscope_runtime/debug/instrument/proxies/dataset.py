@@ -25,11 +25,6 @@ class MapDatasetProxy(Proxy):
         self._bs_inner = inner
         self._bs_loader_id = loader_id
         self._bs_loader_name = loader_name
-        # Looked up once, not per batch: whether the dataset reads a whole batch itself (Hugging Face
-        # `datasets` does), and where its code is (the frames of a stop). Each lookup on the per-batch
-        # path is a few cache lines that the batch's own work has evicted by then.
-        self._bs_own = callable(getattr(inner, "__getitems__", None))
-        self._bs_sources = sources_of(inner)
 
     def __len__(self):
         return len(self._bs_inner)
@@ -67,7 +62,7 @@ class MapDatasetProxy(Proxy):
         a = agent_mod.get()
         if a is None or meta is None:
             return self._bs_inner[i]
-        ctx = a.begin_fetch(meta, [i], self._bs_sources)
+        ctx = a.begin_fetch(meta, [i], sources_of(self._bs_inner))
         a.stops.boundary("fetch", ctx)
         t = time.perf_counter()
         try:
@@ -104,18 +99,18 @@ class MapDatasetProxy(Proxy):
         if drawn is not None and a.cfg.armed:
             sampler_stop(a, meta, indices)  # drawn just now, in this thread, by torch's _next_index
         # A copy the batch context owns (a slice: a tagged list's own __iter__ would begin a batch).
-        ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), self._bs_sources)
+        ctx = a.begin_fetch(meta, indices[:] if isinstance(indices, list) else list(indices), sources_of(inner))
         if a.cfg.armed:
             return self._bs_fetch_armed(a, ctx)
-        own = self._bs_own
+        own = getattr(inner, "__getitems__", None)
         it = iter(ctx.indices)
         t = _perf_counter()
         try:
             # Nothing can stop here: the dataset's own batch read, or torch's own loop.
-            data = inner.__getitems__(ctx.indices[:]) if own else [inner[i] for i in it]
+            data = own(ctx.indices[:]) if own is not None else [inner[i] for i in it]
         except Exception as e:
             # The failing index is the last one the loop took (none: the dataset's own read).
-            pos = None if own else len(ctx.indices) - it.__length_hint__() - 1
+            pos = None if own is not None else len(ctx.indices) - it.__length_hint__() - 1
             _fetch_failed(a, ctx, inner, pos, e, t)
             raise
         ctx.timings["fetch"] = _perf_counter() - t
