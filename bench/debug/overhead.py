@@ -161,8 +161,8 @@ def main():
     # woken by time, so they run through both arms: a flush comes once a second whichever arm is
     # running, and a job under the debugger would have had only the instrumented arm's time. Their
     # CPU is therefore scaled by the instrumented arm's share of the wall time, then given per
-    # instrumented batch, apart from the loop thread's figure. (Per instrumented batch unscaled, as
-    # printed before 27 Nov 2026 late, it read about twice this.)
+    # instrumented batch, apart from the loop thread's figure (unscaled, it reads about twice what a
+    # job under the debugger pays).
     from batchscope_runtime.debug.agent import core as agent_core
 
     ag = agent_core._agent

@@ -89,7 +89,8 @@ def _rss_mb():
 
 # How often the receive thread sends the finished batches' records. Formatting them holds the GIL
 # (about 0.7 ms for the 64 a deque keeps, cold), and the loop waits for it: 4 times a second, that
-# thread took about 10 µs of CPU per 1.3 ms batch (bench/debug/overhead.py, agent_thread_us). A stop
+# thread took about 10 µs of CPU per 1.3 ms batch (bench/debug/overhead.py, before it scaled that
+# figure by the instrumented arm's share of the run; now `agent_threads_us`). A stop
 # sends them first (stops.py), so recentBatches at a stop is complete; only a hang that holds the GIL
 # or a killed worker can find the last second's batches not sent yet.
 FLUSH_EVERY_S = 1.0
